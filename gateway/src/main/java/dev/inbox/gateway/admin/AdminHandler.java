@@ -1,0 +1,280 @@
+package dev.inbox.gateway.admin;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.inbox.gateway.routing.ConversationRouter;
+import dev.inbox.gateway.routing.Members;
+import dev.inbox.gateway.routing.Membership;
+import dev.inbox.gateway.routing.RoutingException;
+import dev.inbox.protocol.ErrorCode;
+import dev.inbox.protocol.Ids;
+import dev.inbox.protocol.ServerEvent;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The admin API:
+ * <pre>
+ * GET    /healthz                                   200 while the process runs (no key)
+ * GET    /readyz                                    200 while the node accepts connections, else 503 (no key)
+ * GET    /api/conversations/{id}/members            the member list
+ * PUT    /api/conversations/{id}/members            {"user_ids":[...]} replaces it
+ * POST   /api/conversations/{id}/members/{user_id}  adds one
+ * DELETE /api/conversations/{id}/members/{user_id}  removes one
+ * POST   /api/conversations/{id}/messages           {"sender_id":1,"message":"...","type":"TEXT"} publishes
+ * </pre>
+ * Every {@code /api} call needs {@code Authorization: Bearer <api key>}. Stateless: one {@code @Sharable} instance.
+ */
+@ChannelHandler.Sharable
+public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
+    private static final String API_PREFIX = "/api/conversations/";
+
+    private final byte[] apiKey;
+    private final Membership membership;
+    private final ConversationRouter router;
+    private final Readiness readiness;
+    private final AdminRequests requests;
+    private final int maxMembers;
+    private final JsonFactory json = JsonFactory.builder().build();
+
+    public AdminHandler(String apiKey, Membership membership, ConversationRouter router, Readiness readiness,
+                        int maxMembers, int maxMessageChars) {
+        this.apiKey = apiKey.getBytes(StandardCharsets.UTF_8);
+        this.membership = membership;
+        this.router = router;
+        this.readiness = readiness;
+        this.maxMembers = maxMembers;
+        this.requests = new AdminRequests(maxMembers, maxMessageChars);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        try {
+            if (!request.decoderResult().isSuccess()) {
+                throw AdminRequests.bad("bad_request", "malformed HTTP request");
+            }
+            String path = new QueryStringDecoder(request.uri()).path();
+            HttpMethod method = request.method();
+            if (path.equals("/healthz")) {
+                requireGet(method);
+                respond(ctx, keepAlive, HttpResponseStatus.OK, g -> g.writeStringField("status", "ok"));
+            } else if (path.equals("/readyz")) {
+                requireGet(method);
+                String reason = readiness.notReadyReason();
+                if (reason == null) {
+                    respond(ctx, keepAlive, HttpResponseStatus.OK, g -> g.writeStringField("status", "ready"));
+                } else {
+                    respond(ctx, keepAlive, HttpResponseStatus.SERVICE_UNAVAILABLE, g -> {
+                        g.writeStringField("status", "not_ready");
+                        g.writeStringField("reason", reason);
+                    });
+                }
+            } else if (path.startsWith(API_PREFIX)) {
+                authorize(request);
+                api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content());
+            } else {
+                throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint: " + path);
+            }
+        } catch (AdminException e) {
+            error(ctx, keepAlive, e);
+        }
+    }
+
+    private void api(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String[] segments, ByteBuf body)
+            throws AdminException {
+        // segments: {id}, "members" | "messages", [user_id]
+        if (segments.length < 2 || segments.length > 3) {
+            throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
+        }
+        long conversationId = pathId(segments[0], "conversation id");
+        String resource = segments[1];
+        if (resource.equals("members") && segments.length == 2) {
+            if (HttpMethod.GET.equals(method)) {
+                reply(ctx, keepAlive, membership.members(conversationId), conversationId);
+            } else if (HttpMethod.PUT.equals(method)) {
+                reply(ctx, keepAlive, membership.replace(conversationId, requests.userIds(body)), conversationId);
+            } else {
+                throw notAllowed("GET, PUT");
+            }
+        } else if (resource.equals("members")) {
+            long userId = pathId(segments[2], "user id");
+            if (HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method)) {
+                reply(ctx, keepAlive, membership.members(conversationId).thenCompose(m -> {
+                    if (m != null && !m.contains(userId) && m.size() >= maxMembers) {
+                        throw new CompletionException(new AdminException(HttpResponseStatus.CONFLICT,
+                                "too_many_members", "conversation already has " + maxMembers + " members"));
+                    }
+                    return membership.add(conversationId, userId);
+                }), conversationId);
+            } else if (HttpMethod.DELETE.equals(method)) {
+                reply(ctx, keepAlive, membership.remove(conversationId, userId), conversationId);
+            } else {
+                throw notAllowed("POST, DELETE");
+            }
+        } else if (resource.equals("messages") && segments.length == 2) {
+            if (!HttpMethod.POST.equals(method)) {
+                throw notAllowed("POST");
+            }
+            AdminRequests.Publish p = requests.publish(body);
+            router.publish(p.senderId(), p.senderName(), p.senderAvatar(), p.type(), p.message(), conversationId)
+                    .whenComplete((event, failure) -> {
+                        if (failure != null) {
+                            error(ctx, keepAlive, fromRouting(failure));
+                        } else {
+                            respond(ctx, keepAlive, HttpResponseStatus.OK, g -> writeEvent(g, event));
+                        }
+                    });
+        } else {
+            throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
+        }
+    }
+
+    private void reply(ChannelHandlerContext ctx, boolean keepAlive, CompletionStage<Members> stage,
+                       long conversationId) {
+        stage.whenComplete((members, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                if (cause instanceof AdminException ae) {
+                    error(ctx, keepAlive, ae);
+                } else {
+                    log.warn("membership call failed for conversation {}", conversationId, cause);
+                    error(ctx, keepAlive, new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            "membership_unavailable", "membership store unavailable; nothing was changed"));
+                }
+            } else if (members == null) {
+                error(ctx, keepAlive, new AdminException(HttpResponseStatus.NOT_FOUND, "unknown_conversation",
+                        "conversation " + conversationId + " has no members set"));
+            } else {
+                respond(ctx, keepAlive, HttpResponseStatus.OK, g -> {
+                    g.writeNumberField("conversation_id", conversationId);
+                    g.writeArrayFieldStart("user_ids");
+                    for (long id : members.userIds()) {
+                        g.writeNumber(id);
+                    }
+                    g.writeEndArray();
+                });
+            }
+        });
+    }
+
+    private static void writeEvent(JsonGenerator g, ServerEvent e) throws IOException {
+        g.writeNumberField("conversation_id", e.conversationId());
+        g.writeNumberField("message_id", e.messageId());
+        g.writeNumberField("sender_id", e.senderId());
+        g.writeNumberField("created_at_ms", e.createdAtMillis());
+    }
+
+    private static AdminException fromRouting(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof RoutingException re && re.code() == ErrorCode.NOT_A_MEMBER) {
+            return new AdminException(HttpResponseStatus.FORBIDDEN, re.code().wireName(), re.getMessage());
+        }
+        return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVER_ERROR.wireName(),
+                cause.getMessage());
+    }
+
+    private void authorize(FullHttpRequest request) throws AdminException {
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        byte[] presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        // Constant-time: the comparison must not tell an attacker how much of the key was right.
+        if (!MessageDigest.isEqual(presented, apiKey)) {
+            throw new AdminException(HttpResponseStatus.UNAUTHORIZED, "unauthorized",
+                    "missing or wrong API key (Authorization: Bearer <api key>)");
+        }
+    }
+
+    private static void requireGet(HttpMethod method) throws AdminException {
+        if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+            throw notAllowed("GET");
+        }
+    }
+
+    private static AdminException notAllowed(String allowed) {
+        return new AdminException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+                "allowed: " + allowed);
+    }
+
+    private static long pathId(String segment, String what) throws AdminException {
+        long id;
+        try {
+            id = Long.parseLong(segment);
+        } catch (NumberFormatException e) {
+            id = -1;
+        }
+        if (!Ids.isValid(id) || !segment.equals(Long.toString(id))) {
+            throw AdminRequests.bad("bad_id", what + " '" + segment + "' must be an integer from 1 to 2^53-1");
+        }
+        return id;
+    }
+
+    private void error(ChannelHandlerContext ctx, boolean keepAlive, AdminException e) {
+        respond(ctx, keepAlive, e.status(), g -> {
+            g.writeStringField("error", e.code());
+            g.writeStringField("message", e.getMessage());
+        });
+    }
+
+    @FunctionalInterface
+    private interface Fields {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private void respond(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, Fields fields) {
+        ByteBuf body = ctx.alloc().buffer(128);
+        try (JsonGenerator g = json.createGenerator((OutputStream) new ByteBufOutputStream(body), JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            fields.write(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            body.release();
+            throw new UncheckedIOException(e);
+        }
+        body.writeByte('\n');
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        if (keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            ctx.writeAndFlush(response);
+        } else {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("admin connection {} failed", ctx.channel(), cause);
+        ctx.close();
+    }
+}

@@ -1,0 +1,6 @@
+/**
+ * The admin port, apart from the public one: the membership and publish API for backends (bearer API key), and
+ * {@code /healthz} and {@code /readyz} for load balancers (no key). Bodies are read and written with streaming
+ * Jackson; bad input gets a 4xx with a JSON body naming the problem, and nothing is half-applied.
+ */
+package dev.inbox.gateway.admin;

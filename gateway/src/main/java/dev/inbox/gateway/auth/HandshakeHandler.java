@@ -1,0 +1,186 @@
+package dev.inbox.gateway.auth;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The public port's HTTP phase: every request is either upgraded to the inbox WebSocket or answered with an error
+ * and closed. In order: a path other than {@code /ws/inbox/} (or {@code /ws/inbox}) gets 404; a method other than
+ * GET 405; a request without {@code Upgrade: websocket} 426; an {@code Origin} off the allow-list 403; a missing or
+ * bad credential 401; an unsupported WebSocket version 426 with the supported one. A connection that has not sent
+ * a complete request within the handshake timeout gets 408. On success the handshake is answered with the
+ * {@code inbox.v1} subprotocol, the {@link UpgradeListener} installs the inbox handlers, and this handler is gone.
+ *
+ * <p>The query string is never logged: it may hold the token.
+ */
+public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(HandshakeHandler.class);
+
+    public static final String PATH = "/ws/inbox";
+    private static final String PATH_SLASH = "/ws/inbox/";
+
+    private final Authenticator authenticator;
+    private final OriginPolicy origins;
+    private final WebSocketDecoderConfig decoderConfig;
+    private final Duration timeout;
+    private final UpgradeListener listener;
+    /** The handshake deadline; event loop only. */
+    private ScheduledFuture<?> deadline;
+
+    public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
+                            Duration timeout, UpgradeListener listener) {
+        this.authenticator = authenticator;
+        this.origins = origins;
+        this.decoderConfig = decoderConfig;
+        this.timeout = timeout;
+        this.listener = listener;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        deadline = ctx.executor().schedule(() -> {
+            if (ctx.channel().isActive()) {
+                reject(ctx, HttpResponseStatus.REQUEST_TIMEOUT, "handshake_timeout",
+                        "no complete upgrade request within " + timeout.toMillis() + " ms");
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request)) {
+            ReferenceCountUtil.release(msg); // bytes a client sent before the 101 it must wait for (RFC 6455 §4.1)
+            return;
+        }
+        try {
+            handle(ctx, request);
+        } finally {
+            request.release();
+        }
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!request.decoderResult().isSuccess()) {
+            reject(ctx, HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed HTTP request");
+            return;
+        }
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        String path = query.path();
+        if (!PATH.equals(path) && !PATH_SLASH.equals(path)) {
+            reject(ctx, HttpResponseStatus.NOT_FOUND, "not_found", "the only endpoint here is " + PATH_SLASH);
+            return;
+        }
+        if (!HttpMethod.GET.equals(request.method())) {
+            FullHttpResponse r = response(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+                    PATH_SLASH + " accepts GET with a WebSocket upgrade");
+            r.headers().set(HttpHeaderNames.ALLOW, "GET");
+            send(ctx, r);
+            return;
+        }
+        if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            FullHttpResponse r = response(HttpResponseStatus.UPGRADE_REQUIRED, "upgrade_required",
+                    PATH_SLASH + " is a WebSocket endpoint: connect with a WebSocket client");
+            r.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+            r.headers().set(HttpHeaderNames.CONNECTION, "upgrade, close");
+            send(ctx, r);
+            return;
+        }
+        if (!origins.allows(request.headers().get(HttpHeaderNames.ORIGIN))) {
+            reject(ctx, HttpResponseStatus.FORBIDDEN, "forbidden_origin", "origin not allowed");
+            return;
+        }
+        AuthenticatedUser user;
+        try {
+            user = authenticator.authenticate(request, query);
+        } catch (AuthenticationException e) {
+            FullHttpResponse r = response(HttpResponseStatus.UNAUTHORIZED, "unauthorized", e.getMessage());
+            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+            send(ctx, r);
+            return;
+        }
+        if (user.expiresAtMillis() <= System.currentTimeMillis()) {
+            reject(ctx, HttpResponseStatus.UNAUTHORIZED, "unauthorized", "token expired");
+            return;
+        }
+        upgrade(ctx, request, user);
+    }
+
+    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, AuthenticatedUser user) {
+        String url = "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + PATH_SLASH;
+        WebSocketServerHandshaker handshaker =
+                new WebSocketServerHandshakerFactory(url, Authenticator.SUBPROTOCOL, decoderConfig)
+                        .newHandshaker(request);
+        if (handshaker == null) {
+            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel())
+                    .addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        HttpHeaders headers = new DefaultHttpHeaders();
+        handshaker.handshake(ctx.channel(), request, headers, ctx.newPromise()).addListener(f -> {
+            if (f.isSuccess()) {
+                listener.upgraded(ctx.channel(), user);
+            } else {
+                log.debug("handshake failed on {}", ctx.channel(), f.cause());
+                ctx.close();
+            }
+        });
+        ctx.pipeline().remove(this);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("closing {} during the handshake", ctx.channel(), cause);
+        ctx.close();
+    }
+
+    private static void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String code, String message) {
+        send(ctx, response(status, code, message));
+    }
+
+    private static FullHttpResponse response(HttpResponseStatus status, String code, String message) {
+        String body = "{\"error\":\"" + code + "\",\"message\":\""
+                + new String(JsonStringEncoder.getInstance().quoteAsString(message)) + "\"}\n";
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return r;
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpResponse response) {
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+}

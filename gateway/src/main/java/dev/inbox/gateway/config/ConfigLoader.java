@@ -1,0 +1,233 @@
+package dev.inbox.gateway.config;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads the configuration from command-line flags and environment variables, in that order of precedence, then
+ * {@link Setting}'s defaults; validates it once. The only class that reads either.
+ *
+ * <p>Flags are {@code --name value} or {@code --name=value}; {@code --dev} alone means {@code --dev=true}.
+ */
+public final class ConfigLoader {
+    /** Outside dev mode an admin key shorter than this is a mistake, not a key. */
+    static final int MIN_API_KEY_CHARS = 16;
+    /** HS256 needs a key at least as long as its output (RFC 7518 §3.2). */
+    static final int MIN_HS256_SECRET_BYTES = 32;
+    static final int MIN_FRAME_BYTES = 1024;
+    static final int MAX_FRAME_BYTES = 16 * 1024 * 1024;
+    static final String DEV_API_KEY = "dev-api-key";
+
+    private ConfigLoader() {
+    }
+
+    /** Reads the process's own flags and environment. */
+    public static GatewayConfig load(String[] args) throws ConfigException {
+        return load(args, System.getenv());
+    }
+
+    /** Reads {@code args} and {@code env}; tests pass their own. */
+    public static GatewayConfig load(String[] args, Map<String, String> env) throws ConfigException {
+        Map<Setting, String> raw = new EnumMap<>(Setting.class);
+        for (Setting s : Setting.values()) {
+            String fromEnv = env.get(s.env());
+            raw.put(s, fromEnv != null ? fromEnv.trim() : s.defaultValue());
+        }
+        parseFlags(args, raw);
+        return build(raw);
+    }
+
+    private static void parseFlags(String[] args, Map<Setting, String> raw) throws ConfigException {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--")) {
+                throw new ConfigException("unexpected argument '" + arg + "' (expected: --flag value; see --help)");
+            }
+            String name = arg.substring(2);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            Setting setting = byFlag(name);
+            if (value == null) {
+                if (setting == Setting.DEV && (i + 1 == args.length || args[i + 1].startsWith("--"))) {
+                    value = "true";
+                } else if (i + 1 < args.length) {
+                    value = args[++i];
+                } else {
+                    throw new ConfigException("--" + name + ": missing value");
+                }
+            }
+            raw.put(setting, value.trim());
+        }
+    }
+
+    private static Setting byFlag(String name) throws ConfigException {
+        for (Setting s : Setting.values()) {
+            if (s.flag().equals(name)) {
+                return s;
+            }
+        }
+        throw new ConfigException("unknown flag --" + name + " (see --help)");
+    }
+
+    private static GatewayConfig build(Map<Setting, String> raw) throws ConfigException {
+        boolean dev = bool(raw, Setting.DEV);
+
+        GatewayConfig.Listen listen = new GatewayConfig.Listen(
+                nonEmpty(raw, Setting.BIND),
+                port(raw, Setting.PORT),
+                port(raw, Setting.ADMIN_PORT),
+                intIn(raw, Setting.WORKER_THREADS, 0, 1024));
+        if (listen.port() != 0 && listen.port() == listen.adminPort()) {
+            throw new ConfigException("port and admin-port are both " + listen.port() + " (expected: different ports)");
+        }
+
+        String secret = raw.get(Setting.JWT_SECRET);
+        String keyFile = raw.get(Setting.JWT_PUBLIC_KEY);
+        if (!secret.isEmpty() && !keyFile.isEmpty()) {
+            throw new ConfigException("jwt-secret and jwt-public-key are both set (expected: one of them)");
+        }
+        byte[] secretBytes = null;
+        if (!secret.isEmpty()) {
+            secretBytes = secret.getBytes(StandardCharsets.UTF_8);
+            if (secretBytes.length < MIN_HS256_SECRET_BYTES) {
+                throw new ConfigException("jwt-secret: " + secretBytes.length + " bytes (expected: at least "
+                        + MIN_HS256_SECRET_BYTES + " for HS256)");
+            }
+        }
+        Path publicKey = null;
+        if (!keyFile.isEmpty()) {
+            publicKey = Path.of(keyFile);
+            if (!Files.isRegularFile(publicKey) || !Files.isReadable(publicKey)) {
+                throw new ConfigException("jwt-public-key: " + keyFile + " (expected: a readable PEM file)");
+            }
+        }
+        if (secretBytes == null && publicKey == null && !dev) {
+            throw new ConfigException("no token key: set --jwt-secret or --jwt-public-key (or --dev to try the gateway)");
+        }
+        GatewayConfig.Auth auth = new GatewayConfig.Auth(secretBytes, publicKey,
+                emptyToNull(raw.get(Setting.JWT_ISSUER)), emptyToNull(raw.get(Setting.JWT_AUDIENCE)),
+                emptyToNull(raw.get(Setting.TOKEN_COOKIE)), origins(raw.get(Setting.ALLOWED_ORIGINS)));
+
+        int maxFrameBytes = intIn(raw, Setting.MAX_FRAME_BYTES, MIN_FRAME_BYTES, MAX_FRAME_BYTES);
+        int maxMessageChars = intIn(raw, Setting.MAX_MESSAGE_CHARS, 1, maxFrameBytes);
+        Duration ping = duration(raw, Setting.PING_INTERVAL);
+        Duration idle = duration(raw, Setting.IDLE_TIMEOUT);
+        if (idle.compareTo(ping) <= 0) {
+            throw new ConfigException("idle-timeout: " + raw.get(Setting.IDLE_TIMEOUT)
+                    + " (expected: longer than ping-interval " + raw.get(Setting.PING_INTERVAL) + ")");
+        }
+        GatewayConfig.Inbox inbox = new GatewayConfig.Inbox(maxFrameBytes, maxMessageChars, ping, idle,
+                duration(raw, Setting.HANDSHAKE_TIMEOUT));
+
+        String apiKey = raw.get(Setting.API_KEY);
+        if (apiKey.isEmpty()) {
+            if (!dev) {
+                throw new ConfigException("no api-key: set --api-key (at least " + MIN_API_KEY_CHARS
+                        + " characters) for the admin API");
+            }
+            apiKey = DEV_API_KEY;
+        } else if (apiKey.length() < MIN_API_KEY_CHARS && !dev) {
+            throw new ConfigException("api-key: " + apiKey.length() + " characters (expected: at least "
+                    + MIN_API_KEY_CHARS + ")");
+        }
+        GatewayConfig.Admin admin = new GatewayConfig.Admin(apiKey,
+                intIn(raw, Setting.ADMIN_MAX_BODY_BYTES, 64, 64 * 1024 * 1024),
+                intIn(raw, Setting.MAX_MEMBERS, 1, 1_000_000));
+
+        return new GatewayConfig(listen, auth, inbox, admin, dev);
+    }
+
+    private static String nonEmpty(Map<Setting, String> raw, Setting s) throws ConfigException {
+        String v = raw.get(s);
+        if (v.isEmpty()) {
+            throw new ConfigException(s.flag() + ": empty (expected: a value)");
+        }
+        return v;
+    }
+
+    private static String emptyToNull(String v) {
+        return v.isEmpty() ? null : v;
+    }
+
+    private static boolean bool(Map<Setting, String> raw, Setting s) throws ConfigException {
+        String v = raw.get(s).toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "true", "1", "yes", "on" -> true;
+            case "false", "0", "no", "off", "" -> false;
+            default -> throw new ConfigException(s.flag() + ": " + raw.get(s) + " (expected: true or false)");
+        };
+    }
+
+    private static int port(Map<Setting, String> raw, Setting s) throws ConfigException {
+        return intIn(raw, s, 0, 65_535);
+    }
+
+    private static int intIn(Map<Setting, String> raw, Setting s, int min, int max) throws ConfigException {
+        String v = raw.get(s);
+        int n;
+        try {
+            n = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(s.flag() + ": " + v + " (expected: an integer from " + min + " to " + max + ")");
+        }
+        if (n < min || n > max) {
+            throw new ConfigException(s.flag() + ": " + v + " (expected: " + min + " to " + max + ")");
+        }
+        return n;
+    }
+
+    /** {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}; positive. */
+    static Duration duration(Map<Setting, String> raw, Setting s) throws ConfigException {
+        String v = raw.get(s).toLowerCase(Locale.ROOT);
+        try {
+            Duration d;
+            if (v.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            } else if (v.endsWith("s")) {
+                d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+            } else if (v.endsWith("m")) {
+                d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+            } else if (v.endsWith("h")) {
+                d = Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)));
+            } else {
+                throw new NumberFormatException();
+            }
+            if (d.isNegative() || d.isZero()) {
+                throw new NumberFormatException();
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(s.flag() + ": " + raw.get(s) + " (expected: a positive duration like 500ms, 30s, 2m)");
+        }
+    }
+
+    private static List<String> origins(String v) throws ConfigException {
+        List<String> out = new ArrayList<>();
+        for (String part : v.split(",")) {
+            String o = part.trim().toLowerCase(Locale.ROOT);
+            if (o.isEmpty()) {
+                continue;
+            }
+            while (o.endsWith("/")) {
+                o = o.substring(0, o.length() - 1);
+            }
+            if (!o.startsWith("http://") && !o.startsWith("https://")) {
+                throw new ConfigException("allowed-origins: " + part.trim()
+                        + " (expected: scheme://host[:port], like https://app.example.com)");
+            }
+            out.add(o);
+        }
+        return out;
+    }
+}

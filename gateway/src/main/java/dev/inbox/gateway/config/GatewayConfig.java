@@ -1,0 +1,83 @@
+package dev.inbox.gateway.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The whole configuration of one node, immutable and validated by {@link ConfigLoader}.
+ *
+ * @param listen  ports and threads
+ * @param auth    how users prove who they are
+ * @param inbox   per-connection limits and timers
+ * @param admin   the admin API
+ * @param dev     development mode (see {@link Setting#DEV})
+ */
+public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Admin admin, boolean dev) {
+
+    /**
+     * @param bind          address both ports listen on
+     * @param port          public WebSocket port; 0 picks one
+     * @param adminPort     admin port; 0 picks one
+     * @param workerThreads event loops for the public port; 0 means two per core
+     */
+    public record Listen(String bind, int port, int adminPort, int workerThreads) {
+    }
+
+    /**
+     * @param jwtSecret      HS256 secret bytes, or {@code null}
+     * @param jwtPublicKey   PEM public key file for RS256/ES256, or {@code null}
+     * @param issuer         required {@code iss}, or {@code null}
+     * @param audience       required {@code aud} member, or {@code null}
+     * @param tokenCookie    cookie that may carry the token, or {@code null}
+     * @param allowedOrigins Origin allow-list; empty allows all
+     */
+    public record Auth(byte[] jwtSecret, Path jwtPublicKey, String issuer, String audience, String tokenCookie,
+                       List<String> allowedOrigins) {
+        public Auth {
+            jwtSecret = jwtSecret == null ? null : jwtSecret.clone();
+            allowedOrigins = List.copyOf(allowedOrigins);
+        }
+
+        @Override
+        public byte[] jwtSecret() {
+            return jwtSecret == null ? null : jwtSecret.clone();
+        }
+
+        /** Whether any token key is configured. */
+        public boolean hasKey() {
+            return jwtSecret != null || jwtPublicKey != null;
+        }
+
+        @Override
+        public String toString() {
+            // Never print the secret.
+            return "Auth[jwtSecret=" + (jwtSecret == null ? "unset" : "set") + ", jwtPublicKey=" + jwtPublicKey
+                    + ", issuer=" + issuer + ", audience=" + audience + ", tokenCookie=" + tokenCookie
+                    + ", allowedOrigins=" + allowedOrigins + "]";
+        }
+    }
+
+    /**
+     * @param maxFrameBytes     largest frame and reassembled message
+     * @param maxMessageChars   most code points in {@code message}
+     * @param pingInterval      ping period for a quiet connection
+     * @param idleTimeout       silence after which the connection is closed
+     * @param handshakeTimeout  time allowed to complete the upgrade request
+     */
+    public record Inbox(int maxFrameBytes, int maxMessageChars, Duration pingInterval, Duration idleTimeout,
+                        Duration handshakeTimeout) {
+    }
+
+    /**
+     * @param apiKey       the bearer key every admin API call must present
+     * @param maxBodyBytes largest request body
+     * @param maxMembers   most members per conversation
+     */
+    public record Admin(String apiKey, int maxBodyBytes, int maxMembers) {
+        @Override
+        public String toString() {
+            return "Admin[apiKey=set, maxBodyBytes=" + maxBodyBytes + ", maxMembers=" + maxMembers + "]";
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.inbox.gateway.config;
+
+/**
+ * Every setting the gateway reads: its flag, its environment variable, its default and what it does. The README's
+ * configuration table and {@code --help} are both this list.
+ */
+public enum Setting {
+    PORT("port", "8080", "Public WebSocket port (0 picks a free port)."),
+    ADMIN_PORT("admin-port", "8081", "Admin HTTP port: membership API, publish API, health (0 picks a free port)."),
+    BIND("bind", "0.0.0.0", "Address both ports listen on."),
+    API_KEY("api-key", "", "Bearer key for the admin API. Required unless --dev (then defaults to 'dev-api-key')."),
+    JWT_SECRET("jwt-secret", "", "HS256 secret (at least 32 bytes). One of --jwt-secret or --jwt-public-key is required unless --dev."),
+    JWT_PUBLIC_KEY("jwt-public-key", "", "PEM file with an RSA (RS256) or EC P-256 (ES256) public key."),
+    JWT_ISSUER("jwt-issuer", "", "When set, a token's 'iss' must equal it."),
+    JWT_AUDIENCE("jwt-audience", "", "When set, a token's 'aud' must contain it."),
+    TOKEN_COOKIE("token-cookie", "inbox_token", "Cookie that may carry the token (empty disables cookie auth)."),
+    ALLOWED_ORIGINS("allowed-origins", "", "Comma-separated Origin allow-list; empty allows every origin."),
+    DEV("dev", "false", "Development mode: accept ?user_id=N&name=... without a token; unknown conversations are open."),
+    MAX_FRAME_BYTES("max-frame-bytes", "65536", "Largest frame, and largest reassembled message, in bytes (over it: close 1009)."),
+    MAX_MESSAGE_CHARS("max-message-chars", "4096", "Most characters (code points) in 'message' (over it: message_too_long)."),
+    PING_INTERVAL("ping-interval", "30s", "How often a quiet connection is pinged."),
+    IDLE_TIMEOUT("idle-timeout", "75s", "Close (4000) a connection silent this long: no frame, no pong."),
+    HANDSHAKE_TIMEOUT("handshake-timeout", "10s", "Close a connection that has not completed its upgrade request in this time."),
+    ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),
+    MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
+    WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: two per core).");
+
+    private final String flag;
+    private final String defaultValue;
+    private final String description;
+
+    Setting(String flag, String defaultValue, String description) {
+        this.flag = flag;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    /** The command-line flag, without the leading {@code --}. */
+    public String flag() {
+        return flag;
+    }
+
+    /** The environment variable: {@code INBOX_} and the flag in upper snake case. */
+    public String env() {
+        return "INBOX_" + flag.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+    }
+
+    /** The value used when neither the flag nor the environment sets one; empty means unset. */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+}

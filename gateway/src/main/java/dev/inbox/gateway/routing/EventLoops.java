@@ -1,0 +1,51 @@
+package dev.inbox.gateway.routing;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The public port's event loops as a fixed array, so a connection can be filed under its loop's index and a
+ * conversation can be given an owner loop by its id.
+ */
+public final class EventLoops {
+    private final EventLoop[] loops;
+
+    public EventLoops(EventLoopGroup group) {
+        List<EventLoop> all = new ArrayList<>();
+        for (EventExecutor e : group) {
+            all.add((EventLoop) e);
+        }
+        this.loops = all.toArray(new EventLoop[0]);
+    }
+
+    public int size() {
+        return loops.length;
+    }
+
+    EventLoop get(int index) {
+        return loops[index];
+    }
+
+    /** The index of {@code loop}; an identity scan over a handful of loops, done once per connection. */
+    public int indexOf(EventLoop loop) {
+        for (int i = 0; i < loops.length; i++) {
+            if (loops[i] == loop) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("not a loop of the public group: " + loop);
+    }
+
+    /**
+     * The loop that routes {@code conversationId}: ids, encoding and dispatch for one conversation run on one
+     * thread, in one order.
+     */
+    EventLoop ownerOf(long conversationId) {
+        long mixed = conversationId * 0x9E3779B97F4A7C15L; // spread sequential ids over the loops
+        return loops[(int) Math.floorMod(mixed >>> 32, loops.length)];
+    }
+}

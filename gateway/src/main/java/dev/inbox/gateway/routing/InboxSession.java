@@ -1,0 +1,93 @@
+package dev.inbox.gateway.routing;
+
+import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.protocol.CloseCode;
+import dev.inbox.protocol.ErrorCode;
+import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.util.AttributeKey;
+
+/**
+ * One authenticated WebSocket connection: who it belongs to and which event loop serves it. Created when the
+ * handshake succeeds, stored under {@link #KEY}, kept small: everything else about a connection lives in its
+ * handlers.
+ *
+ * <p>Every method may be called from any thread; writes from another thread are queued to the channel's loop.
+ */
+public final class InboxSession {
+    public static final AttributeKey<InboxSession> KEY = AttributeKey.valueOf("inbox.session");
+
+    private final Channel channel;
+    private final AuthenticatedUser user;
+    private final int loopIndex;
+    private final ServerFrameEncoder encoder;
+    /** Set once on the first close; read and written on the channel's event loop only. */
+    private boolean closing;
+
+    public InboxSession(Channel channel, AuthenticatedUser user, int loopIndex, ServerFrameEncoder encoder) {
+        this.channel = channel;
+        this.user = user;
+        this.loopIndex = loopIndex;
+        this.encoder = encoder;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public AuthenticatedUser user() {
+        return user;
+    }
+
+    public long userId() {
+        return user.id();
+    }
+
+    /** Index of this connection's event loop in {@link EventLoops}. */
+    int loopIndex() {
+        return loopIndex;
+    }
+
+    /** Sends an {@code ERROR} frame to this connection only; the connection stays open. */
+    public void sendError(ErrorCode code, String message, long conversationId, String clientMsgId) {
+        if (!channel.isActive()) {
+            return;
+        }
+        channel.writeAndFlush(encoder.encodeError(channel.alloc(), code, message, conversationId, clientMsgId),
+                channel.voidPromise());
+    }
+
+    /**
+     * Sends a close frame with {@code code} after everything already queued, then closes the TCP connection.
+     * Only the first call has an effect.
+     */
+    public void close(CloseCode code) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> close(code));
+            return;
+        }
+        if (closing || !channel.isActive()) {
+            return;
+        }
+        closing = true;
+        channel.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Whether this side has started closing. Event loop only. */
+    public boolean isClosing() {
+        return closing;
+    }
+
+    /** Marks the connection as closing without sending a frame (the peer closed, or a codec already answered). */
+    public void markClosing() {
+        closing = true;
+    }
+
+    @Override
+    public String toString() {
+        return "InboxSession[user=" + user.id() + ", channel=" + channel.id().asShortText() + "]";
+    }
+}

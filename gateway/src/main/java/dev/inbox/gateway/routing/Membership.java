@@ -1,0 +1,30 @@
+package dev.inbox.gateway.routing;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Who belongs to which conversation. Every operation may complete later (a shared store answers over the
+ * network); none blocks the calling thread, and callbacks may run on any thread.
+ *
+ * <p>A conversation is <em>managed</em> once the admin API has set its members: from then on only the admin API
+ * changes it. In dev mode an unknown conversation is <em>open</em>: whoever sends to it joins it.
+ */
+public interface Membership {
+    /** The members, or {@code null} when the conversation is unknown. */
+    CompletionStage<Members> members(long conversationId);
+
+    /** Replaces the member list; the conversation becomes managed. */
+    CompletionStage<Members> replace(long conversationId, long[] userIds);
+
+    /** Adds one member; the conversation becomes managed. */
+    CompletionStage<Members> add(long conversationId, long userId);
+
+    /** Removes one member; {@code null} when the conversation is unknown. */
+    CompletionStage<Members> remove(long conversationId, long userId);
+
+    /**
+     * Dev mode: adds {@code userId} to an unknown or open conversation and returns the result; a managed
+     * conversation is returned unchanged.
+     */
+    CompletionStage<Members> joinOpen(long conversationId, long userId);
+}

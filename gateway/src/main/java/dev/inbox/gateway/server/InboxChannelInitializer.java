@@ -1,0 +1,90 @@
+package dev.inbox.gateway.server;
+
+import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.auth.Authenticator;
+import dev.inbox.gateway.auth.HandshakeHandler;
+import dev.inbox.gateway.auth.OriginPolicy;
+import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.inbox.InboxFrameHandler;
+import dev.inbox.gateway.inbox.KeepaliveHandler;
+import dev.inbox.gateway.routing.EventLoops;
+import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+
+/**
+ * The public pipeline, in wire order. Before the upgrade:
+ * <pre>
+ *   http        HttpServerCodec          request line and headers (bounded)
+ *   http-body   HttpObjectAggregator     a full request (an upgrade has no body)
+ *   handshake   HandshakeHandler         404/405/426/403/401, or the upgrade; then removes itself
+ * </pre>
+ * The handshake swaps the HTTP codec for Netty's WebSocket frame decoder and encoder ({@code wsdecoder},
+ * {@code wsencoder}: masks required, no extensions, frames over the maximum closed with 1009, protocol violations
+ * closed with 1002), then {@link #upgraded} adds:
+ * <pre>
+ *   utf8          Utf8FrameValidator        text must be UTF-8, across fragments too (else 1007)
+ *   ws-aggregator WebSocketFrameAggregator  fragments reassembled up to the maximum (else 1009)
+ *   keepalive     KeepaliveHandler          pings quiet peers, closes silent ones (4000)
+ *   inbox         InboxFrameHandler         decode, route; control frames
+ * </pre>
+ * Outbound, events are complete WebSocket frames in a {@code ByteBuf}, which the frame encoder passes through.
+ */
+final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
+    /** Request line and headers: a browser's upgrade request with cookies fits well inside this. */
+    private static final int MAX_HEADER_BYTES = 16 * 1024;
+    private static final int MAX_REQUEST_BODY_BYTES = 1024;
+
+    private final GatewayConfig.Inbox limits;
+    private final Authenticator authenticator;
+    private final OriginPolicy origins;
+    private final WebSocketDecoderConfig decoderConfig;
+    private final InboxFrameHandler frameHandler;
+    private final EventLoops loops;
+    private final ServerFrameEncoder encoder;
+
+    InboxChannelInitializer(GatewayConfig.Inbox limits, Authenticator authenticator, OriginPolicy origins,
+                            InboxFrameHandler frameHandler, EventLoops loops, ServerFrameEncoder encoder) {
+        this.limits = limits;
+        this.authenticator = authenticator;
+        this.origins = origins;
+        this.frameHandler = frameHandler;
+        this.loops = loops;
+        this.encoder = encoder;
+        this.decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(limits.maxFrameBytes())
+                .expectMaskedFrames(true)
+                .allowMaskMismatch(false)
+                .allowExtensions(false)
+                .closeOnProtocolViolation(true)
+                .withUTF8Validator(true)
+                .build();
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ch.pipeline()
+                .addLast("http", new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192))
+                .addLast("http-body", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES))
+                .addLast("handshake", new HandshakeHandler(authenticator, origins, decoderConfig,
+                        limits.handshakeTimeout(), this::upgraded));
+    }
+
+    private void upgraded(Channel ch, AuthenticatedUser user) {
+        InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder);
+        ch.attr(InboxSession.KEY).set(session);
+        ch.pipeline()
+                .addLast("utf8", new Utf8FrameValidator(true))
+                .addLast("ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()))
+                .addLast("keepalive", new KeepaliveHandler(limits.pingInterval(), limits.idleTimeout()))
+                .addLast("inbox", frameHandler);
+        frameHandler.start(session);
+    }
+}

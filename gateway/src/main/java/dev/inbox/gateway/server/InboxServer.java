@@ -1,0 +1,165 @@
+package dev.inbox.gateway.server;
+
+import dev.inbox.gateway.admin.AdminChannelInitializer;
+import dev.inbox.gateway.admin.AdminHandler;
+import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.auth.Authenticator;
+import dev.inbox.gateway.auth.OriginPolicy;
+import dev.inbox.gateway.auth.TokenVerifier;
+import dev.inbox.gateway.config.ConfigException;
+import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.inbox.InboxFrameHandler;
+import dev.inbox.gateway.routing.ClockMessageIds;
+import dev.inbox.gateway.routing.ConversationRouter;
+import dev.inbox.gateway.routing.EventLoops;
+import dev.inbox.gateway.routing.InMemoryMembership;
+import dev.inbox.gateway.routing.Membership;
+import dev.inbox.gateway.routing.UserGroups;
+import dev.inbox.protocol.ClientMessageDecoder;
+import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One gateway node: wires configuration into the parts, binds the public and admin ports, and closes them.
+ * {@link #start} returns once both ports are bound; {@link #close} stops accepting, closes every connection and
+ * frees the event loops.
+ */
+public final class InboxServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(InboxServer.class);
+
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final EventLoopGroup adminLoop;
+    private final Channel publicChannel;
+    private final Channel adminChannel;
+    private final Readiness readiness;
+    private final UserGroups groups;
+    private final Transport transport;
+
+    private InboxServer(EventLoopGroup boss, EventLoopGroup workers, EventLoopGroup adminLoop, Channel publicChannel,
+                        Channel adminChannel, Readiness readiness, UserGroups groups, Transport transport) {
+        this.boss = boss;
+        this.workers = workers;
+        this.adminLoop = adminLoop;
+        this.publicChannel = publicChannel;
+        this.adminChannel = adminChannel;
+        this.readiness = readiness;
+        this.groups = groups;
+        this.transport = transport;
+    }
+
+    /**
+     * Builds and binds a node.
+     *
+     * @throws ConfigException when a setting only turns out bad now (an unusable key file, a port in use)
+     */
+    public static InboxServer start(GatewayConfig config) throws ConfigException, InterruptedException {
+        TokenVerifier verifier = config.auth().hasKey() ? new TokenVerifier(config.auth()) : null;
+        Authenticator authenticator = new Authenticator(verifier, config.auth().tokenCookie(), config.dev());
+        OriginPolicy origins = new OriginPolicy(config.auth().allowedOrigins());
+
+        Transport transport = Transport.best();
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("inbox-accept"),
+                transport.ioHandlerFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(config.listen().workerThreads(),
+                new DefaultThreadFactory("inbox-io"), transport.ioHandlerFactory());
+        EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("inbox-admin"),
+                transport.ioHandlerFactory());
+        try {
+            EventLoops loops = new EventLoops(workers);
+            UserGroups groups = new UserGroups();
+            Membership membership = new InMemoryMembership();
+            ServerFrameEncoder encoder = new ServerFrameEncoder();
+            ConversationRouter router = new ConversationRouter(membership, new ClockMessageIds(), loops, groups,
+                    encoder, ByteBufAllocator.DEFAULT, config.dev());
+            ClientMessageDecoder decoder = new ClientMessageDecoder(config.inbox().maxMessageChars(),
+                    config.inbox().maxFrameBytes());
+            InboxFrameHandler frameHandler = new InboxFrameHandler(decoder, router, groups);
+            Readiness readiness = new Readiness();
+
+            Channel publicChannel = bind(new ServerBootstrap()
+                    .group(boss, workers)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, frameHandler,
+                            loops, encoder)), config.listen().bind(), config.listen().port(), "port");
+            AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), membership, router, readiness,
+                    config.admin().maxMembers(), config.inbox().maxMessageChars());
+            Channel adminChannel = bind(new ServerBootstrap()
+                    .group(adminLoop)
+                    .channel(transport.serverChannel())
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new AdminChannelInitializer(adminHandler, config.admin().maxBodyBytes())),
+                    config.listen().bind(), config.listen().adminPort(), "admin-port");
+            readiness.ready();
+            return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport);
+        } catch (ConfigException | InterruptedException | RuntimeException e) {
+            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            adminLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    private static Channel bind(ServerBootstrap bootstrap, String host, int port, String setting)
+            throws ConfigException, InterruptedException {
+        try {
+            return bootstrap.bind(host, port).sync().channel();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ConfigException(setting + ": cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The bound public port (the chosen one when configured as 0). */
+    public int port() {
+        return ((InetSocketAddress) publicChannel.localAddress()).getPort();
+    }
+
+    /** The bound admin port. */
+    public int adminPort() {
+        return ((InetSocketAddress) adminChannel.localAddress()).getPort();
+    }
+
+    /** The transport in use: IO_URING, EPOLL or NIO. */
+    public String transport() {
+        return transport.name();
+    }
+
+    /** Open WebSocket connections. */
+    public int connectionCount() {
+        return groups.connectionCount();
+    }
+
+    /** Users with at least one open connection. */
+    public int userCount() {
+        return groups.userCount();
+    }
+
+    @Override
+    public void close() {
+        readiness.notReady("shutting down");
+        publicChannel.close().syncUninterruptibly();
+        adminChannel.close().syncUninterruptibly();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        boss.terminationFuture().syncUninterruptibly();
+        workers.terminationFuture().syncUninterruptibly();
+        adminLoop.terminationFuture().syncUninterruptibly();
+        log.info("stopped");
+    }
+}

@@ -1,0 +1,52 @@
+package dev.inbox.gateway.server;
+
+import dev.inbox.gateway.config.ConfigException;
+import dev.inbox.gateway.config.ConfigLoader;
+import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.config.Setting;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Starts one node: {@code java -jar inbox-gateway.jar [--flag value ...]}. Exit code 2 on a bad configuration. */
+public final class Main {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                printHelp();
+                return;
+            }
+        }
+        GatewayConfig config;
+        InboxServer server;
+        try {
+            config = ConfigLoader.load(args);
+            server = InboxServer.start(config);
+        } catch (ConfigException e) {
+            System.err.println("inbox-gateway: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (config.dev()) {
+            log.warn("DEV MODE: ?user_id=N is accepted without a token and unknown conversations are open to anyone."
+                    + " Never expose a dev-mode node.");
+            log.warn("DEV MODE: admin API key is '{}'", config.admin().apiKey());
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "inbox-shutdown"));
+        log.info("listening public={} admin={} transport={} dev={}", server.port(), server.adminPort(),
+                server.transport(), config.dev());
+    }
+
+    private static void printHelp() {
+        StringBuilder b = new StringBuilder("inbox-gateway [--flag value ...]\n\n");
+        for (Setting s : Setting.values()) {
+            b.append(String.format("  --%-22s %-24s %s%n", s.flag(), s.env(),
+                    s.description() + (s.defaultValue().isEmpty() ? "" : " [" + s.defaultValue() + "]")));
+        }
+        System.out.print(b);
+    }
+}

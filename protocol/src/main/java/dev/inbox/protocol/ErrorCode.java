@@ -1,0 +1,38 @@
+package dev.inbox.protocol;
+
+/**
+ * The closed set of errors the gateway reports in an {@code {"type":"ERROR"}} frame. The wire string is stable:
+ * clients may switch on it. None of these closes the connection; protocol violations at the WebSocket level
+ * close with a {@link CloseCode} instead.
+ */
+public enum ErrorCode {
+    /** The frame is not well-formed JSON (syntax error, truncated, nested too deep, invalid encoding). */
+    BAD_JSON("bad_json"),
+    /** Well-formed JSON, but not one object: an array or scalar at the top, trailing data, a known field twice, an over-long client_msg_id. */
+    BAD_FRAME("bad_frame"),
+    /** A required field ({@code type}, {@code conversation_id}, {@code message}) is absent or null. */
+    MISSING_FIELD("missing_field"),
+    /** A field has the wrong JSON type or range (for example {@code conversation_id} that is not a positive integer below 2^53). */
+    WRONG_TYPE("wrong_type"),
+    /** {@code message} has more characters (Unicode code points) than the configured maximum. */
+    MESSAGE_TOO_LONG("message_too_long"),
+    /** {@code type} is not one the gateway knows (today: {@code TEXT}). */
+    UNKNOWN_TYPE("unknown_type"),
+    /** The sender is not a member of the conversation; nothing was delivered. */
+    NOT_A_MEMBER("not_a_member"),
+    /** A binary frame arrived; the inbox protocol is JSON text only. */
+    BINARY_NOT_SUPPORTED("binary_not_supported"),
+    /** The gateway failed to accept the message (for example its id could not be assigned); nothing was delivered, retrying is safe. */
+    SERVER_ERROR("server_error");
+
+    private final String wireName;
+
+    ErrorCode(String wireName) {
+        this.wireName = wireName;
+    }
+
+    /** The stable string sent as {@code code}. */
+    public String wireName() {
+        return wireName;
+    }
+}

@@ -1,0 +1,18 @@
+package dev.inbox.protocol;
+
+/**
+ * One server-to-client event, the seeds' shape: {@code type}, {@code message}, {@code conversation_id},
+ * {@code sender_id}, {@code sender_name}, {@code sender_avatar}, {@code created_at}, {@code message_id}.
+ *
+ * @param type            the message type, as the sender gave it
+ * @param message         the text
+ * @param conversationId  the conversation
+ * @param senderId        the sender's user id, taken from the sender's credentials, never from the frame
+ * @param senderName      the sender's display name ({@code name} claim), or {@code null} to omit it
+ * @param senderAvatar    the sender's avatar URL ({@code picture} claim), or {@code null} to omit it
+ * @param createdAtMillis when the gateway accepted the message, epoch milliseconds (written as RFC 3339 UTC)
+ * @param messageId       assigned by the gateway: positive, unique and increasing within the conversation, below 2^53
+ */
+public record ServerEvent(String type, String message, long conversationId, long senderId, String senderName,
+                          String senderAvatar, long createdAtMillis, long messageId) {
+}

@@ -1,0 +1,137 @@
+package dev.inbox.protocol;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufOutputStream;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Writes server events and errors with a streaming {@link JsonGenerator} straight into one pooled {@link ByteBuf}
+ * that holds the complete WebSocket text frame: header and JSON payload.
+ *
+ * <p>Why the whole frame: server frames are unmasked (RFC 6455 §5.1), so the bytes are the same for every recipient.
+ * Encoding and framing once per event, then handing each recipient a {@code retainedDuplicate()}, makes the
+ * per-recipient cost a reference-count increment; a raw {@code ByteBuf} passes Netty's WebSocket frame encoder
+ * untouched, where a {@code TextWebSocketFrame} would make it allocate a header per write. The same bytes are what
+ * a relay carries between nodes.
+ *
+ * <p>The JSON is written after a 10-byte gap (the longest header); once its length is known the header is written
+ * right-aligned into the gap and the reader index moved to it. Thread-safe; one instance serves every thread.
+ */
+public final class ServerFrameEncoder {
+    /** Longest WebSocket frame header a server writes: 2 bytes plus a 64-bit extended length (RFC 6455 §5.2). */
+    static final int MAX_HEADER_BYTES = 10;
+    private static final int FIN_TEXT = 0x81;
+
+    /** Room to reserve beyond the message text: field names, ids, names and the timestamp. */
+    private static final int EVENT_OVERHEAD_GUESS = 256;
+
+    private final JsonFactory json = JsonFactory.builder().build();
+
+    /** Writes {@code event} as a complete text frame; with a non-null {@code clientMsgId}, as the sender's acknowledgement. */
+    public ByteBuf encodeEvent(ByteBufAllocator alloc, ServerEvent event, String clientMsgId) {
+        ByteBuf frame = begin(alloc, event.message().length() + EVENT_OVERHEAD_GUESS);
+        try (JsonGenerator g = open(frame)) {
+            g.writeStartObject();
+            g.writeStringField("type", event.type());
+            g.writeStringField("message", event.message());
+            g.writeNumberField("conversation_id", event.conversationId());
+            g.writeNumberField("sender_id", event.senderId());
+            if (event.senderName() != null) {
+                g.writeStringField("sender_name", event.senderName());
+            }
+            if (event.senderAvatar() != null) {
+                g.writeStringField("sender_avatar", event.senderAvatar());
+            }
+            g.writeFieldName("created_at");
+            char[] timestamp = new char[Rfc3339.LENGTH];
+            Rfc3339.format(event.createdAtMillis(), timestamp);
+            g.writeString(timestamp, 0, Rfc3339.LENGTH);
+            g.writeNumberField("message_id", event.messageId());
+            if (clientMsgId != null) {
+                g.writeStringField("client_msg_id", clientMsgId);
+            }
+            g.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            frame.release();
+            throw rethrow(e);
+        }
+        return finish(frame);
+    }
+
+    /**
+     * Writes an {@code ERROR} frame for one connection. {@code conversationId} is written when it is a valid id,
+     * {@code clientMsgId} when non-null.
+     */
+    public ByteBuf encodeError(ByteBufAllocator alloc, ErrorCode code, String message, long conversationId,
+                               String clientMsgId) {
+        ByteBuf frame = begin(alloc, message.length() + 128);
+        try (JsonGenerator g = open(frame)) {
+            g.writeStartObject();
+            g.writeStringField("type", "ERROR");
+            g.writeStringField("code", code.wireName());
+            g.writeStringField("message", message);
+            if (Ids.isValid(conversationId)) {
+                g.writeNumberField("conversation_id", conversationId);
+            }
+            if (clientMsgId != null) {
+                g.writeStringField("client_msg_id", clientMsgId);
+            }
+            g.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            frame.release();
+            throw rethrow(e);
+        }
+        return finish(frame);
+    }
+
+    /** The JSON payload of a frame written by this encoder, as a slice sharing its bytes (for relays and tests). */
+    public static ByteBuf payloadOf(ByteBuf frame) {
+        int at = frame.readerIndex();
+        int len7 = frame.getByte(at + 1) & 0x7F;
+        int header = len7 < 126 ? 2 : len7 == 126 ? 4 : 10;
+        return frame.slice(at + header, frame.readableBytes() - header);
+    }
+
+    private JsonGenerator open(ByteBuf frame) throws IOException {
+        JsonGenerator g = json.createGenerator((java.io.OutputStream) new ByteBufOutputStream(frame), JsonEncoding.UTF8);
+        g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        return g;
+    }
+
+    private static ByteBuf begin(ByteBufAllocator alloc, int payloadGuess) {
+        ByteBuf frame = alloc.buffer(MAX_HEADER_BYTES + payloadGuess);
+        frame.writerIndex(MAX_HEADER_BYTES);
+        frame.readerIndex(MAX_HEADER_BYTES);
+        return frame;
+    }
+
+    private static ByteBuf finish(ByteBuf frame) {
+        int length = frame.writerIndex() - MAX_HEADER_BYTES;
+        int start;
+        if (length < 126) {
+            start = MAX_HEADER_BYTES - 2;
+            frame.setByte(start + 1, length);
+        } else if (length < 65_536) {
+            start = MAX_HEADER_BYTES - 4;
+            frame.setByte(start + 1, 126);
+            frame.setShort(start + 2, length);
+        } else {
+            start = 0;
+            frame.setByte(start + 1, 127);
+            frame.setLong(start + 2, length);
+        }
+        frame.setByte(start, FIN_TEXT);
+        frame.readerIndex(start);
+        return frame;
+    }
+
+    private static RuntimeException rethrow(Exception e) {
+        return e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+    }
+}
