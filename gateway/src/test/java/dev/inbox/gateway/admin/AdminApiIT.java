@@ -1,0 +1,107 @@
+package dev.inbox.gateway.admin;
+
+import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.gateway.testing.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The admin API over real HTTP. */
+class AdminApiIT {
+    private GatewayFixture gw;
+
+    @BeforeEach
+    void start() {
+        gw = GatewayFixture.start("--max-members", "3", "--admin-max-body-bytes", "256");
+    }
+
+    @AfterEach
+    void stop() {
+        gw.close();
+    }
+
+    private static void assertError(HttpResponse<String> r, int status, String code) {
+        assertEquals(status, r.statusCode(), r.body());
+        assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
+        Map<String, Object> body = Json.parse(r.body());
+        assertEquals(code, body.get("error"), r.body());
+        assertEquals(String.class, body.get("message").getClass());
+    }
+
+    @Test
+    void everyApiCallNeedsTheKey() {
+        assertError(gw.admin("GET", "/api/conversations/1/members", null, false), 401, "unauthorized");
+        assertError(gw.admin("PUT", "/api/conversations/1/members", "{\"user_ids\":[1]}", false), 401, "unauthorized");
+        assertError(gw.admin("POST", "/api/conversations/1/messages", "{}", false), 401, "unauthorized");
+        assertEquals(404, gw.admin("GET", "/api/conversations/1/members", null, true).statusCode(),
+                "the 401 above was not because the conversation is unknown");
+    }
+
+    @Test
+    void healthAndReadinessNeedNoKey() {
+        HttpResponse<String> health = gw.admin("GET", "/healthz", null, false);
+        assertEquals(200, health.statusCode());
+        HttpResponse<String> ready = gw.admin("GET", "/readyz", null, false);
+        assertEquals(200, ready.statusCode());
+        assertEquals("ready", Json.parse(ready.body()).get("status"));
+    }
+
+    @Test
+    void membersAreReplacedAddedRemovedAndListed() {
+        HttpResponse<String> put = gw.admin("PUT", "/api/conversations/5/members", "{\"user_ids\":[3,1,3]}");
+        assertEquals(200, put.statusCode(), put.body());
+        assertEquals(List.of(1L, 3L), Json.parse(put.body()).get("user_ids"), "sorted, duplicates dropped");
+        assertEquals(200, gw.admin("POST", "/api/conversations/5/members/2", null).statusCode());
+        assertEquals(200, gw.admin("DELETE", "/api/conversations/5/members/1", null).statusCode());
+        HttpResponse<String> get = gw.admin("GET", "/api/conversations/5/members", null);
+        assertEquals(Map.of("conversation_id", 5L, "user_ids", List.of(2L, 3L)), Json.parse(get.body()));
+    }
+
+    @Test
+    void badInputGetsA4xxNamingTheProblemAndChangesNothing() {
+        gw.members(6, 1, 2);
+        assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":[1,"), 400, "bad_json");
+        assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":\"1\"}"), 400, "wrong_type");
+        assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":[1,-2]}"), 400, "wrong_type");
+        assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"members\":[1]}"), 400, "missing_field");
+        assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":[1,2,3,4]}"), 400,
+                "too_many_members");
+        assertError(gw.admin("PUT", "/api/conversations/abc/members", "{\"user_ids\":[1]}"), 400, "bad_id");
+        assertError(gw.admin("PUT", "/api/conversations/0/members", "{\"user_ids\":[1]}"), 400, "bad_id");
+        assertError(gw.admin("PUT", "/api/conversations/6/members",
+                "{\"user_ids\":[" + "1,".repeat(200) + "1]}"), 413, "body_too_large");
+        assertEquals(List.of(1L, 2L),
+                Json.parse(gw.admin("GET", "/api/conversations/6/members", null).body()).get("user_ids"),
+                "nothing was half-applied");
+    }
+
+    @Test
+    void addingPastTheMemberLimitIsRefused() {
+        gw.members(7, 1, 2, 3);
+        assertError(gw.admin("POST", "/api/conversations/7/members/4", null), 409, "too_many_members");
+    }
+
+    @Test
+    void unknownRoutesAndMethodsAreRefused() {
+        assertError(gw.admin("GET", "/api/conversations/7/other", null), 404, "not_found");
+        assertError(gw.admin("GET", "/nope", null), 404, "not_found");
+        assertError(gw.admin("PATCH", "/api/conversations/7/members", "{}"), 405, "method_not_allowed");
+        assertError(gw.admin("GET", "/api/conversations/7/members", null), 404, "unknown_conversation");
+    }
+
+    @Test
+    void publishValidatesItsBody() {
+        gw.members(8, 1);
+        assertError(gw.admin("POST", "/api/conversations/8/messages", "{\"message\":\"x\"}"), 400, "missing_field");
+        assertError(gw.admin("POST", "/api/conversations/8/messages", "{\"sender_id\":1}"), 400, "missing_field");
+        assertError(gw.admin("POST", "/api/conversations/8/messages",
+                "{\"sender_id\":1,\"message\":\"x\",\"type\":\"IMAGE\"}"), 400, "unknown_type");
+        assertError(gw.admin("POST", "/api/conversations/8/messages", "[]"), 400, "bad_json");
+    }
+}

@@ -1,0 +1,153 @@
+package dev.inbox.gateway.testing;
+
+import dev.inbox.gateway.config.ConfigException;
+import dev.inbox.gateway.config.ConfigLoader;
+import dev.inbox.gateway.server.InboxServer;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * One real gateway node in this JVM on free ports, configured through the same flags a user passes, with a real
+ * HTTP client for its admin API and the JDK WebSocket client for its public port.
+ */
+public final class GatewayFixture implements AutoCloseable {
+    public static final String SECRET = "test-secret-0123456789-abcdefghijklmnop";
+    public static final String API_KEY = "test-api-key-0123456789";
+
+    private final InboxServer server;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final List<WsClient> clients = new ArrayList<>();
+
+    private GatewayFixture(InboxServer server) {
+        this.server = server;
+    }
+
+    /** A node with a JWT secret and an API key; {@code flags} add to or override those. */
+    public static GatewayFixture start(String... flags) {
+        List<String> args = new ArrayList<>(List.of("--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
+                "--jwt-secret", SECRET, "--api-key", API_KEY, "--worker-threads", "4"));
+        args.addAll(Arrays.asList(flags));
+        try {
+            return new GatewayFixture(InboxServer.start(ConfigLoader.load(args.toArray(new String[0]), Map.of())));
+        } catch (ConfigException e) {
+            throw new AssertionError("fixture configuration: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    public InboxServer server() {
+        return server;
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
+    public URI ws(String pathAndQuery) {
+        return URI.create("ws://127.0.0.1:" + server.port() + pathAndQuery);
+    }
+
+    public URI publicHttp(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + server.port() + pathAndQuery);
+    }
+
+    public String token(long userId) {
+        return Tokens.hs256(SECRET, userId, Duration.ofHours(1));
+    }
+
+    /** Connects {@code userId} with a token in the Authorization header. */
+    public WsClient connect(long userId) {
+        return connect(Map.of("Authorization", "Bearer " + token(userId)));
+    }
+
+    public WsClient connect(Map<String, String> headers) {
+        return connect("/ws/inbox/", headers, List.of());
+    }
+
+    public WsClient connect(String pathAndQuery, Map<String, String> headers, List<String> subprotocols) {
+        try {
+            WsClient c = WsClient.connect(http, ws(pathAndQuery), headers, subprotocols);
+            clients.add(c);
+            return c;
+        } catch (WsClient.Refused e) {
+            throw new AssertionError(e.getMessage(), e);
+        }
+    }
+
+    /** Tries to connect and returns the HTTP status of the refusal; fails if the upgrade succeeds. */
+    public WsClient.Refused refused(String pathAndQuery, Map<String, String> headers, List<String> subprotocols) {
+        try {
+            WsClient c = WsClient.connect(http, ws(pathAndQuery), headers, subprotocols);
+            c.close();
+            throw new AssertionError("the upgrade was accepted");
+        } catch (WsClient.Refused e) {
+            return e;
+        }
+    }
+
+    /** Calls the admin API; {@code withKey} false sends no Authorization header. */
+    public HttpResponse<String> admin(String method, String path, String body, boolean withKey) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + path))
+                .timeout(WsClient.WAIT)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (withKey) {
+            b.header("Authorization", "Bearer " + API_KEY);
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(method + " " + path + " failed", e);
+        }
+    }
+
+    public HttpResponse<String> admin(String method, String path, String body) {
+        return admin(method, path, body, true);
+    }
+
+    /** Sets a conversation's members through the admin API. */
+    public void members(long conversationId, long... userIds) {
+        StringBuilder b = new StringBuilder("{\"user_ids\":[");
+        for (int i = 0; i < userIds.length; i++) {
+            b.append(i == 0 ? "" : ",").append(userIds[i]);
+        }
+        HttpResponse<String> r = admin("PUT", "/api/conversations/" + conversationId + "/members", b.append("]}").toString());
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    /** Waits, with a bound, until {@code condition} holds. */
+    public static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + WsClient.WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            LockSupport.parkNanos(2_000_000); // re-check every 2 ms; the bound above is what fails the test
+        }
+    }
+
+    @Override
+    public void close() {
+        for (WsClient c : clients) {
+            c.close();
+        }
+        server.close();
+    }
+}
