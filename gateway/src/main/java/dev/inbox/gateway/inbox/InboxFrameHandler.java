@@ -109,6 +109,11 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        if (!ctx.channel().isActive() || (session != null && session.isClosing() && !(cause instanceof TooLongFrameException))) {
+            // Already closing: a half-reassembled message cut off by the close, a write to a closed socket.
+            log.debug("error on closing {}: {}", ctx.channel(), cause.toString());
+            return;
+        }
         if (cause instanceof TooLongFrameException) {
             // The aggregator's limit on a fragmented message: same rule as one big frame.
             if (session != null) {
