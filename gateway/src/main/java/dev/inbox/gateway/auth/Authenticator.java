@@ -26,7 +26,7 @@ import java.util.Set;
  * <p>Thread-safe and stateless past construction.
  */
 public final class Authenticator {
-    /** The one subprotocol the gateway speaks; the server selects it in every handshake. */
+    /** The one subprotocol the gateway speaks; the server selects it whenever the client offers it (RFC 6455 §4.2.2). */
     public static final String SUBPROTOCOL = "inbox.v1";
     /** Prefix of the offered subprotocol that carries the token. */
     public static final String TOKEN_SUBPROTOCOL_PREFIX = "inbox.token.";

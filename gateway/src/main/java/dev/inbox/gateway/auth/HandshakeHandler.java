@@ -18,7 +18,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -125,13 +127,12 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         try {
             user = authenticator.authenticate(request, query);
         } catch (AuthenticationException e) {
-            FullHttpResponse r = response(HttpResponseStatus.UNAUTHORIZED, "unauthorized", e.getMessage());
-            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
-            send(ctx, r);
+            unauthorized(ctx, e.getMessage());
             return;
         }
         if (user.expiresAtMillis() <= System.currentTimeMillis()) {
-            reject(ctx, HttpResponseStatus.UNAUTHORIZED, "unauthorized", "token expired");
+            // Within the verifier's clock-skew allowance, but already expired: it would be closed (4501) at once.
+            unauthorized(ctx, "token expired");
             return;
         }
         upgrade(ctx, request, user);
@@ -142,20 +143,27 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         WebSocketServerHandshaker handshaker =
                 new WebSocketServerHandshakerFactory(url, Authenticator.SUBPROTOCOL, decoderConfig)
                         .newHandshaker(request);
-        if (handshaker == null) {
+        // Only RFC 6455 (version 13): without Sec-WebSocket-Version Netty would fall back to the pre-RFC draft-00.
+        if (handshaker == null || handshaker.version() != WebSocketVersion.V13) {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel())
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
         HttpHeaders headers = new DefaultHttpHeaders();
-        handshaker.handshake(ctx.channel(), request, headers, ctx.newPromise()).addListener(f -> {
-            if (f.isSuccess()) {
-                listener.upgraded(ctx.channel(), user);
-            } else {
-                log.debug("handshake failed on {}", ctx.channel(), f.cause());
-                ctx.close();
-            }
-        });
+        try {
+            handshaker.handshake(ctx.channel(), request, headers, ctx.newPromise()).addListener(f -> {
+                if (f.isSuccess()) {
+                    listener.upgraded(ctx.channel(), user);
+                } else {
+                    log.debug("handshake failed on {}", ctx.channel(), f.cause());
+                    ctx.close();
+                }
+            });
+        } catch (WebSocketServerHandshakeException e) {
+            // A malformed upgrade, such as a missing Sec-WebSocket-Key (RFC 6455 §4.2.1): 400, not a silent close.
+            reject(ctx, HttpResponseStatus.BAD_REQUEST, "bad_request", e.getMessage());
+            return;
+        }
         ctx.pipeline().remove(this);
     }
 
@@ -163,6 +171,12 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("closing {} during the handshake", ctx.channel(), cause);
         ctx.close();
+    }
+
+    private static void unauthorized(ChannelHandlerContext ctx, String message) {
+        FullHttpResponse r = response(HttpResponseStatus.UNAUTHORIZED, "unauthorized", message);
+        r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        send(ctx, r);
     }
 
     private static void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String code, String message) {

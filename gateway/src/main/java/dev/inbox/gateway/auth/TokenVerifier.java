@@ -83,7 +83,8 @@ public final class TokenVerifier {
         } catch (NumberFormatException e) {
             throw new AuthenticationException("token rejected: sub must be a positive integer user id");
         }
-        if (!Ids.isValid(id)) {
+        if (!Ids.isValid(id) || !claims.getSubject().equals(Long.toString(id))) {
+            // Canonical form only ("5", not "05" or "+5"), so one user has one spelling everywhere.
             throw new AuthenticationException("token rejected: sub must be a positive integer user id");
         }
         Date exp = claims.getExpirationTime();

@@ -61,7 +61,7 @@ public final class ConfigLoader {
             if (value == null) {
                 if (setting == Setting.DEV && (i + 1 == args.length || args[i + 1].startsWith("--"))) {
                     value = "true";
-                } else if (i + 1 < args.length) {
+                } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
                     value = args[++i];
                 } else {
                     throw new ConfigException("--" + name + ": missing value");
@@ -206,8 +206,9 @@ public final class ConfigLoader {
             if (d.isNegative() || d.isZero()) {
                 throw new NumberFormatException();
             }
+            d.toNanos(); // timers run in nanoseconds: about 292 years is the most they hold
             return d;
-        } catch (NumberFormatException e) {
+        } catch (NumberFormatException | ArithmeticException e) {
             throw new ConfigException(s.flag() + ": " + raw.get(s) + " (expected: a positive duration like 500ms, 30s, 2m)");
         }
     }

@@ -1,0 +1,443 @@
+package dev.inbox.gateway.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+class ConfigLoaderTest {
+    /** Exactly {@link ConfigLoader#MIN_HS256_SECRET_BYTES} ASCII bytes. */
+    private static final String SECRET = "0123456789abcdef0123456789abcdef";
+    private static final String API_KEY = "0123456789abcdef";
+
+    @TempDir
+    Path dir;
+
+    private static GatewayConfig load(String... args) throws ConfigException {
+        return ConfigLoader.load(args, Map.of());
+    }
+
+    /** A complete production configuration (key and API key) plus {@code extra}. */
+    private static String[] prod(String... extra) {
+        List<String> args = new ArrayList<>(List.of("--jwt-secret", SECRET, "--api-key", API_KEY));
+        args.addAll(Arrays.asList(extra));
+        return args.toArray(new String[0]);
+    }
+
+    /** Loads {@code args} with an empty environment, expecting a one-line error that starts with {@code prefix}. */
+    private static ConfigException rejected(String prefix, String... args) {
+        return rejectedWith(Map.of(), prefix, args);
+    }
+
+    private static ConfigException rejectedWith(Map<String, String> env, String prefix, String... args) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(args, env),
+                () -> "expected a ConfigException for " + Arrays.toString(args));
+        String m = e.getMessage();
+        assertTrue(m.startsWith(prefix), () -> "message '" + m + "' should start with '" + prefix + "'");
+        assertFalse(m.contains("\n") || m.contains("\r"), () -> "message should be one line: " + m);
+        return e;
+    }
+
+    // ---- defaults and precedence -------------------------------------------------------------------------
+
+    @Test
+    void devModeAloneGivesEveryDefault() throws ConfigException {
+        GatewayConfig c = load("--dev");
+
+        assertTrue(c.dev());
+        assertEquals(new GatewayConfig.Listen("0.0.0.0", 8080, 8081, 0), c.listen());
+        assertFalse(c.auth().hasKey());
+        assertNull(c.auth().jwtSecret());
+        assertNull(c.auth().jwtPublicKey());
+        assertNull(c.auth().issuer());
+        assertNull(c.auth().audience());
+        assertEquals("inbox_token", c.auth().tokenCookie());
+        assertEquals(List.of(), c.auth().allowedOrigins());
+        assertEquals(new GatewayConfig.Inbox(65536, 4096, Duration.ofSeconds(30), Duration.ofSeconds(75),
+                Duration.ofSeconds(10)), c.inbox());
+        assertEquals(new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000), c.admin());
+    }
+
+    @Test
+    void environmentVariablesAreTheFlagsInUpperSnakeCaseWithInboxPrefix() {
+        for (Setting s : Setting.values()) {
+            assertEquals("INBOX_" + s.flag().toUpperCase(java.util.Locale.ROOT).replace('-', '_'), s.env());
+        }
+        assertEquals("INBOX_MAX_FRAME_BYTES", Setting.MAX_FRAME_BYTES.env());
+    }
+
+    @Test
+    void environmentOverridesDefaults() throws ConfigException {
+        Map<String, String> env = Map.of(
+                "INBOX_DEV", "true",
+                "INBOX_PORT", "9000",
+                "INBOX_PING_INTERVAL", " 5s ",
+                "INBOX_IDLE_TIMEOUT", "1m",
+                "INBOX_ALLOWED_ORIGINS", "https://app.example.com");
+        GatewayConfig c = ConfigLoader.load(new String[0], env);
+
+        assertTrue(c.dev());
+        assertEquals(9000, c.listen().port());
+        assertEquals(8081, c.listen().adminPort());
+        assertEquals(Duration.ofSeconds(5), c.inbox().pingInterval());
+        assertEquals(Duration.ofMinutes(1), c.inbox().idleTimeout());
+        assertEquals(List.of("https://app.example.com"), c.auth().allowedOrigins());
+    }
+
+    @Test
+    void flagsOverrideEnvironmentWhichOverridesDefaults() throws ConfigException {
+        Map<String, String> env = Map.of(
+                "INBOX_PORT", "9000",
+                "INBOX_ADMIN_PORT", "9001",
+                "INBOX_JWT_SECRET", SECRET,
+                "INBOX_API_KEY", API_KEY);
+        GatewayConfig c = ConfigLoader.load(new String[]{"--port", "9100"}, env);
+
+        assertEquals(9100, c.listen().port(), "flag beats environment");
+        assertEquals(9001, c.listen().adminPort(), "environment beats default");
+        assertEquals(0, c.listen().workerThreads(), "default when neither is set");
+        assertArrayEquals(SECRET.getBytes(StandardCharsets.UTF_8), c.auth().jwtSecret());
+        assertEquals(API_KEY, c.admin().apiKey());
+        assertFalse(c.dev());
+    }
+
+    @Test
+    void unrelatedEnvironmentVariablesAreIgnored() throws ConfigException {
+        GatewayConfig c = ConfigLoader.load(new String[]{"--dev"}, Map.of("PORT", "1", "INBOX_PORTS", "2"));
+        assertEquals(8080, c.listen().port());
+    }
+
+    @Test
+    void flagWithEqualsAndFlagWithSeparateValueAreTheSame() throws ConfigException {
+        GatewayConfig eq = load(prod("--port=9100", "--jwt-issuer=https://idp.example", "--ping-interval=2s"));
+        GatewayConfig sep = load(prod("--port", "9100", "--jwt-issuer", "https://idp.example", "--ping-interval", "2s"));
+
+        assertEquals(9100, eq.listen().port());
+        assertEquals("https://idp.example", eq.auth().issuer());
+        assertEquals(Duration.ofSeconds(2), eq.inbox().pingInterval());
+        assertEquals(eq.listen(), sep.listen());
+        assertEquals(eq.inbox(), sep.inbox());
+        assertEquals(eq.auth().issuer(), sep.auth().issuer());
+    }
+
+    @Test
+    void valueAfterEqualsMayItselfContainEquals() throws ConfigException {
+        GatewayConfig c = load(prod("--jwt-audience=a=b"));
+        assertEquals("a=b", c.auth().audience());
+    }
+
+    @Test
+    void devFlagTakesAnOptionalValue() throws ConfigException {
+        assertTrue(load("--dev", "--port", "1234").dev());
+        assertTrue(load("--port", "1234", "--dev").dev());
+        assertTrue(load("--dev=true").dev());
+        assertTrue(load("--dev", "yes").dev());
+        assertFalse(load(prod("--dev", "false")).dev());
+        assertFalse(load(prod("--dev=off")).dev());
+    }
+
+    @Test
+    void devModeAcceptsAShortApiKey() throws ConfigException {
+        assertEquals("short", load("--dev", "--api-key", "short").admin().apiKey());
+    }
+
+    @Test
+    void productionConfigurationLoads() throws ConfigException {
+        GatewayConfig c = load(prod("--allowed-origins", " https://App.Example.com/ ,, http://localhost:3000 ",
+                "--token-cookie", "", "--max-frame-bytes", "1024", "--max-message-chars", "1024",
+                "--handshake-timeout", "500ms", "--idle-timeout", "1h", "--ping-interval", "59m"));
+
+        assertFalse(c.dev());
+        assertTrue(c.auth().hasKey());
+        assertNull(c.auth().tokenCookie(), "an empty cookie name disables cookie auth");
+        assertEquals(List.of("https://app.example.com", "http://localhost:3000"), c.auth().allowedOrigins(),
+                "origins are trimmed, lower-cased, stripped of a trailing slash; empty entries are skipped");
+        assertEquals(1024, c.inbox().maxFrameBytes());
+        assertEquals(Duration.ofMillis(500), c.inbox().handshakeTimeout());
+        assertEquals(Duration.ofHours(1), c.inbox().idleTimeout());
+    }
+
+    @Test
+    void secretLengthIsCountedInBytesNotCharacters() throws ConfigException {
+        String elevenEuros = "€".repeat(11); // 11 characters, 33 UTF-8 bytes
+        GatewayConfig c = load("--jwt-secret", elevenEuros, "--api-key", API_KEY);
+        assertEquals(33, c.auth().jwtSecret().length);
+    }
+
+    @Test
+    void publicKeyFileIsAccepted() throws IOException, ConfigException {
+        Path pem = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+        GatewayConfig c = load("--jwt-public-key", pem.toString(), "--api-key", API_KEY);
+        assertEquals(pem, c.auth().jwtPublicKey());
+        assertNull(c.auth().jwtSecret());
+    }
+
+    @Test
+    void secretsAreNeverPrinted() throws ConfigException {
+        GatewayConfig c = load(prod());
+        assertFalse(c.toString().contains(SECRET));
+        assertFalse(c.toString().contains(API_KEY));
+    }
+
+    // ---- every error path ----------------------------------------------------------------------------------
+
+    @Test
+    void noTokenKeyOutsideDevModeIsRefused() {
+        ConfigException e = rejected("no token key", "--api-key", API_KEY);
+        assertTrue(e.getMessage().contains("--jwt-secret") && e.getMessage().contains("--jwt-public-key"),
+                e::getMessage);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-1", "70000", "65536", "abc", "", "80.5", "99999999999"})
+    void badPortIsRefused(String port) {
+        ConfigException e = rejected("port: ", "--dev", "--port", port);
+        assertTrue(e.getMessage().contains("0") && e.getMessage().contains("65535"), e::getMessage);
+    }
+
+    @Test
+    void badAdminPortIsRefused() {
+        rejected("admin-port: 70000", "--dev", "--admin-port", "70000");
+    }
+
+    @Test
+    void samePortForPublicAndAdminIsRefused() {
+        rejected("port and admin-port are both 9000", "--dev", "--port", "9000", "--admin-port", "9000");
+    }
+
+    @Test
+    void portZeroForBothPicksFreePortsAndIsAllowed() throws ConfigException {
+        GatewayConfig c = load("--dev", "--port", "0", "--admin-port", "0");
+        assertEquals(0, c.listen().port());
+        assertEquals(0, c.listen().adminPort());
+    }
+
+    @Test
+    void emptyBindAddressIsRefused() {
+        rejected("bind: empty", "--dev", "--bind", "");
+    }
+
+    @Test
+    void workerThreadsOutOfRangeIsRefused() {
+        rejected("worker-threads: -1", "--dev", "--worker-threads", "-1");
+        rejected("worker-threads: 5000", "--dev", "--worker-threads", "5000");
+    }
+
+    @Test
+    void secretShorterThan32BytesIsRefused() {
+        ConfigException e = rejected("jwt-secret: 31 bytes", "--jwt-secret", SECRET.substring(1), "--api-key", API_KEY);
+        assertTrue(e.getMessage().contains("32"), e::getMessage);
+        assertFalse(e.getMessage().contains(SECRET.substring(1)), "the secret itself is never printed");
+    }
+
+    @Test
+    void secretAndPublicKeyTogetherAreRefused() throws IOException {
+        Path pem = Files.writeString(dir.resolve("key.pem"), "x");
+        rejected("jwt-secret and jwt-public-key are both set",
+                "--jwt-secret", SECRET, "--jwt-public-key", pem.toString(), "--api-key", API_KEY);
+    }
+
+    @Test
+    void missingPublicKeyFileIsRefused() {
+        String missing = dir.resolve("nope.pem").toString();
+        ConfigException e = rejected("jwt-public-key: ", "--jwt-public-key", missing, "--api-key", API_KEY);
+        assertTrue(e.getMessage().contains(missing), e::getMessage);
+    }
+
+    @Test
+    void directoryAsPublicKeyFileIsRefused() {
+        rejected("jwt-public-key: ", "--jwt-public-key", dir.toString(), "--api-key", API_KEY);
+    }
+
+    @Test
+    void flagFollowedByAnotherFlagIsMissingItsValue() {
+        rejected("--jwt-issuer: missing value", "--dev", "--jwt-issuer", "--port", "9000");
+    }
+
+    @Test
+    void idleTimeoutEqualToPingIntervalIsRefused() {
+        ConfigException e = rejected("idle-timeout: 1m", "--dev", "--ping-interval", "60s", "--idle-timeout", "1m");
+        assertTrue(e.getMessage().contains("ping-interval 60s"), e::getMessage);
+    }
+
+    @Test
+    void idleTimeoutShorterThanPingIntervalIsRefused() {
+        rejected("idle-timeout: 10s", "--dev", "--ping-interval", "30s", "--idle-timeout", "10s");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"10", "abc", "0s", "0ms", "-5s", "1.5s", "5x", "ms", "s", "", "10 s", "1d"})
+    void badDurationIsRefused(String value) {
+        ConfigException e = rejected("handshake-timeout: ", "--dev", "--handshake-timeout", value);
+        assertTrue(e.getMessage().contains("expected: a positive duration"), e::getMessage);
+    }
+
+    @Test
+    void durationsAreCaseInsensitive() throws ConfigException {
+        assertEquals(Duration.ofMillis(250), load("--dev", "--handshake-timeout", "250MS").inbox().handshakeTimeout());
+        assertEquals(Duration.ofHours(2), load("--dev", "--idle-timeout", "2H").inbox().idleTimeout());
+    }
+
+    /**
+     * A number that parses as a long but overflows {@link Duration} must be a configuration error like any other
+     * bad duration, not an {@link ArithmeticException} escaping {@code ConfigLoader.load} (Main would then die
+     * with a stack trace and exit code 1 instead of one line and exit code 2).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"9999999999999999h", "999999999999999999m"})
+    void durationTooLargeToRepresentIsRefused(String value) {
+        rejected("idle-timeout: ", "--dev", "--idle-timeout", value);
+    }
+
+    /**
+     * Every duration is turned into nanoseconds when a connection starts ({@code HandshakeHandler.handlerAdded},
+     * {@code new KeepaliveHandler}); one past {@code Long.MAX_VALUE} ns (~292 years) passes validation today and then
+     * throws {@link ArithmeticException} on every connection, so no handshake handler is ever installed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"3000000h", "200000000000000000ms"})
+    void durationBeyondTheNanosecondRangeIsRefused(String value) {
+        rejected("handshake-timeout: ", "--dev", "--handshake-timeout", value);
+    }
+
+    @Test
+    void unknownFlagIsRefused() {
+        rejected("unknown flag --prot", "--dev", "--prot", "8080");
+        rejected("unknown flag --prot", "--dev", "--prot=8080");
+    }
+
+    @Test
+    void positionalArgumentIsRefused() {
+        rejected("unexpected argument 'serve'", "serve", "--dev");
+        rejected("unexpected argument '-p'", "-p", "8080");
+    }
+
+    @Test
+    void flagWithoutValueAtTheEndIsRefused() {
+        rejected("--port: missing value", "--dev", "--port");
+    }
+
+    @Test
+    void badBooleanIsRefused() {
+        rejected("dev: maybe", "--dev=maybe");
+        rejectedWith(Map.of("INBOX_DEV", "sure"), "dev: sure");
+    }
+
+    @Test
+    void apiKeyMissingOutsideDevModeIsRefused() {
+        rejected("no api-key", "--jwt-secret", SECRET);
+    }
+
+    @Test
+    void apiKeyShorterThan16CharactersOutsideDevModeIsRefused() {
+        ConfigException e = rejected("api-key: 15 characters", "--jwt-secret", SECRET, "--api-key", API_KEY.substring(1));
+        assertFalse(e.getMessage().contains(API_KEY.substring(1)), "the key itself is never printed");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"app.example.com", "ftp://app.example.com", "https://ok.example.com,*", "//app.example.com"})
+    void badAllowedOriginIsRefused(String origins) {
+        rejected("allowed-origins: ", "--dev", "--allowed-origins", origins);
+    }
+
+    @Test
+    void frameSizeOutOfRangeIsRefused() {
+        rejected("max-frame-bytes: 1023", "--dev", "--max-frame-bytes", "1023");
+        rejected("max-frame-bytes: 16777217", "--dev", "--max-frame-bytes", "16777217");
+    }
+
+    @Test
+    void messageCharsUpToFrameBytesIsAllowed() throws ConfigException {
+        assertEquals(2048, load("--dev", "--max-frame-bytes", "2048", "--max-message-chars", "2048")
+                .inbox().maxMessageChars());
+    }
+
+    @Test
+    void messageCharsAboveFrameBytesIsRefused() {
+        rejected("max-message-chars: 2049", "--dev", "--max-frame-bytes", "2048", "--max-message-chars", "2049");
+        rejected("max-message-chars: 0", "--dev", "--max-message-chars", "0");
+    }
+
+    @Test
+    void adminLimitsOutOfRangeAreRefused() {
+        rejected("admin-max-body-bytes: 63", "--dev", "--admin-max-body-bytes", "63");
+        rejected("max-members: 0", "--dev", "--max-members", "0");
+    }
+
+    @Test
+    void badValueFromTheEnvironmentNamesTheSetting() {
+        rejectedWith(Map.of("INBOX_DEV", "1", "INBOX_PORT", "http"), "port: http");
+    }
+
+    // ---- the real entry point --------------------------------------------------------------------------------
+
+    /** Exit code and stderr lines of the real {@code Main} run in a child JVM with {@code args}. */
+    private record Exit(int code, List<String> stderr) {
+    }
+
+    private Exit runMain(String... args) throws IOException, InterruptedException {
+        Path stderr = Files.createTempFile(dir, "stderr", ".txt");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx64m",
+                "-cp", System.getProperty("java.class.path"),
+                "dev.inbox.gateway.server.Main"));
+        command.addAll(Arrays.asList(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        // The child must see neither our INBOX_ settings nor JVM option variables (the JVM reports those on stderr).
+        Map<String, String> env = pb.environment();
+        new HashMap<>(env).keySet().stream()
+                .filter(k -> k.startsWith("INBOX_") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS")
+                        || k.equals("_JAVA_OPTIONS"))
+                .forEach(env::remove);
+        pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.redirectError(stderr.toFile());
+        Process p = pb.start();
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                fail("Main did not exit within 60 s on a bad configuration");
+            }
+        } finally {
+            p.destroyForcibly();
+        }
+        return new Exit(p.exitValue(), Files.readAllLines(stderr, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void mainExitsWithCode2AndOneLineOnStderrForABadConfiguration() throws IOException, InterruptedException {
+        Exit exit = runMain("--dev", "--port", "70000");
+
+        assertEquals(2, exit.code(), () -> "exit code; stderr: " + exit.stderr());
+        assertEquals(1, exit.stderr().size(), () -> "stderr: " + exit.stderr());
+        assertTrue(exit.stderr().get(0).startsWith("inbox-gateway: port: 70000"), exit.stderr().get(0));
+    }
+
+    @Test
+    void mainExitsWithCode2ForAnOverflowingDuration() throws IOException, InterruptedException {
+        Exit exit = runMain("--dev", "--idle-timeout", "9999999999999999h");
+
+        assertEquals(2, exit.code(), () -> "exit code; stderr: " + exit.stderr());
+        assertEquals(1, exit.stderr().size(), () -> "stderr: " + exit.stderr());
+        assertTrue(exit.stderr().get(0).startsWith("inbox-gateway: idle-timeout: "), exit.stderr().get(0));
+    }
+}

@@ -1,0 +1,177 @@
+package dev.inbox.gateway.inbox;
+
+import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Keepalive under EmbeddedChannel time control: time is frozen and only moves with {@code advanceTimeBy}.
+ */
+class KeepaliveHandlerTest {
+    private static final Duration PING = Duration.ofSeconds(30);
+    private static final Duration IDLE = Duration.ofSeconds(75);
+
+    private EmbeddedChannel ch;
+
+    @BeforeEach
+    void connect() {
+        ch = new EmbeddedChannel();
+        ch.freezeTime();
+        ch.attr(InboxSession.KEY).set(new InboxSession(ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0,
+                new ServerFrameEncoder()));
+        ch.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
+    }
+
+    @AfterEach
+    void nothingIsLeftOver() {
+        assertFalse(ch.finish(), "no unread inbound or outbound messages");
+    }
+
+    private void advance(Duration d) {
+        ch.advanceTimeBy(d.toNanos(), TimeUnit.NANOSECONDS);
+        ch.runScheduledPendingTasks();
+    }
+
+    /** The client sends a frame; the keepalive passes it on unchanged. */
+    private void clientSends(WebSocketFrame frame) {
+        ch.writeInbound(frame);
+        Object passed = ch.readInbound();
+        assertTrue(passed == frame, "frames pass through the keepalive");
+        frame.release();
+    }
+
+    private void assertPinged() {
+        Object o = ch.readOutbound();
+        assertInstanceOf(PingWebSocketFrame.class, o, "expected a ping, got " + o);
+        ((PingWebSocketFrame) o).release();
+    }
+
+    @Test
+    void nothingHappensBeforeThePingInterval() {
+        advance(PING.minusSeconds(1));
+        assertNull(ch.readOutbound());
+        assertTrue(ch.isActive());
+    }
+
+    @Test
+    void channelThatKeepsReadingIsNeitherPingedNorClosed() {
+        for (int i = 0; i < 20; i++) { // 400 s, far past the idle timeout
+            advance(Duration.ofSeconds(20));
+            clientSends(new TextWebSocketFrame("{}"));
+        }
+        assertNull(ch.readOutbound(), "a chatty client is never pinged");
+        assertTrue(ch.isActive());
+    }
+
+    @Test
+    void pongsCountAsReading() {
+        for (int i = 0; i < 20; i++) {
+            advance(Duration.ofSeconds(20));
+            clientSends(new PongWebSocketFrame());
+        }
+        assertNull(ch.readOutbound());
+        assertTrue(ch.isActive());
+    }
+
+    @Test
+    void removedHandlerNoLongerChecks() {
+        ch.pipeline().remove("keepalive");
+        advance(IDLE.multipliedBy(4));
+        assertNull(ch.readOutbound());
+        assertTrue(ch.isActive());
+    }
+
+    @Test
+    void closedChannelIsNoLongerChecked() {
+        ch.close();
+        advance(IDLE.multipliedBy(4));
+        assertNull(ch.readOutbound());
+    }
+
+    @Test
+    void quietChannelIsPingedAfterThePingInterval() {
+        advance(PING);
+        assertPinged();
+        assertNull(ch.readOutbound());
+        assertTrue(ch.isActive(), "a ping does not close");
+    }
+
+    @Test
+    void clientThatAnswersPingsStaysOpenAndIsPingedEveryInterval() {
+        for (int i = 0; i < 10; i++) {
+            advance(PING);
+            assertPinged();
+            clientSends(new PongWebSocketFrame());
+        }
+        assertNull(ch.readOutbound());
+        assertTrue(ch.isActive());
+    }
+
+    @Test
+    void silentChannelPastTheIdleTimeoutIsClosedWith4000() {
+        advance(PING);           // 30 s: ping
+        assertPinged();
+        advance(PING);           // 60 s: ping
+        assertPinged();
+        assertTrue(ch.isActive(), "still within the idle timeout");
+        advance(PING);           // past 75 s: closed at the timeout
+
+        Object o = ch.readOutbound();
+        assertInstanceOf(CloseWebSocketFrame.class, o, "expected a close, got " + o);
+        CloseWebSocketFrame close = (CloseWebSocketFrame) o;
+        try {
+            assertEquals(4000, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertFalse(ch.isOpen());
+    }
+
+    @Test
+    void silentChannelWithoutASessionIsClosedWithoutACloseFrame() {
+        EmbeddedChannel bare = new EmbeddedChannel();
+        bare.freezeTime();
+        bare.pipeline().addLast(new KeepaliveHandler(PING, IDLE));
+        for (int i = 0; i < 3; i++) {
+            bare.advanceTimeBy(PING.toNanos(), TimeUnit.NANOSECONDS);
+            bare.runScheduledPendingTasks();
+        }
+        Object o;
+        while ((o = bare.readOutbound()) != null) {
+            assertInstanceOf(PingWebSocketFrame.class, o);
+            ((PingWebSocketFrame) o).release();
+        }
+        assertFalse(bare.isOpen());
+        assertFalse(bare.finish());
+    }
+
+    @Test
+    void readingResetsTheSilence() {
+        advance(PING);
+        assertPinged();
+        advance(PING);
+        assertPinged();
+        clientSends(new TextWebSocketFrame("{}")); // at 60 s
+        advance(PING);                             // 90 s: heard from 30 s ago: a ping, not a close
+        assertPinged();
+        assertTrue(ch.isActive());
+    }
+}
