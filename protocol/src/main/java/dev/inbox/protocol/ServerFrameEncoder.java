@@ -3,6 +3,7 @@ package dev.inbox.protocol;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
@@ -31,7 +32,10 @@ public final class ServerFrameEncoder {
     /** Room to reserve beyond the message text: field names, ids, names and the timestamp. */
     private static final int EVENT_OVERHEAD_GUESS = 256;
 
-    private final JsonFactory json = JsonFactory.builder().build();
+    /** Emoji and other non-BMP characters go out as 4-byte UTF-8, not as a pair of escaped surrogates. */
+    private final JsonFactory json = JsonFactory.builder()
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+            .build();
 
     /** Writes {@code event} as a complete text frame; with a non-null {@code clientMsgId}, as the sender's acknowledgement. */
     public ByteBuf encodeEvent(ByteBufAllocator alloc, ServerEvent event, String clientMsgId) {
