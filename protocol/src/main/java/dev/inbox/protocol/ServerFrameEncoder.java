@@ -37,8 +37,49 @@ public final class ServerFrameEncoder {
             .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
             .build();
 
+    /**
+     * A frame and where its {@code message_id} digits sit, so the id can be written once it is known.
+     *
+     * @param frame        the complete frame, owned by the caller
+     * @param messageIdAt  absolute index in {@code frame} of the {@value Ids#MESSAGE_ID_DIGITS} id digits
+     */
+    public record PreparedFrame(ByteBuf frame, int messageIdAt) {
+    }
+
+    /**
+     * Encodes {@code event} once, before its id is known: {@code event.messageId()} is a placeholder of the same
+     * width (any valid message id), overwritten later with {@link #writeMessageId}. A relay can ship the bytes
+     * around the id to a store that assigns it.
+     */
+    public PreparedFrame encodePrepared(ByteBufAllocator alloc, ServerEvent event) {
+        ByteBuf frame = encode(alloc, event, null);
+        // message_id is the last field: the frame ends with "message_id":<16 digits>}
+        int at = frame.writerIndex() - 1 - Ids.MESSAGE_ID_DIGITS;
+        assert frame.getByte(at - 1) == ':' && frame.getByte(frame.writerIndex() - 1) == '}';
+        return new PreparedFrame(frame, at);
+    }
+
+    /** Overwrites the 16 id digits at {@code at} with {@code messageId}. */
+    public static void writeMessageId(ByteBuf frame, int at, long messageId) {
+        if (!Ids.isValidMessageId(messageId)) {
+            throw new IllegalArgumentException("messageId: " + messageId + " (expected: 16 digits, below 2^53)");
+        }
+        long v = messageId;
+        for (int i = at + Ids.MESSAGE_ID_DIGITS - 1; i >= at; i--) {
+            frame.setByte(i, (int) ('0' + v % 10));
+            v /= 10;
+        }
+    }
+
     /** Writes {@code event} as a complete text frame; with a non-null {@code clientMsgId}, as the sender's acknowledgement. */
     public ByteBuf encodeEvent(ByteBufAllocator alloc, ServerEvent event, String clientMsgId) {
+        return encode(alloc, event, clientMsgId);
+    }
+
+    private ByteBuf encode(ByteBufAllocator alloc, ServerEvent event, String clientMsgId) {
+        if (!Ids.isValidMessageId(event.messageId())) {
+            throw new IllegalArgumentException("messageId: " + event.messageId() + " (expected: 16 digits, below 2^53)");
+        }
         ByteBuf frame = begin(alloc, event.message().length() + EVENT_OVERHEAD_GUESS);
         try (JsonGenerator g = open(frame)) {
             g.writeStartObject();

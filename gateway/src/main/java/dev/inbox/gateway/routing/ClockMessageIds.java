@@ -10,12 +10,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * The single-node sequencer: {@code id = max(previous + 1, (now - 2025-01-01) << 11)}.
+ * The single-node sequencer: {@code id = max(previous + 1, 10^15 + ((now - 2025-01-01) << 11))}.
  *
  * <p>Why the clock: a plain counter would start again at 1 after a restart and hand out ids clients already hold.
  * Seeding from milliseconds since 2025 keeps ids increasing across restarts as long as the clock does not step back
  * by more than the restart took, and leaves 2048 ids per millisecond per conversation before ids run ahead of the
- * clock (they stay increasing even then). The largest id this scheme reaches before the year 2094 is below 2^53.
+ * clock (they stay increasing even then). The 10^15 base gives every id exactly 16 digits (see
+ * {@link Ids#MIN_MESSAGE_ID}); the scheme stays below 2^53 for about 124 years from 2025.
  */
 public final class ClockMessageIds implements MessageIdSequencer {
     static final long EPOCH_MILLIS = 1_735_689_600_000L; // 2025-01-01T00:00:00Z
@@ -32,9 +33,14 @@ public final class ClockMessageIds implements MessageIdSequencer {
         this.clock = clock;
     }
 
+    /** The smallest id the clock allows at {@code nowMillis}; shared with the Redis sequencer so both agree. */
+    public static long floor(long nowMillis) {
+        return Ids.MIN_MESSAGE_ID + (Math.max(0, nowMillis - EPOCH_MILLIS) << SEQUENCE_BITS);
+    }
+
     @Override
     public CompletionStage<Long> next(long conversationId) {
-        long floor = Math.max(1, (clock.getAsLong() - EPOCH_MILLIS) << SEQUENCE_BITS);
+        long floor = floor(clock.getAsLong());
         long id = last.computeIfAbsent(conversationId, k -> new AtomicLong())
                 .accumulateAndGet(floor, (prev, f) -> Math.max(prev + 1, f));
         if (id > Ids.MAX_SAFE) {

@@ -3,6 +3,7 @@ package dev.inbox.gateway.routing;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ErrorCode;
+import dev.inbox.protocol.Ids;
 import dev.inbox.protocol.ServerEvent;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
@@ -16,10 +17,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Routes a message by its {@code conversation_id}: checks that the sender is a member (in dev mode, joins an open
- * conversation), assigns the {@code message_id}, encodes the event once and delivers it to every connection of
- * every member on this node; the sending connection gets the acknowledgement carrying its {@code client_msg_id}
- * instead.
+ * Routes a message by its {@code conversation_id}: encodes the event once, has the {@link Admission} check the
+ * sender, assign the {@code message_id} (patched into the encoded bytes) and relay it to other nodes, then delivers
+ * it to every connection of every member on this node; the sending connection gets the acknowledgement carrying its
+ * {@code client_msg_id} instead.
  *
  * <p>Each conversation is routed on its owner event loop ({@link EventLoops#ownerOf}), so ids are assigned and
  * frames queued to every loop in one order: every recipient sees a conversation's messages in {@code message_id}
@@ -28,23 +29,32 @@ import java.util.concurrent.CompletionStage;
 public final class ConversationRouter {
     private static final Logger log = LoggerFactory.getLogger(ConversationRouter.class);
 
-    private final Membership membership;
-    private final MessageIdSequencer ids;
+    private final Admission admission;
     private final EventLoops loops;
     private final Fanout fanout;
     private final ServerFrameEncoder encoder;
     private final ByteBufAllocator alloc;
-    private final boolean dev;
 
-    public ConversationRouter(Membership membership, MessageIdSequencer ids, EventLoops loops, UserGroups groups,
-                              ServerFrameEncoder encoder, ByteBufAllocator alloc, boolean dev) {
-        this.membership = membership;
-        this.ids = ids;
+    public ConversationRouter(Admission admission, EventLoops loops, UserGroups groups, ServerFrameEncoder encoder,
+                              ByteBufAllocator alloc) {
+        this.admission = admission;
         this.loops = loops;
         this.fanout = new Fanout(loops, groups);
         this.encoder = encoder;
         this.alloc = alloc;
-        this.dev = dev;
+    }
+
+    /** Delivers a frame relayed from another node to {@code userId}'s connections here. Any thread; takes ownership. */
+    public void deliverRelayed(long conversationId, long userId, ByteBuf frame) {
+        EventLoop owner = loops.ownerOf(conversationId);
+        // Through the conversation's owner loop, like local messages, so both reach each connection in one order.
+        onOwner(owner, () -> {
+            try {
+                fanout.deliver(frame, new long[]{userId}, null, null);
+            } finally {
+                frame.release();
+            }
+        });
     }
 
     /**
@@ -79,47 +89,51 @@ public final class ConversationRouter {
     private void submit(Submission s) {
         EventLoop owner = loops.ownerOf(s.conversationId);
         if (owner.inEventLoop()) {
-            checkMembership(s, owner);
+            admit(s, owner);
         } else {
-            owner.execute(() -> checkMembership(s, owner));
+            owner.execute(() -> admit(s, owner));
         }
     }
 
-    private void checkMembership(Submission s, EventLoop owner) {
-        membership.members(s.conversationId).thenCompose(m -> {
-            if (dev && (m == null || (!m.managed() && !m.contains(s.senderId)))) {
-                return membership.joinOpen(s.conversationId, s.senderId);
-            }
-            return CompletableFuture.completedFuture(m);
-        }).whenComplete((members, failure) -> onOwner(owner, () -> {
+    /** On the owner loop: encode once, with a placeholder id, and let the admission check, number and relay it. */
+    private void admit(Submission s, EventLoop owner) {
+        ServerEvent provisional = new ServerEvent(s.type, s.message, s.conversationId, s.senderId, s.senderName,
+                s.senderAvatar, s.acceptedAtMillis, Ids.MIN_MESSAGE_ID);
+        ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(alloc, provisional);
+        CompletionStage<Admitted> admitted;
+        try {
+            admitted = admission.admit(s.conversationId, s.senderId, prepared);
+        } catch (RuntimeException e) {
+            prepared.frame().release();
+            fail(s, e);
+            return;
+        }
+        admitted.whenComplete((a, failure) -> onOwner(owner, () -> {
             if (failure != null) {
+                prepared.frame().release();
                 fail(s, failure);
-            } else if (members == null || !members.contains(s.senderId)) {
+            } else if (a == null) {
+                prepared.frame().release();
                 s.result.completeExceptionally(new RoutingException(ErrorCode.NOT_A_MEMBER,
                         "not a member of conversation " + s.conversationId));
             } else {
-                assignId(s, members, owner);
+                deliver(s, prepared, a);
             }
         }));
     }
 
-    private void assignId(Submission s, Members members, EventLoop owner) {
-        ids.next(s.conversationId).whenComplete((id, failure) -> onOwner(owner, () -> {
-            if (failure != null) {
-                fail(s, failure);
-            } else {
-                deliver(s, members, id);
-            }
-        }));
-    }
-
-    private void deliver(Submission s, Members members, long messageId) {
-        ServerEvent event = new ServerEvent(s.type, s.message, s.conversationId, s.senderId, s.senderName,
-                s.senderAvatar, s.acceptedAtMillis, messageId);
-        ByteBuf frame = encoder.encodeEvent(alloc, event, null);
-        ByteBuf ack = s.sender != null && s.clientMsgId != null ? encoder.encodeEvent(alloc, event, s.clientMsgId) : null;
+    private void deliver(Submission s, ServerFrameEncoder.PreparedFrame prepared, Admitted admitted) {
+        ByteBuf frame = prepared.frame();
+        ByteBuf ack = null;
+        ServerEvent event;
         try {
-            fanout.deliver(frame, members.userIds(), s.sender, ack);
+            ServerFrameEncoder.writeMessageId(frame, prepared.messageIdAt(), admitted.messageId());
+            event = new ServerEvent(s.type, s.message, s.conversationId, s.senderId, s.senderName, s.senderAvatar,
+                    s.acceptedAtMillis, admitted.messageId());
+            if (s.sender != null && s.clientMsgId != null) {
+                ack = encoder.encodeEvent(alloc, event, s.clientMsgId);
+            }
+            fanout.deliver(frame, admitted.members(), s.sender, ack);
         } finally {
             frame.release();
             if (ack != null) {

@@ -9,7 +9,9 @@ import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
+import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ClockMessageIds;
+import dev.inbox.gateway.routing.LocalAdmission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InMemoryMembership;
@@ -81,8 +83,9 @@ public final class InboxServer implements AutoCloseable {
             UserGroups groups = new UserGroups();
             Membership membership = new InMemoryMembership();
             ServerFrameEncoder encoder = new ServerFrameEncoder();
-            ConversationRouter router = new ConversationRouter(membership, new ClockMessageIds(), loops, groups,
-                    encoder, ByteBufAllocator.DEFAULT, config.dev());
+            Admission admission = new LocalAdmission(membership, new ClockMessageIds(), config.dev());
+            ConversationRouter router = new ConversationRouter(admission, loops, groups, encoder,
+                    ByteBufAllocator.DEFAULT);
             ClientMessageDecoder decoder = new ClientMessageDecoder(config.inbox().maxMessageChars(),
                     config.inbox().maxFrameBytes());
             InboxFrameHandler frameHandler = new InboxFrameHandler(decoder, router, groups);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.routing.ClockMessageIds;
+import dev.inbox.gateway.routing.LocalAdmission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InMemoryMembership;
@@ -68,8 +69,9 @@ class InboxFrameHandlerTest {
     void connect() {
         ch = new EmbeddedChannel();
         loops = new EventLoops(ch.eventLoop());
-        ConversationRouter router = new ConversationRouter(membership, new ClockMessageIds(), loops, groups, encoder,
-                ByteBufAllocator.DEFAULT, false);
+        ConversationRouter router = new ConversationRouter(
+                new LocalAdmission(membership, new ClockMessageIds(), false), loops, groups, encoder,
+                ByteBufAllocator.DEFAULT);
         handler = new InboxFrameHandler(new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups);
         session = start(ch, ann);
     }

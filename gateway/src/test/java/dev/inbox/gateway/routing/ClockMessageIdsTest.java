@@ -37,9 +37,10 @@ class ClockMessageIdsTest {
     }
 
     @Test
-    void firstIdIsTheClockSinceTheEpochShiftedBySequenceBits() {
+    void firstIdIsTheBasePlusTheClockSinceTheEpochShiftedBySequenceBits() {
         ClockMessageIds ids = new ClockMessageIds(() -> JAN_2026);
-        assertEquals((JAN_2026 - ClockMessageIds.EPOCH_MILLIS) << ClockMessageIds.SEQUENCE_BITS, next(ids, 1));
+        assertEquals(Ids.MIN_MESSAGE_ID + ((JAN_2026 - ClockMessageIds.EPOCH_MILLIS) << ClockMessageIds.SEQUENCE_BITS),
+                next(ids, 1));
     }
 
     @Test
@@ -78,7 +79,7 @@ class ClockMessageIdsTest {
     @Test
     void conversationsAreSequencedIndependently() {
         ClockMessageIds ids = new ClockMessageIds(() -> JAN_2026);
-        long floor = (JAN_2026 - ClockMessageIds.EPOCH_MILLIS) << ClockMessageIds.SEQUENCE_BITS;
+        long floor = ClockMessageIds.floor(JAN_2026);
         for (int i = 0; i < 100; i++) {
             next(ids, 1);
         }
@@ -117,10 +118,10 @@ class ClockMessageIdsTest {
     }
 
     @Test
-    void clockBeforeTheEpochStillGivesPositiveIncreasingIds() {
+    void clockBeforeTheEpochStillGivesSixteenDigitIncreasingIds() {
         ClockMessageIds ids = new ClockMessageIds(() -> 0L); // 1970
-        assertEquals(1, next(ids, 1));
-        assertEquals(2, next(ids, 1));
+        assertEquals(Ids.MIN_MESSAGE_ID, next(ids, 1));
+        assertEquals(Ids.MIN_MESSAGE_ID + 1, next(ids, 1));
     }
 
     @Test
