@@ -7,8 +7,10 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufUtil;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Decodes one client text frame into a {@link ClientMessage} with a streaming {@link JsonParser} straight over
@@ -76,6 +78,11 @@ public final class ClientMessageDecoder {
         if (!frame.isReadable()) {
             throw new ProtocolException(ErrorCode.BAD_JSON, "empty frame");
         }
+        // Jackson's UTF-8 reader is lenient in places (overlong forms, surrogates in skipped values); the WebSocket
+        // pipeline has already checked, but the decoder must stand alone (RFC 3629 well-formedness).
+        if (!ByteBufUtil.isText(frame, StandardCharsets.UTF_8)) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "frame is not valid UTF-8");
+        }
         try (JsonParser parser = open(frame)) {
             return decode(parser);
         } catch (StreamConstraintsException e) {
@@ -94,7 +101,11 @@ public final class ClientMessageDecoder {
     }
 
     private ClientMessage decode(JsonParser p) throws IOException, ProtocolException {
-        if (p.nextToken() != JsonToken.START_OBJECT) {
+        JsonToken first = p.nextToken();
+        if (first == null) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "empty frame");
+        }
+        if (first != JsonToken.START_OBJECT) {
             throw new ProtocolException(ErrorCode.BAD_FRAME, "a frame must be one JSON object");
         }
         int seen = 0;
@@ -164,13 +175,18 @@ public final class ClientMessageDecoder {
                             errorText = "client_msg_id must be a string";
                         }
                         p.skipChildren();
-                    } else if (p.getTextLength() > MAX_CLIENT_MSG_ID_CHARS) {
-                        if (error == null) {
-                            error = ErrorCode.BAD_FRAME;
-                            errorText = "client_msg_id is longer than " + MAX_CLIENT_MSG_ID_CHARS + " characters";
-                        }
                     } else {
-                        clientMsgId = p.getText();
+                        String id = p.getText();
+                        // Characters are code points, as for message: an emoji counts once.
+                        if (id.length() > MAX_CLIENT_MSG_ID_CHARS
+                                && id.codePointCount(0, id.length()) > MAX_CLIENT_MSG_ID_CHARS) {
+                            if (error == null) {
+                                error = ErrorCode.BAD_FRAME;
+                                errorText = "client_msg_id is longer than " + MAX_CLIENT_MSG_ID_CHARS + " characters";
+                            }
+                        } else {
+                            clientMsgId = id;
+                        }
                     }
                 }
                 default -> throw new AssertionError(bit);
