@@ -165,7 +165,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 if (cause instanceof AdminException ae) {
                     error(ctx, keepAlive, ae);
                 } else {
-                    log.warn("membership call failed for conversation {}", conversationId, cause);
+                    log.warn("membership call failed for conversation {}: {}", conversationId, cause.toString());
                     error(ctx, keepAlive, new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE,
                             "membership_unavailable", "membership store unavailable; nothing was changed"));
                 }

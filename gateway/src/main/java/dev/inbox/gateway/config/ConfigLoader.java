@@ -145,7 +145,17 @@ public final class ConfigLoader {
                 intIn(raw, Setting.ADMIN_MAX_BODY_BYTES, 64, 64 * 1024 * 1024),
                 intIn(raw, Setting.MAX_MEMBERS, 1, 1_000_000));
 
-        return new GatewayConfig(listen, auth, inbox, admin, dev);
+        GatewayConfig.Redis redis = null;
+        String redisUri = raw.get(Setting.REDIS);
+        if (!redisUri.isEmpty()) {
+            if (!redisUri.startsWith("redis://") && !redisUri.startsWith("rediss://")) {
+                throw new ConfigException("redis: " + redisUri.replaceAll("//[^@/]*@", "//***@")
+                        + " (expected: redis://host:port or rediss://host:port)");
+            }
+            redis = new GatewayConfig.Redis(redisUri, duration(raw, Setting.REDIS_TIMEOUT),
+                    duration(raw, Setting.REDIS_PING_INTERVAL), intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000));
+        }
+        return new GatewayConfig(listen, auth, inbox, admin, redis, dev);
     }
 
     private static String nonEmpty(Map<Setting, String> raw, Setting s) throws ConfigException {

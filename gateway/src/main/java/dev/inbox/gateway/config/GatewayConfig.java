@@ -11,9 +11,29 @@ import java.util.List;
  * @param auth    how users prove who they are
  * @param inbox   per-connection limits and timers
  * @param admin   the admin API
+ * @param redis   the relay, or {@code null} for a single node
  * @param dev     development mode (see {@link Setting#DEV})
  */
-public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Admin admin, boolean dev) {
+public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Admin admin, Redis redis, boolean dev) {
+
+    /** Whether this node is one of many, relaying through Redis. */
+    public boolean clustered() {
+        return redis != null;
+    }
+
+    /**
+     * @param uri          where Redis is ({@code redis://}, {@code rediss://}); the password, if any, is in it
+     * @param timeout      longest wait for one command
+     * @param pingInterval how often the relay connection is checked
+     * @param queueSize    most commands queued on the relay connection
+     */
+    public record Redis(String uri, Duration timeout, Duration pingInterval, int queueSize) {
+        @Override
+        public String toString() {
+            return "Redis[uri=" + uri.replaceAll("//[^@/]*@", "//***@") + ", timeout=" + timeout
+                    + ", pingInterval=" + pingInterval + ", queueSize=" + queueSize + "]";
+        }
+    }
 
     /**
      * @param bind          address both ports listen on

@@ -23,7 +23,11 @@ public enum Setting {
     HANDSHAKE_TIMEOUT("handshake-timeout", "10s", "Close a connection that has not completed its upgrade request in this time."),
     ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
-    WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: two per core).");
+    WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: two per core)."),
+    REDIS("redis", "", "Redis URI (redis://, rediss://, with a password if needed): makes this node one of many. Empty: single node, in memory."),
+    REDIS_TIMEOUT("redis-timeout", "5s", "How long a Redis command may take before the message gets relay_unavailable."),
+    REDIS_PING_INTERVAL("redis-ping-interval", "10s", "How often the relay connection is pinged; two failed pings replace the connection."),
+    REDIS_QUEUE("redis-queue", "10000", "Most Redis commands queued on the relay connection; past it, relay_unavailable.");
 
     private final String flag;
     private final String defaultValue;

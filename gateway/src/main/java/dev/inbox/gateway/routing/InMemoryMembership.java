@@ -36,7 +36,10 @@ public final class InMemoryMembership implements Membership {
                 (id, m) -> m.managed() ? m.without(userId) : Members.of(m.without(userId).userIds(), true)));
     }
 
-    @Override
+    /**
+     * Dev mode: adds {@code userId} to an unknown or open conversation and returns the result; a managed
+     * conversation is returned unchanged.
+     */
     public CompletionStage<Members> joinOpen(long conversationId, long userId) {
         return CompletableFuture.completedFuture(conversations.compute(conversationId,
                 (id, m) -> m == null ? Members.of(new long[]{userId}, false) : m.managed() ? m : m.with(userId, false)));

@@ -7,11 +7,11 @@ import java.util.concurrent.CompletionStage;
 
 /** Admission on a single node: membership and ids held in this process. */
 public final class LocalAdmission implements Admission {
-    private final Membership membership;
+    private final InMemoryMembership membership;
     private final MessageIdSequencer ids;
     private final boolean dev;
 
-    public LocalAdmission(Membership membership, MessageIdSequencer ids, boolean dev) {
+    public LocalAdmission(InMemoryMembership membership, MessageIdSequencer ids, boolean dev) {
         this.membership = membership;
         this.ids = ids;
         this.dev = dev;

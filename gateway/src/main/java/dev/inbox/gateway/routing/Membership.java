@@ -7,7 +7,8 @@ import java.util.concurrent.CompletionStage;
  * network); none blocks the calling thread, and callbacks may run on any thread.
  *
  * <p>A conversation is <em>managed</em> once the admin API has set its members: from then on only the admin API
- * changes it. In dev mode an unknown conversation is <em>open</em>: whoever sends to it joins it.
+ * changes it. In dev mode an unknown conversation is <em>open</em>: whoever sends to it joins it, which the
+ * {@link Admission} does as part of letting the message in.
  */
 public interface Membership {
     /** The members, or {@code null} when the conversation is unknown. */
@@ -21,10 +22,4 @@ public interface Membership {
 
     /** Removes one member; {@code null} when the conversation is unknown. */
     CompletionStage<Members> remove(long conversationId, long userId);
-
-    /**
-     * Dev mode: adds {@code userId} to an unknown or open conversation and returns the result; a managed
-     * conversation is returned unchanged.
-     */
-    CompletionStage<Members> joinOpen(long conversationId, long userId);
 }

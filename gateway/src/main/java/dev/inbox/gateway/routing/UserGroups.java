@@ -16,8 +16,32 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class UserGroups {
     private static final InboxSession[] NONE = new InboxSession[0];
 
+    /** Told when a user's first connection on this node opens and when their last one closes. */
+    public interface PresenceListener {
+        /** Called after the change, on the thread that made it; must only hand work off. */
+        void presenceChanged(long userId);
+    }
+
+    private static final PresenceListener NOBODY = userId -> { };
+
     private final ConcurrentMap<Long, InboxSession[]> groups = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private volatile PresenceListener presence = NOBODY;
+
+    /** Sets the one listener for first-joined and last-left changes (the relay's subscriptions). */
+    public void presenceListener(PresenceListener listener) {
+        this.presence = listener == null ? NOBODY : listener;
+    }
+
+    /** Whether {@code userId} has an open connection on this node. */
+    public boolean isPresent(long userId) {
+        return groups.containsKey(userId);
+    }
+
+    /** Every user with an open connection on this node, at some moment during the call. */
+    public long[] presentUsers() {
+        return groups.keySet().stream().mapToLong(Long::longValue).toArray();
+    }
 
     /** Adds a connection; returns true when it is its user's first on this node. */
     public boolean join(InboxSession session) {
@@ -32,6 +56,9 @@ public final class UserGroups {
             return next;
         });
         connections.incrementAndGet();
+        if (first[0]) {
+            presence.presenceChanged(session.userId());
+        }
         return first[0];
     }
 
@@ -61,7 +88,11 @@ public final class UserGroups {
         if (removed[0]) {
             connections.decrementAndGet();
         }
-        return removed[0] && after == null;
+        boolean last = removed[0] && after == null;
+        if (last) {
+            presence.presenceChanged(session.userId());
+        }
+        return last;
     }
 
     /** The user's open connections on this node; an empty array when none. Never modify the result. */

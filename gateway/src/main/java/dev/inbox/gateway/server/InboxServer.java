@@ -17,6 +17,7 @@ import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InMemoryMembership;
 import dev.inbox.gateway.routing.Membership;
 import dev.inbox.gateway.routing.UserGroups;
+import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
@@ -48,9 +49,12 @@ public final class InboxServer implements AutoCloseable {
     private final Readiness readiness;
     private final UserGroups groups;
     private final Transport transport;
+    private final RedisRelay relay;
 
     private InboxServer(EventLoopGroup boss, EventLoopGroup workers, EventLoopGroup adminLoop, Channel publicChannel,
-                        Channel adminChannel, Readiness readiness, UserGroups groups, Transport transport) {
+                        Channel adminChannel, Readiness readiness, UserGroups groups, Transport transport,
+                        RedisRelay relay) {
+        this.relay = relay;
         this.boss = boss;
         this.workers = workers;
         this.adminLoop = adminLoop;
@@ -78,18 +82,31 @@ public final class InboxServer implements AutoCloseable {
                 new DefaultThreadFactory("inbox-io"), transport.ioHandlerFactory());
         EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("inbox-admin"),
                 transport.ioHandlerFactory());
+        RedisRelay relay = null;
         try {
             EventLoops loops = new EventLoops(workers);
             UserGroups groups = new UserGroups();
-            Membership membership = new InMemoryMembership();
+            Readiness readiness = new Readiness();
             ServerFrameEncoder encoder = new ServerFrameEncoder();
-            Admission admission = new LocalAdmission(membership, new ClockMessageIds(), config.dev());
+            Membership membership;
+            Admission admission;
+            if (config.clustered()) {
+                relay = new RedisRelay(config.redis(), groups, readiness, config.dev());
+                membership = relay.membership();
+                admission = relay.admission();
+            } else {
+                InMemoryMembership local = new InMemoryMembership();
+                membership = local;
+                admission = new LocalAdmission(local, new ClockMessageIds(), config.dev());
+            }
             ConversationRouter router = new ConversationRouter(admission, loops, groups, encoder,
                     ByteBufAllocator.DEFAULT);
+            if (relay != null) {
+                relay.start(router);
+            }
             ClientMessageDecoder decoder = new ClientMessageDecoder(config.inbox().maxMessageChars(),
                     config.inbox().maxFrameBytes());
             InboxFrameHandler frameHandler = new InboxFrameHandler(decoder, router, groups);
-            Readiness readiness = new Readiness();
 
             Channel publicChannel = bind(new ServerBootstrap()
                     .group(boss, workers)
@@ -107,8 +124,12 @@ public final class InboxServer implements AutoCloseable {
                     .childHandler(new AdminChannelInitializer(adminHandler, config.admin().maxBodyBytes())),
                     config.listen().bind(), config.listen().adminPort(), "admin-port");
             readiness.ready();
-            return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport);
+            return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport,
+                    relay);
         } catch (ConfigException | InterruptedException | RuntimeException e) {
+            if (relay != null) {
+                relay.close();
+            }
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             adminLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -157,6 +178,9 @@ public final class InboxServer implements AutoCloseable {
         readiness.notReady("shutting down");
         publicChannel.close().syncUninterruptibly();
         adminChannel.close().syncUninterruptibly();
+        if (relay != null) {
+            relay.close();
+        }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS);

@@ -132,6 +132,17 @@ public final class GatewayFixture implements AutoCloseable {
         assertEquals(200, r.statusCode(), r.body());
     }
 
+    /** The status code of {@code GET /readyz}. */
+    public int readyz() {
+        return admin("GET", "/readyz", null, false).statusCode();
+    }
+
+    /** Waits until {@code /readyz} answers 200 (a clustered node has reached Redis). */
+    public GatewayFixture awaitReady() {
+        await("the node is ready", () -> readyz() == 200);
+        return this;
+    }
+
     /** Waits, with a bound, until {@code condition} holds. */
     public static void await(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + WsClient.WAIT.toNanos();

@@ -1,0 +1,109 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.routing.Admission;
+import dev.inbox.gateway.routing.Admitted;
+import dev.inbox.gateway.routing.ClockMessageIds;
+import dev.inbox.gateway.routing.RoutingException;
+import dev.inbox.protocol.ErrorCode;
+import dev.inbox.protocol.Ids;
+import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.buffer.ByteBuf;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Admission through Redis, in one script and one round trip: the sender must be in the conversation's member set
+ * (dev mode: an unknown or open conversation is joined), the {@code message_id} becomes
+ * {@code max(seq + 1, clock floor)} (the same scheme as a single node, so ids keep increasing across a switch), and
+ * the encoded event, its id filled in, is published in an envelope to the channel of every member. Because the
+ * script runs atomically, Redis publishes a conversation's messages in id order; because the reply and the
+ * publications come back on one connection, this node sees them in that order too.
+ *
+ * <p>Every failure to reach Redis (disconnected, queue full, timed out) becomes {@code relay_unavailable}: the
+ * message was not delivered anywhere and the sender may retry.
+ */
+final class RedisAdmission implements Admission {
+    static final String SCRIPT = """
+            local state = redis.call('GET', KEYS[1])
+            local dev = ARGV[3] == '1'
+            if not state then
+              if not dev then return {} end
+              redis.call('SET', KEYS[1], 'open')
+              state = 'open'
+            end
+            if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
+              if state ~= 'open' or not dev then return {} end
+              redis.call('SADD', KEYS[2], ARGV[1])
+            end
+            local id = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(ARGV[2]))
+            local digits = string.format('%.0f', id)
+            redis.call('SET', KEYS[3], digits)
+            local members = redis.call('SMEMBERS', KEYS[2])
+            local at = tonumber(ARGV[5])
+            local payload = string.sub(ARGV[4], 1, at - 1) .. digits .. string.sub(ARGV[4], at + 16)
+            for i = 1, #members do
+              redis.call('PUBLISH', ARGV[6] .. members[i], payload)
+            end
+            table.insert(members, 1, digits)
+            return members
+            """;
+    private static final byte[] DEV = {'1'};
+    private static final byte[] NOT_DEV = {'0'};
+    private static final byte[] CHANNEL_PREFIX = RedisKeys.USER_CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII);
+
+    private final RedisLink link;
+    private final RedisScript script = new RedisScript(SCRIPT);
+    private final long nodeId;
+    private final boolean dev;
+
+    RedisAdmission(RedisLink link, long nodeId, boolean dev) {
+        this.link = link;
+        this.nodeId = nodeId;
+        this.dev = dev;
+    }
+
+    @Override
+    public CompletionStage<Admitted> admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event) {
+        ByteBuf frame = event.frame();
+        int frameBytes = frame.readableBytes();
+        ByteBuffer envelope = ByteBuffer.allocate(RelayEnvelope.HEADER_BYTES + frameBytes);
+        RelayEnvelope.writeHeader(envelope, nodeId, conversationId);
+        frame.getBytes(frame.readerIndex(), envelope);
+        // Lua strings are 1-based: the first id digit's position in the envelope.
+        int idAt = RelayEnvelope.HEADER_BYTES + (event.messageIdAt() - frame.readerIndex()) + 1;
+        byte[][] keys = RedisKeys.conversation(conversationId);
+        return link.run(script, keys,
+                        ascii(senderId), ascii(ClockMessageIds.floor(System.currentTimeMillis())), dev ? DEV : NOT_DEV,
+                        envelope.array(), ascii(idAt), CHANNEL_PREFIX)
+                .handle((reply, failure) -> {
+                    if (failure != null) {
+                        throw new CompletionException(new RoutingException(ErrorCode.RELAY_UNAVAILABLE,
+                                "relay unavailable (" + RedisLink.describe(failure) + "); not delivered, retry later"));
+                    }
+                    if (reply.isEmpty()) {
+                        return null; // not a member
+                    }
+                    long messageId = parse(reply.get(0));
+                    if (!Ids.isValidMessageId(messageId)) {
+                        throw new CompletionException(new IllegalStateException("message_id out of range: " + messageId));
+                    }
+                    long[] members = new long[reply.size() - 1];
+                    for (int i = 1; i < reply.size(); i++) {
+                        members[i - 1] = parse(reply.get(i));
+                    }
+                    return new Admitted(messageId, members);
+                });
+    }
+
+    static byte[] ascii(long n) {
+        return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static long parse(Object bulk) {
+        return Long.parseLong(new String((byte[]) bulk, StandardCharsets.US_ASCII));
+    }
+}

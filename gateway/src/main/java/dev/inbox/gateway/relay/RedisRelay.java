@@ -1,0 +1,73 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.routing.Admission;
+import dev.inbox.gateway.routing.ConversationRouter;
+import dev.inbox.gateway.routing.Membership;
+import dev.inbox.gateway.routing.UserGroups;
+
+import java.security.SecureRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The clustered node's parts, wired: Redis-backed {@link Admission} and {@link Membership}, the user-channel
+ * subscriptions that follow {@link UserGroups}, and the receiver that feeds relayed frames to the router.
+ * {@code /readyz} turns not-ready while Redis is unreachable, so load balancers send new users elsewhere.
+ */
+public final class RedisRelay implements AutoCloseable {
+    private final long nodeId = new SecureRandom().nextLong();
+    private final RelayReceiver receiver = new RelayReceiver(nodeId);
+    private final ExecutorService subscriber = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "inbox-relay-subscriptions");
+        t.setDaemon(true);
+        return t;
+    });
+    private final RedisLink link;
+    private final UserChannels channels;
+    private final RedisAdmission admission;
+    private final RedisMembership membership;
+
+    public RedisRelay(GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev) {
+        UserChannels[] later = new UserChannels[1];
+        this.link = new RedisLink(config, receiver, new RedisLink.Events() {
+            @Override
+            public void reachability(String problem) {
+                readiness.set("redis", problem);
+            }
+
+            @Override
+            public void connected() {
+                if (later[0] != null) {
+                    later[0].resubscribeAll();
+                }
+            }
+        });
+        this.channels = new UserChannels(groups, link, subscriber);
+        later[0] = channels;
+        groups.presenceListener(channels);
+        this.admission = new RedisAdmission(link, nodeId, dev);
+        this.membership = new RedisMembership(link);
+    }
+
+    /** Connects to Redis (in the background when it is not there yet). */
+    public void start(ConversationRouter router) {
+        receiver.router(router);
+        link.start();
+    }
+
+    public Admission admission() {
+        return admission;
+    }
+
+    public Membership membership() {
+        return membership;
+    }
+
+    @Override
+    public void close() {
+        link.close();
+        subscriber.shutdownNow();
+    }
+}

@@ -1,0 +1,47 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.routing.ConversationRouter;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.netty.buffer.Unpooled;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Receives envelopes on the user channels this node subscribes to and hands each frame, bytes untouched, to the
+ * router for that user's local connections. Envelopes from this node itself are dropped: its own recipients got
+ * the message directly. Runs on Lettuce's I/O thread and only hands work off.
+ */
+final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
+    private static final Logger log = LoggerFactory.getLogger(RelayReceiver.class);
+
+    private final long nodeId;
+    private volatile ConversationRouter router;
+
+    RelayReceiver(long nodeId) {
+        this.nodeId = nodeId;
+    }
+
+    /** Set once the router exists (it needs the admission, which needs the link, which needs this). */
+    void router(ConversationRouter router) {
+        this.router = router;
+    }
+
+    @Override
+    public void message(byte[] channel, byte[] envelope) {
+        long userId = RedisKeys.userOf(channel);
+        if (userId <= 0 || !RelayEnvelope.isValid(envelope)) {
+            log.warn("dropping a malformed relay message on channel of {} bytes", channel.length);
+            return;
+        }
+        if (RelayEnvelope.origin(envelope) == nodeId) {
+            return;
+        }
+        ConversationRouter r = router;
+        if (r != null) {
+            // A view of Lettuce's array, not a copy; the transport copies it to the socket once per connection.
+            r.deliverRelayed(RelayEnvelope.conversationId(envelope), userId,
+                    Unpooled.wrappedBuffer(envelope, RelayEnvelope.HEADER_BYTES,
+                            envelope.length - RelayEnvelope.HEADER_BYTES));
+        }
+    }
+}

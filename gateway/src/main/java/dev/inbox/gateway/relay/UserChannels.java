@@ -1,0 +1,71 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.routing.UserGroups;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Keeps this node subscribed to exactly the channels of the users connected to it: {@code SUBSCRIBE inbox:u:N}
+ * when user N's first connection opens here, {@code UNSUBSCRIBE} when the last closes. So a node receives relay
+ * traffic only for its own users, and no channel carries every message to every node.
+ *
+ * <p>Connects and disconnects happen on many event loops at once; applying them in arrival order could leave a
+ * user unsubscribed while connected. Instead each change only marks the user, and one task at a time reconciles
+ * every marked user against {@link UserGroups} as it is now, batching the commands. After a reconnect everything
+ * present is subscribed again.
+ */
+final class UserChannels implements UserGroups.PresenceListener {
+    private final UserGroups groups;
+    private final RedisLink link;
+    private final Executor executor;
+    private final Set<Long> dirty = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
+    UserChannels(UserGroups groups, RedisLink link, Executor executor) {
+        this.groups = groups;
+        this.link = link;
+        this.executor = executor;
+    }
+
+    @Override
+    public void presenceChanged(long userId) {
+        dirty.add(userId);
+        if (scheduled.compareAndSet(false, true)) {
+            executor.execute(this::reconcile);
+        }
+    }
+
+    /** Subscribes every user connected here: for a new connection, whose server knows none of them. */
+    void resubscribeAll() {
+        for (long user : groups.presentUsers()) {
+            dirty.add(user);
+        }
+        if (scheduled.compareAndSet(false, true)) {
+            executor.execute(this::reconcile);
+        }
+    }
+
+    private void reconcile() {
+        scheduled.set(false);
+        List<byte[]> subscribe = new ArrayList<>();
+        List<byte[]> unsubscribe = new ArrayList<>();
+        for (Long user : dirty.toArray(new Long[0])) {
+            dirty.remove(user);
+            (groups.isPresent(user) ? subscribe : unsubscribe).add(RedisKeys.userChannel(user));
+        }
+        // A lost SUBSCRIBE (Redis down) is repaired by resubscribeAll() on the next connection.
+        link.withCommands(redis -> {
+            if (!subscribe.isEmpty()) {
+                redis.subscribe(subscribe.toArray(new byte[0][]));
+            }
+            if (!unsubscribe.isEmpty()) {
+                redis.unsubscribe(unsubscribe.toArray(new byte[0][]));
+            }
+        });
+    }
+}

@@ -1,0 +1,245 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.gateway.testing.Json;
+import dev.inbox.gateway.testing.RedisServer;
+import dev.inbox.gateway.testing.WsClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Several gateway nodes in this JVM and one real redis-server of the test's own. */
+class RelayIT {
+    private RedisServer redis;
+    private final List<GatewayFixture> nodes = new ArrayList<>();
+
+    @BeforeEach
+    void startRedis() {
+        redis = RedisServer.start();
+    }
+
+    @AfterEach
+    void stop() {
+        for (GatewayFixture n : nodes) {
+            n.close();
+        }
+        redis.close();
+    }
+
+    private GatewayFixture node(String... flags) {
+        List<String> args = new ArrayList<>(List.of("--redis", redis.uri(), "--redis-ping-interval", "500ms",
+                "--redis-timeout", "1s"));
+        args.addAll(List.of(flags));
+        GatewayFixture n = GatewayFixture.start(args.toArray(new String[0])).awaitReady();
+        nodes.add(n);
+        return n;
+    }
+
+    static String text(long conversationId, String message) {
+        return "{\"type\":\"TEXT\",\"conversation_id\":" + conversationId + ",\"message\":\"" + message + "\"}";
+    }
+
+    /** Waits until Redis reports {@code subscribers} subscriptions on user {@code userId}'s channel. */
+    private void awaitSubscribers(long userId, int subscribers) {
+        GatewayFixture.await("user " + userId + "'s channel has " + subscribers + " subscriber(s)", () -> {
+            try {
+                List<String> reply = redis.commandLines("PUBSUB NUMSUB inbox:u:" + userId, 4);
+                return reply.size() == 4 && reply.get(3).equals(":" + subscribers);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
+    void membersOnDifferentNodesChatWithTheSameEventBytes() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(1, 1, 2, 3);
+        WsClient ann = a.connect(1);
+        WsClient annOnA2 = a.connect(3);
+        WsClient bob = b.connect(2);
+        awaitSubscribers(2, 1);
+
+        ann.send(text(1, "hello across nodes"));
+        String atBob = bob.next();
+        String atA = annOnA2.next();
+        assertEquals(atA, atBob, "a relayed event is byte for byte what the origin node wrote");
+        assertEquals(1L, Json.parse(atBob).get("sender_id"));
+        ann.next();
+
+        bob.send(text(1, "hi back"));
+        Map<String, Object> reply = ann.nextJson();
+        assertEquals("hi back", reply.get("message"));
+        assertEquals(2L, reply.get("sender_id"));
+        assertEquals(reply, Json.parse(bob.next()));
+    }
+
+    @Test
+    void userOnTwoNodesGetsEachMessageExactlyOncePerConnectionInOrder() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(2, 1, 2);
+        WsClient ann = a.connect(1);
+        List<WsClient> bob = List.of(a.connect(2), b.connect(2), b.connect(2));
+        awaitSubscribers(2, 2);
+
+        int n = 200;
+        for (int i = 0; i < n; i++) {
+            ann.send(text(2, "m" + i));
+        }
+        ann.send(text(2, "end"));
+        for (WsClient c : bob) {
+            long last = 0;
+            for (int i = 0; i < n; i++) {
+                Map<String, Object> e = c.nextJson();
+                assertEquals("m" + i, e.get("message"), "in order, none missing");
+                long id = (Long) e.get("message_id");
+                assertTrue(id > last);
+                last = id;
+            }
+            assertEquals("end", c.nextJson().get("message"));
+            assertEquals(0, c.pending(), "no duplicates");
+        }
+    }
+
+    @Test
+    void nonMemberOnAnotherNodeReceivesNothing() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(3, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        WsClient eve = b.connect(9);
+        awaitSubscribers(9, 1);
+
+        ann.send(text(3, "secret"));
+        assertEquals("secret", bob.nextJson().get("message"));
+        b.members(3, 1, 2, 9); // through the other node's admin API
+        ann.send(text(3, "public"));
+        assertEquals("public", eve.nextJson().get("message"), "had 'secret' reached Eve it would have come first");
+        assertEquals(0, eve.pending());
+    }
+
+    @Test
+    void membershipChangedOnOneNodeIsHonouredByTheOthersAtOnce() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(4, 1, 2);
+        assertEquals(List.of(1L, 2L),
+                Json.parse(b.admin("GET", "/api/conversations/4/members", null).body()).get("user_ids"));
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        awaitSubscribers(2, 1);
+
+        assertEquals(200, a.admin("DELETE", "/api/conversations/4/members/2", null).statusCode());
+        ann.send(text(4, "after removal"));
+        ann.next();
+        bob.send(text(4, "can I still post?"));
+        assertEquals("not_a_member", bob.nextJson().get("code"), "node B sees the removal made on A");
+        assertEquals(200, a.admin("POST", "/api/conversations/4/members/2", null).statusCode());
+        ann.send(text(4, "welcome back"));
+        assertEquals("welcome back", bob.nextJson().get("message"), "nothing sent while removed arrived first");
+    }
+
+    @Test
+    void threeNodesGroupChat() {
+        List<GatewayFixture> three = List.of(node(), node(), node());
+        three.get(0).members(5, 1, 2, 3, 4, 5, 6);
+        List<WsClient> users = new ArrayList<>();
+        for (int u = 1; u <= 6; u++) {
+            users.add(three.get(u % 3).connect(u));
+        }
+        for (int u = 1; u <= 6; u++) {
+            awaitSubscribers(u, 1);
+        }
+        for (int u = 0; u < 6; u++) {
+            users.get(u).send(text(5, "from " + (u + 1)));
+        }
+        for (WsClient c : users) {
+            List<Object> senders = new ArrayList<>();
+            long last = 0;
+            for (int i = 0; i < 6; i++) {
+                Map<String, Object> e = c.nextJson();
+                senders.add(e.get("sender_id"));
+                long id = (Long) e.get("message_id");
+                assertTrue(id > last, "every connection sees one order, the message_id order");
+                last = id;
+            }
+            assertEquals(6, senders.stream().distinct().count(), "each of the six messages once");
+        }
+    }
+
+    @Test
+    void devModeOpenConversationsWorkAcrossNodes() {
+        GatewayFixture a = node("--dev");
+        GatewayFixture b = node("--dev");
+        WsClient ann = a.connect("/ws/inbox/?user_id=1&name=Ann", Map.of(), List.of());
+        WsClient bob = b.connect("/ws/inbox/?user_id=2&name=Bob", Map.of(), List.of());
+        awaitSubscribers(1, 1);
+        ann.send(text(6, "anyone?"));
+        ann.next();
+        bob.send(text(6, "me"));
+        bob.next();
+        assertEquals("Bob", ann.nextJson().get("sender_name"));
+    }
+
+    @Test
+    void redisRestartMidConversation() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(7, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        awaitSubscribers(2, 1);
+        ann.send(text(7, "before"));
+        long before = (Long) bob.nextJson().get("message_id");
+        ann.next();
+
+        redis.kill();
+        GatewayFixture.await("node A reports not ready", () -> a.readyz() == 503);
+        assertTrue(a.admin("GET", "/readyz", null, false).body().contains("redis"));
+        ann.send(text(7, "during"));
+        Map<String, Object> refused = ann.nextJson();
+        assertEquals("relay_unavailable", refused.get("code"), "not lost silently: the sender is told");
+        assertEquals(7L, refused.get("conversation_id"));
+        assertEquals(503, a.admin("GET", "/api/conversations/7/members", null).statusCode());
+
+        redis.restart();
+        a.awaitReady();
+        b.awaitReady();
+        awaitSubscribers(2, 1); // node B subscribed again by itself
+        ann.send(text(7, "after"));
+        Map<String, Object> after = bob.nextJson();
+        assertEquals("after", after.get("message"), "cross-node delivery resumes without restarting a node");
+        assertTrue((Long) after.get("message_id") > before, "ids keep increasing across the restart");
+        assertEquals("after", ann.nextJson().get("message"));
+    }
+
+    @Test
+    void aNodeThatDiesLeavesNothingBehind() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(8, 1, 2);
+        WsClient ann = a.connect(1);
+        b.connect(2);
+        awaitSubscribers(2, 1);
+
+        nodes.remove(b);
+        b.close();
+        awaitSubscribers(2, 0);
+        GatewayFixture c = node();
+        WsClient bobAgain = c.connect(2);
+        awaitSubscribers(2, 1);
+        ann.send(text(8, "still works"));
+        assertEquals("still works", bobAgain.nextJson().get("message"));
+    }
+}

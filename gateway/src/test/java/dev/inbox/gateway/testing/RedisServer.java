@@ -1,0 +1,147 @@
+package dev.inbox.gateway.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A real {@code redis-server} (from the PATH; Debian package {@code redis-server}) on a free loopback port, owned by
+ * one test, so the test can kill it and start it again on the same port. It keeps its data in an append-only file
+ * in a temporary directory, the way a production Redis keeps membership across a restart.
+ */
+public final class RedisServer implements AutoCloseable {
+    private final int port;
+    private final Path dir;
+    private final List<String> extraArgs;
+    private Process process;
+
+    private RedisServer(int port, Path dir, List<String> extraArgs) {
+        this.port = port;
+        this.dir = dir;
+        this.extraArgs = extraArgs;
+    }
+
+    public static RedisServer start(String... extraArgs) {
+        try {
+            RedisServer r = new RedisServer(freePort(), Files.createTempDirectory("inbox-redis-"), List.of(extraArgs));
+            r.startProcess();
+            return r;
+        } catch (IOException e) {
+            throw new AssertionError("cannot start redis-server (is the redis-server package installed?)", e);
+        }
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    private void startProcess() throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--dir", dir.toString(),
+                "--daemonize", "no", "--loglevel", "warning"));
+        cmd.addAll(extraArgs);
+        process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("redis.log").toFile()).start();
+        long deadline = System.nanoTime() + WsClient.WAIT.toNanos();
+        while (!answersPing()) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new IOException("redis-server did not come up on port " + port + ": "
+                        + Files.readString(dir.resolve("redis.log")));
+            }
+            LockSupport.parkNanos(10_000_000);
+        }
+    }
+
+    private boolean answersPing() {
+        try {
+            return "+PONG".equals(command("PING"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Sends one inline command and returns the first reply line (for simple checks such as PING or PUBSUB NUMSUB). */
+    public String command(String inline) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(2000);
+            OutputStream out = s.getOutputStream();
+            out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        }
+    }
+
+    /** The reply lines of one inline command, up to {@code lines} of them. */
+    public List<String> commandLines(String inline, int lines) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(2000);
+            OutputStream out = s.getOutputStream();
+            out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            List<String> out2 = new ArrayList<>();
+            for (int i = 0; i < lines; i++) {
+                String l = in.readLine();
+                if (l == null) {
+                    break;
+                }
+                out2.add(l);
+            }
+            return out2;
+        }
+    }
+
+    /** Kills the server the hard way (SIGKILL), as a crash would. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("redis-server did not die");
+            }
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Starts it again on the same port with the same data directory. */
+    public void restart() {
+        try {
+            startProcess();
+        } catch (IOException e) {
+            throw new AssertionError("redis-server did not restart", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            kill();
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new AssertionError("cannot remove " + dir, e);
+        }
+    }
+}
