@@ -74,6 +74,9 @@ final class RedisLink implements AutoCloseable {
     /** Consecutive pings without an answer; watchdog thread only. */
     private int missedPings;
     private volatile boolean closed;
+    /** A silent connection is being replaced; until the new one is up, readiness says so. */
+    private volatile boolean replacing;
+    static final String REPLACING = "redis unreachable: replacing a silent connection";
 
     RedisLink(GatewayConfig.Redis config, RedisPubSubListener<byte[], byte[]> listener, Events events) {
         this.config = config;
@@ -81,6 +84,7 @@ final class RedisLink implements AutoCloseable {
         this.events = events;
         this.uri = RedisURI.create(config.uri());
         this.uri.setTimeout(config.timeout());
+        this.uri.setClientName("inbox-gateway"); // so operators (and tests) can find our connections in CLIENT LIST
         this.client = RedisClient.create();
         this.client.setOptions(ClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
@@ -124,7 +128,14 @@ final class RedisLink implements AutoCloseable {
         events.reachability("redis not connected yet");
         connectNew();
         long ping = config.pingInterval().toMillis();
-        watchdog.scheduleWithFixedDelay(this::checkAlive, ping, ping, TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(() -> {
+            try {
+                checkAlive();
+            } catch (RuntimeException | Error e) {
+                // An escaped exception would silently cancel every later check.
+                log.error("redis watchdog check failed", e);
+            }
+        }, ping, ping, TimeUnit.MILLISECONDS);
     }
 
     /** The commands of the current connection; they fail fast while it is down. */
@@ -161,7 +172,7 @@ final class RedisLink implements AutoCloseable {
             if (failure != null) {
                 log.warn("redis connect failed ({}); retrying in {} ms", describe(failure),
                         config.pingInterval().toMillis());
-                events.reachability("redis unreachable");
+                events.reachability(replacing ? REPLACING : "redis unreachable");
                 watchdog.schedule(this::connectNew, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
                 return;
             }
@@ -176,6 +187,7 @@ final class RedisLink implements AutoCloseable {
                 return;
             }
             log.info("redis connection ready");
+            replacing = false;
             events.reachability(null);
             events.connected();
         });
@@ -189,6 +201,10 @@ final class RedisLink implements AutoCloseable {
         }
         try {
             c.async().ping().toCompletableFuture().get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (missedPings > 0 && !replacing) {
+                log.info("redis answers pings again");
+                events.reachability(null);
+            }
             missedPings = 0;
         } catch (Exception e) {
             missedPings++;
@@ -197,7 +213,9 @@ final class RedisLink implements AutoCloseable {
             if (missedPings >= MISSED_PINGS_BEFORE_REPLACING && c.isOpen()) {
                 // The socket looks open but nothing comes back: a silently dead connection. Replace it.
                 missedPings = 0;
+                replacing = true;
                 log.warn("replacing the redis connection");
+                events.reachability(REPLACING);
                 connectNew();
             }
         }

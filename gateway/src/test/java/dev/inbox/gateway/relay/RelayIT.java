@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,6 +60,21 @@ class RelayIT {
                 return false;
             }
         });
+    }
+
+    /** The ids of the gateway's connections in CLIENT LIST (replaced connections may linger until Redis notices). */
+    private Set<String> gatewayClientIds() {
+        try {
+            Set<String> ids = new HashSet<>();
+            for (String line : redis.bulkLines("CLIENT LIST")) {
+                if (line.contains("name=inbox-gateway") && line.contains("cmd=")) {
+                    ids.add(line.replaceAll(".*\\bid=(\\d+).*", "$1"));
+                }
+            }
+            return ids;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
@@ -222,6 +240,37 @@ class RelayIT {
         assertEquals("after", after.get("message"), "cross-node delivery resumes without restarting a node");
         assertTrue((Long) after.get("message_id") > before, "ids keep increasing across the restart");
         assertEquals("after", ann.nextJson().get("message"));
+    }
+
+    @Test
+    void silentlyDeadRedisIsDetectedAndTheConnectionReplaced() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(9, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        awaitSubscribers(2, 1);
+
+        Set<String> before = gatewayClientIds();
+        assertEquals(2, before.size(), "one connection per node");
+        redis.freeze(); // the TCP connections stay up; nothing answers
+        long frozenAt = System.nanoTime();
+        GatewayFixture.await("node B notices by its pings", () -> b.readyz() == 503);
+        assertTrue(System.nanoTime() - frozenAt < TimeUnit.SECONDS.toNanos(30), "detected within 30 s");
+        ann.send(text(9, "into the void"));
+        assertEquals("relay_unavailable", ann.nextJson().get("code"));
+        GatewayFixture.await("both nodes give up on their silent connections", () ->
+                a.admin("GET", "/readyz", null, false).body().contains("replacing")
+                        && b.admin("GET", "/readyz", null, false).body().contains("replacing"));
+
+        redis.thaw();
+        a.awaitReady();
+        b.awaitReady();
+        awaitSubscribers(2, 1); // subscribed again on the new connection
+        Set<String> after = gatewayClientIds();
+        assertTrue(after.stream().noneMatch(before::contains), "new connections: " + before + " -> " + after);
+        ann.send(text(9, "back"));
+        assertEquals("back", bob.nextJson().get("message"));
     }
 
     @Test

@@ -92,6 +92,30 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** The body of a bulk-string reply (such as CLIENT LIST's), as lines. */
+    public List<String> bulkLines(String inline) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(2000);
+            OutputStream out = s.getOutputStream();
+            out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            StringBuilder head = new StringBuilder();
+            for (int c; (c = in.read()) != '\n'; ) {
+                if (c < 0) {
+                    throw new IOException("connection closed");
+                }
+                head.append((char) c);
+            }
+            if (head.charAt(0) != '$') {
+                throw new IOException("not a bulk reply: " + head);
+            }
+            byte[] body = new byte[Integer.parseInt(head.substring(1).trim())];
+            in.readFully(body);
+            return List.of(new String(body, StandardCharsets.UTF_8).split("\n"));
+        }
+    }
+
     /** The reply lines of one inline command, up to {@code lines} of them. */
     public List<String> commandLines(String inline, int lines) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {
@@ -124,6 +148,27 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** Freezes the server (SIGSTOP): its sockets stay open and nothing answers, like a silently dead peer. */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    /** Lets a frozen server run again (SIGCONT). */
+    public void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + name + " failed");
+            }
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** Starts it again on the same port with the same data directory. */
     public void restart() {
         try {
@@ -136,6 +181,7 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() {
         if (process != null && process.isAlive()) {
+            thaw(); // a frozen process ignores nothing but SIGKILL, which is what kill() sends anyway
             kill();
         }
         try (var files = Files.walk(dir)) {
