@@ -24,17 +24,23 @@ public enum Setting {
     ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: two per core)."),
-    REDIS("redis", "", "Redis URI (redis://, rediss://, with a password if needed): makes this node one of many. Empty: single node, in memory."),
+    REDIS("redis", "INBOX_REDIS_URL", "", "Redis URI (redis://, rediss://, with a password if needed): makes this node one of many. Empty: single node, in memory."),
     REDIS_TIMEOUT("redis-timeout", "5s", "How long a Redis command may take before the message gets relay_unavailable."),
     REDIS_PING_INTERVAL("redis-ping-interval", "10s", "How often the relay connection is pinged; two failed pings replace the connection."),
     REDIS_QUEUE("redis-queue", "10000", "Most Redis commands queued on the relay connection; past it, relay_unavailable.");
 
     private final String flag;
+    private final String env;
     private final String defaultValue;
     private final String description;
 
     Setting(String flag, String defaultValue, String description) {
+        this(flag, "INBOX_" + flag.toUpperCase(java.util.Locale.ROOT).replace('-', '_'), defaultValue, description);
+    }
+
+    Setting(String flag, String env, String defaultValue, String description) {
         this.flag = flag;
+        this.env = env;
         this.defaultValue = defaultValue;
         this.description = description;
     }
@@ -44,9 +50,9 @@ public enum Setting {
         return flag;
     }
 
-    /** The environment variable: {@code INBOX_} and the flag in upper snake case. */
+    /** The environment variable: {@code INBOX_} and the flag in upper snake case, unless named otherwise. */
     public String env() {
-        return "INBOX_" + flag.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        return env;
     }
 
     /** The value used when neither the flag nor the environment sets one; empty means unset. */

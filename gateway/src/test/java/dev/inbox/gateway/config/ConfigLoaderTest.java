@@ -81,9 +81,27 @@ class ConfigLoaderTest {
     @Test
     void environmentVariablesAreTheFlagsInUpperSnakeCaseWithInboxPrefix() {
         for (Setting s : Setting.values()) {
-            assertEquals("INBOX_" + s.flag().toUpperCase(java.util.Locale.ROOT).replace('-', '_'), s.env());
+            if (s != Setting.REDIS) {
+                assertEquals("INBOX_" + s.flag().toUpperCase(java.util.Locale.ROOT).replace('-', '_'), s.env());
+            }
         }
         assertEquals("INBOX_MAX_FRAME_BYTES", Setting.MAX_FRAME_BYTES.env());
+        assertEquals("INBOX_REDIS_URL", Setting.REDIS.env(), "the name the relay issue and deployments use");
+    }
+
+    @Test
+    void redisUrlFromTheEnvironmentMakesTheNodeClustered() throws ConfigException {
+        GatewayConfig c = ConfigLoader.load(new String[]{"--dev"}, Map.of("INBOX_REDIS_URL", "redis://:pw@127.0.0.1:7000"));
+        assertTrue(c.clustered());
+        assertEquals("redis://:pw@127.0.0.1:7000", c.redis().uri());
+        assertFalse(c.redis().toString().contains("pw"), "the password is never printed");
+        assertFalse(ConfigLoader.load(new String[]{"--dev"}, Map.of()).clustered());
+    }
+
+    @Test
+    void redisUriMustBeARedisUri() {
+        ConfigException e = rejected("redis: ", "--dev", "--redis", "http://:secret@host:6379");
+        assertFalse(e.getMessage().contains("secret"), e::getMessage);
     }
 
     @Test
