@@ -148,9 +148,9 @@ public final class ConfigLoader {
         GatewayConfig.Redis redis = null;
         String redisUri = raw.get(Setting.REDIS);
         if (!redisUri.isEmpty()) {
-            if (!redisUri.startsWith("redis://") && !redisUri.startsWith("rediss://")) {
+            if (!redisUri.matches("rediss?(\\+cluster)?://.+")) {
                 throw new ConfigException("redis: " + redisUri.replaceAll("//[^@/]*@", "//***@")
-                        + " (expected: redis://host:port or rediss://host:port)");
+                        + " (expected: redis://host:port, rediss://host:port or redis+cluster://host:port,host:port)");
             }
             redis = new GatewayConfig.Redis(redisUri, duration(raw, Setting.REDIS_TIMEOUT),
                     duration(raw, Setting.REDIS_PING_INTERVAL), intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000));

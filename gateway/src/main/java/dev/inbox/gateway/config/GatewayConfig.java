@@ -28,6 +28,11 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Admin admin, 
      * @param queueSize    most commands queued on the relay connection
      */
     public record Redis(String uri, Duration timeout, Duration pingInterval, int queueSize) {
+        /** A Redis Cluster URI: {@code redis+cluster://host:port[,host:port...]} (sharded pub/sub). */
+        public boolean cluster() {
+            return uri.startsWith("redis+cluster://") || uri.startsWith("rediss+cluster://");
+        }
+
         @Override
         public String toString() {
             return "Redis[uri=" + uri.replaceAll("//[^@/]*@", "//***@") + ", timeout=" + timeout

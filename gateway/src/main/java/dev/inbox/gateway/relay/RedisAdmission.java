@@ -51,12 +51,15 @@ final class RedisAdmission implements Admission {
             table.insert(members, 1, digits)
             return members
             """;
+    /** The same admission without publishing, for a Redis Cluster: a script may only touch its own slot. */
+    static final String CLUSTER_SCRIPT = SCRIPT.substring(0, SCRIPT.indexOf("local at = tonumber(ARGV[5])"))
+            + "table.insert(members, 1, digits)\nreturn members\n";
     private static final byte[] DEV = {'1'};
     private static final byte[] NOT_DEV = {'0'};
     private static final byte[] CHANNEL_PREFIX = RedisKeys.USER_CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII);
 
     private final RedisLink link;
-    private final RedisScript script = new RedisScript(SCRIPT);
+    private final RedisScript script;
     private final long nodeId;
     private final boolean dev;
 
@@ -64,6 +67,7 @@ final class RedisAdmission implements Admission {
         this.link = link;
         this.nodeId = nodeId;
         this.dev = dev;
+        this.script = new RedisScript(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
     }
 
     @Override
@@ -76,9 +80,10 @@ final class RedisAdmission implements Admission {
         // Lua strings are 1-based: the first id digit's position in the envelope.
         int idAt = RelayEnvelope.HEADER_BYTES + (event.messageIdAt() - frame.readerIndex()) + 1;
         byte[][] keys = RedisKeys.conversation(conversationId);
+        byte[] payload = envelope.array();
         return link.run(script, keys,
                         ascii(senderId), ascii(ClockMessageIds.floor(System.currentTimeMillis())), dev ? DEV : NOT_DEV,
-                        envelope.array(), ascii(idAt), CHANNEL_PREFIX)
+                        payload, ascii(idAt), CHANNEL_PREFIX)
                 .handle((reply, failure) -> {
                     if (failure != null) {
                         throw new CompletionException(new RoutingException(ErrorCode.RELAY_UNAVAILABLE,
@@ -94,6 +99,14 @@ final class RedisAdmission implements Admission {
                     long[] members = new long[reply.size() - 1];
                     for (int i = 1; i < reply.size(); i++) {
                         members[i - 1] = parse(reply.get(i));
+                    }
+                    if (!link.scriptPublishes()) {
+                        // Cluster: fill in the id and publish to each member's shard, in the reply's thread.
+                        byte[] digits = (byte[]) reply.get(0);
+                        System.arraycopy(digits, 0, payload, idAt - 1, Ids.MESSAGE_ID_DIGITS);
+                        for (long member : members) {
+                            link.publish(RedisKeys.userChannel(member), payload);
+                        }
                     }
                     return new Admitted(messageId, members);
                 });

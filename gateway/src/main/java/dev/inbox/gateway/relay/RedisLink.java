@@ -1,55 +1,17 @@
 package dev.inbox.gateway.relay;
 
-import dev.inbox.gateway.config.GatewayConfig;
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisChannelHandler;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.protocol.ProtocolVersion;
-import io.lettuce.core.pubsub.RedisPubSubListener;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.pubsub.api.async.RedisPubSubAsyncCommands;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.net.SocketAddress;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.concurrent.ExecutionException;
 
 /**
- * The node's one connection to Redis, used for scripts, commands and pub/sub alike, and everything that keeps it
- * honest.
- *
- * <p>Why one connection, in RESP3: Redis may then answer commands on a subscribed connection, and it writes a
- * script's reply and the publications other scripts made before it into one stream, in its own order. Lettuce
- * decodes that stream on one thread, so a local delivery (after a reply) and a relayed one (a publication) reach
- * the conversation's owner loop in the order Redis ran their scripts.
- *
- * <p>Lettuce's defaults are unsafe here, so: while disconnected, commands are rejected at once rather than queued
- * to replay later (the sender gets {@code relay_unavailable}; memory stays flat during an outage); the queue of
- * in-flight commands is bounded ({@code --redis-queue}); every command has a timeout ({@code --redis-timeout});
- * TCP keepalive is on; and a PING every {@code --redis-ping-interval} catches a connection that died silently:
- * after two missed pings the connection is replaced and every user channel subscribed again. Lettuce reconnects
- * (and resubscribes) by itself after a clean disconnect.
- *
- * <p>Thread-safe. Callbacks of the stages returned by {@link #run} run on Lettuce's I/O thread and must only hand
- * work off.
+ * What the relay needs of Redis: run a script, subscribe to user channels, publish. Two implementations: a
+ * standalone server ({@link StandaloneRedisLink}: one RESP3 connection, the admission script publishes) and a
+ * Redis Cluster ({@link ClusterRedisLink}: sharded pub/sub, the node publishes each envelope to its channel's shard).
+ * Stages complete on Lettuce's threads; callers only hand work off.
  */
-final class RedisLink implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
-    private static final int MISSED_PINGS_BEFORE_REPLACING = 2;
-
+interface RedisLink extends AutoCloseable {
     /** What the link tells the rest of the node. */
     interface Events {
         /** Redis became reachable ({@code null}) or not (a reason). Any thread. */
@@ -59,187 +21,38 @@ final class RedisLink implements AutoCloseable {
         void connected();
     }
 
-    private final RedisClient client;
-    private final RedisURI uri;
-    private final GatewayConfig.Redis config;
-    private final RedisPubSubListener<byte[], byte[]> listener;
-    private final Events events;
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "inbox-redis-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
-    /** The connection in use; replaced by the watchdog. */
-    private volatile StatefulRedisPubSubConnection<byte[], byte[]> connection;
-    /** Consecutive pings without an answer; watchdog thread only. */
-    private int missedPings;
-    private volatile boolean closed;
-    /** A silent connection is being replaced; until the new one is up, readiness says so. */
-    private volatile boolean replacing;
-    static final String REPLACING = "redis unreachable: replacing a silent connection";
-
-    RedisLink(GatewayConfig.Redis config, RedisPubSubListener<byte[], byte[]> listener, Events events) {
-        this.config = config;
-        this.listener = listener;
-        this.events = events;
-        this.uri = RedisURI.create(config.uri());
-        this.uri.setTimeout(config.timeout());
-        this.uri.setClientName("inbox-gateway"); // so operators (and tests) can find our connections in CLIENT LIST
-        this.client = RedisClient.create();
-        this.client.setOptions(ClientOptions.builder()
-                .protocolVersion(ProtocolVersion.RESP3)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .requestQueueSize(config.queueSize())
-                .autoReconnect(true)
-                .pingBeforeActivateConnection(true)
-                .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(config.timeout())
-                        .keepAlive(SocketOptions.KeepAliveOptions.builder()
-                                .enable()
-                                .idle(Duration.ofSeconds(10))
-                                .interval(Duration.ofSeconds(5))
-                                .count(3)
-                                .build())
-                        .build())
-                .build());
-        this.client.addListener(new RedisConnectionStateListener() {
-            @Override
-            public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
-                if (handler == connection) {
-                    log.info("redis connected: {}", address);
-                    events.reachability(null);
-                    events.connected();
-                }
-            }
-
-            @Override
-            public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
-                if (handler == connection && !closed) {
-                    log.warn("redis disconnected; reconnecting");
-                    events.reachability("redis unreachable");
-                }
-            }
-        });
-    }
-
-    /** Connects (retrying in the background until Redis answers) and starts the watchdog. */
-    void start() {
-        events.reachability("redis not connected yet");
-        connectNew();
-        long ping = config.pingInterval().toMillis();
-        watchdog.scheduleWithFixedDelay(() -> {
-            try {
-                checkAlive();
-            } catch (RuntimeException | Error e) {
-                // An escaped exception would silently cancel every later check.
-                log.error("redis watchdog check failed", e);
-            }
-        }, ping, ping, TimeUnit.MILLISECONDS);
-    }
-
-    /** The commands of the current connection; they fail fast while it is down. */
-    RedisPubSubAsyncCommands<byte[], byte[]> commands() {
-        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
-        if (c == null) {
-            throw new CompletionException(new IllegalStateException("redis not connected"));
-        }
-        return c.async();
-    }
+    /** Connects, in the background until Redis answers, and starts watching the connection. */
+    void start();
 
     /** Runs {@code script}; any failure, including having no connection, completes the stage exceptionally. */
-    CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args) {
-        try {
-            return script.run(commands(), keys, args);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
+    CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args);
 
-    /** Applies {@code action} to the current connection's commands, if there is one. */
-    void withCommands(Consumer<RedisPubSubAsyncCommands<byte[], byte[]>> action) {
-        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
-        if (c != null && c.isOpen()) {
-            action.accept(c.async());
-        }
-    }
+    /** Subscribes to user channels; a failure is repaired by the resubscription after the next connect. */
+    void subscribe(byte[][] channels);
 
-    private void connectNew() {
-        if (closed) {
-            return;
-        }
-        client.connectPubSubAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((c, failure) -> {
-            if (failure != null) {
-                log.warn("redis connect failed ({}); retrying in {} ms", describe(failure),
-                        config.pingInterval().toMillis());
-                events.reachability(replacing ? REPLACING : "redis unreachable");
-                watchdog.schedule(this::connectNew, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
-                return;
-            }
-            c.addListener(listener);
-            StatefulRedisPubSubConnection<byte[], byte[]> old = connection;
-            connection = c;
-            if (old != null) {
-                old.closeAsync();
-            }
-            if (closed) {
-                c.closeAsync();
-                return;
-            }
-            log.info("redis connection ready");
-            replacing = false;
-            events.reachability(null);
-            events.connected();
-        });
-    }
+    void unsubscribe(byte[][] channels);
 
-    /** Watchdog thread: a PING that does not come back in time counts as a miss; two misses replace the connection. */
-    private void checkAlive() {
-        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
-        if (c == null || closed) {
-            return;
-        }
-        try {
-            c.async().ping().toCompletableFuture().get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
-            if (missedPings > 0 && !replacing) {
-                log.info("redis answers pings again");
-                events.reachability(null);
-            }
-            missedPings = 0;
-        } catch (Exception e) {
-            missedPings++;
-            events.reachability("redis unreachable");
-            log.warn("redis ping failed ({} in a row): {}", missedPings, describe(e));
-            if (missedPings >= MISSED_PINGS_BEFORE_REPLACING && c.isOpen()) {
-                // The socket looks open but nothing comes back: a silently dead connection. Replace it.
-                missedPings = 0;
-                replacing = true;
-                log.warn("replacing the redis connection");
-                events.reachability(REPLACING);
-                connectNew();
-            }
-        }
-    }
+    /** True when the admission script publishes itself; false when the node must {@link #publish} each envelope. */
+    boolean scriptPublishes();
+
+    /** Publishes one envelope to one user channel (sharded on a cluster). */
+    void publish(byte[] channel, byte[] message);
+
+    @Override
+    void close();
 
     /** A short, secret-free description of a Redis failure. */
     static String describe(Throwable t) {
         Throwable c = t;
-        while ((c instanceof CompletionException || c instanceof java.util.concurrent.ExecutionException)
-                && c.getCause() != null) {
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
             c = c.getCause();
         }
-        String m = c.getMessage();
-        return c.getClass().getSimpleName() + (m == null ? "" : ": " + m.replaceAll("//[^@/]*@", "//***@"));
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-        watchdog.shutdownNow();
-        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
-        if (c != null) {
-            c.close();
+        StringBuilder b = new StringBuilder();
+        for (int depth = 0; c != null && depth < 4; c = c.getCause(), depth++) {
+            String m = c.getMessage();
+            b.append(depth == 0 ? "" : " <- ").append(c.getClass().getSimpleName())
+                    .append(m == null ? "" : ": " + m.replaceAll("//[^@/]*@", "//***@"));
         }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        return b.toString();
     }
 }

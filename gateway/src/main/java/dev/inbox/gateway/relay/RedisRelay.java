@@ -31,7 +31,7 @@ public final class RedisRelay implements AutoCloseable {
 
     public RedisRelay(GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev) {
         UserChannels[] later = new UserChannels[1];
-        this.link = new RedisLink(config, receiver, new RedisLink.Events() {
+        RedisLink.Events events = new RedisLink.Events() {
             @Override
             public void reachability(String problem) {
                 readiness.set("redis", problem);
@@ -43,7 +43,9 @@ public final class RedisRelay implements AutoCloseable {
                     later[0].resubscribeAll();
                 }
             }
-        });
+        };
+        this.link = config.cluster() ? new ClusterRedisLink(config, receiver, events)
+                : new StandaloneRedisLink(config, receiver, events);
         this.channels = new UserChannels(groups, link, subscriber);
         later[0] = channels;
         groups.presenceListener(channels);

@@ -26,6 +26,12 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
         this.router = router;
     }
 
+    /** Sharded pub/sub (Redis Cluster) delivers the same envelopes as {@code SMESSAGE}. */
+    @Override
+    public void smessage(byte[] channel, byte[] envelope) {
+        message(channel, envelope);
+    }
+
     @Override
     public void message(byte[] channel, byte[] envelope) {
         long userId = RedisKeys.userOf(channel);

@@ -59,13 +59,11 @@ final class UserChannels implements UserGroups.PresenceListener {
             (groups.isPresent(user) ? subscribe : unsubscribe).add(RedisKeys.userChannel(user));
         }
         // A lost SUBSCRIBE (Redis down) is repaired by resubscribeAll() on the next connection.
-        link.withCommands(redis -> {
-            if (!subscribe.isEmpty()) {
-                redis.subscribe(subscribe.toArray(new byte[0][]));
-            }
-            if (!unsubscribe.isEmpty()) {
-                redis.unsubscribe(unsubscribe.toArray(new byte[0][]));
-            }
-        });
+        if (!subscribe.isEmpty()) {
+            link.subscribe(subscribe.toArray(new byte[0][]));
+        }
+        if (!unsubscribe.isEmpty()) {
+            link.unsubscribe(unsubscribe.toArray(new byte[0][]));
+        }
     }
 }

@@ -92,6 +92,28 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** The elements of an array-of-bulk-strings reply (such as PUBSUB SHARDCHANNELS's). */
+    public List<String> arrayReply(String inline) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(2000);
+            OutputStream out = s.getOutputStream();
+            out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            String head = in.readLine();
+            if (head == null || head.charAt(0) != '*') {
+                throw new IOException("not an array reply: " + head);
+            }
+            int n = Integer.parseInt(head.substring(1));
+            List<String> items = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                in.readLine(); // $length
+                items.add(in.readLine());
+            }
+            return items;
+        }
+    }
+
     /** The body of a bulk-string reply (such as CLIENT LIST's), as lines. */
     public List<String> bulkLines(String inline) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {

@@ -1,0 +1,233 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.config.GatewayConfig;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.pubsub.RedisPubSubListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static dev.inbox.gateway.relay.RedisLink.describe;
+
+/**
+ * The link to a Redis Cluster ({@code redis+cluster://host:port[,host:port...]}). Relay traffic uses sharded
+ * pub/sub ({@code SSUBSCRIBE}/{@code SPUBLISH}, Redis 7): a user channel lives on the shard that owns its slot, so
+ * relay load spreads over the shards instead of crossing the cluster bus to every node. A conversation's keys share
+ * one slot, so the admission script still runs atomically on one shard; it cannot publish to channels on other
+ * shards, so it returns the id and members and the node publishes one envelope per member.
+ *
+ * <p>Order on a cluster: ids are still unique and increasing per conversation, and messages from one node reach a
+ * connection in id order, but two nodes' messages to the same conversation may reach a third node in the order
+ * their publications reached the shard (a window of one round trip). Use a standalone Redis (with replicas and
+ * Sentinel for availability) where strict cross-node order matters more than spreading the relay load.
+ *
+ * <p>Safety settings: a bounded command queue ({@code --redis-queue}) and a timeout on every command (so during an
+ * outage memory stays flat and senders get {@code relay_unavailable} within {@code --redis-timeout}), TCP
+ * keepalive, periodic PINGs that turn the node not-ready when unanswered, and adaptive topology refresh so a
+ * failover is followed. (Unlike the standalone link, commands are not rejected outright while disconnected: shard
+ * connections open lazily, and rejection would refuse the first command to each shard.)
+ */
+final class ClusterRedisLink implements RedisLink {
+    private static final Logger log = LoggerFactory.getLogger(ClusterRedisLink.class);
+
+    private final RedisClusterClient client;
+    private final GatewayConfig.Redis config;
+    private final RedisPubSubListener<byte[], byte[]> listener;
+    private final Events events;
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "inbox-redis-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile StatefulRedisClusterConnection<byte[], byte[]> commands;
+    private volatile StatefulRedisClusterPubSubConnection<byte[], byte[]> pubsub;
+    private volatile boolean closed;
+    /** Whether the last check failed; watchdog thread only. */
+    private boolean failing;
+
+    ClusterRedisLink(GatewayConfig.Redis config, RedisPubSubListener<byte[], byte[]> listener, Events events) {
+        this.config = config;
+        this.listener = listener;
+        this.events = events;
+        this.client = RedisClusterClient.create(seeds(config));
+        this.client.setOptions(ClusterClientOptions.builder()
+                .protocolVersion(ProtocolVersion.RESP3)
+                // Per-shard connections open lazily, so rejecting while "disconnected" would refuse the first command
+                // to every shard. Commands are accepted instead, but the queue is bounded and every command times out.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .requestQueueSize(config.queueSize())
+                .autoReconnect(true)
+                .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        .enableAllAdaptiveRefreshTriggers()
+                        .enablePeriodicRefresh(Duration.ofSeconds(30))
+                        .build())
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(config.timeout())
+                        .keepAlive(SocketOptions.KeepAliveOptions.builder()
+                                .enable().idle(Duration.ofSeconds(10)).interval(Duration.ofSeconds(5)).count(3)
+                                .build())
+                        .build())
+                .build());
+    }
+
+    /** {@code redis+cluster://[:password@]h1:p1,h2:p2} to one seed URI per host. */
+    static List<RedisURI> seeds(GatewayConfig.Redis config) {
+        String rest = config.uri().substring(config.uri().indexOf("://") + 3);
+        boolean tls = config.uri().startsWith("rediss");
+        String credentials = "";
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            credentials = rest.substring(0, at + 1);
+            rest = rest.substring(at + 1);
+        }
+        List<RedisURI> seeds = new ArrayList<>();
+        for (String hostPort : rest.split(",")) {
+            RedisURI uri = RedisURI.create((tls ? "rediss://" : "redis://") + credentials + hostPort.trim());
+            uri.setTimeout(config.timeout());
+            uri.setClientName("inbox-gateway");
+            seeds.add(uri);
+        }
+        return seeds;
+    }
+
+    @Override
+    public void start() {
+        events.reachability("redis not connected yet");
+        connect();
+        long ping = config.pingInterval().toMillis();
+        watchdog.scheduleWithFixedDelay(() -> {
+            try {
+                check();
+            } catch (RuntimeException | Error e) {
+                log.error("redis watchdog check failed", e);
+            }
+        }, ping, ping, TimeUnit.MILLISECONDS);
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        // The slot map first (Lettuce's async connect does not load it), then the two connections.
+        client.refreshPartitionsAsync()
+                .thenCompose(v -> client.connectAsync(ByteArrayCodec.INSTANCE))
+                .thenCompose(c -> client.connectPubSubAsync(ByteArrayCodec.INSTANCE).thenApply(p -> {
+                    p.setNodeMessagePropagation(true);
+                    p.addListener(listener);
+                    commands = c;
+                    pubsub = p;
+                    return p;
+                }))
+                .whenComplete((p, failure) -> {
+                    if (failure != null) {
+                        log.warn("redis cluster connect failed ({}); retrying", describe(failure));
+                        events.reachability("redis unreachable");
+                        watchdog.schedule(this::connect, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
+                        return;
+                    }
+                    log.info("redis cluster connections ready");
+                    events.reachability(null);
+                    events.connected();
+                });
+    }
+
+    private void check() {
+        StatefulRedisClusterConnection<byte[], byte[]> c = commands;
+        if (c == null || closed) {
+            return;
+        }
+        try {
+            c.async().ping().toCompletableFuture().get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (failing) {
+                failing = false;
+                log.info("redis cluster answers pings again");
+                events.reachability(null);
+                events.connected(); // shards may have restarted: subscribe everything again (idempotent)
+            }
+        } catch (Exception e) {
+            failing = true;
+            events.reachability("redis unreachable");
+            log.warn("redis cluster ping failed: {}", describe(e));
+        }
+    }
+
+    @Override
+    public CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args) {
+        StatefulRedisClusterConnection<byte[], byte[]> c = commands;
+        if (c == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("redis cluster not connected"));
+        }
+        try {
+            return script.run(c.async(), keys, args);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public void subscribe(byte[][] channels) {
+        StatefulRedisClusterPubSubConnection<byte[], byte[]> p = pubsub;
+        if (p != null) {
+            // One channel per command: Lettuce routes a sharded command by its slot, and channels of different
+            // slots in one SSUBSCRIBE would be refused (CROSSSLOT).
+            for (byte[] channel : channels) {
+                p.async().ssubscribe(channel);
+            }
+        }
+    }
+
+    @Override
+    public void unsubscribe(byte[][] channels) {
+        StatefulRedisClusterPubSubConnection<byte[], byte[]> p = pubsub;
+        if (p != null) {
+            for (byte[] channel : channels) {
+                p.async().sunsubscribe(channel);
+            }
+        }
+    }
+
+    @Override
+    public boolean scriptPublishes() {
+        return false;
+    }
+
+    @Override
+    public void publish(byte[] channel, byte[] message) {
+        StatefulRedisClusterConnection<byte[], byte[]> c = commands;
+        if (c != null) {
+            c.async().spublish(channel, message);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        watchdog.shutdownNow();
+        if (pubsub != null) {
+            pubsub.close();
+        }
+        if (commands != null) {
+            commands.close();
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+}

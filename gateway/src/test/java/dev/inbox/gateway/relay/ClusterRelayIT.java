@@ -1,0 +1,116 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.gateway.testing.RedisClusterServers;
+import dev.inbox.gateway.testing.RedisServer;
+import dev.inbox.gateway.testing.WsClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Gateway nodes on a three-master Redis Cluster the test makes: relay over sharded pub/sub. */
+class ClusterRelayIT {
+    private RedisClusterServers cluster;
+    private final List<GatewayFixture> nodes = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        cluster = RedisClusterServers.start();
+    }
+
+    @AfterEach
+    void stop() {
+        for (GatewayFixture n : nodes) {
+            n.close();
+        }
+        cluster.close();
+    }
+
+    private GatewayFixture node() {
+        GatewayFixture n = GatewayFixture.start("--redis", cluster.uri(), "--redis-ping-interval", "500ms",
+                "--redis-timeout", "2s").awaitReady();
+        nodes.add(n);
+        return n;
+    }
+
+    /** The sharded channels each master serves, as the shards themselves report them. */
+    private List<Set<String>> shardChannels() {
+        List<Set<String>> out = new ArrayList<>();
+        for (RedisServer m : cluster.masters()) {
+            try {
+                out.add(new HashSet<>(m.arrayReply("PUBSUB SHARDCHANNELS inbox:u:*")));
+            } catch (IOException e) {
+                out.add(Set.of());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void crossNodeDeliveryGoesThroughShardedPubSubSpreadOverTheShards() throws IOException {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        int users = 12;
+        long[] ids = new long[users];
+        for (int i = 0; i < users; i++) {
+            ids[i] = i + 1;
+        }
+        a.members(1, ids);
+        List<WsClient> clients = new ArrayList<>();
+        for (int i = 0; i < users; i++) {
+            clients.add((i % 2 == 0 ? a : b).connect(ids[i]));
+        }
+        GatewayFixture.await("every user channel is subscribed on its shard", () ->
+                shardChannels().stream().mapToInt(Set::size).sum() == users);
+        List<Set<String>> shards = shardChannels();
+        assertTrue(shards.stream().filter(s -> !s.isEmpty()).count() >= 2,
+                "relay traffic spreads over the shards: " + shards);
+        for (RedisServer m : cluster.masters()) {
+            assertEquals(List.of(), m.arrayReply("PUBSUB CHANNELS inbox:*"),
+                    "nothing on classic pub/sub, which the cluster bus would copy to every shard");
+        }
+
+        clients.get(0).send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"from A\"}");
+        clients.get(1).send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"from B\"}");
+        for (WsClient c : clients) {
+            Set<Object> got = Set.of(c.nextJson().get("message"), c.nextJson().get("message"));
+            assertEquals(Set.of("from A", "from B"), got);
+        }
+        for (WsClient c : clients) {
+            c.send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"last\"}");
+            break;
+        }
+        for (WsClient c : clients) {
+            Map<String, Object> last = c.nextJson();
+            assertEquals("last", last.get("message"));
+            assertEquals(0, c.pending(), "each message exactly once on each connection");
+        }
+    }
+
+    @Test
+    void membershipIsSharedAndNonMembersGetNothing() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(2, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        WsClient eve = b.connect(3);
+        GatewayFixture.await("three channels subscribed", () -> shardChannels().stream().mapToInt(Set::size).sum() == 3);
+        ann.send("{\"type\":\"TEXT\",\"conversation_id\":2,\"message\":\"secret\"}");
+        assertEquals("secret", bob.nextJson().get("message"));
+        b.members(2, 1, 2, 3);
+        ann.send("{\"type\":\"TEXT\",\"conversation_id\":2,\"message\":\"public\"}");
+        assertEquals("public", eve.nextJson().get("message"));
+        assertEquals(0, eve.pending());
+    }
+}
