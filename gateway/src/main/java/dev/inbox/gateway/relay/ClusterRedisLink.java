@@ -2,7 +2,6 @@ package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.config.GatewayConfig;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
@@ -21,8 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import static dev.inbox.gateway.relay.RedisLink.describe;
@@ -52,11 +49,7 @@ final class ClusterRedisLink implements RedisLink {
     private final GatewayConfig.Redis config;
     private final RedisPubSubListener<byte[], byte[]> listener;
     private final Events events;
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "inbox-redis-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
+    private final RedisWatchdog watchdog = new RedisWatchdog();
     private volatile StatefulRedisClusterConnection<byte[], byte[]> commands;
     private volatile StatefulRedisClusterPubSubConnection<byte[], byte[]> pubsub;
     private volatile boolean closed;
@@ -80,12 +73,7 @@ final class ClusterRedisLink implements RedisLink {
                         .enableAllAdaptiveRefreshTriggers()
                         .enablePeriodicRefresh(Duration.ofSeconds(30))
                         .build())
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(config.timeout())
-                        .keepAlive(SocketOptions.KeepAliveOptions.builder()
-                                .enable().idle(Duration.ofSeconds(10)).interval(Duration.ofSeconds(5)).count(3)
-                                .build())
-                        .build())
+                .socketOptions(RedisLink.socketOptions(config))
                 .build());
     }
 
@@ -113,14 +101,7 @@ final class ClusterRedisLink implements RedisLink {
     public void start() {
         events.reachability("redis not connected yet");
         connect();
-        long ping = config.pingInterval().toMillis();
-        watchdog.scheduleWithFixedDelay(() -> {
-            try {
-                check();
-            } catch (RuntimeException | Error e) {
-                log.error("redis watchdog check failed", e);
-            }
-        }, ping, ping, TimeUnit.MILLISECONDS);
+        watchdog.every(config.pingInterval(), this::check);
     }
 
     private void connect() {
@@ -141,7 +122,7 @@ final class ClusterRedisLink implements RedisLink {
                     if (failure != null) {
                         log.warn("redis cluster connect failed ({}); retrying", describe(failure));
                         events.reachability("redis unreachable");
-                        watchdog.schedule(this::connect, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
+                        watchdog.after(config.pingInterval(), this::connect);
                         return;
                     }
                     log.info("redis cluster connections ready");
@@ -221,7 +202,7 @@ final class ClusterRedisLink implements RedisLink {
     @Override
     public void close() {
         closed = true;
-        watchdog.shutdownNow();
+        watchdog.close();
         if (pubsub != null) {
             pubsub.close();
         }

@@ -1,5 +1,9 @@
 package dev.inbox.gateway.relay;
 
+import dev.inbox.gateway.config.GatewayConfig;
+import io.lettuce.core.SocketOptions;
+
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -40,6 +44,22 @@ interface RedisLink extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * Socket settings both links use: connect timeout, and TCP keepalive (probe after 10 s idle, every 5 s, 3 tries)
+     * so a peer that vanished without a reset is noticed by the kernel too.
+     */
+    static SocketOptions socketOptions(GatewayConfig.Redis config) {
+        return SocketOptions.builder()
+                .connectTimeout(config.timeout())
+                .keepAlive(SocketOptions.KeepAliveOptions.builder()
+                        .enable()
+                        .idle(Duration.ofSeconds(10))
+                        .interval(Duration.ofSeconds(5))
+                        .count(3)
+                        .build())
+                .build();
+    }
 
     /** A short, secret-free description of a Redis failure. */
     static String describe(Throwable t) {

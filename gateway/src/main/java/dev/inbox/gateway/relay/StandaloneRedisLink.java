@@ -6,7 +6,6 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
@@ -22,8 +21,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -57,11 +54,7 @@ final class StandaloneRedisLink implements RedisLink {
     private final GatewayConfig.Redis config;
     private final RedisPubSubListener<byte[], byte[]> listener;
     private final Events events;
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "inbox-redis-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
+    private final RedisWatchdog watchdog = new RedisWatchdog();
     /** The connection in use; replaced by the watchdog. */
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> connection;
     /** Consecutive pings without an answer; watchdog thread only. */
@@ -86,15 +79,7 @@ final class StandaloneRedisLink implements RedisLink {
                 .autoReconnect(true)
                 .pingBeforeActivateConnection(true)
                 .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(config.timeout())
-                        .keepAlive(SocketOptions.KeepAliveOptions.builder()
-                                .enable()
-                                .idle(Duration.ofSeconds(10))
-                                .interval(Duration.ofSeconds(5))
-                                .count(3)
-                                .build())
-                        .build())
+                .socketOptions(RedisLink.socketOptions(config))
                 .build());
         this.client.addListener(new RedisConnectionStateListener() {
             @Override
@@ -141,15 +126,7 @@ final class StandaloneRedisLink implements RedisLink {
     public void start() {
         events.reachability("redis not connected yet");
         connectNew();
-        long ping = config.pingInterval().toMillis();
-        watchdog.scheduleWithFixedDelay(() -> {
-            try {
-                checkAlive();
-            } catch (RuntimeException | Error e) {
-                // An escaped exception would silently cancel every later check.
-                log.error("redis watchdog check failed", e);
-            }
-        }, ping, ping, TimeUnit.MILLISECONDS);
+        watchdog.every(config.pingInterval(), this::checkAlive);
     }
 
     /** The commands of the current connection; they fail fast while it is down. */
@@ -187,7 +164,7 @@ final class StandaloneRedisLink implements RedisLink {
                 log.warn("redis connect failed ({}); retrying in {} ms", describe(failure),
                         config.pingInterval().toMillis());
                 events.reachability(replacing ? REPLACING : "redis unreachable");
-                watchdog.schedule(this::connectNew, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
+                watchdog.after(config.pingInterval(), this::connectNew);
                 return;
             }
             c.addListener(listener);
@@ -238,7 +215,7 @@ final class StandaloneRedisLink implements RedisLink {
     @Override
     public void close() {
         closed = true;
-        watchdog.shutdownNow();
+        watchdog.close();
         StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
         if (c != null) {
             c.close();
