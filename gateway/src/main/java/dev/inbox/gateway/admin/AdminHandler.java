@@ -3,6 +3,7 @@ package dev.inbox.gateway.admin;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Members;
 import dev.inbox.gateway.routing.Membership;
@@ -59,12 +60,14 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final Membership membership;
     private final ConversationRouter router;
     private final Readiness readiness;
+    private final GatewayMetrics metrics;
     private final AdminRequests requests;
     private final int maxMembers;
     private final JsonFactory json = JsonFactory.builder().build();
 
     public AdminHandler(String apiKey, Membership membership, ConversationRouter router, Readiness readiness,
-                        int maxMembers, int maxMessageChars) {
+                        GatewayMetrics metrics, int maxMembers, int maxMessageChars) {
+        this.metrics = metrics;
         this.apiKey = apiKey.getBytes(StandardCharsets.UTF_8);
         this.membership = membership;
         this.router = router;
@@ -96,6 +99,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                         g.writeStringField("reason", reason);
                     });
                 }
+            } else if (path.equals("/metrics")) {
+                requireGet(method);
+                scrape(ctx, keepAlive, request.headers().get(HttpHeaderNames.ACCEPT));
             } else if (path.startsWith(API_PREFIX)) {
                 authorize(request);
                 api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content());
@@ -244,6 +250,16 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         });
     }
 
+    /** Prometheus text, or OpenMetrics when the scraper asks for it; no key, like the health endpoints. */
+    private void scrape(ChannelHandlerContext ctx, boolean keepAlive, String accept) {
+        byte[] text = metrics.scrape(accept).getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                ctx.alloc().buffer(text.length).writeBytes(text));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, GatewayMetrics.contentType(accept));
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, text.length);
+        send(ctx, keepAlive, response);
+    }
+
     @FunctionalInterface
     private interface Fields {
         void write(JsonGenerator g) throws IOException;
@@ -263,6 +279,10 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        send(ctx, keepAlive, response);
+    }
+
+    private static void send(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
         if (keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(response);

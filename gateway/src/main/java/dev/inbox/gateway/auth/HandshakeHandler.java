@@ -1,6 +1,8 @@
 package dev.inbox.gateway.auth;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.metrics.HandshakeOutcome;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -51,11 +53,13 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final WebSocketDecoderConfig decoderConfig;
     private final Duration timeout;
     private final UpgradeListener listener;
+    private final GatewayMetrics metrics;
     /** The handshake deadline; event loop only. */
     private ScheduledFuture<?> deadline;
 
     public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
-                            Duration timeout, UpgradeListener listener) {
+                            Duration timeout, UpgradeListener listener, GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.authenticator = authenticator;
         this.origins = origins;
         this.decoderConfig = decoderConfig;
@@ -67,6 +71,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         deadline = ctx.executor().schedule(() -> {
             if (ctx.channel().isActive()) {
+                metrics.handshake(HandshakeOutcome.TIMEOUT);
                 reject(ctx, HttpResponseStatus.REQUEST_TIMEOUT, "handshake_timeout",
                         "no complete upgrade request within " + timeout.toMillis() + " ms");
             }
@@ -95,16 +100,19 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (!request.decoderResult().isSuccess()) {
+            metrics.handshake(HandshakeOutcome.BAD_REQUEST);
             reject(ctx, HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed HTTP request");
             return;
         }
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         String path = query.path();
         if (!PATH.equals(path) && !PATH_SLASH.equals(path)) {
+            metrics.handshake(HandshakeOutcome.NOT_FOUND);
             reject(ctx, HttpResponseStatus.NOT_FOUND, "not_found", "the only endpoint here is " + PATH_SLASH);
             return;
         }
         if (!HttpMethod.GET.equals(request.method())) {
+            metrics.handshake(HandshakeOutcome.METHOD_NOT_ALLOWED);
             FullHttpResponse r = response(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
                     PATH_SLASH + " accepts GET with a WebSocket upgrade");
             r.headers().set(HttpHeaderNames.ALLOW, "GET");
@@ -112,6 +120,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            metrics.handshake(HandshakeOutcome.UPGRADE_REQUIRED);
             FullHttpResponse r = response(HttpResponseStatus.UPGRADE_REQUIRED, "upgrade_required",
                     PATH_SLASH + " is a WebSocket endpoint: connect with a WebSocket client");
             r.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
@@ -120,6 +129,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!origins.allows(request.headers().get(HttpHeaderNames.ORIGIN))) {
+            metrics.handshake(HandshakeOutcome.FORBIDDEN_ORIGIN);
             reject(ctx, HttpResponseStatus.FORBIDDEN, "forbidden_origin", "origin not allowed");
             return;
         }
@@ -145,6 +155,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                         .newHandshaker(request);
         // Only RFC 6455 (version 13): without Sec-WebSocket-Version Netty would fall back to the pre-RFC draft-00.
         if (handshaker == null || handshaker.version() != WebSocketVersion.V13) {
+            metrics.handshake(HandshakeOutcome.UPGRADE_REQUIRED);
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel())
                     .addListener(ChannelFutureListener.CLOSE);
             return;
@@ -153,6 +164,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         try {
             handshaker.handshake(ctx.channel(), request, headers, ctx.newPromise()).addListener(f -> {
                 if (f.isSuccess()) {
+                    metrics.handshake(HandshakeOutcome.OK);
                     listener.upgraded(ctx.channel(), user);
                 } else {
                     log.debug("handshake failed on {}", ctx.channel(), f.cause());
@@ -160,6 +172,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                 }
             });
         } catch (WebSocketServerHandshakeException e) {
+            metrics.handshake(HandshakeOutcome.BAD_REQUEST);
             // A malformed upgrade, such as a missing Sec-WebSocket-Key (RFC 6455 §4.2.1): 400, not a silent close.
             reject(ctx, HttpResponseStatus.BAD_REQUEST, "bad_request", e.getMessage());
             return;
@@ -173,7 +186,8 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    private static void unauthorized(ChannelHandlerContext ctx, String message) {
+    private void unauthorized(ChannelHandlerContext ctx, String message) {
+        metrics.handshake(HandshakeOutcome.UNAUTHORIZED);
         FullHttpResponse r = response(HttpResponseStatus.UNAUTHORIZED, "unauthorized", message);
         r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
         send(ctx, r);

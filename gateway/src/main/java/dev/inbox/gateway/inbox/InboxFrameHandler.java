@@ -1,5 +1,6 @@
 package dev.inbox.gateway.inbox;
 
+import dev.inbox.gateway.metrics.FrameKind;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.UserGroups;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -72,14 +74,20 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
                 return; // after our close frame nothing more is processed (RFC 6455 §5.5.1)
             }
             if (msg instanceof TextWebSocketFrame text) {
+                session.metrics().frameReceived(FrameKind.TEXT);
                 onText(session, text);
             } else if (msg instanceof BinaryWebSocketFrame) {
+                session.metrics().frameReceived(FrameKind.BINARY);
                 session.sendError(ErrorCode.BINARY_NOT_SUPPORTED, "binary frames are not supported; send JSON text",
                         0, null);
             } else if (msg instanceof PingWebSocketFrame ping) {
+                session.metrics().frameReceived(FrameKind.PING);
                 ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
             } else if (msg instanceof CloseWebSocketFrame close) {
+                session.metrics().frameReceived(FrameKind.CLOSE);
                 onClose(ctx, session, close);
+            } else if (msg instanceof PongWebSocketFrame) {
+                session.metrics().frameReceived(FrameKind.PONG);
             }
             // Pongs only refresh the keepalive, which has seen them already; anything else is dropped.
         } finally {
@@ -101,6 +109,10 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
     private static void onClose(ChannelHandlerContext ctx, InboxSession session, CloseWebSocketFrame close) {
         session.markClosing();
         int code = close.statusCode();
+        session.metrics().closeReceived(code);
+        if (code >= 0) {
+            session.metrics().closeSent(code);
+        }
         // Echo the peer's code, or an empty close when it sent none (RFC 6455 §5.5.1).
         CloseWebSocketFrame echo = code < 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, "");
         ctx.writeAndFlush(echo).addListener(ChannelFutureListener.CLOSE);
@@ -109,6 +121,11 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        if (cause instanceof CorruptedWebSocketFrameException c && session != null && !session.isClosing()) {
+            // The WebSocket decoder or UTF-8 validator has sent 1002/1007/1009 (RFC 6455 §7.4.1) and is closing.
+            session.markClosing();
+            session.metrics().closeSent(c.closeStatus().code());
+        }
         if (!ctx.channel().isActive() || (session != null && session.isClosing() && !(cause instanceof TooLongFrameException))) {
             // Already closing: a half-reassembled message cut off by the close, a write to a closed socket.
             log.debug("error on closing {}: {}", ctx.channel(), cause.toString());

@@ -1,5 +1,6 @@
 package dev.inbox.gateway.relay;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.Admitted;
 import dev.inbox.gateway.routing.ClockMessageIds;
@@ -62,8 +63,10 @@ final class RedisAdmission implements Admission {
     private final RedisScript script;
     private final long nodeId;
     private final boolean dev;
+    private final GatewayMetrics metrics;
 
-    RedisAdmission(RedisLink link, long nodeId, boolean dev) {
+    RedisAdmission(RedisLink link, long nodeId, boolean dev, GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.link = link;
         this.nodeId = nodeId;
         this.dev = dev;
@@ -75,16 +78,19 @@ final class RedisAdmission implements Admission {
         ByteBuf frame = event.frame();
         int frameBytes = frame.readableBytes();
         ByteBuffer envelope = ByteBuffer.allocate(RelayEnvelope.HEADER_BYTES + frameBytes);
-        RelayEnvelope.writeHeader(envelope, nodeId, conversationId);
+        long now = System.currentTimeMillis();
+        RelayEnvelope.writeHeader(envelope, nodeId, conversationId, now);
         frame.getBytes(frame.readerIndex(), envelope);
         // Lua strings are 1-based: the first id digit's position in the envelope.
         int idAt = RelayEnvelope.HEADER_BYTES + (event.messageIdAt() - frame.readerIndex()) + 1;
         byte[][] keys = RedisKeys.conversation(conversationId);
         byte[] payload = envelope.array();
+        long started = System.nanoTime();
         return link.run(script, keys,
-                        ascii(senderId), ascii(ClockMessageIds.floor(System.currentTimeMillis())), dev ? DEV : NOT_DEV,
+                        ascii(senderId), ascii(ClockMessageIds.floor(now)), dev ? DEV : NOT_DEV,
                         payload, ascii(idAt), CHANNEL_PREFIX)
                 .handle((reply, failure) -> {
+                    metrics.relayPublished(System.nanoTime() - started);
                     if (failure != null) {
                         throw new CompletionException(new RoutingException(ErrorCode.RELAY_UNAVAILABLE,
                                 "relay unavailable (" + RedisLink.describe(failure) + "); not delivered, retry later"));

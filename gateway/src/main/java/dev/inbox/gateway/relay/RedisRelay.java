@@ -2,6 +2,7 @@ package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.admin.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Membership;
@@ -18,7 +19,9 @@ import java.util.concurrent.Executors;
  */
 public final class RedisRelay implements AutoCloseable {
     private final long nodeId = new SecureRandom().nextLong();
-    private final RelayReceiver receiver = new RelayReceiver(nodeId);
+    private final RelayReceiver receiver;
+    /** Whether Redis answered last; any thread. */
+    private volatile boolean reachable;
     private final ExecutorService subscriber = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "inbox-relay-subscriptions");
         t.setDaemon(true);
@@ -29,11 +32,15 @@ public final class RedisRelay implements AutoCloseable {
     private final RedisAdmission admission;
     private final RedisMembership membership;
 
-    public RedisRelay(GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev) {
+    public RedisRelay(GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev,
+                      GatewayMetrics metrics) {
+        this.receiver = new RelayReceiver(nodeId, metrics);
+        metrics.redisGauge(() -> reachable ? 1 : 0);
         UserChannels[] later = new UserChannels[1];
         RedisLink.Events events = new RedisLink.Events() {
             @Override
             public void reachability(String problem) {
+                reachable = problem == null;
                 readiness.set("redis", problem);
             }
 
@@ -49,7 +56,7 @@ public final class RedisRelay implements AutoCloseable {
         this.channels = new UserChannels(groups, link, subscriber);
         later[0] = channels;
         groups.presenceListener(channels);
-        this.admission = new RedisAdmission(link, nodeId, dev);
+        this.admission = new RedisAdmission(link, nodeId, dev, metrics);
         this.membership = new RedisMembership(link);
     }
 

@@ -1,5 +1,6 @@
 package dev.inbox.gateway.relay;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.ConversationRouter;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.netty.buffer.Unpooled;
@@ -15,10 +16,12 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
     private static final Logger log = LoggerFactory.getLogger(RelayReceiver.class);
 
     private final long nodeId;
+    private final GatewayMetrics metrics;
     private volatile ConversationRouter router;
 
-    RelayReceiver(long nodeId) {
+    RelayReceiver(long nodeId, GatewayMetrics metrics) {
         this.nodeId = nodeId;
+        this.metrics = metrics;
     }
 
     /** Set once the router exists (it needs the admission, which needs the link, which needs this). */
@@ -43,11 +46,13 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
             return;
         }
         ConversationRouter r = router;
+        metrics.relayReceived();
         if (r != null) {
             // A view of Lettuce's array, not a copy; the transport copies it to the socket once per connection.
             r.deliverRelayed(RelayEnvelope.conversationId(envelope), userId,
                     Unpooled.wrappedBuffer(envelope, RelayEnvelope.HEADER_BYTES,
-                            envelope.length - RelayEnvelope.HEADER_BYTES));
+                            envelope.length - RelayEnvelope.HEADER_BYTES),
+                    RelayEnvelope.acceptedAtMillis(envelope));
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.Ids;
@@ -15,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Routes a message by its {@code conversation_id}: encodes the event once, has the {@link Admission} check the
@@ -34,23 +36,31 @@ public final class ConversationRouter {
     private final Fanout fanout;
     private final ServerFrameEncoder encoder;
     private final ByteBufAllocator alloc;
+    private final GatewayMetrics metrics;
 
     public ConversationRouter(Admission admission, EventLoops loops, UserGroups groups, ServerFrameEncoder encoder,
-                              ByteBufAllocator alloc) {
+                              ByteBufAllocator alloc, GatewayMetrics metrics) {
         this.admission = admission;
         this.loops = loops;
-        this.fanout = new Fanout(loops, groups);
+        this.metrics = metrics;
+        this.fanout = new Fanout(loops, groups, metrics);
         this.encoder = encoder;
         this.alloc = alloc;
     }
 
-    /** Delivers a frame relayed from another node to {@code userId}'s connections here. Any thread; takes ownership. */
-    public void deliverRelayed(long conversationId, long userId, ByteBuf frame) {
+    /**
+     * Delivers a frame relayed from another node to {@code userId}'s connections here. Any thread; takes ownership.
+     *
+     * @param acceptedAtMillis when the origin node accepted the message (its clock), for the latency meter
+     */
+    public void deliverRelayed(long conversationId, long userId, ByteBuf frame, long acceptedAtMillis) {
+        long acceptedNanos = System.nanoTime()
+                - TimeUnit.MILLISECONDS.toNanos(Math.max(0, System.currentTimeMillis() - acceptedAtMillis));
         EventLoop owner = loops.ownerOf(conversationId);
         // Through the conversation's owner loop, like local messages, so both reach each connection in one order.
         onOwner(owner, () -> {
             try {
-                fanout.deliver(frame, new long[]{userId}, null, null);
+                fanout.deliver(frame, new long[]{userId}, null, null, true, acceptedNanos);
             } finally {
                 frame.release();
             }
@@ -133,7 +143,8 @@ public final class ConversationRouter {
             if (s.sender != null && s.clientMsgId != null) {
                 ack = encoder.encodeEvent(alloc, event, s.clientMsgId);
             }
-            fanout.deliver(frame, admitted.members(), s.sender, ack);
+            metrics.messageRouted(s.sender == null);
+            fanout.deliver(frame, admitted.members(), s.sender, ack, false, s.acceptedNanos);
         } finally {
             frame.release();
             if (ack != null) {
@@ -176,6 +187,8 @@ public final class ConversationRouter {
         final String message;
         final long conversationId;
         final long acceptedAtMillis;
+        /** {@link System#nanoTime()} at accept, for the delivery latency meter. */
+        final long acceptedNanos = System.nanoTime();
         final InboxSession sender;
         final String clientMsgId;
         final CompletableFuture<ServerEvent> result = new CompletableFuture<>();

@@ -1,5 +1,6 @@
 package dev.inbox.gateway.routing;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
@@ -24,6 +25,7 @@ import java.util.concurrent.RejectedExecutionException;
 final class Fanout {
     private final EventLoops loops;
     private final UserGroups groups;
+    private final GatewayMetrics metrics;
     private final FastThreadLocal<Batch[]> scratch = new FastThreadLocal<>() {
         @Override
         protected Batch[] initialValue() {
@@ -35,18 +37,21 @@ final class Fanout {
         }
     };
 
-    Fanout(EventLoops loops, UserGroups groups) {
+    Fanout(EventLoops loops, UserGroups groups, GatewayMetrics metrics) {
         this.loops = loops;
         this.groups = groups;
+        this.metrics = metrics;
     }
 
     /**
      * Queues {@code frame} to every open connection of {@code userIds}, and {@code ack} instead of it to
      * {@code ackTo} when both are non-null. Takes no ownership of either buffer: the caller releases them after.
      *
+     * @param relayed       whether the frame came from another node (for the meters)
+     * @param acceptedNanos when the message was accepted, on this JVM's {@link System#nanoTime()} scale
      * @return the number of connections written to
      */
-    int deliver(ByteBuf frame, long[] userIds, InboxSession ackTo, ByteBuf ack) {
+    int deliver(ByteBuf frame, long[] userIds, InboxSession ackTo, ByteBuf ack, boolean relayed, long acceptedNanos) {
         Batch[] batches = scratch.get();
         int recipients = 0;
         for (long userId : userIds) {
@@ -62,10 +67,10 @@ final class Fanout {
             }
             EventLoop loop = loops.get(i);
             if (loop.inEventLoop()) {
-                writeAll(frame, ackTo, ack, batch.sessions, batch.size);
+                writeAll(frame, ackTo, ack, batch.sessions, batch.size, metrics, relayed, acceptedNanos);
             } else {
                 LoopWrite task = new LoopWrite(frame.retain(), ackTo, ack == null ? null : ack.retain(),
-                        Arrays.copyOf(batch.sessions, batch.size));
+                        Arrays.copyOf(batch.sessions, batch.size), metrics, relayed, acceptedNanos);
                 try {
                     loop.execute(task);
                 } catch (RejectedExecutionException e) {
@@ -74,10 +79,15 @@ final class Fanout {
             }
             batch.clear();
         }
+        if (!relayed) {
+            metrics.fanout(recipients);
+        }
         return recipients;
     }
 
-    private static void writeAll(ByteBuf frame, InboxSession ackTo, ByteBuf ack, InboxSession[] sessions, int count) {
+    private static void writeAll(ByteBuf frame, InboxSession ackTo, ByteBuf ack, InboxSession[] sessions, int count,
+                                 GatewayMetrics metrics, boolean relayed, long acceptedNanos) {
+        int written = 0;
         for (int i = 0; i < count; i++) {
             InboxSession s = sessions[i];
             Channel ch = s.channel();
@@ -86,10 +96,13 @@ final class Fanout {
             }
             ByteBuf out = s == ackTo && ack != null ? ack.retainedDuplicate() : frame.retainedDuplicate();
             ch.write(out, ch.voidPromise());
+            written++;
         }
         for (int i = 0; i < count; i++) {
             sessions[i].channel().flush();
         }
+        // After the flush: the bytes are with the kernel (or queued behind a slow reader's earlier ones).
+        metrics.delivered(relayed, written, System.nanoTime() - acceptedNanos);
     }
 
     /** One loop's share of one message: holds one reference to each buffer until it has written them. */
@@ -98,18 +111,25 @@ final class Fanout {
         private final InboxSession ackTo;
         private final ByteBuf ack;
         private final InboxSession[] sessions;
+        private final GatewayMetrics metrics;
+        private final boolean relayed;
+        private final long acceptedNanos;
 
-        LoopWrite(ByteBuf frame, InboxSession ackTo, ByteBuf ack, InboxSession[] sessions) {
+        LoopWrite(ByteBuf frame, InboxSession ackTo, ByteBuf ack, InboxSession[] sessions, GatewayMetrics metrics,
+                  boolean relayed, long acceptedNanos) {
             this.frame = frame;
             this.ackTo = ackTo;
             this.ack = ack;
             this.sessions = sessions;
+            this.metrics = metrics;
+            this.relayed = relayed;
+            this.acceptedNanos = acceptedNanos;
         }
 
         @Override
         public void run() {
             try {
-                writeAll(frame, ackTo, ack, sessions, sessions.length);
+                writeAll(frame, ackTo, ack, sessions, sessions.length, metrics, relayed, acceptedNanos);
             } finally {
                 release();
             }

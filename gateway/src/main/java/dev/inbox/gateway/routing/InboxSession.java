@@ -1,6 +1,7 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.CloseCode;
 import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.ServerFrameEncoder;
@@ -23,14 +24,22 @@ public final class InboxSession {
     private final AuthenticatedUser user;
     private final int loopIndex;
     private final ServerFrameEncoder encoder;
+    private final GatewayMetrics metrics;
     /** Set once on the first close; read and written on the channel's event loop only. */
     private boolean closing;
 
-    public InboxSession(Channel channel, AuthenticatedUser user, int loopIndex, ServerFrameEncoder encoder) {
+    public InboxSession(Channel channel, AuthenticatedUser user, int loopIndex, ServerFrameEncoder encoder,
+                        GatewayMetrics metrics) {
         this.channel = channel;
         this.user = user;
         this.loopIndex = loopIndex;
         this.encoder = encoder;
+        this.metrics = metrics;
+    }
+
+    /** The node's meters. */
+    public GatewayMetrics metrics() {
+        return metrics;
     }
 
     public Channel channel() {
@@ -55,6 +64,7 @@ public final class InboxSession {
         if (!channel.isActive()) {
             return;
         }
+        metrics.errorSent(code);
         channel.writeAndFlush(encoder.encodeError(channel.alloc(), code, message, conversationId, clientMsgId),
                 channel.voidPromise());
     }
@@ -72,6 +82,7 @@ public final class InboxSession {
             return;
         }
         closing = true;
+        metrics.closeSent(code.code());
         channel.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()))
                 .addListener(ChannelFutureListener.CLOSE);
     }

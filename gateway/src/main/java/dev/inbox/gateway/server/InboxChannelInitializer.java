@@ -6,6 +6,7 @@ import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.inbox.KeepaliveHandler;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InboxSession;
@@ -49,9 +50,12 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final InboxFrameHandler frameHandler;
     private final EventLoops loops;
     private final ServerFrameEncoder encoder;
+    private final GatewayMetrics metrics;
 
     InboxChannelInitializer(GatewayConfig.Inbox limits, Authenticator authenticator, OriginPolicy origins,
-                            InboxFrameHandler frameHandler, EventLoops loops, ServerFrameEncoder encoder) {
+                            InboxFrameHandler frameHandler, EventLoops loops, ServerFrameEncoder encoder,
+                            GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.limits = limits;
         this.authenticator = authenticator;
         this.origins = origins;
@@ -74,11 +78,11 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("http", new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192))
                 .addLast("http-body", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES))
                 .addLast("handshake", new HandshakeHandler(authenticator, origins, decoderConfig,
-                        limits.handshakeTimeout(), this::upgraded));
+                        limits.handshakeTimeout(), this::upgraded, metrics));
     }
 
     private void upgraded(Channel ch, AuthenticatedUser user) {
-        InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder);
+        InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder, metrics);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
                 .addLast("utf8", new Utf8FrameValidator(true))

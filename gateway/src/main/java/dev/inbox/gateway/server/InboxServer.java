@@ -9,6 +9,7 @@ import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ClockMessageIds;
 import dev.inbox.gateway.routing.LocalAdmission;
@@ -88,10 +89,13 @@ public final class InboxServer implements AutoCloseable {
             UserGroups groups = new UserGroups();
             Readiness readiness = new Readiness();
             ServerFrameEncoder encoder = new ServerFrameEncoder();
+            GatewayMetrics metrics = new GatewayMetrics();
+            metrics.gauges(groups::connectionCount, groups::userCount);
+            metrics.eventLoops(workers);
             Membership membership;
             Admission admission;
             if (config.clustered()) {
-                relay = new RedisRelay(config.redis(), groups, readiness, config.dev());
+                relay = new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics);
                 membership = relay.membership();
                 admission = relay.admission();
             } else {
@@ -100,7 +104,7 @@ public final class InboxServer implements AutoCloseable {
                 admission = new LocalAdmission(local, new ClockMessageIds(), config.dev());
             }
             ConversationRouter router = new ConversationRouter(admission, loops, groups, encoder,
-                    ByteBufAllocator.DEFAULT);
+                    ByteBufAllocator.DEFAULT, metrics);
             if (relay != null) {
                 relay.start(router);
             }
@@ -114,9 +118,9 @@ public final class InboxServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, frameHandler,
-                            loops, encoder)), config.listen().bind(), config.listen().port(), "port");
+                            loops, encoder, metrics)), config.listen().bind(), config.listen().port(), "port");
             AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), membership, router, readiness,
-                    config.admin().maxMembers(), config.inbox().maxMessageChars());
+                    metrics, config.admin().maxMembers(), config.inbox().maxMessageChars());
             Channel adminChannel = bind(new ServerBootstrap()
                     .group(adminLoop)
                     .channel(transport.serverChannel())

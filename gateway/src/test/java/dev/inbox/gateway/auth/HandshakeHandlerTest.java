@@ -1,5 +1,6 @@
 package dev.inbox.gateway.auth;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -47,6 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HandshakeHandlerTest {
+    private static final GatewayMetrics METRICS = new GatewayMetrics();
     private static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
     private static final String COOKIE = "inbox_token";
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -88,7 +90,7 @@ class HandshakeHandlerTest {
             upgraded.add(user);
         };
         ch = new EmbeddedChannel(new HttpServerCodec(), new HttpObjectAggregator(1024),
-                new HandshakeHandler(authenticator, origins, DECODER_CONFIG, TIMEOUT, listener));
+                new HandshakeHandler(authenticator, origins, DECODER_CONFIG, TIMEOUT, listener, METRICS));
         return ch;
     }
 

@@ -1,5 +1,6 @@
 package dev.inbox.gateway.inbox;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -52,6 +53,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is always "in the event loop", so every stage completes inside {@code writeInbound}.
  */
 class InboxFrameHandlerTest {
+    private static final GatewayMetrics METRICS = new GatewayMetrics();
     private static final int MAX_FRAME_BYTES = 1024;
     private static final int MAX_MESSAGE_CHARS = 16;
     private static final long CONVERSATION = 5;
@@ -71,7 +73,7 @@ class InboxFrameHandlerTest {
         loops = new EventLoops(ch.eventLoop());
         ConversationRouter router = new ConversationRouter(
                 new LocalAdmission(membership, new ClockMessageIds(), false), loops, groups, encoder,
-                ByteBufAllocator.DEFAULT);
+                ByteBufAllocator.DEFAULT, METRICS);
         handler = new InboxFrameHandler(new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups);
         session = start(ch, ann);
     }
@@ -88,7 +90,7 @@ class InboxFrameHandlerTest {
      * delivery writes to each channel in place.
      */
     private InboxSession start(EmbeddedChannel c, AuthenticatedUser user) {
-        InboxSession s = new InboxSession(c, user, loops.indexOf(ch.eventLoop()), encoder);
+        InboxSession s = new InboxSession(c, user, loops.indexOf(ch.eventLoop()), encoder, METRICS);
         c.attr(InboxSession.KEY).set(s);
         c.pipeline().addLast("utf8", new Utf8FrameValidator(true))
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(MAX_FRAME_BYTES))

@@ -1,5 +1,6 @@
 package dev.inbox.gateway.inbox;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.ServerFrameEncoder;
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Keepalive under EmbeddedChannel time control: time is frozen and only moves with {@code advanceTimeBy}.
  */
 class KeepaliveHandlerTest {
+    private static final GatewayMetrics METRICS = new GatewayMetrics();
     private static final Duration PING = Duration.ofSeconds(30);
     private static final Duration IDLE = Duration.ofSeconds(75);
 
@@ -36,7 +38,7 @@ class KeepaliveHandlerTest {
         ch = new EmbeddedChannel();
         ch.freezeTime();
         ch.attr(InboxSession.KEY).set(new InboxSession(ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0,
-                new ServerFrameEncoder()));
+                new ServerFrameEncoder(), METRICS));
         ch.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
     }
 

@@ -94,6 +94,12 @@ class RelayIT {
         assertEquals(1L, Json.parse(atBob).get("sender_id"));
         ann.next();
 
+        String metricsB = b.admin("GET", "/metrics", null, false).body();
+        assertTrue(metricsB.contains("inbox_relay_received_total 1.0"), "node B counted the relayed envelope");
+        assertTrue(metricsB.contains("inbox_deliveries_total{path=\"relayed\"} 1.0"));
+        assertTrue(metricsB.contains("inbox_redis_up 1.0"));
+        assertTrue(a.admin("GET", "/metrics", null, false).body().contains("inbox_relay_publish_seconds_count 1"));
+
         bob.send(text(1, "hi back"));
         Map<String, Object> reply = ann.nextJson();
         assertEquals("hi back", reply.get("message"));
@@ -224,6 +230,8 @@ class RelayIT {
 
         redis.kill();
         GatewayFixture.await("node A reports not ready", () -> a.readyz() == 503);
+        GatewayFixture.await("node A's redis gauge drops",
+                () -> a.admin("GET", "/metrics", null, false).body().contains("inbox_redis_up 0.0"));
         assertTrue(a.admin("GET", "/readyz", null, false).body().contains("redis"));
         ann.send(text(7, "during"));
         Map<String, Object> refused = ann.nextJson();

@@ -1,5 +1,6 @@
 package dev.inbox.gateway.routing;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class UserGroupsTest {
+    private static final GatewayMetrics METRICS = new GatewayMetrics();
     private final ServerFrameEncoder encoder = new ServerFrameEncoder();
     /** Sessions only need a channel for their identity and toString; they all share this one. */
     private final EmbeddedChannel ch = new EmbeddedChannel();
@@ -34,7 +36,7 @@ class UserGroupsTest {
     }
 
     private InboxSession session(long userId) {
-        return new InboxSession(ch, new AuthenticatedUser(userId, null, null, Long.MAX_VALUE), 0, encoder);
+        return new InboxSession(ch, new AuthenticatedUser(userId, null, null, Long.MAX_VALUE), 0, encoder, METRICS);
     }
 
     @Test

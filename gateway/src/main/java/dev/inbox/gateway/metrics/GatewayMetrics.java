@@ -1,0 +1,205 @@
+package dev.inbox.gateway.metrics;
+
+import dev.inbox.protocol.CloseCode;
+import dev.inbox.protocol.ErrorCode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.EventExecutorGroup;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Every gateway meter, created once and kept in fields and arrays indexed by closed sets, so each record call is a
+ * lock-free increment with no allocation. Thread-safe. {@link #scrape} renders Prometheus text or OpenMetrics.
+ */
+public final class GatewayMetrics {
+    /** Latency buckets for SLOs: 1 ms to 10 s. */
+    private static final Duration[] LATENCY_SLOS = {
+            Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(10)};
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter[] handshakes = new Counter[HandshakeOutcome.values().length];
+    private final Counter[] frames = new Counter[FrameKind.values().length];
+    private final Counter[] errors = new Counter[ErrorCode.values().length];
+    private final Map<Integer, Counter> closesSent = new HashMap<>();
+    private final Map<Integer, Counter> closesReceived = new HashMap<>();
+    private final Counter closesReceivedOther;
+    private final Counter routedClient;
+    private final Counter routedAdmin;
+    private final Counter deliveredLocal;
+    private final Counter deliveredRelayed;
+    private final DistributionSummary fanout;
+    private final Timer latencyLocal;
+    private final Timer latencyRelayed;
+    private final Timer relayPublish;
+    private final Counter relayReceived;
+
+    public GatewayMetrics() {
+        for (HandshakeOutcome o : HandshakeOutcome.values()) {
+            handshakes[o.ordinal()] = counter(InboxMeters.HANDSHAKES, o.label());
+        }
+        for (FrameKind k : FrameKind.values()) {
+            frames[k.ordinal()] = counter(InboxMeters.FRAMES_RECEIVED, k.label());
+        }
+        for (ErrorCode c : ErrorCode.values()) {
+            errors[c.ordinal()] = counter(InboxMeters.ERRORS_SENT, c.wireName());
+        }
+        // Close codes are a closed set on the way out; on the way in, RFC 6455 codes and ours are named, the rest
+        // (any 3000-4999 a client may send) is "other", so a client cannot grow the label set.
+        for (CloseCode c : CloseCode.values()) {
+            closesSent.put(c.code(), counter(InboxMeters.CLOSES_SENT, Integer.toString(c.code())));
+        }
+        for (int code : new int[]{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 4000, 4501}) {
+            closesReceived.put(code, counter(InboxMeters.CLOSES_RECEIVED, Integer.toString(code)));
+        }
+        closesReceivedOther = counter(InboxMeters.CLOSES_RECEIVED, "other");
+        routedClient = counter(InboxMeters.MESSAGES_ROUTED, "client");
+        routedAdmin = counter(InboxMeters.MESSAGES_ROUTED, "admin");
+        deliveredLocal = counter(InboxMeters.DELIVERIES, "local");
+        deliveredRelayed = counter(InboxMeters.DELIVERIES, "relayed");
+        fanout = DistributionSummary.builder(InboxMeters.FANOUT.meterName())
+                .description(InboxMeters.FANOUT.description())
+                .serviceLevelObjectives(1, 2, 5, 10, 25, 50, 100, 250, 1000, 10_000)
+                .register(registry);
+        latencyLocal = latency("local");
+        latencyRelayed = latency("relayed");
+        relayPublish = Timer.builder(InboxMeters.RELAY_PUBLISH.meterName())
+                .description(InboxMeters.RELAY_PUBLISH.description())
+                .serviceLevelObjectives(LATENCY_SLOS)
+                .register(registry);
+        relayReceived = Counter.builder(InboxMeters.RELAY_RECEIVED.meterName())
+                .description(InboxMeters.RELAY_RECEIVED.description()).register(registry);
+
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+    }
+
+    private Counter counter(InboxMeters meter, String labelValue) {
+        return Counter.builder(meter.meterName()).description(meter.description())
+                .tag(meter.label(), labelValue).register(registry);
+    }
+
+    private Timer latency(String path) {
+        return Timer.builder(InboxMeters.DELIVERY_LATENCY.meterName())
+                .description(InboxMeters.DELIVERY_LATENCY.description())
+                .tag(InboxMeters.DELIVERY_LATENCY.label(), path)
+                .serviceLevelObjectives(LATENCY_SLOS)
+                .register(registry);
+    }
+
+    /** Gauges read from the node's state at scrape time. */
+    public void gauges(Supplier<Number> connections, Supplier<Number> users) {
+        Gauge.builder(InboxMeters.CONNECTIONS.meterName(), connections).description(InboxMeters.CONNECTIONS.description())
+                .register(registry);
+        Gauge.builder(InboxMeters.USERS.meterName(), users).description(InboxMeters.USERS.description())
+                .register(registry);
+    }
+
+    /** The Redis reachability gauge, for a clustered node. */
+    public void redisGauge(Supplier<Number> up) {
+        Gauge.builder(InboxMeters.REDIS_UP.meterName(), up).description(InboxMeters.REDIS_UP.description())
+                .register(registry);
+    }
+
+    /** Pending tasks of each public event loop. */
+    public void eventLoops(EventExecutorGroup group) {
+        new NettyEventExecutorMetrics(group).bindTo(registry);
+    }
+
+    public void handshake(HandshakeOutcome outcome) {
+        handshakes[outcome.ordinal()].increment();
+    }
+
+    public void frameReceived(FrameKind kind) {
+        frames[kind.ordinal()].increment();
+    }
+
+    public void errorSent(ErrorCode code) {
+        errors[code.ordinal()].increment();
+    }
+
+    public void closeSent(int code) {
+        Counter c = closesSent.get(code); // boxing of small codes hits the Integer cache: no allocation
+        if (c != null) {
+            c.increment();
+        }
+    }
+
+    public void closeReceived(int code) {
+        Counter c = closesReceived.get(code);
+        (c != null ? c : closesReceivedOther).increment();
+    }
+
+    public void messageRouted(boolean fromAdmin) {
+        (fromAdmin ? routedAdmin : routedClient).increment();
+    }
+
+    /** One message written to {@code recipients} connections on this node. */
+    public void fanout(int recipients) {
+        fanout.record(recipients);
+    }
+
+    /** {@code count} connections written to, {@code latencyNanos} after the message was accepted. */
+    public void delivered(boolean relayed, int count, long latencyNanos) {
+        if (count == 0) {
+            return;
+        }
+        (relayed ? deliveredRelayed : deliveredLocal).increment(count);
+        Timer t = relayed ? latencyRelayed : latencyLocal;
+        for (int i = 0; i < count; i++) {
+            t.record(latencyNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    public void relayPublished(long nanos) {
+        relayPublish.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void relayReceived() {
+        relayReceived.increment();
+    }
+
+    /** The meters in Prometheus text format, or OpenMetrics when {@code accept} asks for it. */
+    public String scrape(String accept) {
+        return registry.scrape(contentType(accept));
+    }
+
+    /** The content type {@link #scrape} answers {@code accept} with. */
+    public static String contentType(String accept) {
+        return accept != null && accept.contains("application/openmetrics-text")
+                ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                : "text/plain; version=0.0.4; charset=utf-8";
+    }
+
+    /** For tests of the hot path: the registry itself. */
+    MeterRegistry registry() {
+        return registry;
+    }
+}

@@ -1,0 +1,10 @@
+package dev.inbox.gateway.metrics;
+
+/** How an upgrade request ended: the {@code outcome} label of {@code inbox_handshakes_total}. */
+public enum HandshakeOutcome {
+    OK, UNAUTHORIZED, FORBIDDEN_ORIGIN, BAD_REQUEST, NOT_FOUND, METHOD_NOT_ALLOWED, UPGRADE_REQUIRED, TIMEOUT;
+
+    String label() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.inbox.gateway.metrics;
+
+/**
+ * Every meter the gateway defines, as Prometheus shows it (Micrometer adds {@code _total} to counters and the base
+ * unit to timers). JVM, process and Netty allocator meters come from Micrometer's own binders and are not listed.
+ */
+public enum InboxMeters {
+    CONNECTIONS("inbox.connections", "gauge", "", "Open WebSocket connections."),
+    USERS("inbox.users", "gauge", "", "Users with at least one open connection on this node."),
+    HANDSHAKES("inbox.handshakes", "counter", "outcome", "Upgrade requests by outcome."),
+    FRAMES_RECEIVED("inbox.frames.received", "counter", "type", "WebSocket frames received, by type."),
+    MESSAGES_ROUTED("inbox.messages.routed", "counter", "source", "Messages admitted into a conversation (client or admin)."),
+    DELIVERIES("inbox.deliveries", "counter", "path", "Frames written to connections, local (sent on this node) or relayed."),
+    FANOUT("inbox.fanout.recipients", "summary", "", "Connections on this node a message was written to."),
+    DELIVERY_LATENCY("inbox.delivery.latency", "timer", "path",
+            "From accept on the sending node to the flush to each recipient socket."),
+    RELAY_PUBLISH("inbox.relay.publish", "timer", "", "Round trip of the admission script that numbers and publishes a message."),
+    RELAY_RECEIVED("inbox.relay.received", "counter", "", "Envelopes received from other nodes."),
+    ERRORS_SENT("inbox.errors.sent", "counter", "code", "ERROR frames sent, by code."),
+    CLOSES_SENT("inbox.closes.sent", "counter", "code", "Close frames sent, by close code."),
+    CLOSES_RECEIVED("inbox.closes.received", "counter", "code", "Close frames received, by close code (unknown codes: other)."),
+    REDIS_UP("inbox.redis.up", "gauge", "", "1 while the node reaches Redis, 0 when not; absent on a single node.");
+
+    private final String meterName;
+    private final String type;
+    private final String label;
+    private final String description;
+
+    InboxMeters(String meterName, String type, String label, String description) {
+        this.meterName = meterName;
+        this.type = type;
+        this.label = label;
+        this.description = description;
+    }
+
+    /** The Micrometer name; Prometheus shows it with underscores. */
+    public String meterName() {
+        return meterName;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    /** The one label the meter has, or empty. */
+    public String label() {
+        return label;
+    }
+
+    public String description() {
+        return description;
+    }
+}
