@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -54,11 +55,20 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final Duration timeout;
     private final UpgradeListener listener;
     private final GatewayMetrics metrics;
+    private final BooleanSupplier refusing;
     /** The handshake deadline; event loop only. */
     private ScheduledFuture<?> deadline;
 
     public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
                             Duration timeout, UpgradeListener listener, GatewayMetrics metrics) {
+        this(authenticator, origins, decoderConfig, timeout, listener, metrics, () -> false);
+    }
+
+    /** @param refusing true while the node drains: upgrades then get 503 so the client tries another node */
+    public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
+                            Duration timeout, UpgradeListener listener, GatewayMetrics metrics,
+                            BooleanSupplier refusing) {
+        this.refusing = refusing;
         this.metrics = metrics;
         this.authenticator = authenticator;
         this.origins = origins;
@@ -125,6 +135,14 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                     PATH_SLASH + " is a WebSocket endpoint: connect with a WebSocket client");
             r.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
             r.headers().set(HttpHeaderNames.CONNECTION, "upgrade, close");
+            send(ctx, r);
+            return;
+        }
+        if (refusing.getAsBoolean()) {
+            metrics.handshake(HandshakeOutcome.UNAVAILABLE);
+            FullHttpResponse r = response(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining",
+                    "this node is shutting down; connect again (another node will answer)");
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
             send(ctx, r);
             return;
         }

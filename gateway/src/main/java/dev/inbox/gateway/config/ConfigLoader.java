@@ -155,7 +155,14 @@ public final class ConfigLoader {
             redis = new GatewayConfig.Redis(redisUri, duration(raw, Setting.REDIS_TIMEOUT),
                     duration(raw, Setting.REDIS_PING_INTERVAL), intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000));
         }
-        return new GatewayConfig(listen, auth, inbox, admin, redis, dev);
+        GatewayConfig.Drain drain = new GatewayConfig.Drain(duration(raw, Setting.DRAIN_DELAY),
+                duration(raw, Setting.DRAIN_WINDOW), duration(raw, Setting.DRAIN_DEADLINE));
+        if (drain.delay().plus(drain.window()).compareTo(drain.deadline()) >= 0) {
+            throw new ConfigException("drain-deadline: " + raw.get(Setting.DRAIN_DEADLINE)
+                    + " (expected: longer than drain-delay + drain-window, "
+                    + raw.get(Setting.DRAIN_DELAY) + " + " + raw.get(Setting.DRAIN_WINDOW) + ")");
+        }
+        return new GatewayConfig(listen, auth, inbox, admin, drain, redis, dev);
     }
 
     private static String nonEmpty(Map<Setting, String> raw, Setting s) throws ConfigException {

@@ -11,10 +11,22 @@ import java.util.List;
  * @param auth    how users prove who they are
  * @param inbox   per-connection limits and timers
  * @param admin   the admin API
+ * @param drain   the shutdown timeline
  * @param redis   the relay, or {@code null} for a single node
  * @param dev     development mode (see {@link Setting#DEV})
  */
-public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Admin admin, Redis redis, boolean dev) {
+public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Admin admin, Drain drain, Redis redis,
+                            boolean dev) {
+
+    /**
+     * The SIGTERM timeline.
+     *
+     * @param delay    readiness fails at once; new upgrades are refused after this
+     * @param window   existing connections are closed spread over this, after the delay
+     * @param deadline the process exits by this time after the signal
+     */
+    public record Drain(Duration delay, Duration window, Duration deadline) {
+    }
 
     /** Whether this node is one of many, relaying through Redis. */
     public boolean clustered() {

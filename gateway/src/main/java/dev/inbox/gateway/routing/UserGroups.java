@@ -101,6 +101,15 @@ public final class UserGroups {
         return group == null ? NONE : group;
     }
 
+    /** Every open connection on this node, at some moment during the call. */
+    public java.util.List<InboxSession> allSessions() {
+        java.util.List<InboxSession> all = new java.util.ArrayList<>(connections.get());
+        for (InboxSession[] group : groups.values()) {
+            java.util.Collections.addAll(all, group);
+        }
+        return all;
+    }
+
     /** Users with at least one open connection on this node. */
     public int userCount() {
         return groups.size();

@@ -51,11 +51,13 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final EventLoops loops;
     private final ServerFrameEncoder encoder;
     private final GatewayMetrics metrics;
+    private final Drain drain;
 
     InboxChannelInitializer(GatewayConfig.Inbox limits, Authenticator authenticator, OriginPolicy origins,
                             InboxFrameHandler frameHandler, EventLoops loops, ServerFrameEncoder encoder,
-                            GatewayMetrics metrics) {
+                            GatewayMetrics metrics, Drain drain) {
         this.metrics = metrics;
+        this.drain = drain;
         this.limits = limits;
         this.authenticator = authenticator;
         this.origins = origins;
@@ -78,7 +80,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("http", new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192))
                 .addLast("http-body", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES))
                 .addLast("handshake", new HandshakeHandler(authenticator, origins, decoderConfig,
-                        limits.handshakeTimeout(), this::upgraded, metrics));
+                        limits.handshakeTimeout(), this::upgraded, metrics, drain::refusingUpgrades));
     }
 
     private void upgraded(Channel ch, AuthenticatedUser user) {

@@ -51,11 +51,14 @@ public final class InboxServer implements AutoCloseable {
     private final UserGroups groups;
     private final Transport transport;
     private final RedisRelay relay;
+    private final Drain drain;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private InboxServer(EventLoopGroup boss, EventLoopGroup workers, EventLoopGroup adminLoop, Channel publicChannel,
                         Channel adminChannel, Readiness readiness, UserGroups groups, Transport transport,
-                        RedisRelay relay) {
+                        RedisRelay relay, Drain drain) {
         this.relay = relay;
+        this.drain = drain;
         this.boss = boss;
         this.workers = workers;
         this.adminLoop = adminLoop;
@@ -90,6 +93,7 @@ public final class InboxServer implements AutoCloseable {
             Readiness readiness = new Readiness();
             ServerFrameEncoder encoder = new ServerFrameEncoder();
             GatewayMetrics metrics = new GatewayMetrics();
+            Drain drain = new Drain(config.drain(), readiness, groups);
             metrics.gauges(groups::connectionCount, groups::userCount);
             metrics.eventLoops(workers);
             Membership membership;
@@ -118,7 +122,7 @@ public final class InboxServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, frameHandler,
-                            loops, encoder, metrics)), config.listen().bind(), config.listen().port(), "port");
+                            loops, encoder, metrics, drain)), config.listen().bind(), config.listen().port(), "port");
             AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), membership, router, readiness,
                     metrics, config.admin().maxMembers(), config.inbox().maxMessageChars());
             Channel adminChannel = bind(new ServerBootstrap()
@@ -129,7 +133,7 @@ public final class InboxServer implements AutoCloseable {
                     config.listen().bind(), config.listen().adminPort(), "admin-port");
             readiness.ready();
             return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport,
-                    relay);
+                    relay, drain);
         } catch (ConfigException | InterruptedException | RuntimeException e) {
             if (relay != null) {
                 relay.close();
@@ -177,8 +181,21 @@ public final class InboxServer implements AutoCloseable {
         return groups.userCount();
     }
 
+    /**
+     * The SIGTERM path: readiness fails, upgrades are refused after the drain delay, connections are closed with 1001
+     * spread over the window, then the node stops; all before the drain deadline. Blocks the calling thread.
+     */
+    public void drainAndClose() {
+        drain.run();
+        close();
+    }
+
+    /** Stops at once: closes every connection and frees the event loops. Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         readiness.notReady("shutting down");
         publicChannel.close().syncUninterruptibly();
         adminChannel.close().syncUninterruptibly();

@@ -6,6 +6,9 @@ import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.config.Setting;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Starts one node: {@code java -jar inbox-gateway.jar [--flag value ...]}. Exit code 2 on a bad configuration. */
 public final class Main {
@@ -35,6 +38,19 @@ public final class Main {
             log.warn("DEV MODE: ?user_id=N is accepted without a token and unknown conversations are open to anyone."
                     + " Never expose a dev-mode node.");
             log.warn("DEV MODE: admin API key is '{}'", config.admin().apiKey());
+        }
+        // SIGTERM (and Ctrl-C) drain, then exit 0: a JVM left to its default would die with 143 mid-conversation.
+        AtomicBoolean draining = new AtomicBoolean();
+        Runnable drainThenExit = () -> {
+            server.drainAndClose();
+            System.exit(0);
+        };
+        for (String name : new String[]{"TERM", "INT"}) {
+            Signal.handle(new Signal(name), signal -> {
+                if (draining.compareAndSet(false, true)) {
+                    new Thread(drainThenExit, "inbox-drain").start();
+                }
+            });
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "inbox-shutdown"));
         log.info("listening public={} admin={} transport={} dev={}", server.port(), server.adminPort(),

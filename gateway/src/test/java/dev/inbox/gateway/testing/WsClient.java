@@ -31,6 +31,7 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
     private final AtomicInteger pings = new AtomicInteger();
+    private volatile long closedAtNanos;
     private final StringBuilder partial = new StringBuilder();
     private volatile WebSocket ws;
 
@@ -134,6 +135,11 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
         }
     }
 
+    /** {@link System#nanoTime()} when the server's close frame arrived. */
+    public long closedAtNanos() {
+        return closedAtNanos;
+    }
+
     public boolean isClosedByServer() {
         return closeCode.isDone();
     }
@@ -165,6 +171,7 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closedAtNanos = System.nanoTime();
         closeCode.complete(statusCode);
         return null;
     }

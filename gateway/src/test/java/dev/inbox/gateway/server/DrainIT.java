@@ -1,0 +1,135 @@
+package dev.inbox.gateway.server;
+
+import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.gateway.testing.WsClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** SIGTERM to a real gateway process, observed from outside over real sockets. */
+class DrainIT {
+    private static final Pattern LISTENING = Pattern.compile("listening public=(\\d+) admin=(\\d+)");
+    private static final long DELAY_MS = 1000;
+    private static final long WINDOW_MS = 1500;
+    private static final long DEADLINE_MS = 8000;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private Process process;
+
+    @AfterEach
+    void kill() {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+
+    private int status(int adminPort, String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                    .timeout(WsClient.WAIT).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException | InterruptedException e) {
+            return -1;
+        }
+    }
+
+    private int put(int adminPort, String path, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                .header("Authorization", "Bearer dev-api-key").PUT(HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    @Test
+    void sigtermDrainsReadinessFirstThenSpreadsClosesFlushesAndExitsZero() throws Exception {
+        process = new ProcessBuilder(System.getProperty("java.home") + "/bin/java",
+                "-Dio.netty.leakDetection.level=paranoid", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
+                "--drain-delay", DELAY_MS + "ms", "--drain-window", WINDOW_MS + "ms",
+                "--drain-deadline", DEADLINE_MS + "ms")
+                .redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder log = new StringBuilder();
+        int port = -1;
+        int admin = -1;
+        for (String line; port < 0 && (line = out.readLine()) != null; ) {
+            log.append(line).append('\n');
+            Matcher m = LISTENING.matcher(line);
+            if (m.find()) {
+                port = Integer.parseInt(m.group(1));
+                admin = Integer.parseInt(m.group(2));
+            }
+        }
+        assertTrue(port > 0, "no 'listening' line:\n" + log);
+        CompletableFuture.runAsync(() -> out.lines().forEach(l -> { })); // keep the pipe drained
+
+        int users = 12;
+        StringBuilder ids = new StringBuilder();
+        for (int u = 1; u <= users; u++) {
+            ids.append(u == 1 ? "" : ",").append(u);
+        }
+        assertEquals(200, put(admin, "/api/conversations/1/members", "{\"user_ids\":[" + ids + "]}"));
+        List<WsClient> clients = new ArrayList<>();
+        for (int u = 1; u <= users; u++) {
+            clients.add(WsClient.connect(http, URI.create("ws://127.0.0.1:" + port + "/ws/inbox/?user_id=" + u),
+                    Map.of(), List.of()));
+        }
+        int burst = 50;
+        for (int i = 0; i < burst; i++) {
+            clients.get(0).send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"m" + i + "\"}");
+        }
+        for (int i = 0; i < burst; i++) {
+            clients.get(0).next(); // every message admitted; other members' copies may still be queued
+        }
+
+        long signalled = System.nanoTime();
+        process.destroy(); // SIGTERM
+        final int adminPort = admin;
+        GatewayFixture.await("readiness fails at once", () -> status(adminPort, "/readyz") == 503);
+        assertTrue(System.nanoTime() - signalled < TimeUnit.MILLISECONDS.toNanos(DELAY_MS),
+                "readiness flips before upgrades are refused and before any close");
+
+        final int publicPort = port;
+        GatewayFixture.await("a first connection is closed", () -> clients.stream().anyMatch(WsClient::isClosedByServer));
+        WsClient.Refused refused = org.junit.jupiter.api.Assertions.assertThrows(WsClient.Refused.class,
+                () -> WsClient.connect(http, URI.create("ws://127.0.0.1:" + publicPort + "/ws/inbox/?user_id=99"),
+                        Map.of(), List.of()));
+        assertEquals(503, refused.status(), "past the delay, new upgrades are refused");
+
+        long first = Long.MAX_VALUE;
+        long last = 0;
+        for (int c = 0; c < users; c++) {
+            WsClient client = clients.get(c);
+            for (int i = c == 0 ? burst : 0; i < burst; i++) {
+                assertEquals("m" + i, client.nextJson().get("message"), "nothing queued is dropped");
+            }
+            assertEquals(1001, client.awaitClose(), "going away: reconnect elsewhere");
+            first = Math.min(first, client.closedAtNanos());
+            last = Math.max(last, client.closedAtNanos());
+        }
+        long firstMs = TimeUnit.NANOSECONDS.toMillis(first - signalled);
+        long spreadMs = TimeUnit.NANOSECONDS.toMillis(last - first);
+        assertTrue(firstMs >= DELAY_MS - 100, "no close before the drain delay: first after " + firstMs + " ms");
+        assertTrue(spreadMs >= WINDOW_MS / 3, "closes spread over the window, not all at once: " + spreadMs + " ms");
+        assertTrue(process.waitFor(DEADLINE_MS + 2000, TimeUnit.MILLISECONDS), "exits by its deadline");
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - signalled);
+        assertEquals(0, process.exitValue(), "a drained node exits 0");
+        assertTrue(elapsedMs < DEADLINE_MS + 500, "exited after " + elapsedMs + " ms");
+    }
+}
