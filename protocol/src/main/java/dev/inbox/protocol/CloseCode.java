@@ -19,6 +19,8 @@ public enum CloseCode {
     INVALID_PAYLOAD(1007, "invalid UTF-8", false),
     /** A frame or reassembled message over the configured maximum. */
     MESSAGE_TOO_BIG(1009, "message too big", false),
+    /** The client read too slowly: its queue stayed over the bound past the grace. Reconnect with backoff. */
+    SLOW_CONSUMER(1013, "slow consumer", true),
     /** An unexpected server error; reconnect with backoff. */
     SERVER_ERROR(1011, "server error", true),
     /** No frame and no pong from the client within the idle timeout. */

@@ -127,8 +127,9 @@ public final class ConfigLoader {
             throw new ConfigException("idle-timeout: " + raw.get(Setting.IDLE_TIMEOUT)
                     + " (expected: longer than ping-interval " + raw.get(Setting.PING_INTERVAL) + ")");
         }
+        int maxOutbound = intIn(raw, Setting.MAX_OUTBOUND_BYTES, 2 * maxFrameBytes, 256 * 1024 * 1024);
         GatewayConfig.Inbox inbox = new GatewayConfig.Inbox(maxFrameBytes, maxMessageChars, ping, idle,
-                duration(raw, Setting.HANDSHAKE_TIMEOUT));
+                duration(raw, Setting.HANDSHAKE_TIMEOUT), maxOutbound, duration(raw, Setting.SLOW_CONSUMER_GRACE));
 
         String apiKey = raw.get(Setting.API_KEY);
         if (apiKey.isEmpty()) {

@@ -101,9 +101,15 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Admin admin, 
      * @param pingInterval      ping period for a quiet connection
      * @param idleTimeout       silence after which the connection is closed
      * @param handshakeTimeout  time allowed to complete the upgrade request
+     * @param maxOutboundBytes  queued bytes past which a connection is slow (Netty's high water mark)
+     * @param slowConsumerGrace how long a connection may stay slow before it is closed
      */
     public record Inbox(int maxFrameBytes, int maxMessageChars, Duration pingInterval, Duration idleTimeout,
-                        Duration handshakeTimeout) {
+                        Duration handshakeTimeout, int maxOutboundBytes, Duration slowConsumerGrace) {
+        /** Queued bytes at which a slow connection is closed at once, grace or not. */
+        public long hardOutboundBytes() {
+            return 4L * maxOutboundBytes;
+        }
     }
 
     /**

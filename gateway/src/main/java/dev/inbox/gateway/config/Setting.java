@@ -21,6 +21,8 @@ public enum Setting {
     PING_INTERVAL("ping-interval", "30s", "How often a quiet connection is pinged."),
     IDLE_TIMEOUT("idle-timeout", "75s", "Close (4000) a connection silent this long: no frame, no pong."),
     HANDSHAKE_TIMEOUT("handshake-timeout", "10s", "Close a connection that has not completed its upgrade request in this time."),
+    MAX_OUTBOUND_BYTES("max-outbound-bytes", "1048576", "Bytes queued for one slow connection before it counts as slow (a hard cap of 4x closes it at once)."),
+    SLOW_CONSUMER_GRACE("slow-consumer-grace", "5s", "How long a connection may stay over max-outbound-bytes before it is closed (1013)."),
     ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: two per core)."),

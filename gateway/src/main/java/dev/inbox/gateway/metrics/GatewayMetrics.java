@@ -54,6 +54,7 @@ public final class GatewayMetrics {
     private final Timer latencyRelayed;
     private final Timer relayPublish;
     private final Counter relayReceived;
+    private final Counter slowConsumers;
 
     public GatewayMetrics() {
         for (HandshakeOutcome o : HandshakeOutcome.values()) {
@@ -90,6 +91,9 @@ public final class GatewayMetrics {
                 .register(registry);
         relayReceived = Counter.builder(InboxMeters.RELAY_RECEIVED.meterName())
                 .description(InboxMeters.RELAY_RECEIVED.description()).register(registry);
+
+        slowConsumers = Counter.builder(InboxMeters.SLOW_CONSUMERS.meterName())
+                .description(InboxMeters.SLOW_CONSUMERS.description()).register(registry);
 
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -180,6 +184,10 @@ public final class GatewayMetrics {
 
     public void relayPublished(long nanos) {
         relayPublish.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void slowConsumerClosed() {
+        slowConsumers.increment();
     }
 
     public void relayReceived() {

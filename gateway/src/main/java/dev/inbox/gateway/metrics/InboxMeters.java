@@ -19,6 +19,8 @@ public enum InboxMeters {
     ERRORS_SENT("inbox.errors.sent", "counter", "code", "ERROR frames sent, by code."),
     CLOSES_SENT("inbox.closes.sent", "counter", "code", "Close frames sent, by close code."),
     CLOSES_RECEIVED("inbox.closes.received", "counter", "code", "Close frames received, by close code (unknown codes: other)."),
+    SLOW_CONSUMERS("inbox.slow.consumer.disconnects", "counter", "",
+            "Connections closed (1013) because they read too slowly: over the outbound bound past the grace, or over the hard cap."),
     REDIS_UP("inbox.redis.up", "gauge", "", "1 while the node reaches Redis, 0 when not; absent on a single node.");
 
     private final String meterName;

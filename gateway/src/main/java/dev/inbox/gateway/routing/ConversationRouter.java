@@ -39,11 +39,11 @@ public final class ConversationRouter {
     private final GatewayMetrics metrics;
 
     public ConversationRouter(Admission admission, EventLoops loops, UserGroups groups, ServerFrameEncoder encoder,
-                              ByteBufAllocator alloc, GatewayMetrics metrics) {
+                              ByteBufAllocator alloc, GatewayMetrics metrics, long hardOutboundBytes) {
         this.admission = admission;
         this.loops = loops;
         this.metrics = metrics;
-        this.fanout = new Fanout(loops, groups, metrics);
+        this.fanout = new Fanout(loops, groups, metrics, hardOutboundBytes);
         this.encoder = encoder;
         this.alloc = alloc;
     }

@@ -26,6 +26,7 @@ final class Fanout {
     private final EventLoops loops;
     private final UserGroups groups;
     private final GatewayMetrics metrics;
+    private final long hardOutboundBytes;
     private final FastThreadLocal<Batch[]> scratch = new FastThreadLocal<>() {
         @Override
         protected Batch[] initialValue() {
@@ -37,7 +38,8 @@ final class Fanout {
         }
     };
 
-    Fanout(EventLoops loops, UserGroups groups, GatewayMetrics metrics) {
+    Fanout(EventLoops loops, UserGroups groups, GatewayMetrics metrics, long hardOutboundBytes) {
+        this.hardOutboundBytes = hardOutboundBytes;
         this.loops = loops;
         this.groups = groups;
         this.metrics = metrics;
@@ -67,10 +69,11 @@ final class Fanout {
             }
             EventLoop loop = loops.get(i);
             if (loop.inEventLoop()) {
-                writeAll(frame, ackTo, ack, batch.sessions, batch.size, metrics, relayed, acceptedNanos);
+                writeAll(frame, ackTo, ack, batch.sessions, batch.size, metrics, relayed, acceptedNanos,
+                        hardOutboundBytes);
             } else {
                 LoopWrite task = new LoopWrite(frame.retain(), ackTo, ack == null ? null : ack.retain(),
-                        Arrays.copyOf(batch.sessions, batch.size), metrics, relayed, acceptedNanos);
+                        Arrays.copyOf(batch.sessions, batch.size), metrics, relayed, acceptedNanos, hardOutboundBytes);
                 try {
                     loop.execute(task);
                 } catch (RejectedExecutionException e) {
@@ -86,12 +89,17 @@ final class Fanout {
     }
 
     private static void writeAll(ByteBuf frame, InboxSession ackTo, ByteBuf ack, InboxSession[] sessions, int count,
-                                 GatewayMetrics metrics, boolean relayed, long acceptedNanos) {
+                                 GatewayMetrics metrics, boolean relayed, long acceptedNanos, long hardOutboundBytes) {
         int written = 0;
         for (int i = 0; i < count; i++) {
             InboxSession s = sessions[i];
             Channel ch = s.channel();
-            if (!ch.isActive()) {
+            if (!ch.isActive() || s.isClosing()) {
+                continue;
+            }
+            // The bound on one connection's queue: past the hard cap it is closed now, not after the grace.
+            if (!ch.isWritable() && ch.bytesBeforeWritable() > hardOutboundBytes) {
+                s.closeSlow();
                 continue;
             }
             ByteBuf out = s == ackTo && ack != null ? ack.retainedDuplicate() : frame.retainedDuplicate();
@@ -114,9 +122,11 @@ final class Fanout {
         private final GatewayMetrics metrics;
         private final boolean relayed;
         private final long acceptedNanos;
+        private final long hardOutboundBytes;
 
         LoopWrite(ByteBuf frame, InboxSession ackTo, ByteBuf ack, InboxSession[] sessions, GatewayMetrics metrics,
-                  boolean relayed, long acceptedNanos) {
+                  boolean relayed, long acceptedNanos, long hardOutboundBytes) {
+            this.hardOutboundBytes = hardOutboundBytes;
             this.frame = frame;
             this.ackTo = ackTo;
             this.ack = ack;
@@ -129,7 +139,8 @@ final class Fanout {
         @Override
         public void run() {
             try {
-                writeAll(frame, ackTo, ack, sessions, sessions.length, metrics, relayed, acceptedNanos);
+                writeAll(frame, ackTo, ack, sessions, sessions.length, metrics, relayed, acceptedNanos,
+                        hardOutboundBytes);
             } finally {
                 release();
             }

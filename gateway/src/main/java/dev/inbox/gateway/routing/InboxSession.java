@@ -87,6 +87,27 @@ public final class InboxSession {
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
+    /**
+     * Closes a connection that reads too slowly: a 1013 close frame is attempted, but the socket is closed at once,
+     * since the frame would wait behind everything the client is not reading; closing frees that queue. Only the
+     * first close of any kind has an effect.
+     */
+    public void closeSlow() {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(this::closeSlow);
+            return;
+        }
+        if (closing || !channel.isActive()) {
+            return;
+        }
+        closing = true;
+        metrics.slowConsumerClosed();
+        metrics.closeSent(CloseCode.SLOW_CONSUMER.code());
+        channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()),
+                channel.voidPromise());
+        channel.close();
+    }
+
     /** Whether this side has started closing. Event loop only. */
     public boolean isClosing() {
         return closing;

@@ -8,6 +8,7 @@ import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.inbox.KeepaliveHandler;
+import dev.inbox.gateway.inbox.SlowConsumerHandler;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.ServerFrameEncoder;
@@ -34,6 +35,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
  *   utf8          Utf8FrameValidator        text must be UTF-8, across fragments too (else 1007)
  *   ws-aggregator WebSocketFrameAggregator  fragments reassembled up to the maximum (else 1009)
  *   keepalive     KeepaliveHandler          pings quiet peers, closes silent ones (4000)
+ *   slow-consumer SlowConsumerHandler       closes a peer over its outbound bound past the grace (1013)
  *   inbox         InboxFrameHandler         decode, route; control frames
  * </pre>
  * Outbound, events are complete WebSocket frames in a {@code ByteBuf}, which the frame encoder passes through.
@@ -90,6 +92,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("utf8", new Utf8FrameValidator(true))
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()))
                 .addLast("keepalive", new KeepaliveHandler(limits.pingInterval(), limits.idleTimeout()))
+                .addLast("slow-consumer", new SlowConsumerHandler(limits.slowConsumerGrace()))
                 .addLast("inbox", frameHandler);
         frameHandler.start(session);
     }

@@ -27,6 +27,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,7 +109,7 @@ public final class InboxServer implements AutoCloseable {
                 admission = new LocalAdmission(local, new ClockMessageIds(), config.dev());
             }
             ConversationRouter router = new ConversationRouter(admission, loops, groups, encoder,
-                    ByteBufAllocator.DEFAULT, metrics);
+                    ByteBufAllocator.DEFAULT, metrics, config.inbox().hardOutboundBytes());
             if (relay != null) {
                 relay.start(router);
             }
@@ -121,6 +122,9 @@ public final class InboxServer implements AutoCloseable {
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    // The per-connection outbound bound: unwritable past it (slow), writable again below half.
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
+                            config.inbox().maxOutboundBytes() / 2, config.inbox().maxOutboundBytes()))
                     .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, frameHandler,
                             loops, encoder, metrics, drain)), config.listen().bind(), config.listen().port(), "port");
             AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), membership, router, readiness,

@@ -74,7 +74,7 @@ class ConfigLoaderTest {
         assertEquals("inbox_token", c.auth().tokenCookie());
         assertEquals(List.of(), c.auth().allowedOrigins());
         assertEquals(new GatewayConfig.Inbox(65536, 4096, Duration.ofSeconds(30), Duration.ofSeconds(75),
-                Duration.ofSeconds(10)), c.inbox());
+                Duration.ofSeconds(10), 1_048_576, Duration.ofSeconds(5)), c.inbox());
         assertEquals(new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000), c.admin());
     }
 

@@ -40,7 +40,21 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Opens a connection and completes the upgrade at {@code pathAndQuery}; fails unless the answer is 101. */
     public static RawWebSocket connect(int port, String pathAndQuery, String authorization) throws IOException {
-        RawWebSocket ws = new RawWebSocket(new Socket("127.0.0.1", port));
+        return connect(port, pathAndQuery, authorization, 0);
+    }
+
+    /**
+     * As {@link #connect(int, String, String)}, with a small receive buffer when {@code receiveBufferBytes} is
+     * positive: a peer that then stops reading fills its TCP window quickly, like a stalled phone.
+     */
+    public static RawWebSocket connect(int port, String pathAndQuery, String authorization, int receiveBufferBytes)
+            throws IOException {
+        Socket socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), (int) WsClient.WAIT.toMillis());
+        RawWebSocket ws = new RawWebSocket(socket);
         String request = "GET " + pathAndQuery + " HTTP/1.1\r\n"
                 + "Host: 127.0.0.1:" + port + "\r\n"
                 + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
