@@ -15,6 +15,8 @@ public enum CloseCode {
     GOING_AWAY(1001, "going away", true),
     /** A WebSocket protocol violation (RFC 6455 §7.4.1). */
     PROTOCOL_ERROR(1002, "protocol error", false),
+    /** The client kept flooding past its rate limit. */
+    POLICY_VIOLATION(1008, "policy violation: rate limit", false),
     /** A text message that is not valid UTF-8 (RFC 6455 §8.1). */
     INVALID_PAYLOAD(1007, "invalid UTF-8", false),
     /** A frame or reassembled message over the configured maximum. */

@@ -22,6 +22,8 @@ public enum ErrorCode {
     NOT_A_MEMBER("not_a_member"),
     /** A binary frame arrived; the inbox protocol is JSON text only. */
     BINARY_NOT_SUPPORTED("binary_not_supported"),
+    /** The connection sends faster than its rate limit; this message was not delivered. Slow down and resend. */
+    RATE_LIMITED("rate_limited"),
     /** Redis, which carries messages between nodes, is unreachable; nothing was delivered, retry later. */
     RELAY_UNAVAILABLE("relay_unavailable"),
     /** The gateway failed to accept the message (for example its id could not be assigned); nothing was delivered, retrying is safe. */

@@ -491,7 +491,8 @@ class ServerFrameEncoderTest {
             names.add(code.wireName());
         }
         assertEquals(List.of("bad_json", "bad_frame", "missing_field", "wrong_type", "message_too_long",
-                "unknown_type", "not_a_member", "binary_not_supported", "relay_unavailable", "server_error"), names);
+                "unknown_type", "not_a_member", "binary_not_supported", "rate_limited", "relay_unavailable", "server_error"),
+                names);
     }
 
     // ---------------------------------------------------------------- helpers

@@ -30,7 +30,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,20 +54,19 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final Duration timeout;
     private final UpgradeListener listener;
     private final GatewayMetrics metrics;
-    private final BooleanSupplier refusing;
+    private final HandshakeGate gate;
     /** The handshake deadline; event loop only. */
     private ScheduledFuture<?> deadline;
 
     public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
                             Duration timeout, UpgradeListener listener, GatewayMetrics metrics) {
-        this(authenticator, origins, decoderConfig, timeout, listener, metrics, () -> false);
+        this(authenticator, origins, decoderConfig, timeout, listener, metrics, HandshakeGate.OPEN);
     }
 
-    /** @param refusing true while the node drains: upgrades then get 503 so the client tries another node */
+    /** @param gate the node's limits: draining, capacity, per-address and per-user connections */
     public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
-                            Duration timeout, UpgradeListener listener, GatewayMetrics metrics,
-                            BooleanSupplier refusing) {
-        this.refusing = refusing;
+                            Duration timeout, UpgradeListener listener, GatewayMetrics metrics, HandshakeGate gate) {
+        this.gate = gate;
         this.metrics = metrics;
         this.authenticator = authenticator;
         this.origins = origins;
@@ -138,12 +136,9 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             send(ctx, r);
             return;
         }
-        if (refusing.getAsBoolean()) {
-            metrics.handshake(HandshakeOutcome.UNAVAILABLE);
-            FullHttpResponse r = response(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining",
-                    "this node is shutting down; connect again (another node will answer)");
-            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-            send(ctx, r);
+        HandshakeGate.Refusal early = gate.beforeAuthentication(ctx.channel());
+        if (early != null) {
+            refuse(ctx, early);
             return;
         }
         if (!origins.allows(request.headers().get(HttpHeaderNames.ORIGIN))) {
@@ -163,7 +158,19 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             unauthorized(ctx, "token expired");
             return;
         }
+        HandshakeGate.Refusal late = gate.admit(ctx.channel(), user);
+        if (late != null) {
+            refuse(ctx, late);
+            return;
+        }
         upgrade(ctx, request, user);
+    }
+
+    private void refuse(ChannelHandlerContext ctx, HandshakeGate.Refusal refusal) {
+        metrics.handshake(refusal.outcome());
+        FullHttpResponse r = response(refusal.status(), refusal.code(), refusal.message());
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        send(ctx, r);
     }
 
     private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, AuthenticatedUser user) {

@@ -163,7 +163,13 @@ public final class ConfigLoader {
                     + " (expected: longer than drain-delay + drain-window, "
                     + raw.get(Setting.DRAIN_DELAY) + " + " + raw.get(Setting.DRAIN_WINDOW) + ")");
         }
-        return new GatewayConfig(listen, auth, inbox, admin, drain, redis, dev);
+        GatewayConfig.Limits limits = new GatewayConfig.Limits(
+                intIn(raw, Setting.RATE_LIMIT, 1, 1_000_000), intIn(raw, Setting.RATE_BURST, 1, 1_000_000),
+                intIn(raw, Setting.MAX_CONNECTIONS_PER_USER, 1, 1_000_000),
+                intIn(raw, Setting.MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
+                intIn(raw, Setting.MAX_HANDSHAKES_PER_IP, 1, 1_000_000),
+                intIn(raw, Setting.MAX_CONNECTIONS, 1, 100_000_000));
+        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, dev);
     }
 
     private static String nonEmpty(Map<Setting, String> raw, Setting s) throws ConfigException {

@@ -10,13 +10,28 @@ import java.util.List;
  * @param listen  ports and threads
  * @param auth    how users prove who they are
  * @param inbox   per-connection limits and timers
+ * @param limits  rate and connection limits
  * @param admin   the admin API
  * @param drain   the shutdown timeline
  * @param redis   the relay, or {@code null} for a single node
  * @param dev     development mode (see {@link Setting#DEV})
  */
-public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Admin admin, Drain drain, Redis redis,
-                            boolean dev) {
+public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits, Admin admin, Drain drain,
+                            Redis redis, boolean dev) {
+
+    /**
+     * Limits that protect the node and its users from one client.
+     *
+     * @param messagesPerSecond    per connection, sustained
+     * @param messageBurst         per connection, at once; also the refusals in a row before a close (1008)
+     * @param perUser              concurrent connections of one user on this node
+     * @param perAddress           concurrent connections from one client address
+     * @param handshakesPerAddress upgrade requests a second from one client address
+     * @param perNode              connections this node takes
+     */
+    public record Limits(int messagesPerSecond, int messageBurst, int perUser, int perAddress,
+                         int handshakesPerAddress, int perNode) {
+    }
 
     /**
      * The SIGTERM timeline.

@@ -1,6 +1,7 @@
 package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.metrics.FrameKind;
+import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.UserGroups;
@@ -44,11 +45,24 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
     private final ClientMessageDecoder decoder;
     private final ConversationRouter router;
     private final UserGroups groups;
+    private final int messagesPerSecond;
+    private final int messageBurst;
 
     public InboxFrameHandler(ClientMessageDecoder decoder, ConversationRouter router, UserGroups groups) {
+        this(decoder, router, groups, Integer.MAX_VALUE / 2, Integer.MAX_VALUE / 2);
+    }
+
+    /**
+     * @param messagesPerSecond each connection's sustained message rate
+     * @param messageBurst      messages at once; refused this many times in a row, the connection is closed (1008)
+     */
+    public InboxFrameHandler(ClientMessageDecoder decoder, ConversationRouter router, UserGroups groups,
+                             int messagesPerSecond, int messageBurst) {
         this.decoder = decoder;
         this.router = router;
         this.groups = groups;
+        this.messagesPerSecond = messagesPerSecond;
+        this.messageBurst = messageBurst;
     }
 
     /**
@@ -96,11 +110,26 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onText(InboxSession session, TextWebSocketFrame frame) {
+        // Every text frame spends a token, well-formed or not: a flood of garbage is a flood.
+        boolean allowed = session.tryTakeMessage(messagesPerSecond, messageBurst);
+        if (!allowed && session.refusedInRow() >= messageBurst) {
+            session.metrics().limitHit(Limit.FLOOD_CLOSE);
+            session.close(CloseCode.POLICY_VIOLATION);
+            return;
+        }
         ClientMessage message;
         try {
             message = decoder.decode(frame.content());
         } catch (ProtocolException e) {
-            session.sendError(e.code(), e.getMessage(), e.conversationId(), e.clientMsgId());
+            session.sendError(allowed ? e.code() : ErrorCode.RATE_LIMITED,
+                    allowed ? e.getMessage() : "rate limit: at most " + messagesPerSecond + " messages a second",
+                    e.conversationId(), e.clientMsgId());
+            return;
+        }
+        if (!allowed) {
+            session.metrics().limitHit(Limit.RATE);
+            session.sendError(ErrorCode.RATE_LIMITED, "rate limit: at most " + messagesPerSecond
+                    + " messages a second; this one was not delivered", message.conversationId(), message.clientMsgId());
             return;
         }
         router.route(session, message);

@@ -55,6 +55,7 @@ public final class GatewayMetrics {
     private final Timer relayPublish;
     private final Counter relayReceived;
     private final Counter slowConsumers;
+    private final Counter[] limitHits = new Counter[Limit.values().length];
 
     public GatewayMetrics() {
         for (HandshakeOutcome o : HandshakeOutcome.values()) {
@@ -94,6 +95,10 @@ public final class GatewayMetrics {
 
         slowConsumers = Counter.builder(InboxMeters.SLOW_CONSUMERS.meterName())
                 .description(InboxMeters.SLOW_CONSUMERS.description()).register(registry);
+
+        for (Limit l : Limit.values()) {
+            limitHits[l.ordinal()] = counter(InboxMeters.LIMIT_HITS, l.label());
+        }
 
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -184,6 +189,10 @@ public final class GatewayMetrics {
 
     public void relayPublished(long nanos) {
         relayPublish.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void limitHit(Limit limit) {
+        limitHits[limit.ordinal()].increment();
     }
 
     public void slowConsumerClosed() {

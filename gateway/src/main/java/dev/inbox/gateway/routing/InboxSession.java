@@ -1,6 +1,7 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.inbox.TokenBucket;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.CloseCode;
 import dev.inbox.protocol.ErrorCode;
@@ -27,6 +28,10 @@ public final class InboxSession {
     private final GatewayMetrics metrics;
     /** Set once on the first close; read and written on the channel's event loop only. */
     private boolean closing;
+    /** This connection's message rate limiter, made on its first message; event loop only. */
+    private TokenBucket messages;
+    /** Messages refused in a row by the rate limit; event loop only. */
+    private int refusedInRow;
 
     public InboxSession(Channel channel, AuthenticatedUser user, int loopIndex, ServerFrameEncoder encoder,
                         GatewayMetrics metrics) {
@@ -106,6 +111,28 @@ public final class InboxSession {
         channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()),
                 channel.voidPromise());
         channel.close();
+    }
+
+    /**
+     * Whether the connection may send one more message now (a token bucket of {@code perSecond}, at most
+     * {@code burst} at once). Event loop only.
+     */
+    public boolean tryTakeMessage(int perSecond, int burst) {
+        long now = System.nanoTime();
+        if (messages == null) {
+            messages = new TokenBucket(perSecond, burst, now);
+        }
+        if (messages.tryTake(now)) {
+            refusedInRow = 0;
+            return true;
+        }
+        refusedInRow++;
+        return false;
+    }
+
+    /** Messages refused in a row by the rate limit. Event loop only. */
+    public int refusedInRow() {
+        return refusedInRow;
     }
 
     /** Whether this side has started closing. Event loop only. */

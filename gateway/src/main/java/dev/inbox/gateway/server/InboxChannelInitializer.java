@@ -53,13 +53,13 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final EventLoops loops;
     private final ServerFrameEncoder encoder;
     private final GatewayMetrics metrics;
-    private final Drain drain;
+    private final ConnectionGate gate;
 
     InboxChannelInitializer(GatewayConfig.Inbox limits, Authenticator authenticator, OriginPolicy origins,
                             InboxFrameHandler frameHandler, EventLoops loops, ServerFrameEncoder encoder,
-                            GatewayMetrics metrics, Drain drain) {
+                            GatewayMetrics metrics, ConnectionGate gate) {
         this.metrics = metrics;
-        this.drain = drain;
+        this.gate = gate;
         this.limits = limits;
         this.authenticator = authenticator;
         this.origins = origins;
@@ -82,7 +82,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("http", new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192))
                 .addLast("http-body", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES))
                 .addLast("handshake", new HandshakeHandler(authenticator, origins, decoderConfig,
-                        limits.handshakeTimeout(), this::upgraded, metrics, drain::refusingUpgrades));
+                        limits.handshakeTimeout(), this::upgraded, metrics, gate));
     }
 
     private void upgraded(Channel ch, AuthenticatedUser user) {

@@ -95,6 +95,7 @@ public final class InboxServer implements AutoCloseable {
             ServerFrameEncoder encoder = new ServerFrameEncoder();
             GatewayMetrics metrics = new GatewayMetrics();
             Drain drain = new Drain(config.drain(), readiness, groups);
+            ConnectionGate gate = new ConnectionGate(config.limits(), groups, readiness, metrics, drain);
             metrics.gauges(groups::connectionCount, groups::userCount);
             metrics.eventLoops(workers);
             Membership membership;
@@ -115,7 +116,8 @@ public final class InboxServer implements AutoCloseable {
             }
             ClientMessageDecoder decoder = new ClientMessageDecoder(config.inbox().maxMessageChars(),
                     config.inbox().maxFrameBytes());
-            InboxFrameHandler frameHandler = new InboxFrameHandler(decoder, router, groups);
+            InboxFrameHandler frameHandler = new InboxFrameHandler(decoder, router, groups,
+                    config.limits().messagesPerSecond(), config.limits().messageBurst());
 
             Channel publicChannel = bind(new ServerBootstrap()
                     .group(boss, workers)
@@ -126,7 +128,7 @@ public final class InboxServer implements AutoCloseable {
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
                             config.inbox().maxOutboundBytes() / 2, config.inbox().maxOutboundBytes()))
                     .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, frameHandler,
-                            loops, encoder, metrics, drain)), config.listen().bind(), config.listen().port(), "port");
+                            loops, encoder, metrics, gate)), config.listen().bind(), config.listen().port(), "port");
             AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), membership, router, readiness,
                     metrics, config.admin().maxMembers(), config.inbox().maxMessageChars());
             Channel adminChannel = bind(new ServerBootstrap()

@@ -62,7 +62,7 @@ class DrainIT {
                 "-Dio.netty.leakDetection.level=paranoid", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
                 "--drain-delay", DELAY_MS + "ms", "--drain-window", WINDOW_MS + "ms",
-                "--drain-deadline", DEADLINE_MS + "ms")
+                "--drain-deadline", DEADLINE_MS + "ms", "--rate-limit", "1000", "--rate-burst", "1000")
                 .redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder log = new StringBuilder();

@@ -38,7 +38,9 @@ public final class GatewayFixture implements AutoCloseable {
     /** A node with a JWT secret and an API key; {@code flags} add to or override those. */
     public static GatewayFixture start(String... flags) {
         List<String> args = new ArrayList<>(List.of("--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
-                "--jwt-secret", SECRET, "--api-key", API_KEY, "--worker-threads", "4"));
+                "--jwt-secret", SECRET, "--api-key", API_KEY, "--worker-threads", "4",
+                // Tests drive many connections and messages from one address at test speed; LimitsIT sets its own.
+                "--rate-limit", "1000000", "--rate-burst", "1000000", "--max-handshakes-per-ip", "1000000"));
         args.addAll(Arrays.asList(flags));
         try {
             return new GatewayFixture(InboxServer.start(ConfigLoader.load(args.toArray(new String[0]), Map.of())));
