@@ -150,10 +150,20 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
-        if (cause instanceof CorruptedWebSocketFrameException c && session != null && !session.isClosing()) {
-            // The WebSocket decoder or UTF-8 validator has sent 1002/1007/1009 (RFC 6455 §7.4.1) and is closing.
-            session.markClosing();
-            session.metrics().closeSent(c.closeStatus().code());
+        if (cause instanceof CorruptedWebSocketFrameException c) {
+            // A protocol violation found by the frame decoder or the UTF-8 validator: answer with the code RFC 6455
+            // §7.4.1 prescribes (1002, 1007, 1009) and close. The decoder is configured not to answer itself: it
+            // would close without any close frame after a malformed close frame.
+            if (session != null && !session.isClosing() && ctx.channel().isActive()) {
+                session.markClosing();
+                session.metrics().closeSent(c.closeStatus().code());
+                ctx.writeAndFlush(new CloseWebSocketFrame(c.closeStatus().code(), c.closeStatus().reasonText()))
+                        .addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.close();
+            }
+            log.debug("protocol violation on {}: {}", ctx.channel(), cause.getMessage());
+            return;
         }
         if (!ctx.channel().isActive() || (session != null && session.isClosing() && !(cause instanceof TooLongFrameException))) {
             // Already closing: a half-reassembled message cut off by the close, a write to a closed socket.

@@ -29,8 +29,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
  *   handshake   HandshakeHandler         404/405/426/403/401, or the upgrade; then removes itself
  * </pre>
  * The handshake swaps the HTTP codec for Netty's WebSocket frame decoder and encoder ({@code wsdecoder},
- * {@code wsencoder}: masks required, no extensions, frames over the maximum closed with 1009, protocol violations
- * closed with 1002), then {@link #upgraded} adds:
+ * {@code wsencoder}: masks required, no extensions; its protocol violations, like frames over the maximum, reach
+ * {@code InboxFrameHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds:
  * <pre>
  *   utf8          Utf8FrameValidator        text must be UTF-8, across fragments too (else 1007)
  *   ws-aggregator WebSocketFrameAggregator  fragments reassembled up to the maximum (else 1009)
@@ -71,7 +71,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .expectMaskedFrames(true)
                 .allowMaskMismatch(false)
                 .allowExtensions(false)
-                .closeOnProtocolViolation(true)
+                .closeOnProtocolViolation(false) // InboxFrameHandler answers with the RFC code, even for a bad close frame
                 .withUTF8Validator(true)
                 .build();
     }
@@ -89,7 +89,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder, metrics);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast("utf8", new Utf8FrameValidator(true))
+                .addLast("utf8", new Utf8FrameValidator(false)) // violations go to InboxFrameHandler, which answers once
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()))
                 .addLast("keepalive", new KeepaliveHandler(limits.pingInterval(), limits.idleTimeout()))
                 .addLast("slow-consumer", new SlowConsumerHandler(limits.slowConsumerGrace()))

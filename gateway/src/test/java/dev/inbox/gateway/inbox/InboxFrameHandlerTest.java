@@ -92,7 +92,7 @@ class InboxFrameHandlerTest {
     private InboxSession start(EmbeddedChannel c, AuthenticatedUser user) {
         InboxSession s = new InboxSession(c, user, loops.indexOf(ch.eventLoop()), encoder, METRICS);
         c.attr(InboxSession.KEY).set(s);
-        c.pipeline().addLast("utf8", new Utf8FrameValidator(true))
+        c.pipeline().addLast("utf8", new Utf8FrameValidator(false))
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(MAX_FRAME_BYTES))
                 .addLast("inbox", handler);
         handler.start(s);
