@@ -28,6 +28,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -55,18 +56,25 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final UpgradeListener listener;
     private final GatewayMetrics metrics;
     private final HandshakeGate gate;
+    private final ClientAddressResolver addresses;
     /** The handshake deadline; event loop only. */
     private ScheduledFuture<?> deadline;
 
     public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
                             Duration timeout, UpgradeListener listener, GatewayMetrics metrics) {
-        this(authenticator, origins, decoderConfig, timeout, listener, metrics, HandshakeGate.OPEN);
+        this(authenticator, origins, decoderConfig, timeout, listener, metrics, HandshakeGate.OPEN,
+                new ClientAddressResolver(java.util.List.of()));
     }
 
-    /** @param gate the node's limits: draining, capacity, per-address and per-user connections */
+    /**
+     * @param gate      the node's limits: draining, capacity, per-address and per-user connections
+     * @param addresses who the client is behind proxies
+     */
     public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
-                            Duration timeout, UpgradeListener listener, GatewayMetrics metrics, HandshakeGate gate) {
+                            Duration timeout, UpgradeListener listener, GatewayMetrics metrics, HandshakeGate gate,
+                            ClientAddressResolver addresses) {
         this.gate = gate;
+        this.addresses = addresses;
         this.metrics = metrics;
         this.authenticator = authenticator;
         this.origins = origins;
@@ -136,7 +144,9 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             send(ctx, r);
             return;
         }
-        HandshakeGate.Refusal early = gate.beforeAuthentication(ctx.channel());
+        InetAddress client = addresses.resolve(ctx.channel(), request.headers());
+        ctx.channel().attr(ClientAddressResolver.CLIENT).set(client);
+        HandshakeGate.Refusal early = gate.beforeAuthentication(ctx.channel(), client);
         if (early != null) {
             refuse(ctx, early);
             return;
@@ -158,7 +168,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             unauthorized(ctx, "token expired");
             return;
         }
-        HandshakeGate.Refusal late = gate.admit(ctx.channel(), user);
+        HandshakeGate.Refusal late = gate.admit(ctx.channel(), client, user);
         if (late != null) {
             refuse(ctx, late);
             return;

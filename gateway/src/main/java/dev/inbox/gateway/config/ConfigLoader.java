@@ -83,11 +83,28 @@ public final class ConfigLoader {
     private static GatewayConfig build(Map<Setting, String> raw) throws ConfigException {
         boolean dev = bool(raw, Setting.DEV);
 
+        List<String> trustedProxies = new ArrayList<>();
+        for (String p : raw.get(Setting.TRUSTED_PROXIES).split(",")) {
+            if (!p.isBlank()) {
+                trustedProxies.add(p.trim());
+            }
+        }
+        try {
+            new dev.inbox.gateway.auth.ClientAddressResolver(trustedProxies);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("trusted-proxies: " + e.getMessage());
+        }
+        String logFormat = raw.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT);
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new ConfigException("log-format: " + raw.get(Setting.LOG_FORMAT) + " (expected: text or json)");
+        }
         GatewayConfig.Listen listen = new GatewayConfig.Listen(
                 nonEmpty(raw, Setting.BIND),
                 port(raw, Setting.PORT),
                 port(raw, Setting.ADMIN_PORT),
-                intIn(raw, Setting.WORKER_THREADS, 0, 1024));
+                intIn(raw, Setting.WORKER_THREADS, 0, 1024),
+                bool(raw, Setting.PROXY_PROTOCOL),
+                trustedProxies);
         if (listen.port() != 0 && listen.port() == listen.adminPort()) {
             throw new ConfigException("port and admin-port are both " + listen.port() + " (expected: different ports)");
         }
@@ -169,7 +186,7 @@ public final class ConfigLoader {
                 intIn(raw, Setting.MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
                 intIn(raw, Setting.MAX_HANDSHAKES_PER_IP, 1, 1_000_000),
                 intIn(raw, Setting.MAX_CONNECTIONS, 1, 100_000_000));
-        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, dev);
+        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, dev, logFormat);
     }
 
     private static String nonEmpty(Map<Setting, String> raw, Setting s) throws ConfigException {

@@ -15,9 +15,10 @@ import java.util.List;
  * @param drain   the shutdown timeline
  * @param redis   the relay, or {@code null} for a single node
  * @param dev     development mode (see {@link Setting#DEV})
+ * @param logFormat {@code text} or {@code json}
  */
 public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits, Admin admin, Drain drain,
-                            Redis redis, boolean dev) {
+                            Redis redis, boolean dev, String logFormat) {
 
     /**
      * Limits that protect the node and its users from one client.
@@ -71,9 +72,15 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param bind          address both ports listen on
      * @param port          public WebSocket port; 0 picks one
      * @param adminPort     admin port; 0 picks one
-     * @param workerThreads event loops for the public port; 0 means two per core
+     * @param workerThreads  event loops for the public port; 0 means two per core
+     * @param proxyProtocol  whether every public connection starts with a PROXY protocol header
+     * @param trustedProxies addresses and CIDR blocks whose X-Forwarded-For is believed
      */
-    public record Listen(String bind, int port, int adminPort, int workerThreads) {
+    public record Listen(String bind, int port, int adminPort, int workerThreads, boolean proxyProtocol,
+                         List<String> trustedProxies) {
+        public Listen {
+            trustedProxies = List.copyOf(trustedProxies);
+        }
     }
 
     /**

@@ -71,6 +71,8 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
      */
     public void start(InboxSession session) {
         groups.join(session);
+        AccessLog.opened(session);
+        session.channel().closeFuture().addListener(f -> AccessLog.closed(session));
         long untilExpiry = session.user().expiresAtMillis() - System.currentTimeMillis();
         if (session.user().expiresAtMillis() != Long.MAX_VALUE) {
             ScheduledFuture<?> expiry = session.channel().eventLoop().schedule(
@@ -87,6 +89,7 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
             if (session == null || session.isClosing()) {
                 return; // after our close frame nothing more is processed (RFC 6455 §5.5.1)
             }
+            session.countIn();
             if (msg instanceof TextWebSocketFrame text) {
                 session.metrics().frameReceived(FrameKind.TEXT);
                 onText(session, text);
@@ -139,6 +142,7 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
         session.markClosing();
         int code = close.statusCode();
         session.metrics().closeReceived(code);
+        session.closeCode(code < 0 ? 1005 : code); // 1005: no status received (RFC 6455 §7.4.1)
         if (code >= 0) {
             session.metrics().closeSent(code);
         }
@@ -156,6 +160,7 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
             // would close without any close frame after a malformed close frame.
             if (session != null && !session.isClosing() && ctx.channel().isActive()) {
                 session.markClosing();
+                session.closeCode(c.closeStatus().code());
                 session.metrics().closeSent(c.closeStatus().code());
                 ctx.writeAndFlush(new CloseWebSocketFrame(c.closeStatus().code(), c.closeStatus().reasonText()))
                         .addListener(ChannelFutureListener.CLOSE);

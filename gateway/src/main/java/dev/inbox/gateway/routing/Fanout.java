@@ -104,6 +104,7 @@ final class Fanout {
             }
             ByteBuf out = s == ackTo && ack != null ? ack.retainedDuplicate() : frame.retainedDuplicate();
             ch.write(out, ch.voidPromise());
+            s.countOut();
             written++;
         }
         for (int i = 0; i < count; i++) {

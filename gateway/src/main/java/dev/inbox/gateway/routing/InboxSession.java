@@ -32,6 +32,11 @@ public final class InboxSession {
     private TokenBucket messages;
     /** Messages refused in a row by the rate limit; event loop only. */
     private int refusedInRow;
+    /** For the access log: frames received and written, and the close code sent or received; event loop only. */
+    private int framesIn;
+    private int framesOut;
+    private int closeCode = -1;
+    private final long openedAtNanos = System.nanoTime();
 
     public InboxSession(Channel channel, AuthenticatedUser user, int loopIndex, ServerFrameEncoder encoder,
                         GatewayMetrics metrics) {
@@ -70,6 +75,7 @@ public final class InboxSession {
             return;
         }
         metrics.errorSent(code);
+        framesOut++; // a write from another thread counts too: the access log is approximate by one frame at worst
         channel.writeAndFlush(encoder.encodeError(channel.alloc(), code, message, conversationId, clientMsgId),
                 channel.voidPromise());
     }
@@ -87,6 +93,7 @@ public final class InboxSession {
             return;
         }
         closing = true;
+        closeCode = code.code();
         metrics.closeSent(code.code());
         channel.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()))
                 .addListener(ChannelFutureListener.CLOSE);
@@ -106,6 +113,7 @@ public final class InboxSession {
             return;
         }
         closing = true;
+        closeCode = CloseCode.SLOW_CONSUMER.code();
         metrics.slowConsumerClosed();
         metrics.closeSent(CloseCode.SLOW_CONSUMER.code());
         channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()),
@@ -133,6 +141,40 @@ public final class InboxSession {
     /** Messages refused in a row by the rate limit. Event loop only. */
     public int refusedInRow() {
         return refusedInRow;
+    }
+
+    /** A frame was received. Event loop only. */
+    public void countIn() {
+        framesIn++;
+    }
+
+    /** A frame was written. Event loop only. */
+    void countOut() {
+        framesOut++;
+    }
+
+    /** The close code this connection ended with, sent or received (first one wins). Event loop only. */
+    public void closeCode(int code) {
+        if (closeCode < 0) {
+            closeCode = code;
+        }
+    }
+
+    public int framesIn() {
+        return framesIn;
+    }
+
+    public int framesOut() {
+        return framesOut;
+    }
+
+    /** The close code, or -1 when the connection ended without one. */
+    public int closeCode() {
+        return closeCode;
+    }
+
+    public long openedAtNanos() {
+        return openedAtNanos;
     }
 
     /** Whether this side has started closing. Event loop only. */

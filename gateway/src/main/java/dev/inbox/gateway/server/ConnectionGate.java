@@ -13,7 +13,6 @@ import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,7 +64,7 @@ final class ConnectionGate implements HandshakeGate {
     }
 
     @Override
-    public Refusal beforeAuthentication(Channel channel) {
+    public Refusal beforeAuthentication(Channel channel, InetAddress client) {
         if (drain.refusingUpgrades()) {
             return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining",
                     "this node is shutting down; connect again (another node will answer)", HandshakeOutcome.UNAVAILABLE);
@@ -80,7 +79,7 @@ final class ConnectionGate implements HandshakeGate {
             sinceSweep.set(0);
             sweep();
         }
-        InetAddress ip = addressOf(channel);
+        InetAddress ip = client;
         if (ip != null) {
             long now = System.nanoTime();
             Address a = addresses.computeIfAbsent(ip, k -> new Address(limits, now));
@@ -97,12 +96,12 @@ final class ConnectionGate implements HandshakeGate {
     }
 
     @Override
-    public Refusal admit(Channel channel, AuthenticatedUser user) {
+    public Refusal admit(Channel channel, InetAddress client, AuthenticatedUser user) {
         if (groups.sessionsOf(user.id()).length >= limits.perUser()) {
             metrics.limitHit(Limit.USER_CONNECTIONS);
             return tooMany("this user already has " + limits.perUser() + " connections to this node");
         }
-        InetAddress ip = addressOf(channel);
+        InetAddress ip = client;
         if (ip != null) {
             Address a = addresses.computeIfAbsent(ip, k -> new Address(limits, System.nanoTime()));
             synchronized (a) {
@@ -155,7 +154,4 @@ final class ConnectionGate implements HandshakeGate {
         return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too_many", message, HandshakeOutcome.RATE_LIMITED);
     }
 
-    private static InetAddress addressOf(Channel channel) {
-        return channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
-    }
 }

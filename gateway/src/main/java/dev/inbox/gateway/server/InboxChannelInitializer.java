@@ -2,6 +2,7 @@ package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.auth.Authenticator;
+import dev.inbox.gateway.auth.ClientAddressResolver;
 import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.config.GatewayConfig;
@@ -15,6 +16,7 @@ import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
@@ -24,6 +26,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 /**
  * The public pipeline, in wire order. Before the upgrade:
  * <pre>
+ *   proxy-protocol HAProxyMessageDecoder   with --proxy-protocol: the PROXY v1/v2 header; then removes itself
+ *   proxy-address  ProxyProtocolHandler    records the client address it names; then removes itself
  *   http        HttpServerCodec          request line and headers (bounded)
  *   http-body   HttpObjectAggregator     a full request (an upgrade has no body)
  *   handshake   HandshakeHandler         404/405/426/403/401, or the upgrade; then removes itself
@@ -54,12 +58,16 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final ServerFrameEncoder encoder;
     private final GatewayMetrics metrics;
     private final ConnectionGate gate;
+    private final ClientAddressResolver addresses;
+    private final boolean proxyProtocol;
 
     InboxChannelInitializer(GatewayConfig.Inbox limits, Authenticator authenticator, OriginPolicy origins,
                             InboxFrameHandler frameHandler, EventLoops loops, ServerFrameEncoder encoder,
-                            GatewayMetrics metrics, ConnectionGate gate) {
+                            GatewayMetrics metrics, ConnectionGate gate, GatewayConfig.Listen listen) {
         this.metrics = metrics;
         this.gate = gate;
+        this.addresses = new ClientAddressResolver(listen.trustedProxies());
+        this.proxyProtocol = listen.proxyProtocol();
         this.limits = limits;
         this.authenticator = authenticator;
         this.origins = origins;
@@ -78,11 +86,16 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        if (proxyProtocol) {
+            ch.pipeline()
+                    .addLast("proxy-protocol", new HAProxyMessageDecoder())
+                    .addLast("proxy-address", new ProxyProtocolHandler());
+        }
         ch.pipeline()
                 .addLast("http", new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192))
                 .addLast("http-body", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES))
                 .addLast("handshake", new HandshakeHandler(authenticator, origins, decoderConfig,
-                        limits.handshakeTimeout(), this::upgraded, metrics, gate));
+                        limits.handshakeTimeout(), this::upgraded, metrics, gate, addresses));
     }
 
     private void upgraded(Channel ch, AuthenticatedUser user) {

@@ -128,7 +128,8 @@ public final class InboxServer implements AutoCloseable {
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
                             config.inbox().maxOutboundBytes() / 2, config.inbox().maxOutboundBytes()))
                     .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, frameHandler,
-                            loops, encoder, metrics, gate)), config.listen().bind(), config.listen().port(), "port");
+                            loops, encoder, metrics, gate, config.listen())), config.listen().bind(),
+                    config.listen().port(), "port");
             AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), membership, router, readiness,
                     metrics, config.admin().maxMembers(), config.inbox().maxMessageChars());
             Channel adminChannel = bind(new ServerBootstrap()

@@ -12,8 +12,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Starts one node: {@code java -jar inbox-gateway.jar [--flag value ...]}. Exit code 2 on a bad configuration. */
 public final class Main {
-    private static final Logger log = LoggerFactory.getLogger(Main.class);
-
     private Main() {
     }
 
@@ -25,9 +23,18 @@ public final class Main {
             }
         }
         GatewayConfig config;
-        InboxServer server;
         try {
             config = ConfigLoader.load(args);
+        } catch (ConfigException e) {
+            System.err.println("inbox-gateway: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        // Before the first logger exists: logback.xml picks its appender from this.
+        System.setProperty("inbox.log.format", config.logFormat());
+        Logger log = LoggerFactory.getLogger(Main.class);
+        InboxServer server;
+        try {
             server = InboxServer.start(config);
         } catch (ConfigException e) {
             System.err.println("inbox-gateway: " + e.getMessage());

@@ -65,7 +65,7 @@ class ConfigLoaderTest {
         GatewayConfig c = load("--dev");
 
         assertTrue(c.dev());
-        assertEquals(new GatewayConfig.Listen("0.0.0.0", 8080, 8081, 0), c.listen());
+        assertEquals(new GatewayConfig.Listen("0.0.0.0", 8080, 8081, 0, false, List.of()), c.listen());
         assertFalse(c.auth().hasKey());
         assertNull(c.auth().jwtSecret());
         assertNull(c.auth().jwtPublicKey());

@@ -49,17 +49,27 @@ public final class RawWebSocket implements AutoCloseable {
      */
     public static RawWebSocket connect(int port, String pathAndQuery, String authorization, int receiveBufferBytes)
             throws IOException {
+        return connect(port, pathAndQuery, authorization, receiveBufferBytes, "", "");
+    }
+
+    /**
+     * As above, with {@code preface} written before the request (a PROXY protocol header) and {@code extraHeaders}
+     * (complete lines, each ending in CRLF) added to it. A refused upgrade throws with the status line.
+     */
+    public static RawWebSocket connect(int port, String pathAndQuery, String authorization, int receiveBufferBytes,
+                                       String preface, String extraHeaders) throws IOException {
         Socket socket = new Socket();
         if (receiveBufferBytes > 0) {
             socket.setReceiveBufferSize(receiveBufferBytes);
         }
         socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), (int) WsClient.WAIT.toMillis());
         RawWebSocket ws = new RawWebSocket(socket);
-        String request = "GET " + pathAndQuery + " HTTP/1.1\r\n"
+        String request = preface + "GET " + pathAndQuery + " HTTP/1.1\r\n"
                 + "Host: 127.0.0.1:" + port + "\r\n"
                 + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                 + (authorization == null ? "" : "Authorization: " + authorization + "\r\n")
+                + extraHeaders
                 + "\r\n";
         ws.out.write(request.getBytes(StandardCharsets.US_ASCII));
         ws.out.flush();
