@@ -1,5 +1,7 @@
 package dev.inbox.gateway.admin;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.metrics.Limit;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,28 +23,34 @@ import java.nio.charset.StandardCharsets;
 public final class AdminChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final AdminHandler handler;
     private final int maxBodyBytes;
+    private final GatewayMetrics metrics;
 
-    public AdminChannelInitializer(AdminHandler handler, int maxBodyBytes) {
+    public AdminChannelInitializer(AdminHandler handler, int maxBodyBytes, GatewayMetrics metrics) {
         this.handler = handler;
         this.maxBodyBytes = maxBodyBytes;
+        this.metrics = metrics;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
         ch.pipeline()
                 .addLast("http", new HttpServerCodec())
-                .addLast("body", new BoundedBody(maxBodyBytes))
+                .addLast("body", new BoundedBody(maxBodyBytes, metrics))
                 .addLast("api", handler);
     }
 
     /** Aggregates a request body up to the bound; past it, a 413 with a JSON body like every other admin error. */
     private static final class BoundedBody extends HttpObjectAggregator {
-        BoundedBody(int maxBodyBytes) {
+        private final GatewayMetrics metrics;
+
+        BoundedBody(int maxBodyBytes, GatewayMetrics metrics) {
             super(maxBodyBytes);
+            this.metrics = metrics;
         }
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            metrics.limitHit(Limit.ADMIN_BODY);
             String body = "{\"error\":\"body_too_large\",\"message\":\"request body over " + maxContentLength()
                     + " bytes\"}\n";
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Members;
 import dev.inbox.gateway.routing.Membership;
@@ -109,6 +110,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint: " + path);
             }
         } catch (AdminException e) {
+            if (e.code().equals("too_many_members")) {
+                metrics.limitHit(Limit.MEMBERS);
+            }
             error(ctx, keepAlive, e);
         }
     }
@@ -169,6 +173,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure;
                 if (cause instanceof AdminException ae) {
+                    if (ae.code().equals("too_many_members")) {
+                        metrics.limitHit(Limit.MEMBERS);
+                    }
                     error(ctx, keepAlive, ae);
                 } else {
                     log.warn("membership call failed for conversation {}: {}", conversationId, cause.toString());

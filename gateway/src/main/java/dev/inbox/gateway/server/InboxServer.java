@@ -136,7 +136,7 @@ public final class InboxServer implements AutoCloseable {
                     .group(adminLoop)
                     .channel(transport.serverChannel())
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new AdminChannelInitializer(adminHandler, config.admin().maxBodyBytes())),
+                    .childHandler(new AdminChannelInitializer(adminHandler, config.admin().maxBodyBytes(), metrics)),
                     config.listen().bind(), config.listen().adminPort(), "admin-port");
             readiness.ready();
             return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport,

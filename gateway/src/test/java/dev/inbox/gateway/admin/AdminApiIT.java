@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The admin API over real HTTP. */
 class AdminApiIT {
@@ -79,6 +80,9 @@ class AdminApiIT {
         assertEquals(List.of(1L, 2L),
                 Json.parse(gw.admin("GET", "/api/conversations/6/members", null).body()).get("user_ids"),
                 "nothing was half-applied");
+        String metrics = gw.admin("GET", "/metrics", null, false).body();
+        assertTrue(metrics.contains("inbox_limit_hits_total{limit=\"admin_body\"} 1.0"), "the body limit is counted");
+        assertTrue(metrics.contains("inbox_limit_hits_total{limit=\"members\"} 1.0"), "the member limit is counted");
     }
 
     @Test
