@@ -1,0 +1,228 @@
+package dev.inbox.benchmarks;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.inbox.SlowConsumerHandler;
+import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.routing.ClockMessageIds;
+import dev.inbox.gateway.routing.ConversationRouter;
+import dev.inbox.gateway.routing.EventLoops;
+import dev.inbox.gateway.routing.InMemoryMembership;
+import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.gateway.routing.LocalAdmission;
+import dev.inbox.gateway.routing.UserGroups;
+import dev.inbox.protocol.Ids;
+import dev.inbox.protocol.ServerEvent;
+import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.LongStream;
+
+/**
+ * The cost of delivering one event to every connection of {@code recipients} users, {@code connectionsPerUser}
+ * each, through the gateway's real {@link ConversationRouter} (admission, id, encode once, {@code Fanout} batched per
+ * event loop) into real Netty channels, against two baselines run on the same connections in the same JVM:
+ * <ul>
+ *   <li>{@link #gateway}: {@code router.publish(...)}, as the admin API calls it;</li>
+ *   <li>{@link #naiveJackson}: per connection, Jackson databind to a {@code String} and
+ *       {@code writeAndFlush(new TextWebSocketFrame(json))};</li>
+ *   <li>{@link #channelGroup}: the event serialised once, then Netty's
+ *       {@code DefaultChannelGroup.writeAndFlush(new TextWebSocketFrame(...))}.</li>
+ * </ul>
+ * One operation is one event to all {@code recipients * connectionsPerUser} connections, and ends when every
+ * connection's peer has received the whole frame ({@link ByteTally}): the score is per event, and
+ * {@link ResultsTable} divides it by the connections for the per-recipient figure (JMH's
+ * {@code @OperationsPerInvocation} cannot follow a {@code @Param}).
+ *
+ * <p>Set-up as the gateway's: two event loops of the sink's transport (one per core on the reference machine; the
+ * gateway's default is two per core), each connection's pipeline as after the upgrade (Netty's WebSocket 13 decoder
+ * and server encoder, the UTF-8 validator, the aggregator, the slow-consumer handler; not the keepalive, whose pings
+ * would land in the byte count, nor the inbound handler, which only reads), an {@link InboxSession} attribute joined
+ * into {@link UserGroups} and left on close. User ids are large, as real ones are, so no lookup is flattered by the
+ * {@code Long} cache. The baselines run on an event loop too, as a naive gateway's handler would, and skip admission:
+ * they are handed the member list.
+ */
+@State(Scope.Benchmark)
+public class FanoutBenchmark extends AbstractMicrobenchmark {
+    static final long CONVERSATION = 4_200_000_017L;
+    static final long FIRST_USER = 7_000_000_001L;
+    static final String SENDER_NAME = "Ada Lovelace";
+    static final String SENDER_AVATAR = "https://avatars.example.com/u/7000000001.png";
+    static final String MESSAGE = "Are we still on for the design review at three? I moved it to the big room.";
+    /** The gateway's default: 4x --max-outbound-bytes. */
+    static final long HARD_OUTBOUND_BYTES = 4L * 1024 * 1024;
+    static final int EVENT_LOOPS = 2;
+
+    @Param({"1", "10", "100", "1000", "10000"})
+    public int recipients;
+
+    @Param({"1", "3"})
+    public int connectionsPerUser;
+
+    @Param({"discard", "loopback"})
+    public String sink;
+
+    /**
+     * The router's allocator for the shared frame: {@code default} is {@code ByteBufAllocator.DEFAULT}, what
+     * {@code InboxServer} passes (Netty 4.2's adaptive allocator); {@code pooled} is
+     * {@code PooledByteBufAllocator.DEFAULT}, whose buffers hand out recycled duplicates. The baselines ignore it.
+     */
+    @Param({"default"})
+    public String allocator;
+
+    private Sink connections;
+    private ByteTally tally;
+    private ConversationRouter router;
+    private UserGroups groups;
+    private long[] members;
+    private ChannelGroup room;
+    private EventLoop baselineLoop;
+    private final ObjectMapper mapper = JsonEvent.mapper();
+    private long baselineMessageId = Ids.MIN_MESSAGE_ID;
+    /** Frame lengths: every event's is the same (fixed-width ids and timestamp), so the sink can count bytes. */
+    private int gatewayFrameBytes;
+    private int jacksonFrameBytes;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        connections = Sink.create(sink, EVENT_LOOPS, recipients * connectionsPerUser);
+        try {
+            tally = connections.tally();
+            EventLoops loops = new EventLoops(connections.gatewayLoops());
+            GatewayMetrics metrics = new GatewayMetrics();
+            ServerFrameEncoder encoder = new ServerFrameEncoder();
+            InMemoryMembership membership = new InMemoryMembership();
+            members = LongStream.range(0, recipients).map(i -> FIRST_USER + i).toArray();
+            membership.replace(CONVERSATION, members);
+            groups = new UserGroups();
+            router = new ConversationRouter(new LocalAdmission(membership, new ClockMessageIds(), false), loops,
+                    groups, encoder, allocator(allocator), metrics, HARD_OUTBOUND_BYTES);
+            room = new DefaultChannelGroup("conversation-" + CONVERSATION, GlobalEventExecutor.INSTANCE);
+            for (long userId : members) {
+                for (int c = 0; c < connectionsPerUser; c++) {
+                    Channel ch = connections.open();
+                    ch.eventLoop().submit(() -> upgraded(ch, userId, loops, encoder, metrics)).sync();
+                    room.add(ch);
+                }
+            }
+            baselineLoop = connections.gatewayLoops().next();
+            ServerEvent sample = event(Ids.MIN_MESSAGE_ID);
+            ByteBuf frame = encoder.encodeEvent(ByteBufAllocator.DEFAULT, sample, null);
+            gatewayFrameBytes = frame.readableBytes();
+            frame.release();
+            int json = mapper.writeValueAsBytes(JsonEvent.of(sample)).length;
+            jacksonFrameBytes = json + (json < 126 ? 2 : json < 65_536 ? 4 : 10);
+        } catch (Exception | Error e) {
+            connections.close();
+            throw e;
+        }
+    }
+
+    /** What the gateway does on a successful upgrade: the WebSocket pipeline, the session, the user's group. */
+    private void upgraded(Channel ch, long userId, EventLoops loops, ServerFrameEncoder encoder,
+                          GatewayMetrics metrics) {
+        InboxSession session = new InboxSession(ch, new AuthenticatedUser(userId, "user " + userId, null,
+                Long.MAX_VALUE), loops.indexOf(ch.eventLoop()), encoder, metrics);
+        ch.attr(InboxSession.KEY).set(session);
+        ch.pipeline()
+                .addLast("wsdecoder", new WebSocket13FrameDecoder(WebSocketDecoderConfig.newBuilder()
+                        .maxFramePayloadLength(65_536).expectMaskedFrames(true).allowExtensions(false).build()))
+                .addLast("wsencoder", new WebSocket13FrameEncoder(false))
+                .addLast("utf8", new Utf8FrameValidator(false))
+                .addLast("ws-aggregator", new WebSocketFrameAggregator(65_536))
+                .addLast("slow-consumer", new SlowConsumerHandler(Duration.ofSeconds(5)));
+        groups.join(session);
+        ch.closeFuture().addListener(f -> groups.leave(session));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws InterruptedException {
+        try {
+            tally.assertSettled();
+        } finally {
+            connections.close();
+        }
+    }
+
+    /** The gateway path: admission, message id, one encode, fan-out per event loop. */
+    @Benchmark
+    public void gateway() {
+        tally.expect(gatewayFrameBytes);
+        tally.await(router.publish(FIRST_USER, SENDER_NAME, SENDER_AVATAR, "TEXT", MESSAGE, CONVERSATION)
+                .toCompletableFuture());
+    }
+
+    /** Baseline: serialise per connection with Jackson databind and write a new {@code TextWebSocketFrame}. */
+    @Benchmark
+    public void naiveJackson() {
+        JsonEvent event = JsonEvent.of(event(baselineMessageId++));
+        tally.expect(jacksonFrameBytes);
+        CompletableFuture<Void> failure = new CompletableFuture<>();
+        baselineLoop.execute(() -> {
+            try {
+                for (long userId : members) {
+                    for (InboxSession s : groups.sessionsOf(userId)) {
+                        s.channel().writeAndFlush(new TextWebSocketFrame(mapper.writeValueAsString(event)));
+                    }
+                }
+            } catch (JsonProcessingException | RuntimeException e) {
+                failure.completeExceptionally(e);
+            }
+        });
+        tally.await(failure);
+    }
+
+    /** Baseline: serialise once, then Netty's {@code ChannelGroup} writes a duplicate of the frame to each channel. */
+    @Benchmark
+    public void channelGroup() {
+        JsonEvent event = JsonEvent.of(event(baselineMessageId++));
+        tally.expect(jacksonFrameBytes);
+        CompletableFuture<Void> failure = new CompletableFuture<>();
+        baselineLoop.execute(() -> {
+            try {
+                byte[] json = mapper.writeValueAsBytes(event);
+                room.writeAndFlush(new TextWebSocketFrame(
+                        ByteBufAllocator.DEFAULT.buffer(json.length).writeBytes(json)));
+            } catch (JsonProcessingException | RuntimeException e) {
+                failure.completeExceptionally(e);
+            }
+        });
+        tally.await(failure);
+    }
+
+    private static ByteBufAllocator allocator(String name) {
+        return switch (name) {
+            case "default" -> ByteBufAllocator.DEFAULT;
+            case "pooled" -> PooledByteBufAllocator.DEFAULT;
+            default -> throw new IllegalArgumentException("allocator: " + name + " (expected: default or pooled)");
+        };
+    }
+
+    private static ServerEvent event(long messageId) {
+        return new ServerEvent("TEXT", MESSAGE, CONVERSATION, FIRST_USER, SENDER_NAME, SENDER_AVATAR,
+                System.currentTimeMillis(), messageId);
+    }
+}
