@@ -12,11 +12,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * What every benchmark here shares, so results are comparable across classes and runs: one forked JVM with a fixed
  * 1 GiB heap (no resizing mid-run), Netty's leak detector off (at its default level it samples buffers and adds
- * allocation the gateway does not have in production; the JUnit smoke run keeps it at paranoid instead), average
+ * allocation the gateway does not have in production; the JUnit smoke run keeps it at paranoid instead), Netty's
+ * object-pool batch at the size the gateway's {@code Main} sets ({@code io.netty.recycler.chunkSize}), average
  * time per operation in nanoseconds, and one-second iterations. Command-line flags ({@code -f -wi -i -w -r}) override
  * the iteration counts; the JVM flags stay.
  */
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Dio.netty.leakDetection.level=disabled"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-Dio.netty.leakDetection.level=disabled",
+        "-Dio.netty.recycler.chunkSize=2048"})
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)

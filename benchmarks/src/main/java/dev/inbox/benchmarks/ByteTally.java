@@ -71,6 +71,11 @@ final class ByteTally {
         return counters[indexOf(loop)];
     }
 
+    /** Counts {@code bytes} written on {@code loop}'s channels. On that loop only. */
+    Counter counterOf(EventLoop loop) {
+        return counters[indexOf(loop)];
+    }
+
     /** Records that a peer on {@code loop} is connected, so each operation expects its frame there. Setup only. */
     void peerOpened(EventLoop loop) {
         connections[indexOf(loop)]++;
@@ -80,7 +85,7 @@ final class ByteTally {
      * The next operation writes one frame of {@code frameBytes} to every peer. Benchmark thread only, before the
      * operation starts and after the previous one completed.
      */
-    void expect(int frameBytes) {
+    void expect(long frameBytes) {
         int loopsToWaitFor = 0;
         for (int i = 0; i < connections.length; i++) {
             if (connections[i] > 0) {
@@ -90,22 +95,24 @@ final class ByteTally {
         pending.set(loopsToWaitFor);
         for (int i = 0; i < connections.length; i++) {
             int slot = i * STRIDE;
-            targets.set(slot, targets.get(slot) + (long) frameBytes * connections[i]);
+            targets.set(slot, targets.get(slot) + frameBytes * connections[i]);
         }
     }
 
     /**
      * Waits until every peer has received what {@link #expect} announced. Benchmark thread only.
      *
-     * @param operation completes exceptionally if the operation failed, which ends the wait with its cause
+     * @param operations complete exceptionally if an operation failed, which ends the wait with its cause
      * @throws IllegalStateException after 10 s without the bytes: a frame length or the routing is wrong
      */
-    void await(CompletableFuture<?> operation) {
+    void await(CompletableFuture<?>... operations) {
         waiter = Thread.currentThread();
         long deadline = System.nanoTime() + TIMEOUT_NANOS;
         while (pending.get() != 0) {
-            if (operation.isCompletedExceptionally()) {
-                operation.join(); // throws the failure
+            for (CompletableFuture<?> operation : operations) {
+                if (operation.isCompletedExceptionally()) {
+                    operation.join(); // throws the failure
+                }
             }
             if (System.nanoTime() - deadline > 0) {
                 throw new IllegalStateException("sink: operation not delivered within 10 s: " + this);
@@ -155,9 +162,9 @@ final class ByteTally {
         }
     }
 
-    /** Counts and releases everything one loop's peers read. */
+    /** Counts and releases everything one loop's peers read; or, called directly, what one loop's channels wrote. */
     @ChannelHandler.Sharable
-    private static final class Counter extends ChannelInboundHandlerAdapter {
+    static final class Counter extends ChannelInboundHandlerAdapter {
         private final ByteTally tally;
         private final int slot;
 
@@ -171,6 +178,11 @@ final class ByteTally {
             int bytes = msg instanceof ByteBuf b ? b.readableBytes()
                     : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
             ReferenceCountUtil.release(msg);
+            tally.received(slot, bytes);
+        }
+
+        /** {@code bytes} more arrived. On this counter's loop only. */
+        void count(int bytes) {
             tally.received(slot, bytes);
         }
     }

@@ -52,10 +52,10 @@ import java.util.stream.LongStream;
  *   <li>{@link #channelGroup}: the event serialised once, then Netty's
  *       {@code DefaultChannelGroup.writeAndFlush(new TextWebSocketFrame(...))}.</li>
  * </ul>
- * One operation is one event to all {@code recipients * connectionsPerUser} connections, and ends when every
- * connection's peer has received the whole frame ({@link ByteTally}): the score is per event, and
- * {@link ResultsTable} divides it by the connections for the per-recipient figure (JMH's
- * {@code @OperationsPerInvocation} cannot follow a {@code @Param}).
+ * One operation is {@code burst} events to all {@code recipients * connectionsPerUser} connections, and ends when
+ * every connection has received every frame ({@link ByteTally}): {@link ResultsTable} divides the score by
+ * {@code burst * connections} for the per-delivery figure (JMH's {@code @OperationsPerInvocation} cannot follow a
+ * {@code @Param}).
  *
  * <p>Set-up as the gateway's: two event loops of the sink's transport (one per core on the reference machine; the
  * gateway's default is two per core), each connection's pipeline as after the upgrade (Netty's WebSocket 13 decoder
@@ -86,12 +86,30 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
     public String sink;
 
     /**
-     * The router's allocator for the shared frame: {@code default} is {@code ByteBufAllocator.DEFAULT}, what
-     * {@code InboxServer} passes (Netty 4.2's adaptive allocator); {@code pooled} is
-     * {@code PooledByteBufAllocator.DEFAULT}, whose buffers hand out recycled duplicates. The baselines ignore it.
+     * Events published back to back in one operation, which ends when all have reached every connection. With 1,
+     * each operation starts on idle event loops and pays three thread wake-ups (benchmark thread to the routing
+     * loop, to the other loop, back), tens of microseconds on this machine whatever N is; with 16 the loops stay
+     * busy through the operation, as under load, so the score divided by {@code burst * connections} is the cost
+     * of one delivery. Every method gets the same burst.
      */
-    @Param({"default"})
+    @Param({"16"})
+    public int burst;
+
+    /**
+     * The router's allocator for the shared frame: {@code pooled} is {@code PooledByteBufAllocator.DEFAULT}, what
+     * {@code InboxServer} passes, whose buffers hand out recycled duplicates; {@code default} is
+     * {@code ByteBufAllocator.DEFAULT} (Netty 4.2's adaptive allocator), whose duplicates are new objects. The
+     * baselines ignore it.
+     */
+    @Param({"pooled"})
     public String allocator;
+
+    /**
+     * {@code on}: the gateway's meters, as in production; {@code off}: {@code GatewayMetrics.disabled()}, the same
+     * calls into no-op meters, so the difference is the price of recording on the hot path.
+     */
+    @Param({"on"})
+    public String metrics;
 
     private Sink connections;
     private ByteTally tally;
@@ -112,7 +130,7 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
         try {
             tally = connections.tally();
             EventLoops loops = new EventLoops(connections.gatewayLoops());
-            GatewayMetrics metrics = new GatewayMetrics();
+            GatewayMetrics metrics = meters(this.metrics);
             ServerFrameEncoder encoder = new ServerFrameEncoder();
             InMemoryMembership membership = new InMemoryMembership();
             members = LongStream.range(0, recipients).map(i -> FIRST_USER + i).toArray();
@@ -170,47 +188,63 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
     /** The gateway path: admission, message id, one encode, fan-out per event loop. */
     @Benchmark
     public void gateway() {
-        tally.expect(gatewayFrameBytes);
-        tally.await(router.publish(FIRST_USER, SENDER_NAME, SENDER_AVATAR, "TEXT", MESSAGE, CONVERSATION)
-                .toCompletableFuture());
+        tally.expect((long) gatewayFrameBytes * burst);
+        CompletableFuture<?>[] events = new CompletableFuture<?>[burst];
+        for (int i = 0; i < burst; i++) {
+            events[i] = router.publish(FIRST_USER, SENDER_NAME, SENDER_AVATAR, "TEXT", MESSAGE, CONVERSATION)
+                    .toCompletableFuture();
+        }
+        tally.await(events);
     }
 
     /** Baseline: serialise per connection with Jackson databind and write a new {@code TextWebSocketFrame}. */
     @Benchmark
     public void naiveJackson() {
-        JsonEvent event = JsonEvent.of(event(baselineMessageId++));
-        tally.expect(jacksonFrameBytes);
+        tally.expect((long) jacksonFrameBytes * burst);
         CompletableFuture<Void> failure = new CompletableFuture<>();
-        baselineLoop.execute(() -> {
-            try {
-                for (long userId : members) {
-                    for (InboxSession s : groups.sessionsOf(userId)) {
-                        s.channel().writeAndFlush(new TextWebSocketFrame(mapper.writeValueAsString(event)));
+        for (int i = 0; i < burst; i++) {
+            JsonEvent event = JsonEvent.of(event(baselineMessageId++));
+            baselineLoop.execute(() -> {
+                try {
+                    for (long userId : members) {
+                        for (InboxSession s : groups.sessionsOf(userId)) {
+                            s.channel().writeAndFlush(new TextWebSocketFrame(mapper.writeValueAsString(event)));
+                        }
                     }
+                } catch (JsonProcessingException | RuntimeException e) {
+                    failure.completeExceptionally(e);
                 }
-            } catch (JsonProcessingException | RuntimeException e) {
-                failure.completeExceptionally(e);
-            }
-        });
+            });
+        }
         tally.await(failure);
     }
 
     /** Baseline: serialise once, then Netty's {@code ChannelGroup} writes a duplicate of the frame to each channel. */
     @Benchmark
     public void channelGroup() {
-        JsonEvent event = JsonEvent.of(event(baselineMessageId++));
-        tally.expect(jacksonFrameBytes);
+        tally.expect((long) jacksonFrameBytes * burst);
         CompletableFuture<Void> failure = new CompletableFuture<>();
-        baselineLoop.execute(() -> {
-            try {
-                byte[] json = mapper.writeValueAsBytes(event);
-                room.writeAndFlush(new TextWebSocketFrame(
-                        ByteBufAllocator.DEFAULT.buffer(json.length).writeBytes(json)));
-            } catch (JsonProcessingException | RuntimeException e) {
-                failure.completeExceptionally(e);
-            }
-        });
+        for (int i = 0; i < burst; i++) {
+            JsonEvent event = JsonEvent.of(event(baselineMessageId++));
+            baselineLoop.execute(() -> {
+                try {
+                    byte[] json = mapper.writeValueAsBytes(event);
+                    room.writeAndFlush(new TextWebSocketFrame(
+                            ByteBufAllocator.DEFAULT.buffer(json.length).writeBytes(json)));
+                } catch (JsonProcessingException | RuntimeException e) {
+                    failure.completeExceptionally(e);
+                }
+            });
+        }
         tally.await(failure);
+    }
+
+    private static GatewayMetrics meters(String mode) {
+        return switch (mode) {
+            case "on" -> new GatewayMetrics();
+            case "off" -> GatewayMetrics.disabled();
+            default -> throw new IllegalArgumentException("metrics: " + mode + " (expected: on or off)");
+        };
     }
 
     private static ByteBufAllocator allocator(String name) {

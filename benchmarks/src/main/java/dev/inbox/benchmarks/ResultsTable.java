@@ -15,11 +15,11 @@ import java.util.Map;
 
 /**
  * Turns a JMH JSON result file ({@code -rf json -rff results.json}) into the Markdown tables of RESULTS.md: score
- * and B/op per benchmark, per recipient for the fan-out (the score divided by {@code recipients *
- * connectionsPerUser}, the connections written to), each subject's ratio to its baselines measured in the same run,
- * and, where a run covers several recipient counts, allocation split into a part per event and a part per
- * connection (a least-squares line through B/op against connections: the slope is what each recipient costs beyond
- * the shared event).
+ * and B/op per benchmark, per delivery for the fan-out (the score divided by {@code recipients *
+ * connectionsPerUser * burst}, the frames written), each subject's ratio to its baselines measured in the same run,
+ * and, where a run covers several recipient counts, allocation split into a part per operation and a part per
+ * delivery (a least-squares line through B/op against deliveries: the slope is what each recipient costs beyond
+ * the shared events).
  *
  * <p>Usage: {@code java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.ResultsTable results.json}
  */
@@ -48,21 +48,24 @@ public final class ResultsTable {
         for (JsonNode n : new ObjectMapper().readTree(json.toFile())) {
             rows.add(Row.of(n));
         }
-        out.println("| benchmark | params | ns/op | B/op | connections | ns/recipient | B/recipient |");
-        out.println("|---|---|---:|---:|---:|---:|---:|");
+        out.println("| benchmark | params | ns/op | B/op | deliveries/op | ns/delivery | loop CPU ns/delivery "
+                + "| B/delivery |");
+        out.println("|---|---|---:|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
-            out.printf(Locale.ROOT, "| %s | %s | %s ± %s | %s | %s | %s | %s |%n", r.name(), r.params(),
-                    num(r.score), num(r.error), num(r.bytesPerOp), r.connections > 0 ? r.connections : "",
-                    r.connections > 0 ? num(r.score / r.connections) + " ± " + num(r.error / r.connections) : "",
-                    r.connections > 0 && !Double.isNaN(r.bytesPerOp) ? num(r.bytesPerOp / r.connections) : "");
+            out.printf(Locale.ROOT, "| %s | %s | %s ± %s | %s | %s | %s | %s | %s |%n", r.name(), r.params(),
+                    num(r.score), num(r.error), num(r.bytesPerOp), r.deliveries > 0 ? r.deliveries : "",
+                    r.deliveries > 0 ? num(r.score / r.deliveries) + " ± " + num(r.error / r.deliveries) : "",
+                    r.deliveries > 0 && !Double.isNaN(r.cpuPerOp) ? num(r.cpuPerOp / r.deliveries) : "",
+                    r.deliveries > 0 && !Double.isNaN(r.bytesPerOp) ? num(r.bytesPerOp / r.deliveries) : "");
         }
         Map<String, Row> byKey = new HashMap<>();
         for (Row r : rows) {
             byKey.put(r.key(r.method), r);
         }
         out.println();
-        out.println("| subject | baseline | params | baseline / subject (time) | baseline / subject (B/op) |");
-        out.println("|---|---|---|---:|---:|");
+        out.println("| subject | baseline | params | baseline / subject (time) | baseline / subject (loop CPU) "
+                + "| baseline / subject (B/op) |");
+        out.println("|---|---|---|---:|---:|---:|");
         for (Row baseline : rows) {
             String subjectMethod = BASELINE_OF.get(baseline.method);
             Row subject = subjectMethod == null ? null : byKey.get(baseline.key(subjectMethod));
@@ -72,19 +75,21 @@ public final class ResultsTable {
             double ratio = baseline.score / subject.score;
             // Relative errors add in quadrature: JMH's errors are 99.9% confidence half-widths of independent runs.
             double error = ratio * Math.hypot(baseline.error / baseline.score, subject.error / subject.score);
-            out.printf(Locale.ROOT, "| %s | %s | %s | %.1fx ± %.1f | %s |%n", subject.name(), baseline.method,
-                    subject.params(), ratio, error,
+            String cpu = Double.isNaN(subject.cpuPerOp) || Double.isNaN(baseline.cpuPerOp) ? ""
+                    : String.format(Locale.ROOT, "%.1fx", baseline.cpuPerOp / subject.cpuPerOp);
+            out.printf(Locale.ROOT, "| %s | %s | %s | %.1fx ± %.1f | %s | %s |%n", subject.name(), baseline.method,
+                    subject.params(), ratio, error, cpu,
                     Double.isNaN(subject.bytesPerOp) ? "" : String.format(Locale.ROOT, "%.1fx",
                             baseline.bytesPerOp / Math.max(subject.bytesPerOp, 1e-3)));
         }
         printAllocationSplit(rows, out);
     }
 
-    /** B/op = perEvent + perConnection * connections, fitted over the recipient counts of one series. */
+    /** B/op = perOperation + perDelivery * deliveries, fitted over the recipient counts of one series. */
     private static void printAllocationSplit(List<Row> rows, PrintStream out) {
         Map<String, List<Row>> series = new LinkedHashMap<>();
         for (Row r : rows) {
-            if (r.connections > 0 && !Double.isNaN(r.bytesPerOp)) {
+            if (r.deliveries > 0 && !Double.isNaN(r.bytesPerOp)) {
                 String others = r.params().replaceAll("recipients=\\S+ ?", "").trim();
                 series.computeIfAbsent(r.name() + " " + others, k -> new ArrayList<>()).add(r);
             }
@@ -92,23 +97,23 @@ public final class ResultsTable {
         boolean header = false;
         for (Map.Entry<String, List<Row>> e : series.entrySet()) {
             List<Row> points = e.getValue();
-            if (points.stream().mapToLong(Row::connections).distinct().count() < 2) {
+            if (points.stream().mapToLong(Row::deliveries).distinct().count() < 2) {
                 continue;
             }
             if (!header) {
                 out.println();
-                out.println("| series | connections | B per event (intercept) | B per connection (slope) |");
+                out.println("| series | deliveries/op | B per operation (intercept) | B per delivery (slope) |");
                 out.println("|---|---|---:|---:|");
                 header = true;
             }
             double n = points.size();
-            double mx = points.stream().mapToDouble(Row::connections).sum() / n;
+            double mx = points.stream().mapToDouble(Row::deliveries).sum() / n;
             double my = points.stream().mapToDouble(Row::bytesPerOp).sum() / n;
-            double sxy = points.stream().mapToDouble(r -> (r.connections - mx) * (r.bytesPerOp - my)).sum();
-            double sxx = points.stream().mapToDouble(r -> (r.connections - mx) * (r.connections - mx)).sum();
+            double sxy = points.stream().mapToDouble(r -> (r.deliveries - mx) * (r.bytesPerOp - my)).sum();
+            double sxx = points.stream().mapToDouble(r -> (r.deliveries - mx) * (r.deliveries - mx)).sum();
             double slope = sxy / sxx;
             out.printf(Locale.ROOT, "| %s | %s | %s | %.1f |%n", e.getKey(),
-                    points.stream().map(r -> Long.toString(r.connections)).distinct()
+                    points.stream().map(r -> Long.toString(r.deliveries)).distinct()
                             .reduce((a, b) -> a + ", " + b).orElse(""),
                     num(my - slope * mx), slope);
         }
@@ -123,7 +128,7 @@ public final class ResultsTable {
 
     /** One JMH result: a method with one set of parameters. */
     private record Row(String className, String method, String params, double score, double error,
-                       double bytesPerOp, long connections) {
+                       double bytesPerOp, double cpuPerOp, long deliveries) {
         static Row of(JsonNode n) {
             String benchmark = n.get("benchmark").asText();
             int dot = benchmark.lastIndexOf('.');
@@ -134,13 +139,16 @@ public final class ResultsTable {
                 p.properties().forEach(e -> params.append(params.length() == 0 ? "" : " ")
                         .append(e.getKey()).append('=').append(e.getValue().asText()));
             }
-            long connections = p != null && p.has("recipients") && p.has("connectionsPerUser")
-                    ? p.get("recipients").asLong() * p.get("connectionsPerUser").asLong() : 0;
+            long deliveries = p != null && p.has("recipients") && p.has("connectionsPerUser")
+                    ? p.get("recipients").asLong() * p.get("connectionsPerUser").asLong()
+                    * (p.has("burst") ? p.get("burst").asLong() : 1) : 0;
             JsonNode primary = n.get("primaryMetric");
             JsonNode alloc = n.path("secondaryMetrics").get("gc.alloc.rate.norm");
+            JsonNode cpu = n.path("secondaryMetrics").get("loop.cpu.norm");
             return new Row(className, benchmark.substring(dot + 1), params.toString(),
                     primary.get("score").asDouble(), errorOf(primary),
-                    alloc == null ? Double.NaN : alloc.get("score").asDouble(), connections);
+                    alloc == null ? Double.NaN : alloc.get("score").asDouble(),
+                    cpu == null ? Double.NaN : cpu.get("score").asDouble(), deliveries);
         }
 
         /** JMH writes "NaN" for the error of a single iteration. */

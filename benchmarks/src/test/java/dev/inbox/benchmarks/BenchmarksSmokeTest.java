@@ -94,7 +94,7 @@ class BenchmarksSmokeTest {
         ResultsTable.print(json, new PrintStream(table, true, StandardCharsets.UTF_8));
         String text = table.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains(
-                "| FanoutBenchmark.gateway | allocator=default connectionsPerUser=3 recipients=10 sink=discard |"), text);
+                "| FanoutBenchmark.gateway | allocator=pooled burst=16 connectionsPerUser=3 metrics=on recipients=10 sink=discard |"), text);
         assertTrue(text.contains("| FanoutBenchmark.gateway | naiveJackson |"), text);
         assertTrue(text.contains("| CodecBenchmark.decode | decodeJackson | messageChars=64 |"), text);
     }

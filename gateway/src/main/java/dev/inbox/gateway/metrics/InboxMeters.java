@@ -2,7 +2,8 @@ package dev.inbox.gateway.metrics;
 
 /**
  * Every meter the gateway defines, as Prometheus shows it (Micrometer adds {@code _total} to counters and the base
- * unit to timers). JVM, process and Netty allocator meters come from Micrometer's own binders and are not listed.
+ * unit to timers; the delivery latency histogram is a Prometheus collector of its own and carries its unit in its
+ * name). JVM, process and Netty allocator meters come from Micrometer's own binders and are not listed.
  */
 public enum InboxMeters {
     CONNECTIONS("inbox.connections", "gauge", "", "Open WebSocket connections."),
@@ -12,8 +13,8 @@ public enum InboxMeters {
     MESSAGES_ROUTED("inbox.messages.routed", "counter", "source", "Messages admitted into a conversation (client or admin)."),
     DELIVERIES("inbox.deliveries", "counter", "path", "Frames written to connections, local (sent on this node) or relayed."),
     FANOUT("inbox.fanout.recipients", "summary", "", "Connections on this node a message was written to."),
-    DELIVERY_LATENCY("inbox.delivery.latency", "timer", "path",
-            "From accept on the sending node to the flush to each recipient socket."),
+    DELIVERY_LATENCY("inbox.delivery.latency.seconds", "histogram", "path",
+            "From accept on the sending node to the flush to each recipient socket; one observation per delivery."),
     RELAY_PUBLISH("inbox.relay.publish", "timer", "", "Round trip of the admission script that numbers and publishes a message."),
     RELAY_RECEIVED("inbox.relay.received", "counter", "", "Envelopes received from other nodes."),
     ERRORS_SENT("inbox.errors.sent", "counter", "code", "ERROR frames sent, by code."),

@@ -60,7 +60,7 @@ public final class ConversationRouter {
         // Through the conversation's owner loop, like local messages, so both reach each connection in one order.
         onOwner(owner, () -> {
             try {
-                fanout.deliver(frame, new long[]{userId}, null, null, true, acceptedNanos);
+                fanout.deliverRelayed(frame, userId, acceptedNanos);
             } finally {
                 frame.release();
             }
@@ -118,18 +118,21 @@ public final class ConversationRouter {
             fail(s, e);
             return;
         }
-        admitted.whenComplete((a, failure) -> onOwner(owner, () -> {
-            if (failure != null) {
-                prepared.frame().release();
-                fail(s, failure);
-            } else if (a == null) {
-                prepared.frame().release();
-                s.result.completeExceptionally(new RoutingException(ErrorCode.NOT_A_MEMBER,
-                        "not a member of conversation " + s.conversationId));
-            } else {
-                deliver(s, prepared, a);
-            }
-        }));
+        admitted.whenComplete((a, failure) -> onOwner(owner, () -> admitted(s, prepared, a, failure)));
+    }
+
+    /** On the owner loop: deliver, or tell the sender why not. */
+    private void admitted(Submission s, ServerFrameEncoder.PreparedFrame prepared, Admitted a, Throwable failure) {
+        if (failure != null) {
+            prepared.frame().release();
+            fail(s, failure);
+        } else if (a == null) {
+            prepared.frame().release();
+            s.result.completeExceptionally(new RoutingException(ErrorCode.NOT_A_MEMBER,
+                    "not a member of conversation " + s.conversationId));
+        } else {
+            deliver(s, prepared, a);
+        }
     }
 
     private void deliver(Submission s, ServerFrameEncoder.PreparedFrame prepared, Admitted admitted) {
@@ -144,7 +147,7 @@ public final class ConversationRouter {
                 ack = encoder.encodeEvent(alloc, event, s.clientMsgId);
             }
             metrics.messageRouted(s.sender == null);
-            fanout.deliver(frame, admitted.members(), s.sender, ack, false, s.acceptedNanos);
+            fanout.deliver(frame, admitted.members(), s.sender, ack, s.acceptedNanos);
         } finally {
             frame.release();
             if (ack != null) {

@@ -4,6 +4,7 @@ import dev.inbox.gateway.metrics.GatewayMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.util.Recycler;
 import io.netty.util.concurrent.FastThreadLocal;
 
 import java.util.Arrays;
@@ -12,153 +13,141 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * Writes one encoded frame to every connection of a set of users on this node.
  *
- * <p>Design: the frame is a complete WebSocket frame, encoded once; each connection gets a
- * {@code retainedDuplicate()} (a pooled, recycled view: a reference-count increment, no copy) written with its void
- * promise. Connections are first sorted into one batch per event loop using a per-thread scratch array; a batch for
- * the calling loop is written in place, and each other loop gets one task holding one retain of the frame, writes
- * its whole batch, then flushes each connection once. So the cost per recipient is a lookup, a retain, a queue
- * append and a flush, and per message one task per other loop: never a task per recipient.
+ * <p>Design: the frame is a complete WebSocket frame, encoded once. The calling thread looks each member up once
+ * and sorts their connections into one {@link LoopWrite} per event loop; the batch for the calling loop is written
+ * in place, and each other loop gets its batch as one task. Each batch holds one {@code retainedDuplicate()} of the
+ * frame, and each of its connections gets a {@code retainedDuplicate()} of that (from the pooled allocator, a
+ * recycled view: no copy and no allocation), so a recipient's retain and release touch a reference count that only
+ * its own loop writes. Frames enter each pipeline below the frame encoder, with the void promise, and each loop's
+ * {@link LoopFlusher} flushes every connection it wrote once, at the end of the loop's iteration. So per recipient
+ * the cost is a lookup, an array store, an uncontended retain, a queue append and (shared with every other message
+ * in the iteration) a flush; per message, one task per other loop: never a task per recipient.
  *
- * <p>Hazard: the scratch arrays belong to the calling thread and must be empty between calls; they are cleared
- * before {@link #deliver} returns, and it is not reentrant.
+ * <p>Batches are pooled ({@link Recycler}: taken on the routing thread, returned by the loop that ran them), so in
+ * steady state nothing is allocated per message or recipient. The pool is bounded per thread, and a batch that grew
+ * past {@link LoopWrite#RETAINED_CAPACITY} for a huge conversation gives its array back on return, so the pool
+ * holds at most 64 batches of 8 192 references (2 MiB) per routing thread.
+ *
+ * <p>Hazard: the per-thread array of open batches must be empty between calls; {@link #deliver} empties it before
+ * returning and is not reentrant.
  */
 final class Fanout {
     private final EventLoops loops;
     private final UserGroups groups;
     private final GatewayMetrics metrics;
     private final long hardOutboundBytes;
-    private final FastThreadLocal<Batch[]> scratch = new FastThreadLocal<>() {
+    private final LoopFlusher[] flushers;
+    /** Per routing thread: the batch being filled for each loop during one {@link #deliver}, else null. */
+    private final FastThreadLocal<LoopWrite[]> open = new FastThreadLocal<>() {
         @Override
-        protected Batch[] initialValue() {
-            Batch[] batches = new Batch[loops.size()];
-            for (int i = 0; i < batches.length; i++) {
-                batches[i] = new Batch();
-            }
-            return batches;
+        protected LoopWrite[] initialValue() {
+            return new LoopWrite[loops.size()];
         }
     };
 
     Fanout(EventLoops loops, UserGroups groups, GatewayMetrics metrics, long hardOutboundBytes) {
-        this.hardOutboundBytes = hardOutboundBytes;
         this.loops = loops;
         this.groups = groups;
         this.metrics = metrics;
+        this.hardOutboundBytes = hardOutboundBytes;
+        this.flushers = new LoopFlusher[loops.size()];
+        for (int i = 0; i < flushers.length; i++) {
+            flushers[i] = new LoopFlusher(loops.get(i), metrics);
+        }
     }
 
     /**
      * Queues {@code frame} to every open connection of {@code userIds}, and {@code ack} instead of it to
      * {@code ackTo} when both are non-null. Takes no ownership of either buffer: the caller releases them after.
      *
-     * @param relayed       whether the frame came from another node (for the meters)
      * @param acceptedNanos when the message was accepted, on this JVM's {@link System#nanoTime()} scale
      * @return the number of connections written to
      */
-    int deliver(ByteBuf frame, long[] userIds, InboxSession ackTo, ByteBuf ack, boolean relayed, long acceptedNanos) {
-        Batch[] batches = scratch.get();
+    int deliver(ByteBuf frame, long[] userIds, InboxSession ackTo, ByteBuf ack, long acceptedNanos) {
+        LoopWrite[] batches = open.get();
         int recipients = 0;
         for (long userId : userIds) {
-            for (InboxSession s : groups.sessionsOf(userId)) {
-                batches[s.loopIndex()].add(s);
-                recipients++;
-            }
+            recipients += sort(batches, userId);
         }
-        for (int i = 0; i < batches.length; i++) {
-            Batch batch = batches[i];
-            if (batch.size == 0) {
-                continue;
-            }
-            EventLoop loop = loops.get(i);
-            if (loop.inEventLoop()) {
-                writeAll(frame, ackTo, ack, batch.sessions, batch.size, metrics, relayed, acceptedNanos,
-                        hardOutboundBytes);
-            } else {
-                LoopWrite task = new LoopWrite(frame.retain(), ackTo, ack == null ? null : ack.retain(),
-                        Arrays.copyOf(batch.sessions, batch.size), metrics, relayed, acceptedNanos, hardOutboundBytes);
-                try {
-                    loop.execute(task);
-                } catch (RejectedExecutionException e) {
-                    task.release(); // the loop is shutting down and its connections with it
-                }
-            }
-            batch.clear();
-        }
-        if (!relayed) {
-            metrics.fanout(recipients);
-        }
+        dispatch(batches, frame, ackTo, ack, false, acceptedNanos);
+        metrics.fanout(recipients);
         return recipients;
     }
 
-    private static void writeAll(ByteBuf frame, InboxSession ackTo, ByteBuf ack, InboxSession[] sessions, int count,
-                                 GatewayMetrics metrics, boolean relayed, long acceptedNanos, long hardOutboundBytes) {
-        int written = 0;
-        for (int i = 0; i < count; i++) {
-            InboxSession s = sessions[i];
-            Channel ch = s.channel();
-            if (!ch.isActive() || s.isClosing()) {
-                continue;
-            }
-            // The bound on one connection's queue: past the hard cap it is closed now, not after the grace.
-            if (!ch.isWritable() && ch.bytesBeforeWritable() > hardOutboundBytes) {
-                s.closeSlow();
-                continue;
-            }
-            ByteBuf out = s == ackTo && ack != null ? ack.retainedDuplicate() : frame.retainedDuplicate();
-            ch.write(out, ch.voidPromise());
-            s.countOut();
-            written++;
-        }
-        for (int i = 0; i < count; i++) {
-            sessions[i].channel().flush();
-        }
-        // After the flush: the bytes are with the kernel (or queued behind a slow reader's earlier ones).
-        metrics.delivered(relayed, written, System.nanoTime() - acceptedNanos);
+    /** Queues {@code frame}, relayed from another node, to every open connection of {@code userId}. */
+    int deliverRelayed(ByteBuf frame, long userId, long acceptedNanos) {
+        LoopWrite[] batches = open.get();
+        int recipients = sort(batches, userId);
+        dispatch(batches, frame, null, null, true, acceptedNanos);
+        return recipients;
     }
 
-    /** One loop's share of one message: holds one reference to each buffer until it has written them. */
+    /** Files each connection of {@code userId} under its loop's batch; returns how many. */
+    private int sort(LoopWrite[] batches, long userId) {
+        InboxSession[] sessions = groups.sessionsOf(userId);
+        for (InboxSession s : sessions) {
+            LoopWrite batch = batches[s.loopIndex()];
+            if (batch == null) {
+                batches[s.loopIndex()] = batch = LoopWrite.RECYCLER.get();
+            }
+            batch.add(s);
+        }
+        return sessions.length;
+    }
+
+    private void dispatch(LoopWrite[] batches, ByteBuf frame, InboxSession ackTo, ByteBuf ack, boolean relayed,
+                          long acceptedNanos) {
+        for (int i = 0; i < batches.length; i++) {
+            LoopWrite batch = batches[i];
+            if (batch == null) {
+                continue;
+            }
+            batches[i] = null;
+            // The loop's own view of the frame: its recipients' duplicates retain and release this view's count,
+            // on its own cache line, rather than all loops hammering the frame's at once.
+            batch.hold(frame.retainedDuplicate(), ackTo, ack == null ? null : ack.retain(), relayed, acceptedNanos,
+                    flushers[i], hardOutboundBytes);
+            EventLoop loop = loops.get(i);
+            if (loop.inEventLoop()) {
+                batch.run();
+            } else {
+                try {
+                    loop.execute(batch);
+                } catch (RejectedExecutionException e) {
+                    batch.abandon(); // the loop is shutting down and its connections with it
+                }
+            }
+        }
+    }
+
+    /** One loop's share of one message. Pooled; either written in place or run once as a task on its loop. */
     private static final class LoopWrite implements Runnable {
-        private final ByteBuf frame;
-        private final InboxSession ackTo;
-        private final ByteBuf ack;
-        private final InboxSession[] sessions;
-        private final GatewayMetrics metrics;
-        private final boolean relayed;
-        private final long acceptedNanos;
-        private final long hardOutboundBytes;
-
-        LoopWrite(ByteBuf frame, InboxSession ackTo, ByteBuf ack, InboxSession[] sessions, GatewayMetrics metrics,
-                  boolean relayed, long acceptedNanos, long hardOutboundBytes) {
-            this.hardOutboundBytes = hardOutboundBytes;
-            this.frame = frame;
-            this.ackTo = ackTo;
-            this.ack = ack;
-            this.sessions = sessions;
-            this.metrics = metrics;
-            this.relayed = relayed;
-            this.acceptedNanos = acceptedNanos;
-        }
-
-        @Override
-        public void run() {
-            try {
-                writeAll(frame, ackTo, ack, sessions, sessions.length, metrics, relayed, acceptedNanos,
-                        hardOutboundBytes);
-            } finally {
-                release();
+        /** Batches kept per routing thread; beyond it, returned batches are left to the garbage collector. */
+        private static final int POOL_CAPACITY = 64;
+        /** A returned batch keeps an array of at most this many references; a bigger one is dropped. */
+        static final int RETAINED_CAPACITY = 8192;
+        static final Recycler<LoopWrite> RECYCLER = new Recycler<>(POOL_CAPACITY) {
+            @Override
+            protected LoopWrite newObject(Handle<LoopWrite> handle) {
+                return new LoopWrite(handle);
             }
-        }
+        };
 
-        void release() {
-            frame.release();
-            if (ack != null) {
-                ack.release();
-            }
-        }
-    }
+        private final Recycler.Handle<LoopWrite> handle;
+        private InboxSession[] sessions = new InboxSession[16];
+        private int size;
+        // Set by hold() for a run on another loop; the buffers are retained for it.
+        private ByteBuf frame;
+        private InboxSession ackTo;
+        private ByteBuf ack;
+        private boolean relayed;
+        private long acceptedNanos;
+        private LoopFlusher flusher;
+        private long hardOutboundBytes;
 
-    /** A growable list of sessions, reused across calls by one thread. */
-    private static final class Batch {
-        InboxSession[] sessions = new InboxSession[16];
-        int size;
+        private LoopWrite(Recycler.Handle<LoopWrite> handle) {
+            this.handle = handle;
+        }
 
         void add(InboxSession s) {
             if (size == sessions.length) {
@@ -167,9 +156,75 @@ final class Fanout {
             sessions[size++] = s;
         }
 
-        void clear() {
-            Arrays.fill(sessions, 0, size, null);
+        void hold(ByteBuf frame, InboxSession ackTo, ByteBuf ack, boolean relayed, long acceptedNanos,
+                  LoopFlusher flusher, long hardOutboundBytes) {
+            this.frame = frame;
+            this.ackTo = ackTo;
+            this.ack = ack;
+            this.relayed = relayed;
+            this.acceptedNanos = acceptedNanos;
+            this.flusher = flusher;
+            this.hardOutboundBytes = hardOutboundBytes;
+        }
+
+        /** On the batch's loop: writes what {@link #hold} retained, releases it, returns to the pool. */
+        @Override
+        public void run() {
+            try {
+                writeAll();
+            } finally {
+                abandon();
+            }
+        }
+
+        /** Releases what {@link #hold} retained and returns to the pool, without writing. */
+        void abandon() {
+            frame.release();
+            if (ack != null) {
+                ack.release();
+            }
+            frame = null;
+            ack = null;
+            ackTo = null;
+            flusher = null;
+            recycle();
+        }
+
+        /** On the connections' loop: queues the frame (or the ack) to each open connection of the batch. */
+        private void writeAll() {
+            int written = 0;
+            for (int i = 0; i < size; i++) {
+                InboxSession s = sessions[i];
+                Channel ch = s.channel();
+                if (!ch.isActive() || s.isClosing()) {
+                    continue;
+                }
+                if (!ch.isWritable()) {
+                    // Over the high water mark, perhaps only with frames this iteration has not flushed yet: hand
+                    // them to the socket now, and judge the reader by what the socket would not take. Past the
+                    // hard cap it is closed now, not after the grace.
+                    s.flushFrames();
+                    if (!ch.isWritable() && ch.bytesBeforeWritable() > hardOutboundBytes) {
+                        s.closeSlow();
+                        continue;
+                    }
+                }
+                ByteBuf out = s == ackTo && ack != null ? ack.retainedDuplicate() : frame.retainedDuplicate();
+                s.writeFrame(out);
+                flusher.written(s);
+                written++;
+            }
+            flusher.delivered(relayed, written, acceptedNanos);
+        }
+
+        void recycle() {
+            if (sessions.length > RETAINED_CAPACITY) {
+                sessions = new InboxSession[16];
+            } else {
+                Arrays.fill(sessions, 0, size, null);
+            }
             size = 0;
+            handle.recycle(this);
         }
     }
 }

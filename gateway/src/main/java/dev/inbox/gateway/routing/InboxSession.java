@@ -6,7 +6,10 @@ import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.CloseCode;
 import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.AttributeKey;
@@ -20,6 +23,8 @@ import io.netty.util.AttributeKey;
  */
 public final class InboxSession {
     public static final AttributeKey<InboxSession> KEY = AttributeKey.valueOf("inbox.session");
+    /** The name Netty's handshaker gives the WebSocket frame encoder it adds to the pipeline. */
+    public static final String FRAME_ENCODER = "wsencoder";
 
     private final Channel channel;
     private final AuthenticatedUser user;
@@ -37,6 +42,10 @@ public final class InboxSession {
     private int framesOut;
     private int closeCode = -1;
     private final long openedAtNanos = System.nanoTime();
+    /** Written to since its loop's last {@link LoopFlusher} run, so already on its list; event loop only. */
+    boolean flushPending;
+    /** Where encoded frames enter the pipeline (see {@link #writeFrame}); found on first use, event loop only. */
+    private ChannelOutboundInvoker frames;
 
     public InboxSession(Channel channel, AuthenticatedUser user, int loopIndex, ServerFrameEncoder encoder,
                         GatewayMetrics metrics) {
@@ -148,9 +157,30 @@ public final class InboxSession {
         framesIn++;
     }
 
-    /** A frame was written. Event loop only. */
-    void countOut() {
+    /**
+     * Queues an already-encoded WebSocket frame, without a flush. It enters the pipeline just below Netty's frame
+     * encoder ({@value #FRAME_ENCODER}), which would only pass a {@code ByteBuf} through: fan-out skips the walk
+     * through every handler above it, once per recipient, while anything below it (the socket, a TLS handler)
+     * still sees the bytes. Event loop only.
+     */
+    void writeFrame(ByteBuf frame) {
+        frames().write(frame, channel.voidPromise());
         framesOut++;
+    }
+
+    /** Flushes what {@link #writeFrame} queued. Event loop only. */
+    void flushFrames() {
+        frames().flush();
+    }
+
+    private ChannelOutboundInvoker frames() {
+        ChannelOutboundInvoker f = frames;
+        if (f == null) {
+            ChannelHandlerContext encoder = channel.pipeline().context(FRAME_ENCODER);
+            // No frame encoder: a test's bare channel; the frames then go through the whole pipeline.
+            frames = f = encoder != null ? encoder : channel.pipeline();
+        }
+        return f;
     }
 
     /** The close code this connection ended with, sent or received (first one wins). Event loop only. */

@@ -1,8 +1,11 @@
 package dev.inbox.gateway.routing;
 
+import org.jctools.maps.NonBlockingHashMapLong;
+
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -10,6 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * devices). A group is an immutable array replaced on each join or leave, so delivery reads it with one map lookup
  * and no lock or allocation; joins and leaves are rare next to deliveries. A user's entry is removed with their
  * last connection, so nothing of a user who left stays behind.
+ *
+ * <p>Why JCTools' {@link NonBlockingHashMapLong}: its keys are primitive {@code long}s, so a lookup on the fan-out
+ * path boxes nothing (a {@code ConcurrentHashMap<Long, ...>} allocated a {@code Long} per recipient: 16 bytes of the
+ * 60 the fan-out benchmark measured per recipient before), and reads are lock-free. Joins and leaves replace a
+ * group with compare-and-set, retried on contention.
  *
  * <p>Thread-safe.
  */
@@ -24,7 +32,7 @@ public final class UserGroups {
 
     private static final PresenceListener NOBODY = userId -> { };
 
-    private final ConcurrentMap<Long, InboxSession[]> groups = new ConcurrentHashMap<>();
+    private final NonBlockingHashMapLong<InboxSession[]> groups = new NonBlockingHashMapLong<>();
     private final AtomicInteger connections = new AtomicInteger();
     private volatile PresenceListener presence = NOBODY;
 
@@ -40,59 +48,75 @@ public final class UserGroups {
 
     /** Every user with an open connection on this node, at some moment during the call. */
     public long[] presentUsers() {
-        return groups.keySet().stream().mapToLong(Long::longValue).toArray();
+        return groups.keySetLong();
     }
 
     /** Adds a connection; returns true when it is its user's first on this node. */
     public boolean join(InboxSession session) {
-        boolean[] first = new boolean[1];
-        groups.compute(session.userId(), (id, group) -> {
+        long user = session.userId();
+        boolean first;
+        while (true) {
+            InboxSession[] group = groups.get(user);
             if (group == null) {
-                first[0] = true;
-                return new InboxSession[]{session};
+                if (groups.putIfAbsent(user, new InboxSession[]{session}) == null) {
+                    first = true;
+                    break;
+                }
+            } else {
+                InboxSession[] next = Arrays.copyOf(group, group.length + 1);
+                next[group.length] = session;
+                if (groups.replace(user, group, next)) {
+                    first = false;
+                    break;
+                }
             }
-            InboxSession[] next = Arrays.copyOf(group, group.length + 1);
-            next[group.length] = session;
-            return next;
-        });
-        connections.incrementAndGet();
-        if (first[0]) {
-            presence.presenceChanged(session.userId());
         }
-        return first[0];
+        connections.incrementAndGet();
+        if (first) {
+            presence.presenceChanged(user);
+        }
+        return first;
     }
 
     /** Removes a connection; returns true when it was its user's last on this node. Idempotent. */
     public boolean leave(InboxSession session) {
-        boolean[] removed = new boolean[1];
-        InboxSession[] after = groups.computeIfPresent(session.userId(), (id, group) -> {
-            int at = -1;
-            for (int i = 0; i < group.length; i++) {
-                if (group[i] == session) {
-                    at = i;
+        long user = session.userId();
+        boolean last;
+        while (true) {
+            InboxSession[] group = groups.get(user);
+            int at = group == null ? -1 : indexOf(group, session);
+            if (at < 0) {
+                return false;
+            }
+            if (group.length == 1) {
+                if (groups.remove(user, group)) {
+                    last = true;
+                    break;
+                }
+            } else {
+                InboxSession[] next = new InboxSession[group.length - 1];
+                System.arraycopy(group, 0, next, 0, at);
+                System.arraycopy(group, at + 1, next, at, next.length - at);
+                if (groups.replace(user, group, next)) {
+                    last = false;
                     break;
                 }
             }
-            if (at < 0) {
-                return group;
-            }
-            removed[0] = true;
-            if (group.length == 1) {
-                return null;
-            }
-            InboxSession[] next = new InboxSession[group.length - 1];
-            System.arraycopy(group, 0, next, 0, at);
-            System.arraycopy(group, at + 1, next, at, next.length - at);
-            return next;
-        });
-        if (removed[0]) {
-            connections.decrementAndGet();
         }
-        boolean last = removed[0] && after == null;
+        connections.decrementAndGet();
         if (last) {
-            presence.presenceChanged(session.userId());
+            presence.presenceChanged(user);
         }
         return last;
+    }
+
+    private static int indexOf(InboxSession[] group, InboxSession session) {
+        for (int i = 0; i < group.length; i++) {
+            if (group[i] == session) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The user's open connections on this node; an empty array when none. Never modify the result. */
@@ -102,10 +126,10 @@ public final class UserGroups {
     }
 
     /** Every open connection on this node, at some moment during the call. */
-    public java.util.List<InboxSession> allSessions() {
-        java.util.List<InboxSession> all = new java.util.ArrayList<>(connections.get());
+    public List<InboxSession> allSessions() {
+        List<InboxSession> all = new ArrayList<>(connections.get());
         for (InboxSession[] group : groups.values()) {
-            java.util.Collections.addAll(all, group);
+            Collections.addAll(all, group);
         }
         return all;
     }
