@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -118,10 +119,21 @@ public final class ConversationRouter {
             fail(s, e);
             return;
         }
-        admitted.whenComplete((a, failure) -> onOwner(owner, () -> admitted(s, prepared, a, failure)));
+        // Always queued on the owner, never run inline, even when the stage is already complete: a conversation's
+        // stages complete in admission order, but one that completed on Redis's thread has only queued its delivery,
+        // and a later one found complete here would overtake it if run at once (m8 before m7: RelayIT saw it under
+        // load; ConversationRouterTest pins it). Queued, deliveries run in completion order, which is id order.
+        admitted.whenComplete((a, failure) -> {
+            try {
+                owner.execute(() -> admitted(s, prepared, a, failure));
+            } catch (RejectedExecutionException e) {
+                prepared.frame().release(); // the node is shutting down
+                fail(s, e);
+            }
+        });
     }
 
-    /** On the owner loop: deliver, or tell the sender why not. */
+    /** On the owner loop, in completion order: deliver, or tell the sender why not. */
     private void admitted(Submission s, ServerFrameEncoder.PreparedFrame prepared, Admitted a, Throwable failure) {
         if (failure != null) {
             prepared.frame().release();

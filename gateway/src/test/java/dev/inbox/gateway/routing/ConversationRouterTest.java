@@ -1,0 +1,156 @@
+package dev.inbox.gateway.routing;
+
+import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.protocol.Ids;
+import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalIoHandler;
+import io.netty.channel.local.LocalServerChannel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The router on a real event loop, with an {@link Admission} whose stages complete the way Redis's do: on another
+ * thread, in admission order, sometimes before the router has even looked at them.
+ */
+class ConversationRouterTest {
+    private static final long CONVERSATION = 42;
+    private static final long ANN = 1;
+    private static final long BOB = 2;
+    private static final Pattern MESSAGE = Pattern.compile("\"message\":\"([^\"]*)\"");
+
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
+    private final EventLoop loop = group.next();
+
+    @AfterEach
+    void stop() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /**
+     * Message 7's stage completes on another thread, which queues its delivery on the owner loop; message 8's stage
+     * is already complete when the router gets it back. Delivering 8 at once would overtake 7.
+     */
+    @Test
+    void aStageFoundCompleteNeverOvertakesAnEarlierOneCompletedElsewhere() throws Exception {
+        BlockingQueue<String> bobReceives = new LinkedBlockingQueue<>();
+        Channel bob = connect(BOB, bobReceives);
+        CompletableFuture<Admitted> seventh = new CompletableFuture<>();
+        Admission redisLike = (conversationId, senderId, event) ->
+                event.frame().toString(StandardCharsets.UTF_8).contains("\"m7\"")
+                        ? seventh : eighthAfterSeventhCompletesElsewhere(seventh);
+        ConversationRouter router = router(redisLike);
+
+        // Both admissions queue behind a paused loop, as messages that arrive together do.
+        CountDownLatch resume = new CountDownLatch(1);
+        loop.execute(() -> awaitUninterruptibly(resume));
+        CompletionStage<?> m7 = router.publish(ANN, "Ann", null, "TEXT", "m7", CONVERSATION);
+        CompletionStage<?> m8 = router.publish(ANN, "Ann", null, "TEXT", "m8", CONVERSATION);
+        resume.countDown();
+
+        assertEquals("m7", bobReceives.poll(5, TimeUnit.SECONDS), "message 7 first, as its id says");
+        assertEquals("m8", bobReceives.poll(5, TimeUnit.SECONDS));
+        m7.toCompletableFuture().get(5, TimeUnit.SECONDS);
+        m8.toCompletableFuture().get(5, TimeUnit.SECONDS);
+        bob.close().sync();
+    }
+
+    /**
+     * Completes message 7's stage on another thread and waits until its callbacks have run (its delivery is queued
+     * on the loop), then answers message 8 already complete: Redis's replies, in order, both back before the router
+     * has looked at the second one.
+     */
+    private static CompletionStage<Admitted> eighthAfterSeventhCompletesElsewhere(CompletableFuture<Admitted> seventh) {
+        if (!seventh.isDone()) {
+            Thread redis = new Thread(() -> seventh.complete(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[]{BOB})));
+            redis.start();
+            try {
+                redis.join();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return CompletableFuture.completedFuture(new Admitted(Ids.MIN_MESSAGE_ID + 8, new long[]{BOB}));
+    }
+
+    private ConversationRouter router(Admission admission) {
+        return new ConversationRouter(admission, new EventLoops(group), groups, new ServerFrameEncoder(),
+                ByteBufAllocator.DEFAULT, metrics, 1 << 20);
+    }
+
+    private final UserGroups groups = new UserGroups();
+    private final GatewayMetrics metrics = new GatewayMetrics();
+
+    /** A connection of {@code userId} on the loop; the text of every frame its peer receives goes to {@code into}. */
+    private Channel connect(long userId, BlockingQueue<String> into) throws InterruptedException {
+        BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
+        Channel server = new ServerBootstrap().group(loop).channel(LocalServerChannel.class)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        accepted.add(ch);
+                    }
+                }).bind(LocalAddress.ANY).sync().channel();
+        Channel peer = new Bootstrap().group(loop).channel(LocalChannel.class)
+                .handler(new SimpleChannelInboundHandler<ByteBuf>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frames) {
+                        // Server frames, unmasked and unfragmented; one read may hold several.
+                        while (frames.isReadable()) {
+                            int len7 = frames.getByte(frames.readerIndex() + 1) & 0x7F;
+                            int header = len7 < 126 ? 2 : len7 == 126 ? 4 : 10;
+                            long length = len7 < 126 ? len7 : len7 == 126
+                                    ? frames.getUnsignedShort(frames.readerIndex() + 2)
+                                    : frames.getLong(frames.readerIndex() + 2);
+                            frames.skipBytes(header);
+                            Matcher m = MESSAGE.matcher(frames.readCharSequence((int) length, StandardCharsets.UTF_8));
+                            into.add(m.find() ? m.group(1) : "(no message)");
+                        }
+                    }
+                }).connect(server.localAddress()).sync().channel();
+        Channel gatewayEnd = accepted.poll(5, TimeUnit.SECONDS);
+        assertNotNull(gatewayEnd);
+        InboxSession session = new InboxSession(gatewayEnd, new AuthenticatedUser(userId, "user", null,
+                Long.MAX_VALUE), 0, new ServerFrameEncoder(), metrics);
+        loop.submit(() -> groups.join(session)).sync();
+        gatewayEnd.closeFuture().addListener(f -> groups.leave(session));
+        server.close();
+        assertTrue(groups.isPresent(userId));
+        return peer;
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(5, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
