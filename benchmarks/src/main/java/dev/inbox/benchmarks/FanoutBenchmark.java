@@ -2,8 +2,6 @@ package dev.inbox.benchmarks;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.inbox.gateway.auth.AuthenticatedUser;
-import dev.inbox.gateway.inbox.SlowConsumerHandler;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.ClockMessageIds;
 import dev.inbox.gateway.routing.ConversationRouter;
@@ -23,11 +21,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
-import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -37,7 +30,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.LongStream;
 
@@ -58,10 +50,7 @@ import java.util.stream.LongStream;
  * {@code @Param}).
  *
  * <p>Set-up as the gateway's: two event loops of the sink's transport (one per core on the reference machine; the
- * gateway's default is two per core), each connection's pipeline as after the upgrade (Netty's WebSocket 13 decoder
- * and server encoder, the UTF-8 validator, the aggregator, the slow-consumer handler; not the keepalive, whose pings
- * would land in the byte count, nor the inbound handler, which only reads), an {@link InboxSession} attribute joined
- * into {@link UserGroups} and left on close. User ids are large, as real ones are, so no lookup is flattered by the
+ * gateway's default is two per core), each connection's pipeline and session as after the upgrade ({@link Upgrade}). User ids are large, as real ones are, so no lookup is flattered by the
  * {@code Long} cache. The baselines run on an event loop too, as a naive gateway's handler would, and skip admission:
  * they are handed the member list.
  */
@@ -142,7 +131,7 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
             for (long userId : members) {
                 for (int c = 0; c < connectionsPerUser; c++) {
                     Channel ch = connections.open();
-                    ch.eventLoop().submit(() -> upgraded(ch, userId, loops, encoder, metrics)).sync();
+                    ch.eventLoop().submit(() -> Upgrade.upgrade(ch, userId, loops, encoder, metrics, groups)).sync();
                     room.add(ch);
                 }
             }
@@ -157,23 +146,6 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
             connections.close();
             throw e;
         }
-    }
-
-    /** What the gateway does on a successful upgrade: the WebSocket pipeline, the session, the user's group. */
-    private void upgraded(Channel ch, long userId, EventLoops loops, ServerFrameEncoder encoder,
-                          GatewayMetrics metrics) {
-        InboxSession session = new InboxSession(ch, new AuthenticatedUser(userId, "user " + userId, null,
-                Long.MAX_VALUE), loops.indexOf(ch.eventLoop()), encoder, metrics);
-        ch.attr(InboxSession.KEY).set(session);
-        ch.pipeline()
-                .addLast("wsdecoder", new WebSocket13FrameDecoder(WebSocketDecoderConfig.newBuilder()
-                        .maxFramePayloadLength(65_536).expectMaskedFrames(true).allowExtensions(false).build()))
-                .addLast("wsencoder", new WebSocket13FrameEncoder(false))
-                .addLast("utf8", new Utf8FrameValidator(false))
-                .addLast("ws-aggregator", new WebSocketFrameAggregator(65_536))
-                .addLast("slow-consumer", new SlowConsumerHandler(Duration.ofSeconds(5)));
-        groups.join(session);
-        ch.closeFuture().addListener(f -> groups.leave(session));
     }
 
     @TearDown(Level.Trial)

@@ -139,8 +139,8 @@ public final class ResultsTable {
                 p.properties().forEach(e -> params.append(params.length() == 0 ? "" : " ")
                         .append(e.getKey()).append('=').append(e.getValue().asText()));
             }
-            long deliveries = p != null && p.has("recipients") && p.has("connectionsPerUser")
-                    ? p.get("recipients").asLong() * p.get("connectionsPerUser").asLong()
+            long deliveries = p != null && p.has("recipients") ? p.get("recipients").asLong()
+                    * (p.has("connectionsPerUser") ? p.get("connectionsPerUser").asLong() : 1)
                     * (p.has("burst") ? p.get("burst").asLong() : 1) : 0;
             JsonNode primary = n.get("primaryMetric");
             JsonNode alloc = n.path("secondaryMetrics").get("gc.alloc.rate.norm");

@@ -10,7 +10,6 @@ import dev.inbox.protocol.Ids;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -76,15 +75,11 @@ final class RedisAdmission implements Admission {
     @Override
     public CompletionStage<Admitted> admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event) {
         ByteBuf frame = event.frame();
-        int frameBytes = frame.readableBytes();
-        ByteBuffer envelope = ByteBuffer.allocate(RelayEnvelope.HEADER_BYTES + frameBytes);
         long now = System.currentTimeMillis();
-        RelayEnvelope.writeHeader(envelope, nodeId, conversationId, now);
-        frame.getBytes(frame.readerIndex(), envelope);
+        byte[] payload = RelayEnvelope.encode(nodeId, conversationId, now, frame);
         // Lua strings are 1-based: the first id digit's position in the envelope.
         int idAt = RelayEnvelope.HEADER_BYTES + (event.messageIdAt() - frame.readerIndex()) + 1;
         byte[][] keys = RedisKeys.conversation(conversationId);
-        byte[] payload = envelope.array();
         long started = System.nanoTime();
         return link.run(script, keys,
                         ascii(senderId), ascii(ClockMessageIds.floor(now)), dev ? DEV : NOT_DEV,

@@ -1,6 +1,11 @@
 package dev.inbox.gateway.relay;
 
-import java.nio.ByteBuffer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * What travels on a user channel {@code inbox:u:<user id>} (the target user is the channel):
@@ -13,31 +18,45 @@ import java.nio.ByteBuffer;
  * </pre>
  * 25 bytes on top of the frame; the receiver writes the frame bytes to its sockets as they are.
  */
-final class RelayEnvelope {
+public final class RelayEnvelope {
     static final byte VERSION = 1;
-    static final int HEADER_BYTES = 25;
+    public static final int HEADER_BYTES = 25;
+    /** Big-endian longs read and written in place: no {@code ByteBuffer} wrapper per field. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private RelayEnvelope() {
     }
 
-    /** The envelope header for a message from {@code originNode} in {@code conversationId}. */
-    static void writeHeader(ByteBuffer out, long originNode, long conversationId, long acceptedAtMillis) {
-        out.put(VERSION).putLong(originNode).putLong(conversationId).putLong(acceptedAtMillis);
+    /** The envelope of {@code frame} (its readable bytes, which stay unread) from {@code originNode}. */
+    public static byte[] encode(long originNode, long conversationId, long acceptedAtMillis, ByteBuf frame) {
+        byte[] envelope = new byte[HEADER_BYTES + frame.readableBytes()];
+        envelope[0] = VERSION;
+        LONGS.set(envelope, 1, originNode);
+        LONGS.set(envelope, 9, conversationId);
+        LONGS.set(envelope, 17, acceptedAtMillis);
+        frame.getBytes(frame.readerIndex(), envelope, HEADER_BYTES, frame.readableBytes());
+        return envelope;
     }
 
-    static long acceptedAtMillis(byte[] envelope) {
-        return ByteBuffer.wrap(envelope, 17, 8).getLong();
-    }
-
-    static boolean isValid(byte[] envelope) {
+    /** Whether {@code envelope} is one this version reads: the header and a frame. */
+    public static boolean isValid(byte[] envelope) {
         return envelope.length > HEADER_BYTES && envelope[0] == VERSION;
     }
 
-    static long origin(byte[] envelope) {
-        return ByteBuffer.wrap(envelope, 1, 8).getLong();
+    public static long origin(byte[] envelope) {
+        return (long) LONGS.get(envelope, 1);
     }
 
-    static long conversationId(byte[] envelope) {
-        return ByteBuffer.wrap(envelope, 9, 8).getLong();
+    public static long conversationId(byte[] envelope) {
+        return (long) LONGS.get(envelope, 9);
+    }
+
+    public static long acceptedAtMillis(byte[] envelope) {
+        return (long) LONGS.get(envelope, 17);
+    }
+
+    /** The frame inside {@code envelope}: a view of the array, not a copy. */
+    public static ByteBuf frameOf(byte[] envelope) {
+        return Unpooled.wrappedBuffer(envelope, HEADER_BYTES, envelope.length - HEADER_BYTES);
     }
 }

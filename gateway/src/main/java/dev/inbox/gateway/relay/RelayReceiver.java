@@ -3,7 +3,6 @@ package dev.inbox.gateway.relay;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.ConversationRouter;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,8 +49,7 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
         if (r != null) {
             // A view of Lettuce's array, not a copy; the transport copies it to the socket once per connection.
             r.deliverRelayed(RelayEnvelope.conversationId(envelope), userId,
-                    Unpooled.wrappedBuffer(envelope, RelayEnvelope.HEADER_BYTES,
-                            envelope.length - RelayEnvelope.HEADER_BYTES),
+                    RelayEnvelope.frameOf(envelope),
                     RelayEnvelope.acceptedAtMillis(envelope));
         }
     }

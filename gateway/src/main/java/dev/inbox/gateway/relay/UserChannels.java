@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -35,9 +36,7 @@ final class UserChannels implements UserGroups.PresenceListener {
     @Override
     public void presenceChanged(long userId) {
         dirty.add(userId);
-        if (scheduled.compareAndSet(false, true)) {
-            executor.execute(this::reconcile);
-        }
+        schedule();
     }
 
     /** Subscribes every user connected here: for a new connection, whose server knows none of them. */
@@ -45,8 +44,16 @@ final class UserChannels implements UserGroups.PresenceListener {
         for (long user : groups.presentUsers()) {
             dirty.add(user);
         }
+        schedule();
+    }
+
+    private void schedule() {
         if (scheduled.compareAndSet(false, true)) {
-            executor.execute(this::reconcile);
+            try {
+                executor.execute(this::reconcile);
+            } catch (RejectedExecutionException e) {
+                // The relay is closed: its subscriptions end with its connection, nothing left to reconcile.
+            }
         }
     }
 
