@@ -39,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The numbers mean nothing: no fork, no warm-up, 100 ms.
  */
 class BenchmarksSmokeTest {
-    private static final Class<?>[] BENCHMARKS = {FanoutBenchmark.class, CodecBenchmark.class};
+    private static final Class<?>[] BENCHMARKS = {FanoutBenchmark.class, CodecBenchmark.class,
+            RelayEnvelopeBenchmark.class, RelayBenchmark.class};
 
     @Test
     void everyBenchmarkRunsOnceOnEverySinkAndProducesAScore(@TempDir Path dir) throws Exception {
