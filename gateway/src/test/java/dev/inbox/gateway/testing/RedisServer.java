@@ -52,6 +52,11 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
+    /** The server's log (every run of it, restarts included); gone after {@link #close}. */
+    public Path log() {
+        return dir.resolve("redis.log");
+    }
+
     public String uri() {
         return "redis://127.0.0.1:" + port;
     }
@@ -62,12 +67,12 @@ public final class RedisServer implements AutoCloseable {
                 "--daemonize", "no", "--loglevel", "warning"));
         cmd.addAll(extraArgs);
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("redis.log").toFile()).start();
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start(); // a restart keeps the log
         long deadline = System.nanoTime() + WsClient.WAIT.toNanos();
         while (!answersPing()) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 throw new IOException("redis-server did not come up on port " + port + ": "
-                        + Files.readString(dir.resolve("redis.log")));
+                        + Files.readString(log()));
             }
             LockSupport.parkNanos(10_000_000);
         }
