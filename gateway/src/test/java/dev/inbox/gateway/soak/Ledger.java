@@ -1,0 +1,422 @@
+package dev.inbox.gateway.soak;
+
+import dev.inbox.gateway.soak.Verdict.Count;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The soak's accounting of every message and every frame, judged against the README's guarantees:
+ *
+ * <ul>
+ *   <li>A message is answered exactly once: acknowledged (its echo with its {@code client_msg_id}) or refused with an
+ *       {@code ERROR}.</li>
+ *   <li>An acknowledged message reaches every <em>steady</em> connection that is a member of its conversation (ready
+ *       before it was sent, open until the run quiesced), exactly once; each connection sees a conversation's
+ *       messages in {@code message_id} order; nobody else's conversation reaches it.</li>
+ *   <li>A refused message reaches nobody, with the README's one exception: Redis dies between running the
+ *       admission script and answering, so the sender is told {@code relay_unavailable} while the other nodes got
+ *       it (never the sender's node). Counted apart, allowed.</li>
+ *   <li>{@code relay_unavailable} only while the sender's node had no Redis: answered after the kill, for a message
+ *       sent before that node had subscribed again after the restart.</li>
+ * </ul>
+ *
+ * <p>Misses of an acknowledged message are told apart by when and where they happened: on the sender's node
+ * (delivered from the script's reply, so never excusable), after the restart while the receiving node had not
+ * resubscribed yet, at the crash instant (acknowledged within {@link Outage#CRASH_EDGE_NANOS} of the kill and no later
+ * pre-crash message of that conversation reached the receiving node, so Redis may have died between writing the
+ * reply and the publication), or otherwise plain lost.
+ *
+ * <p>Thread-safety: {@link #register} and {@link #sent} from any thread; {@link Conn#receive} from the connection's
+ * one delivery thread (the JDK client delivers a WebSocket's messages one at a time); {@link #verdict} once every
+ * connection is closed.
+ */
+final class Ledger {
+    private final Map<Integer, Msg> messages = new ConcurrentHashMap<>();
+    private final List<Conn> connections = new ArrayList<>();
+    private final AtomicInteger seqs = new AtomicInteger();
+    private final AtomicInteger upgradesRefused = new AtomicInteger();
+    private final List<String> refusalExamples = new ArrayList<>();
+    private volatile long quiescedAt = Long.MAX_VALUE;
+
+    /** One message the soak sent. */
+    static final class Msg {
+        final int seq;
+        final Conn sender;
+        final long conversation;
+        /** When it went to the socket (first set when it was recorded, just before). */
+        private volatile long sentAt;
+        /** Guarded by this. */
+        private int answers;
+        private boolean acked;
+        private long messageId;
+        private String code;
+        private long answeredAt;
+
+        Msg(int seq, Conn sender, long conversation, long sentAt) {
+            this.seq = seq;
+            this.sender = sender;
+            this.conversation = conversation;
+            this.sentAt = sentAt;
+        }
+
+        /** The message is being handed to the socket now. */
+        void transmitted(long at) {
+            sentAt = at;
+        }
+
+        int seq() {
+            return seq;
+        }
+
+        synchronized void answer(boolean ack, long messageId, String code, long at) {
+            if (answers++ == 0) {
+                this.acked = ack;
+                this.messageId = messageId;
+                this.code = code;
+                this.answeredAt = at;
+            }
+        }
+
+        synchronized boolean acked() {
+            return answers > 0 && acked;
+        }
+
+        synchronized long messageId() {
+            return acked() ? messageId : 0;
+        }
+
+        @Override
+        public synchronized String toString() {
+            return "#" + seq + " conv=" + conversation + " from user " + sender.user + "@node" + sender.node
+                    + (answers == 0 ? " unanswered" : acked ? " id=" + messageId : " refused " + code);
+        }
+    }
+
+    /** One connection: who, where, which conversations, and everything it received. */
+    final class Conn {
+        final long user;
+        final int node;
+        /** Sorted. */
+        private final long[] conversations;
+        /** From when on this connection is owed every message of its conversations; never, unless made steady. */
+        private volatile long readyAt = Long.MAX_VALUE;
+        private volatile long openedAt;
+        private volatile long closedAt;
+        private volatile boolean closedByServer;
+        private volatile int closeCode = -1;
+        /** Delivery thread only (then read by the verdict, after the close). */
+        private int[] received = new int[8];
+        private int receivedCount;
+        /** Per conversation: the highest message_id received and the message that carried it. */
+        private final Map<Long, Msg> lastMessage = new HashMap<>(4);
+        private final Map<Long, Long> lastMessageId = new HashMap<>(4);
+        private int frames;
+        private final List<String> anomalies = new ArrayList<>(0);
+        private int outOfOrder;
+        private int misrouted;
+        private int leaked;
+        private int strangers;
+        private int ownEchoes;
+
+        private Conn(long user, int node, long[] conversations) {
+            this.user = user;
+            this.node = node;
+            this.conversations = conversations.clone();
+            Arrays.sort(this.conversations);
+        }
+
+        boolean isMember(long conversation) {
+            return Arrays.binarySearch(conversations, conversation) >= 0;
+        }
+
+        long[] conversations() {
+            return conversations.clone();
+        }
+
+        void opened(long at) {
+            openedAt = at;
+        }
+
+        /** This connection is subscribed everywhere: every message sent from now on is owed to it. */
+        void ready(long at) {
+            readyAt = at;
+        }
+
+        boolean isOpen() {
+            return openedAt != 0 && closedAt == 0;
+        }
+
+        void closed(long at, int code, boolean byServer) {
+            closedAt = at;
+            closeCode = code;
+            closedByServer = byServer;
+        }
+
+        /** Whether this connection has received message {@code seq} (not counting its own acknowledgements). */
+        synchronized boolean has(int seq) {
+            for (int i = receivedCount - 1; i >= 0; i--) {
+                if (received[i] == seq) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** One frame from the server. */
+        synchronized void receive(ServerFrame f, long at) {
+            frames++;
+            if (f.isError()) {
+                Msg m = f.answerTo() >= 0 ? messages.get(f.answerTo()) : null;
+                if (m == null || m.sender != this) {
+                    strangers++;
+                    note("error answering nothing of ours: " + f);
+                } else {
+                    m.answer(false, 0, f.code(), at);
+                }
+                return;
+            }
+            Msg m = f.isText() && f.seq() >= 0 ? messages.get(f.seq()) : null;
+            if (m == null) {
+                strangers++;
+                note("frame of no message we sent: " + f);
+                return;
+            }
+            if (m.conversation != f.conversationId() || !isMember(f.conversationId())) {
+                misrouted++;
+                note("#" + m.seq + " of conversation " + f.conversationId() + " reached user " + user);
+            }
+            Long last = lastMessageId.get(f.conversationId());
+            if (last != null && f.messageId() < last) {
+                outOfOrder++;
+                note(m + " (id " + f.messageId() + ") arrived after " + lastMessage.get(f.conversationId())
+                        + " (id " + last + ")" + (f.answerTo() >= 0 ? " as its acknowledgement" : ""));
+            }
+            if (last == null || f.messageId() > last) {
+                lastMessageId.put(f.conversationId(), f.messageId());
+                lastMessage.put(f.conversationId(), m);
+            }
+            if (f.answerTo() >= 0) {
+                if (f.answerTo() != m.seq || m.sender != this) {
+                    leaked++;
+                    note("client_msg_id c" + f.answerTo() + " shown to user " + user);
+                } else {
+                    m.answer(true, f.messageId(), null, at);
+                }
+                return;
+            }
+            if (m.sender == this) {
+                ownEchoes++; // the acknowledgement is this connection's copy: a second one is a duplicate
+                note("#" + m.seq + " came back to its sender twice");
+                return;
+            }
+            if (receivedCount == received.length) {
+                received = Arrays.copyOf(received, received.length * 2);
+            }
+            received[receivedCount++] = m.seq;
+        }
+
+        private void note(String anomaly) {
+            if (anomalies.size() < 3) {
+                anomalies.add(anomaly);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "user " + user + "@node" + node;
+        }
+    }
+
+    /** Records a connection about to be opened, by {@code user} to {@code node}, member of {@code conversations}. */
+    synchronized Conn register(long user, int node, long[] conversations) {
+        Conn c = new Conn(user, node, conversations);
+        connections.add(c);
+        return c;
+    }
+
+    /** An upgrade the gateway refused, or a connection attempt that failed. */
+    void upgradeRefused(String why) {
+        upgradesRefused.incrementAndGet();
+        synchronized (refusalExamples) {
+            if (refusalExamples.size() < 5) {
+                refusalExamples.add(why);
+            }
+        }
+    }
+
+    /** Records a message before it is handed to the socket, so its answer always finds it. */
+    Msg sent(Conn from, long conversation, long at) {
+        int seq = seqs.getAndIncrement();
+        Msg m = new Msg(seq, from, conversation, at);
+        messages.put(seq, m);
+        return m;
+    }
+
+    /** Every delivery still in flight has arrived; connections closed after this were open for every message. */
+    void quiesced(long at) {
+        quiescedAt = at;
+    }
+
+    int messagesSent() {
+        return seqs.get();
+    }
+
+    /** Judges everything recorded. Call once every connection is closed. */
+    Verdict verdict(Outage outage) {
+        Verdict v = new Verdict();
+        List<Conn> all;
+        synchronized (this) {
+            all = List.copyOf(connections);
+        }
+        int nodes = 0;
+        for (Conn c : all) {
+            nodes = Math.max(nodes, c.node + 1);
+        }
+        // Which conversations' steady members exist, and each connection's receptions sorted for lookups.
+        Map<Long, List<Conn>> steadyMembers = new HashMap<>();
+        Map<Conn, int[]> sorted = new HashMap<>();
+        // Per node and conversation: the highest id of a pre-crash message that reached the node. Redis writes a
+        // node's publications in order on one connection, so anything below it was written to that node too.
+        List<Map<Long, Long>> preCrashHighest = new ArrayList<>();
+        for (int n = 0; n < nodes; n++) {
+            preCrashHighest.add(new HashMap<>());
+        }
+        for (Conn c : all) {
+            synchronized (c) {
+                v.add(Count.FRAMES, c.frames);
+                if (c.openedAt != 0) {
+                    v.add(Count.CONNECTIONS_OPENED, 1);
+                }
+                if (c.closedAt != 0 && !c.closedByServer) {
+                    v.add(Count.CONNECTIONS_CLOSED, 1);
+                }
+                if (c.closedByServer) {
+                    v.add(Count.CLOSED_BY_SERVER, c + " closed by the server with " + c.closeCode);
+                }
+                addAnomalies(v, c);
+                int[] r = Arrays.copyOf(c.received, c.receivedCount);
+                Arrays.sort(r);
+                for (int i = 1; i < r.length; i++) {
+                    if (r[i] == r[i - 1]) {
+                        v.add(Count.DUPLICATED, "#" + r[i] + " twice at " + c);
+                    }
+                }
+                sorted.put(c, r);
+                for (int seq : r) {
+                    Msg m = messages.get(seq);
+                    if (m.sentAt < outage.killedAt() && m.acked()) {
+                        preCrashHighest.get(c.node).merge(m.conversation, m.messageId(), Math::max);
+                    }
+                }
+            }
+            if (c.readyAt != Long.MAX_VALUE) {
+                for (long conv : c.conversations) {
+                    steadyMembers.computeIfAbsent(conv, k -> new ArrayList<>()).add(c);
+                }
+            }
+        }
+        synchronized (refusalExamples) {
+            refusalExamples.forEach(why -> v.add(Count.UPGRADES_REFUSED, why));
+            v.add(Count.UPGRADES_REFUSED, upgradesRefused.get() - refusalExamples.size());
+        }
+
+        for (int seq = 0; seq < seqs.get(); seq++) {
+            Msg m = messages.get(seq);
+            v.add(Count.SENT, 1);
+            synchronized (m) {
+                if (m.answers == 0) {
+                    v.add(Count.UNANSWERED, m.toString());
+                    continue;
+                }
+                if (m.answers > 1) {
+                    v.add(Count.ANSWERED_TWICE, m.toString());
+                }
+            }
+            if (m.acked()) {
+                v.add(Count.ACKED, 1);
+                owed(v, m, steadyMembers.getOrDefault(m.conversation, List.of()), sorted, outage, preCrashHighest);
+            } else {
+                refused(v, m, all, sorted, outage);
+            }
+        }
+        return v;
+    }
+
+    private void owed(Verdict v, Msg m, List<Conn> members, Map<Conn, int[]> sorted, Outage outage,
+                      List<Map<Long, Long>> preCrashHighest) {
+        for (Conn r : members) {
+            boolean openThroughout = r.readyAt <= m.sentAt && (r.closedAt == 0 || r.closedAt >= quiescedAt);
+            if (r == m.sender || !openThroughout) {
+                continue;
+            }
+            v.add(Count.OWED, 1);
+            if (Arrays.binarySearch(sorted.get(r), m.seq) >= 0) {
+                v.add(Count.DELIVERED, 1);
+                continue;
+            }
+            String what = m + " never reached " + r;
+            if (r.node == m.sender.node) {
+                v.add(Count.LOST, what + " (same node: delivered from the script's own reply)");
+            } else if (m.sentAt >= outage.killedAt() && m.sentAt <= outage.resubscribedAt(r.node)) {
+                v.add(Count.MISSED_WHILE_RESUBSCRIBING, what + ", sent "
+                        + ms(m.sentAt - outage.restartedAt()) + " ms after Redis answered again");
+            } else if (m.sentAt < outage.deadAt() && m.answeredAt >= outage.killedAt() - Outage.CRASH_EDGE_NANOS
+                    && preCrashHighest.get(r.node).getOrDefault(m.conversation, 0L) < m.messageId()) {
+                v.add(Count.CRASH_EDGE_ACKED_LOST, what + ", acknowledged " + ms(m.answeredAt - outage.killedAt())
+                        + " ms from the kill");
+            } else {
+                v.add(Count.LOST, what);
+            }
+        }
+    }
+
+    private void refused(Verdict v, Msg m, List<Conn> all, Map<Conn, int[]> sorted, Outage outage) {
+        boolean relay = "relay_unavailable".equals(m.code);
+        boolean duringOutage = m.answeredAt >= outage.killedAt()
+                && m.sentAt <= outage.resubscribedAt(m.sender.node);
+        if (!relay) {
+            v.add(Count.REFUSED_OTHER, m.toString());
+        } else if (!duringOutage) {
+            v.add(Count.REFUSED_WHILE_UP, m.toString());
+        } else {
+            v.add(Count.REFUSED, 1);
+        }
+        for (Conn r : all) {
+            if (Arrays.binarySearch(sorted.get(r), m.seq) < 0) {
+                continue;
+            }
+            boolean crashEdge = relay && r.node != m.sender.node && m.sentAt <= outage.deadAt()
+                    && m.answeredAt >= outage.killedAt();
+            if (crashEdge) {
+                v.add(Count.CRASH_EDGE_REFUSED_DELIVERED, m + " reached " + r);
+            } else {
+                v.add(Count.REFUSED_YET_DELIVERED, m + " reached " + r);
+            }
+        }
+    }
+
+    private static void addAnomalies(Verdict v, Conn c) {
+        addN(v, Count.OUT_OF_ORDER, c.outOfOrder, c);
+        addN(v, Count.MISROUTED, c.misrouted, c);
+        addN(v, Count.CLIENT_MSG_ID_LEAKED, c.leaked, c);
+        addN(v, Count.UNEXPECTED_FRAMES, c.strangers, c);
+        addN(v, Count.DUPLICATED, c.ownEchoes, c);
+    }
+
+    private static void addN(Verdict v, Count count, int n, Conn c) {
+        if (n > 0) {
+            v.add(count, c + ": " + String.join(" / ", c.anomalies));
+            v.add(count, n - 1);
+        }
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
+    }
+}

@@ -1,0 +1,47 @@
+package dev.inbox.gateway.soak;
+
+import java.util.Arrays;
+
+/**
+ * When Redis was away, on the test JVM's {@link System#nanoTime()} clock, as the ledger needs it to judge refusals
+ * and misses.
+ *
+ * @param killedAt       just before the test sent SIGKILL to redis-server
+ * @param deadAt         once the process was gone
+ * @param restartedAt    once the new redis-server answered PING
+ * @param resubscribedAt per node: the first time, after the restart, that Redis listed every steady connection's
+ *                       user channel of that node as subscribed; {@link Long#MAX_VALUE} if never seen
+ */
+record Outage(long killedAt, long deadAt, long restartedAt, long[] resubscribedAt) {
+    /** A run without an outage: every refusal is a failure, every miss a loss. */
+    static final Outage NONE = new Outage(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, new long[0]);
+
+    /** How long before the kill an acknowledgement may arrive and still belong to the crash instant. */
+    static final long CRASH_EDGE_NANOS = 250_000_000L;
+
+    boolean happened() {
+        return killedAt != Long.MAX_VALUE;
+    }
+
+    /** When {@code node} had resubscribed its users after the restart. */
+    long resubscribedAt(int node) {
+        return node < resubscribedAt.length ? resubscribedAt[node] : Long.MAX_VALUE;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Outage other && killedAt == other.killedAt && deadAt == other.deadAt
+                && restartedAt == other.restartedAt && Arrays.equals(resubscribedAt, other.resubscribedAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(killedAt) * 31 + Arrays.hashCode(resubscribedAt);
+    }
+
+    @Override
+    public String toString() {
+        return "Outage[killedAt=" + killedAt + ", deadAt=" + deadAt + ", restartedAt=" + restartedAt
+                + ", resubscribedAt=" + Arrays.toString(resubscribedAt) + "]";
+    }
+}

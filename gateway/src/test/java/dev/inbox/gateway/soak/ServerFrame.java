@@ -1,0 +1,92 @@
+package dev.inbox.gateway.soak;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import java.io.IOException;
+
+/**
+ * What the soak needs from one server frame, read with Jackson's streaming parser (no tree: thousands of these a
+ * second arrive in the test JVM). The soak's own texts start with {@code s<seq>:} and its {@code client_msg_id}s are
+ * {@code c<seq>}, so a frame names the message it carries.
+ *
+ * @param type           {@code TEXT} or {@code ERROR}
+ * @param conversationId the conversation, or 0
+ * @param messageId      the server's {@code message_id}, or 0
+ * @param senderId       {@code sender_id}, or 0
+ * @param seq            the soak sequence number in the text, or -1 (not one of the soak's messages)
+ * @param answerTo       the sequence number in {@code client_msg_id}, or -1 (not an answer to this connection)
+ * @param code           an error's code, or null
+ */
+record ServerFrame(String type, long conversationId, long messageId, long senderId, int seq, int answerTo,
+                   String code) {
+    private static final JsonFactory JSON = new JsonFactory();
+
+    static String text(int seq, long conversationId, String padding) {
+        return "{\"type\":\"TEXT\",\"conversation_id\":" + conversationId + ",\"message\":\"s" + seq + ":" + padding
+                + "\",\"client_msg_id\":\"c" + seq + "\"}";
+    }
+
+    boolean isText() {
+        return "TEXT".equals(type);
+    }
+
+    boolean isError() {
+        return "ERROR".equals(type);
+    }
+
+    /** Parses a frame; anything not a JSON object comes back with type {@code null}. */
+    static ServerFrame parse(String frame) {
+        String type = null;
+        String code = null;
+        long conversation = 0;
+        long messageId = 0;
+        long sender = 0;
+        int seq = -1;
+        int answerTo = -1;
+        try (JsonParser p = JSON.createParser(frame)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return new ServerFrame(null, 0, 0, 0, -1, -1, null);
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (name) {
+                    case "type" -> type = p.getText();
+                    case "code" -> code = p.getText();
+                    case "conversation_id" -> conversation = p.getLongValue();
+                    case "message_id" -> messageId = p.getLongValue();
+                    case "sender_id" -> sender = p.getLongValue();
+                    case "message" -> seq = number(p.getText(), 's', ':');
+                    case "client_msg_id" -> answerTo = number(p.getText(), 'c', '\0');
+                    default -> {
+                        if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+                            p.skipChildren();
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return new ServerFrame(null, 0, 0, 0, -1, -1, null);
+        }
+        return new ServerFrame(type, conversation, messageId, sender, seq, answerTo, code);
+    }
+
+    /** The digits after {@code prefix} up to {@code end} (or the end of the text), or -1. */
+    private static int number(String text, char prefix, char end) {
+        if (text == null || text.length() < 2 || text.charAt(0) != prefix) {
+            return -1;
+        }
+        int n = 0;
+        int i = 1;
+        for (; i < text.length() && text.charAt(i) != end; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9' || n > (Integer.MAX_VALUE - 9) / 10) {
+                return -1;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return i == 1 ? -1 : n;
+    }
+}

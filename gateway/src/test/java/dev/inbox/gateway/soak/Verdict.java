@@ -1,0 +1,98 @@
+package dev.inbox.gateway.soak;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The ledger's conclusion: a count of every kind of outcome, which of them are failures, and a few examples of each
+ * failure for the report. Built by one thread ({@link Ledger#verdict}); immutable once returned.
+ */
+final class Verdict {
+    /** Everything counted; {@code failure} marks the counts that must be zero. */
+    enum Count {
+        SENT(false, "messages sent"),
+        ACKED(false, "acknowledged to their sender (the echo with their client_msg_id)"),
+        REFUSED(false, "refused with relay_unavailable while the sender's node had no Redis"),
+        OWED(false, "deliveries owed: acknowledged message x steady member connection (open for its whole life)"),
+        DELIVERED(false, "owed deliveries that arrived"),
+        FRAMES(false, "frames received by all connections"),
+        CONNECTIONS_OPENED(false, "connections opened"),
+        CONNECTIONS_CLOSED(false, "connections closed (client close, answered by the server)"),
+        CRASH_EDGE_REFUSED_DELIVERED(false, "refused at the crash yet delivered on the other node "
+                + "(README: the one-round-trip edge of a Redis crash)"),
+        MISSED_WHILE_RESUBSCRIBING(false, "owed deliveries missed because Redis was back but the receiving node had "
+                + "not subscribed its users again yet (README: the window after Redis comes back)"),
+        LOST(true, "owed deliveries that never arrived"),
+        CRASH_EDGE_ACKED_LOST(true, "acknowledged at the crash but never relayed to the other node"),
+        DUPLICATED(true, "a message received twice by one connection"),
+        OUT_OF_ORDER(true, "a message_id lower than one the connection already had in that conversation"),
+        MISROUTED(true, "a message delivered to a connection that is not a member of its conversation"),
+        REFUSED_YET_DELIVERED(true, "refused, yet delivered (outside the crash edge)"),
+        REFUSED_WHILE_UP(true, "relay_unavailable for a message sent while Redis was up"),
+        REFUSED_OTHER(true, "refused with another error code"),
+        UNANSWERED(true, "neither acknowledged nor refused"),
+        ANSWERED_TWICE(true, "answered more than once"),
+        CLIENT_MSG_ID_LEAKED(true, "a client_msg_id shown to a connection other than the sender's"),
+        UNEXPECTED_FRAMES(true, "frames the soak cannot account for (unknown message, error answering nothing)"),
+        UPGRADES_REFUSED(true, "connection attempts the gateway refused or that failed"),
+        CLOSED_BY_SERVER(true, "connections the server closed on its own");
+
+        final boolean failure;
+        final String meaning;
+
+        Count(boolean failure, String meaning) {
+            this.failure = failure;
+            this.meaning = meaning;
+        }
+    }
+
+    private static final int EXAMPLES = 5;
+
+    private final EnumMap<Count, Long> counts = new EnumMap<>(Count.class);
+    private final EnumMap<Count, List<String>> examples = new EnumMap<>(Count.class);
+
+    Verdict() {
+        for (Count c : Count.values()) {
+            counts.put(c, 0L);
+        }
+    }
+
+    void add(Count c, long n) {
+        counts.merge(c, n, Long::sum);
+    }
+
+    /** Counts one and keeps the first few descriptions. */
+    void add(Count c, String example) {
+        add(c, 1);
+        List<String> list = examples.computeIfAbsent(c, k -> new ArrayList<>());
+        if (list.size() < EXAMPLES) {
+            list.add(example);
+        }
+    }
+
+    long get(Count c) {
+        return counts.get(c);
+    }
+
+    Map<Count, Long> counts() {
+        return counts;
+    }
+
+    List<String> examples(Count c) {
+        return examples.getOrDefault(c, List.of());
+    }
+
+    /** One line per non-zero failure count, with its examples. */
+    List<String> failures() {
+        List<String> out = new ArrayList<>();
+        for (Count c : Count.values()) {
+            if (c.failure && counts.get(c) > 0) {
+                out.add(c + "=" + counts.get(c) + " (" + c.meaning + ")" + (examples(c).isEmpty() ? ""
+                        : ": " + String.join("; ", examples(c))));
+            }
+        }
+        return out;
+    }
+}
