@@ -27,10 +27,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  *
  * <p>Misses of an acknowledged message are told apart by when and where they happened: on the sender's node
- * (delivered from the script's reply, so never excusable), after the restart while the receiving node had not
- * resubscribed yet, at the crash instant (acknowledged within {@link Outage#CRASH_EDGE_NANOS} of the kill and no later
- * pre-crash message of that conversation reached the receiving node, so Redis may have died between writing the
- * reply and the publication), or otherwise plain lost.
+ * (delivered from the script's reply, so never excusable); after the restart while the receiving node had not
+ * resubscribed yet; cut off at the crash; or otherwise plain lost. Cut off at the crash means: what a node got from
+ * Redis before it died is a prefix of what Redis wrote to it (one connection, in order), so the missing message must
+ * come after everything the node did get: no later pre-crash message of its conversation reached the node, and it
+ * was acknowledged no earlier than {@link Outage#CUT_JITTER_NANOS} before the last pre-crash message from another
+ * node that did (acknowledgement times standing in for the order Redis ran them in). A node reading slowly has a
+ * longer tail in Redis's buffers, so its cut comes earlier; anything before the cut is a hole, and lost.
  *
  * <p>Thread-safety: {@link #register} and {@link #sent} from any thread; {@link Conn#receive} from the connection's
  * one delivery thread (the JDK client delivers a WebSocket's messages one at a time); {@link #verdict} once every
@@ -89,6 +92,10 @@ final class Ledger {
 
         synchronized long messageId() {
             return acked() ? messageId : 0;
+        }
+
+        synchronized long answeredAt() {
+            return answeredAt;
         }
 
         @Override
@@ -284,9 +291,13 @@ final class Ledger {
         // Per node and conversation: the highest id of a pre-crash message that reached the node. Redis writes a
         // node's publications in order on one connection, so anything below it was written to that node too.
         List<Map<Long, Long>> preCrashHighest = new ArrayList<>();
+        // Per node: the latest acknowledgement of a pre-crash message from another node that reached it: its cut.
+        long[] cut = new long[nodes];
         for (int n = 0; n < nodes; n++) {
             preCrashHighest.add(new HashMap<>());
+            cut[n] = outage.killedAt() - Outage.DEFAULT_CUT_NANOS;
         }
+        boolean[] cutSeen = new boolean[nodes];
         for (Conn c : all) {
             synchronized (c) {
                 v.add(Count.FRAMES, c.frames);
@@ -312,6 +323,11 @@ final class Ledger {
                     Msg m = messages.get(seq);
                     if (m.sentAt < outage.killedAt() && m.acked()) {
                         preCrashHighest.get(c.node).merge(m.conversation, m.messageId(), Math::max);
+                        if (m.sender.node != c.node) {
+                            long acked = m.answeredAt();
+                            cut[c.node] = cutSeen[c.node] ? Math.max(cut[c.node], acked) : acked;
+                            cutSeen[c.node] = true;
+                        }
                     }
                 }
             }
@@ -340,7 +356,8 @@ final class Ledger {
             }
             if (m.acked()) {
                 v.add(Count.ACKED, 1);
-                owed(v, m, steadyMembers.getOrDefault(m.conversation, List.of()), sorted, outage, preCrashHighest);
+                owed(v, m, steadyMembers.getOrDefault(m.conversation, List.of()), sorted, outage, preCrashHighest,
+                        cut);
             } else {
                 refused(v, m, all, sorted, outage);
             }
@@ -349,7 +366,7 @@ final class Ledger {
     }
 
     private void owed(Verdict v, Msg m, List<Conn> members, Map<Conn, int[]> sorted, Outage outage,
-                      List<Map<Long, Long>> preCrashHighest) {
+                      List<Map<Long, Long>> preCrashHighest, long[] cut) {
         for (Conn r : members) {
             boolean openThroughout = r.readyAt <= m.sentAt && (r.closedAt == 0 || r.closedAt >= quiescedAt);
             if (r == m.sender || !openThroughout) {
@@ -366,10 +383,10 @@ final class Ledger {
             } else if (m.sentAt >= outage.killedAt() && m.sentAt <= outage.resubscribedAt(r.node)) {
                 v.add(Count.MISSED_WHILE_RESUBSCRIBING, what + ", sent "
                         + ms(m.sentAt - outage.restartedAt()) + " ms after Redis answered again");
-            } else if (m.sentAt < outage.deadAt() && m.answeredAt >= outage.killedAt() - Outage.CRASH_EDGE_NANOS
+            } else if (m.sentAt < outage.deadAt() && m.answeredAt >= cut[r.node] - Outage.CUT_JITTER_NANOS
                     && preCrashHighest.get(r.node).getOrDefault(m.conversation, 0L) < m.messageId()) {
-                v.add(Count.CRASH_EDGE_ACKED_LOST, what + ", acknowledged " + ms(m.answeredAt - outage.killedAt())
-                        + " ms from the kill");
+                v.add(Count.CRASH_EDGE_ACKED_MISSED, what + ", acknowledged " + ms(m.answeredAt - outage.killedAt())
+                        + " ms from the kill, " + ms(m.answeredAt - cut[r.node]) + " ms from the node's cut");
             } else {
                 v.add(Count.LOST, what);
             }

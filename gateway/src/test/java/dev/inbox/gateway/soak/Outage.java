@@ -16,8 +16,15 @@ record Outage(long killedAt, long deadAt, long restartedAt, long[] resubscribedA
     /** A run without an outage: every refusal is a failure, every miss a loss. */
     static final Outage NONE = new Outage(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, new long[0]);
 
-    /** How long before the kill an acknowledgement may arrive and still belong to the crash instant. */
-    static final long CRASH_EDGE_NANOS = 250_000_000L;
+    /**
+     * How much earlier than the last pre-crash message a node received (by acknowledgement time) a missing one may
+     * have been acknowledged and still be past the cut: acknowledgements of messages Redis ran in one order can
+     * reach their senders this far out of it.
+     */
+    static final long CUT_JITTER_NANOS = 100_000_000L;
+
+    /** When a node received nothing from the other nodes before the crash: a cut this long before the kill. */
+    static final long DEFAULT_CUT_NANOS = 250_000_000L;
 
     boolean happened() {
         return killedAt != Long.MAX_VALUE;

@@ -21,11 +21,12 @@ final class Verdict {
         CONNECTIONS_OPENED(false, "connections opened"),
         CONNECTIONS_CLOSED(false, "connections closed (client close, answered by the server)"),
         CRASH_EDGE_REFUSED_DELIVERED(false, "refused at the crash yet delivered on the other node "
-                + "(README: the one-round-trip edge of a Redis crash)"),
+                + "(README: the edge of a Redis crash)"),
         MISSED_WHILE_RESUBSCRIBING(false, "owed deliveries missed because Redis was back but the receiving node had "
                 + "not subscribed its users again yet (README: the window after Redis comes back)"),
         LOST(true, "owed deliveries that never arrived"),
-        CRASH_EDGE_ACKED_LOST(true, "acknowledged at the crash but never relayed to the other node"),
+        CRASH_EDGE_ACKED_MISSED(false, "acknowledged, then lost with Redis on its way to the other node "
+                + "(README: the same edge, the other way)"),
         DUPLICATED(true, "a message received twice by one connection"),
         OUT_OF_ORDER(true, "a message_id lower than one the connection already had in that conversation"),
         MISROUTED(true, "a message delivered to a connection that is not a member of its conversation"),
