@@ -101,6 +101,19 @@ class MetricsIT {
         }
     }
 
+    /** The soak run found this meter bound to an allocator nothing used, reading 0 whatever the traffic. */
+    @Test
+    void allocatorMetersDescribeTheAllocatorTheGatewayAllocatesFrom() {
+        gw.members(1, 1, 2);
+        WsClient ann = gw.connect(1);
+        ann.send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"x\"}");
+        ann.next();
+        Matcher m = Pattern.compile("^netty_allocator_memory_used\\{allocator_type=\"PooledByteBufAllocator\",id=\"[0-9]+\","
+                + "memory_type=\"direct\"} ([0-9.eE+-]+)$", Pattern.MULTILINE).matcher(scrape(null));
+        assertTrue(m.find(), "a direct-memory meter for the pooled allocator");
+        assertTrue(Double.parseDouble(m.group(1)) > 0, "the frames just written came from it: " + m.group());
+    }
+
     @Test
     void labelsNeverCarryIdsTokensOrAddresses() {
         gw.members(77777, 55555, 66666);
