@@ -42,6 +42,10 @@ public final class AutobahnFuzzingClient {
     /** Where the suite writes, relative to the working directory (Maven runs tests in the module's directory). */
     public static final Path REPORT_DIR = Path.of("target", "autobahntestsuite-reports");
 
+    /** What Maven copies to the lib directory, versions stripped. */
+    private static final List<String> JARS = List.of(
+            "autobahntestsuite-maven-plugin.jar", "jython-standalone.jar", "json-simple.jar");
+
     private AutobahnFuzzingClient() {
     }
 
@@ -57,14 +61,12 @@ public final class AutobahnFuzzingClient {
             throws IOException, InterruptedException, TimeoutException, ReflectiveOperationException {
         deleteReports();
         List<URL> jars = new ArrayList<>();
-        try (Stream<Path> files = Files.list(lib)) {
-            for (Path jar : files.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
-                jars.add(jar.toUri().toURL());
+        for (String name : JARS) {
+            Path jar = lib.resolve(name);
+            if (!Files.isRegularFile(jar)) {
+                throw new IOException(jar + " is missing: Maven copies it in pre-integration-test (gateway/pom.xml)");
             }
-        }
-        if (jars.size() != 3) {
-            throw new IOException(lib + " should hold the plugin, Jython and json-simple jars (run through Maven), has "
-                    + jars);
+            jars.add(jar.toUri().toURL());
         }
         try (URLClassLoader loader = new URLClassLoader("autobahn", jars.toArray(new URL[0]),
                 ClassLoader.getPlatformClassLoader())) {
