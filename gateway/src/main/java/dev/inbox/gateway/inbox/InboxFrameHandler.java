@@ -1,6 +1,5 @@
 package dev.inbox.gateway.inbox;
 
-import dev.inbox.gateway.metrics.FrameKind;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.InboxSession;
@@ -10,36 +9,29 @@ import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.CloseCode;
 import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.ProtocolException;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.CorruptedFrameException;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The last inbound handler of an upgraded connection. Text frames (already reassembled and UTF-8-checked) are
- * decoded and routed; a bad one gets an {@code ERROR} and the connection stays open. Binary frames get
- * {@code binary_not_supported}. Pings are answered; a close is echoed (RFC 6455 §5.5.1). A message over the maximum
- * closes with 1009. When the user's token expires, the connection is closed with 4501.
+ * The production {@link InboxEndpoint}: the router's side of an upgraded connection. Text messages (already
+ * reassembled and UTF-8-checked) are decoded and routed; a bad one gets an {@code ERROR} and the connection stays
+ * open. Binary messages get {@code binary_not_supported}. A connection that keeps sending past the rate limit is
+ * closed with 1008; when the user's token expires, with 4501. Control frames and protocol violations are
+ * {@link ControlFrameHandler}'s.
  *
  * <p>Stateless apart from the connection's {@link InboxSession} attribute: one {@code @Sharable} instance.
  */
 @ChannelHandler.Sharable
-public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
+public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implements InboxEndpoint {
     private static final Logger log = LoggerFactory.getLogger(InboxFrameHandler.class);
 
     private final ClientMessageDecoder decoder;
@@ -65,10 +57,8 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
         this.messageBurst = messageBurst;
     }
 
-    /**
-     * Starts serving {@code session}: joins its user's group and arms the token-expiry close. Called once, on the
-     * channel's loop, right after the upgrade.
-     */
+    /** Joins the session's user group and arms the token-expiry close. */
+    @Override
     public void start(InboxSession session) {
         groups.join(session);
         AccessLog.opened(session);
@@ -86,27 +76,12 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         try {
-            if (session == null || session.isClosing()) {
-                return; // after our close frame nothing more is processed (RFC 6455 §5.5.1)
-            }
-            session.countIn();
             if (msg instanceof TextWebSocketFrame text) {
-                session.metrics().frameReceived(FrameKind.TEXT);
                 onText(session, text);
             } else if (msg instanceof BinaryWebSocketFrame) {
-                session.metrics().frameReceived(FrameKind.BINARY);
                 session.sendError(ErrorCode.BINARY_NOT_SUPPORTED, "binary frames are not supported; send JSON text",
                         0, null);
-            } else if (msg instanceof PingWebSocketFrame ping) {
-                session.metrics().frameReceived(FrameKind.PING);
-                ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
-            } else if (msg instanceof CloseWebSocketFrame close) {
-                session.metrics().frameReceived(FrameKind.CLOSE);
-                onClose(ctx, session, close);
-            } else if (msg instanceof PongWebSocketFrame) {
-                session.metrics().frameReceived(FrameKind.PONG);
             }
-            // Pongs only refresh the keepalive, which has seen them already; anything else is dropped.
         } finally {
             ReferenceCountUtil.release(msg);
         }
@@ -138,66 +113,15 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter {
         router.route(session, message);
     }
 
-    private static void onClose(ChannelHandlerContext ctx, InboxSession session, CloseWebSocketFrame close) {
-        session.markClosing();
-        int code = close.statusCode();
-        session.metrics().closeReceived(code);
-        session.closeCode(code < 0 ? 1005 : code); // 1005: no status received (RFC 6455 §7.4.1)
-        if (code >= 0) {
-            session.metrics().closeSent(code);
-        }
-        // Echo the peer's code, or an empty close when it sent none (RFC 6455 §5.5.1).
-        CloseWebSocketFrame echo = code < 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, "");
-        ctx.writeAndFlush(echo).addListener(ChannelFutureListener.CLOSE);
-    }
-
+    /** Only this handler's own failures get here: the ones in front of it are answered by {@link ControlFrameHandler}. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.warn("unexpected error on {}; closing with 1011", ctx.channel(), cause);
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
-        if (cause instanceof CorruptedWebSocketFrameException c) {
-            // A protocol violation found by the frame decoder or the UTF-8 validator: answer with the code RFC 6455
-            // §7.4.1 prescribes (1002, 1007, 1009) and close. The decoder is configured not to answer itself: it
-            // would close without any close frame after a malformed close frame.
-            if (session != null && !session.isClosing() && ctx.channel().isActive()) {
-                session.markClosing();
-                session.closeCode(c.closeStatus().code());
-                session.metrics().closeSent(c.closeStatus().code());
-                ctx.writeAndFlush(new CloseWebSocketFrame(c.closeStatus().code(), c.closeStatus().reasonText()))
-                        .addListener(ChannelFutureListener.CLOSE);
-            } else {
-                ctx.close();
-            }
-            log.debug("protocol violation on {}: {}", ctx.channel(), cause.getMessage());
-            return;
-        }
-        if (!ctx.channel().isActive() || (session != null && session.isClosing() && !(cause instanceof TooLongFrameException))) {
-            // Already closing: a half-reassembled message cut off by the close, a write to a closed socket.
-            log.debug("error on closing {}: {}", ctx.channel(), cause.toString());
-            return;
-        }
-        if (cause instanceof TooLongFrameException) {
-            // The aggregator's limit on a fragmented message: same rule as one big frame.
-            if (session != null) {
-                session.close(CloseCode.MESSAGE_TOO_BIG);
-            } else {
-                ctx.close();
-            }
-        } else if (cause instanceof CorruptedFrameException) {
-            // The WebSocket decoder or UTF-8 validator has already sent 1002/1007/1009 and is closing.
-            if (session != null) {
-                session.markClosing();
-            }
-            log.debug("protocol violation on {}: {}", ctx.channel(), cause.getMessage());
-        } else if (cause instanceof IOException) {
-            log.debug("I/O error on {}: {}", ctx.channel(), cause.getMessage());
-            ctx.close();
+        if (session != null) {
+            session.close(CloseCode.SERVER_ERROR);
         } else {
-            log.warn("unexpected error on {}; closing with 1011", ctx.channel(), cause);
-            if (session != null) {
-                session.close(CloseCode.SERVER_ERROR);
-            } else {
-                ctx.close();
-            }
+            ctx.close();
         }
     }
 }

@@ -6,7 +6,8 @@ import dev.inbox.gateway.auth.ClientAddressResolver;
 import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.config.GatewayConfig;
-import dev.inbox.gateway.inbox.InboxFrameHandler;
+import dev.inbox.gateway.inbox.ControlFrameHandler;
+import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.inbox.KeepaliveHandler;
 import dev.inbox.gateway.inbox.SlowConsumerHandler;
@@ -34,15 +35,18 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
  * </pre>
  * The handshake swaps the HTTP codec for Netty's WebSocket frame decoder and encoder ({@code wsdecoder},
  * {@code wsencoder}: masks required, no extensions; its protocol violations, like frames over the maximum, reach
- * {@code InboxFrameHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds:
+ * {@code ControlFrameHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds:
  * <pre>
  *   utf8          Utf8FrameValidator        text must be UTF-8, across fragments too (else 1007)
  *   ws-aggregator WebSocketFrameAggregator  fragments reassembled up to the maximum (else 1009)
  *   keepalive     KeepaliveHandler          pings quiet peers, closes silent ones (4000)
  *   slow-consumer SlowConsumerHandler       closes a peer over its outbound bound past the grace (1013)
- *   inbox         InboxFrameHandler         decode, route; control frames
+ *   ws-control    ControlFrameHandler       pings, closes, protocol violations (1002, 1007, 1009)
+ *   inbox         the InboxEndpoint         complete messages: InboxFrameHandler decodes and routes them
  * </pre>
- * Outbound, events are complete WebSocket frames in a {@code ByteBuf}, which the frame encoder passes through.
+ * Everything but the endpoint is fixed here; the endpoint is a parameter so that the conformance test can put an
+ * echo behind this same pipeline ({@code AutobahnIT}). Outbound, events are complete WebSocket frames in a
+ * {@code ByteBuf}, which the frame encoder passes through.
  */
 final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     /** Request line and headers: a browser's upgrade request with cookies fits well inside this. */
@@ -53,7 +57,8 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final Authenticator authenticator;
     private final OriginPolicy origins;
     private final WebSocketDecoderConfig decoderConfig;
-    private final InboxFrameHandler frameHandler;
+    private final ControlFrameHandler control = new ControlFrameHandler();
+    private final InboxEndpoint endpoint;
     private final EventLoops loops;
     private final ServerFrameEncoder encoder;
     private final GatewayMetrics metrics;
@@ -62,7 +67,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final boolean proxyProtocol;
 
     InboxChannelInitializer(GatewayConfig.Inbox limits, Authenticator authenticator, OriginPolicy origins,
-                            InboxFrameHandler frameHandler, EventLoops loops, ServerFrameEncoder encoder,
+                            InboxEndpoint endpoint, EventLoops loops, ServerFrameEncoder encoder,
                             GatewayMetrics metrics, ConnectionGate gate, GatewayConfig.Listen listen) {
         this.metrics = metrics;
         this.gate = gate;
@@ -71,7 +76,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         this.limits = limits;
         this.authenticator = authenticator;
         this.origins = origins;
-        this.frameHandler = frameHandler;
+        this.endpoint = endpoint;
         this.loops = loops;
         this.encoder = encoder;
         this.decoderConfig = WebSocketDecoderConfig.newBuilder()
@@ -79,7 +84,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .expectMaskedFrames(true)
                 .allowMaskMismatch(false)
                 .allowExtensions(false)
-                .closeOnProtocolViolation(false) // InboxFrameHandler answers with the RFC code, even for a bad close frame
+                .closeOnProtocolViolation(false) // ControlFrameHandler answers with the RFC code, even for a bad close frame
                 .withUTF8Validator(true)
                 .build();
     }
@@ -102,11 +107,12 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder, metrics);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast("utf8", new Utf8FrameValidator(false)) // violations go to InboxFrameHandler, which answers once
+                .addLast("utf8", new Utf8FrameValidator(false)) // violations go to ControlFrameHandler, which answers once
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()))
                 .addLast("keepalive", new KeepaliveHandler(limits.pingInterval(), limits.idleTimeout()))
                 .addLast("slow-consumer", new SlowConsumerHandler(limits.slowConsumerGrace()))
-                .addLast("inbox", frameHandler);
-        frameHandler.start(session);
+                .addLast("ws-control", control)
+                .addLast("inbox", endpoint);
+        endpoint.start(session);
     }
 }

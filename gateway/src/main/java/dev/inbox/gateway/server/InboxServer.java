@@ -8,6 +8,7 @@ import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.Admission;
@@ -85,6 +86,17 @@ public final class InboxServer implements AutoCloseable {
      * @throws ConfigException when a setting only turns out bad now (an unusable key file, a port in use)
      */
     public static InboxServer start(GatewayConfig config) throws ConfigException, InterruptedException {
+        return start(config, null);
+    }
+
+    /**
+     * Builds and binds a node whose upgraded connections end in {@code endpoint} instead of the router's
+     * {@link InboxFrameHandler}; everything else, the public pipeline in front of the endpoint included, is the
+     * production node's. The seam for the conformance test ({@code AutobahnIT}), which puts an echo there.
+     *
+     * @param endpoint the last handler of every upgraded connection, or {@code null} for the router's
+     */
+    static InboxServer start(GatewayConfig config, InboxEndpoint endpoint) throws ConfigException, InterruptedException {
         TokenVerifier verifier = config.auth().hasKey() ? new TokenVerifier(config.auth()) : null;
         Authenticator authenticator = new Authenticator(verifier, config.auth().tokenCookie(), config.dev());
         OriginPolicy origins = new OriginPolicy(config.auth().allowedOrigins());
@@ -125,7 +137,7 @@ public final class InboxServer implements AutoCloseable {
             }
             ClientMessageDecoder decoder = new ClientMessageDecoder(config.inbox().maxMessageChars(),
                     config.inbox().maxFrameBytes());
-            InboxFrameHandler frameHandler = new InboxFrameHandler(decoder, router, groups,
+            InboxEndpoint last = endpoint != null ? endpoint : new InboxFrameHandler(decoder, router, groups,
                     config.limits().messagesPerSecond(), config.limits().messageBurst());
 
             Channel publicChannel = bind(new ServerBootstrap()
@@ -137,7 +149,7 @@ public final class InboxServer implements AutoCloseable {
                     // The per-connection outbound bound: unwritable past it (slow), writable again below half.
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
                             config.inbox().maxOutboundBytes() / 2, config.inbox().maxOutboundBytes()))
-                    .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, frameHandler,
+                    .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, last,
                             loops, encoder, metrics, gate, config.listen())), config.listen().bind(),
                     config.listen().port(), "port");
             AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), membership, router, readiness,

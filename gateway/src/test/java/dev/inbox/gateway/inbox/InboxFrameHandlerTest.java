@@ -48,8 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The frame handler behind the UTF-8 validator and the fragment aggregator, as {@code InboxChannelInitializer} wires
- * them. Routing runs for real: the router's {@link EventLoops} is the channel's own {@code EmbeddedEventLoop}, which
+ * The frame handler behind the UTF-8 validator, the fragment aggregator and the control-frame handler, as
+ * {@code InboxChannelInitializer} wires them. Routing runs for real: the router's {@link EventLoops} is the channel's own {@code EmbeddedEventLoop}, which
  * is always "in the event loop", so every stage completes inside {@code writeInbound}.
  */
 class InboxFrameHandlerTest {
@@ -94,6 +94,7 @@ class InboxFrameHandlerTest {
         c.attr(InboxSession.KEY).set(s);
         c.pipeline().addLast("utf8", new Utf8FrameValidator(false))
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(MAX_FRAME_BYTES))
+                .addLast("ws-control", new ControlFrameHandler())
                 .addLast("inbox", handler);
         handler.start(s);
         return s;

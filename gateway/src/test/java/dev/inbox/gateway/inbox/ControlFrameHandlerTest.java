@@ -1,0 +1,138 @@
+package dev.inbox.gateway.inbox;
+
+import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The contract an {@link InboxEndpoint} relies on: it gets complete text and binary messages untouched, and never a
+ * control frame, a protocol violation, or anything after the connection started closing.
+ */
+class ControlFrameHandlerTest {
+    private static final GatewayMetrics METRICS = new GatewayMetrics();
+
+    /** Records what reaches the end of the pipeline (the payload as text) and releases it. */
+    @ChannelHandler.Sharable
+    private static final class RecordingEndpoint extends ChannelInboundHandlerAdapter {
+        final List<String> received = new ArrayList<>();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                WebSocketFrame frame = (WebSocketFrame) msg;
+                received.add(frame.getClass().getSimpleName() + ":" + frame.content().toString(StandardCharsets.UTF_8));
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            received.add("exception:" + cause);
+        }
+    }
+
+    private final RecordingEndpoint endpoint = new RecordingEndpoint();
+    private EmbeddedChannel ch;
+    private InboxSession session;
+
+    @BeforeEach
+    void connect() {
+        ch = new EmbeddedChannel();
+        session = new InboxSession(ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0,
+                new ServerFrameEncoder(), METRICS);
+        ch.attr(InboxSession.KEY).set(session);
+        ch.pipeline().addLast("ws-control", new ControlFrameHandler()).addLast("inbox", endpoint);
+    }
+
+    @AfterEach
+    void nothingIsLeftOver() {
+        assertFalse(ch.finish(), "no unread inbound or outbound messages");
+    }
+
+    @Test
+    void textAndBinaryMessagesReachTheEndpointAsSent() {
+        ch.writeInbound(new TextWebSocketFrame("h\u00e9llo"));
+        ch.writeInbound(new BinaryWebSocketFrame(Unpooled.copiedBuffer("bytes", StandardCharsets.UTF_8)));
+
+        assertEquals(List.of("TextWebSocketFrame:h\u00e9llo", "BinaryWebSocketFrame:bytes"), endpoint.received);
+        assertNull(ch.readOutbound(), "data messages are the endpoint's to answer");
+    }
+
+    @Test
+    void controlFramesNeverReachTheEndpoint() {
+        ch.writeInbound(new PingWebSocketFrame(Unpooled.copiedBuffer("p", StandardCharsets.UTF_8)));
+        ch.writeInbound(new PongWebSocketFrame(Unpooled.copiedBuffer("q", StandardCharsets.UTF_8)));
+
+        PongWebSocketFrame pong = assertInstanceOf(PongWebSocketFrame.class, ch.readOutbound());
+        try {
+            assertEquals("p", pong.content().toString(StandardCharsets.UTF_8));
+        } finally {
+            pong.release();
+        }
+        ch.writeInbound(new CloseWebSocketFrame(1000, "bye"));
+        CloseWebSocketFrame echo = assertInstanceOf(CloseWebSocketFrame.class, ch.readOutbound());
+        try {
+            assertEquals(1000, echo.statusCode());
+        } finally {
+            echo.release();
+        }
+        assertEquals(List.of(), endpoint.received);
+        assertFalse(ch.isOpen(), "the close is echoed, then the connection is closed");
+    }
+
+    @Test
+    void nothingReachesTheEndpointOnceClosing() {
+        session.markClosing(); // as after our close frame, still in flight while the peer's last frames arrive
+
+        ch.writeInbound(new TextWebSocketFrame("late"));
+        ch.writeInbound(new BinaryWebSocketFrame(Unpooled.copiedBuffer("late", StandardCharsets.UTF_8)));
+        ch.writeInbound(new PingWebSocketFrame(Unpooled.copiedBuffer("late", StandardCharsets.UTF_8)));
+
+        assertEquals(List.of(), endpoint.received);
+        assertNull(ch.readOutbound(), "not even a pong");
+        ch.close();
+    }
+
+    @Test
+    void protocolViolationIsAnsweredWithItsCodeAndNeverReachesTheEndpoint() {
+        ch.pipeline().fireExceptionCaught(new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA,
+                "bad UTF-8"));
+
+        CloseWebSocketFrame close = assertInstanceOf(CloseWebSocketFrame.class, ch.readOutbound());
+        try {
+            assertEquals(1007, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertEquals(List.of(), endpoint.received);
+        assertFalse(ch.isOpen());
+    }
+}
