@@ -1,17 +1,14 @@
 package dev.inbox.benchmarks.loadgen;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
@@ -116,7 +113,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
         try {
             handshaker.finishHandshake(ctx.channel(), response);
         } catch (WebSocketHandshakeException e) {
-            fail(refusal(e));
+            fail(refusal(response));
             ctx.close();
             return;
         }
@@ -125,22 +122,21 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
         worker.established(this, System.nanoTime() - startNanos);
     }
 
-    /** {@code http_429_too_many}: the status and the gateway's error code from its JSON body. */
-    private static String refusal(WebSocketHandshakeException e) {
-        if (!(e instanceof WebSocketClientHandshakeException ce) || ce.response() == null) {
+    /**
+     * {@code http_429_too_many}: the status and the gateway's error code from its JSON body ({@code bad_upgrade} for
+     * a 101 that failed validation). Read here: the handshaker's exception keeps the status but not the body.
+     */
+    private static String refusal(FullHttpResponse r) {
+        if (r.status().code() == 101) {
             return "bad_upgrade";
         }
-        HttpResponse r = ce.response();
         String reason = "http_" + r.status().code();
-        if (r instanceof FullHttpResponse full) {
-            ByteBuf body = full.content();
-            String s = body.toString(StandardCharsets.UTF_8);
-            int at = s.indexOf("\"error\":\"");
-            if (at >= 0) {
-                int end = s.indexOf('"', at + 9);
-                if (end > at + 9 && end - at < 64) {
-                    reason += "_" + s.substring(at + 9, end);
-                }
+        String s = r.content().toString(StandardCharsets.UTF_8);
+        int at = s.indexOf("\"error\":\"");
+        if (at >= 0) {
+            int end = s.indexOf('"', at + 9);
+            if (end > at + 9 && end - at < 64) {
+                reason += "_" + s.substring(at + 9, end);
             }
         }
         return reason;
