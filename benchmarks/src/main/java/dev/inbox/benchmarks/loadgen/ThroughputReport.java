@@ -23,10 +23,12 @@ import java.util.Map;
  * @param gatewayCpuNanos   CPU time the node(s) spent in the measured window, or -1 when unknown
  * @param gatewayCpuSource  where that came from: {@code /proc} or {@code /metrics}
  * @param ownCpuNanos       CPU time this process spent in the measured window
+ * @param loopCpuNanos      the part of it spent by the event-loop threads (the rest is JIT compilation, GC and the
+ *                          orchestrating thread), or -1 when the JVM cannot tell
  * @param gatewayDeliveries {@code inbox_deliveries_total} over the whole run by the node(s)' own count, or -1
  */
 record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSeconds, long gatewayCpuNanos,
-                        String gatewayCpuSource, long ownCpuNanos, long gatewayDeliveries) {
+                        String gatewayCpuSource, long ownCpuNanos, long loopCpuNanos, long gatewayDeliveries) {
 
     long lost() {
         return totals.counts.lost(totals.expected);
@@ -40,10 +42,14 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
         return totals.deliveriesMeasured / measuredSeconds;
     }
 
+    /** Microseconds of {@code cpuNanos} per delivery in the measured window, or NaN. */
+    double perDelivery(long cpuNanos) {
+        return cpuNanos < 0 || totals.deliveriesMeasured == 0 ? Double.NaN : cpuNanos / 1e3 / totals.deliveriesMeasured;
+    }
+
     /** Gateway CPU microseconds per delivery in the measured window, or NaN. */
     double gatewayCpuMicrosPerDelivery() {
-        return gatewayCpuNanos < 0 || totals.deliveriesMeasured == 0 ? Double.NaN
-                : gatewayCpuNanos / 1e3 / totals.deliveriesMeasured;
+        return perDelivery(gatewayCpuNanos);
     }
 
     List<String> failures() {
@@ -124,14 +130,16 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
                 ms(t.latency, 50), ms(t.latency, 90), ms(t.latency, 99), ms(t.latency, 99.9),
                 ms(t.latency.getMaxValue()), t.latency.getTotalCount());
         out.printf(Locale.ROOT, "gateway    CPU %s us/delivery%s%s%n",
-                Double.isNaN(gatewayCpuMicrosPerDelivery()) ? "unknown (pass --node-pid or one --admin per node)"
-                        : String.format(Locale.ROOT, "%.2f", gatewayCpuMicrosPerDelivery()),
+                !Double.isNaN(gatewayCpuMicrosPerDelivery())
+                        ? String.format(Locale.ROOT, "%.2f", gatewayCpuMicrosPerDelivery())
+                        : o.nodePids().isEmpty() && o.admins().size() != o.nodes().size()
+                        ? "unknown (pass --node-pid, or one --admin per node)" : "not measured",
                 gatewayCpuNanos < 0 ? "" : String.format(Locale.ROOT, " (%.0f%% of one core, from %s)",
                         100.0 * gatewayCpuNanos / 1e9 / measuredSeconds, gatewayCpuSource),
                 gatewayDeliveries < 0 ? "" : "; its own delivery count " + gatewayDeliveries);
-        out.printf(Locale.ROOT, "loadgen    CPU %.0f%% of one core (%.2f us/delivery); send lag max %s ms, mean %s ms%n",
-                100.0 * ownCpuNanos / 1e9 / measuredSeconds,
-                t.deliveriesMeasured == 0 ? 0 : ownCpuNanos / 1e3 / t.deliveriesMeasured,
+        out.printf(Locale.ROOT, "loadgen    CPU %.0f%% of one core (%.2f us/delivery; event loops %.2f); send lag max %s ms,"
+                        + " mean %s ms%n",
+                100.0 * ownCpuNanos / 1e9 / measuredSeconds, perDelivery(ownCpuNanos), perDelivery(loopCpuNanos),
                 ms(t.maxLagNanos), t.sent == 0 ? "0" : ms(t.lagSumNanos / t.sent));
         List<String> f = failures();
         out.println(f.isEmpty() ? "PASSED" : "FAILED: " + String.join("; ", f));
@@ -222,6 +230,8 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
             g.writeObjectFieldStart("load_generator");
             g.writeNumberField("cpu_s", ownCpuNanos / 1e9);
             g.writeNumberField("cpu_percent_of_one_core", 100.0 * ownCpuNanos / 1e9 / measuredSeconds);
+            number(g, "cpu_us_per_delivery", perDelivery(ownCpuNanos));
+            number(g, "event_loop_cpu_us_per_delivery", perDelivery(loopCpuNanos));
             g.writeNumberField("send_lag_max_ms", t.maxLagNanos / 1e6);
             g.writeNumberField("send_lag_mean_ms", t.sent == 0 ? 0 : t.lagSumNanos / 1e6 / t.sent);
             g.writeEndObject();

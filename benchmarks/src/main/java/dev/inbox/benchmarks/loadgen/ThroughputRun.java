@@ -63,11 +63,15 @@ final class ThroughputRun {
             log.printf("%d of %d connections open%s%n", connected.established, total,
                     connected.failed() == 0 ? "" : ", failed: " + connected.failures);
             if (connected.established == 0 || (connected.failed() > 0 && !o.allowRefusals())) {
-                return new ThroughputReport(o, connected, o.duration().toMillis() / 1e3, -1, null, 0, -1);
+                return new ThroughputReport(o, connected, o.duration().toMillis() / 1e3, -1, null, 0, -1, -1);
             }
 
             int[] senders = new int[workers.length];
-            fleet.onEveryLoop(w -> senders[indexOf(workers, w)] = w.senderCount());
+            long[] loopThreads = new long[workers.length];
+            fleet.onEveryLoop(w -> {
+                senders[indexOf(workers, w)] = w.senderCount();
+                loopThreads[indexOf(workers, w)] = Thread.currentThread().getId();
+            });
             int allSenders = 0;
             for (int s : senders) {
                 allSenders += s;
@@ -90,9 +94,11 @@ final class ThroughputRun {
             parkUntil(measureFrom);
             long gatewayCpu0 = gatewayCpuNanos();
             long ownCpu0 = ownCpuNanos();
+            long loopCpu0 = threadCpuNanos(loopThreads);
             parkUntil(measureTo);
             long gatewayCpu1 = gatewayCpuNanos();
             long ownCpu1 = ownCpuNanos();
+            long loopCpu1 = threadCpuNanos(loopThreads);
 
             long drainUntil = measureTo + o.drain().toNanos();
             while (!drained(fleet, workers) && System.nanoTime() < drainUntil) {
@@ -102,7 +108,7 @@ final class ThroughputRun {
             long deliveriesAfter = gatewayDeliveries();
             return new ThroughputReport(o, totals, o.duration().toMillis() / 1e3,
                     gatewayCpu0 < 0 || gatewayCpu1 < 0 ? -1 : gatewayCpu1 - gatewayCpu0, cpuSource(),
-                    ownCpu1 - ownCpu0,
+                    ownCpu1 - ownCpu0, loopCpu0 < 0 || loopCpu1 < 0 ? -1 : loopCpu1 - loopCpu0,
                     deliveriesBefore < 0 || deliveriesAfter < 0 ? -1 : deliveriesAfter - deliveriesBefore);
         }
     }
@@ -185,6 +191,23 @@ final class ThroughputRun {
             log.println("gateway delivery count unavailable: " + e.getMessage());
             return -1;
         }
+    }
+
+    /** CPU time of the event-loop threads: the load generator's own work, without JIT compilation and GC. */
+    private static long threadCpuNanos(long[] threads) {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        if (!mx.isThreadCpuTimeSupported()) {
+            return -1;
+        }
+        long sum = 0;
+        for (long id : threads) {
+            long t = mx.getThreadCpuTime(id);
+            if (t < 0) {
+                return -1;
+            }
+            sum += t;
+        }
+        return sum;
     }
 
     private static long ownCpuNanos() {
