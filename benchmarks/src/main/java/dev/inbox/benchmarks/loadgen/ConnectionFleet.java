@@ -41,6 +41,8 @@ final class ConnectionFleet implements AutoCloseable {
     /** Upgrade responses are a status line, a few headers and at most a short JSON refusal. */
     private static final int MAX_RESPONSE_BYTES = 8192;
     private static final int MAX_FRAME_BYTES = 1 << 20;
+    /** The event-loop threads' names start with this (and so does their Linux {@code comm}). */
+    static final String THREAD_PREFIX = "loadgen-";
 
     private final LoadOptions options;
     private final EventLoopGroup group;
@@ -53,7 +55,7 @@ final class ConnectionFleet implements AutoCloseable {
 
     ConnectionFleet(LoadOptions options) {
         this.options = options;
-        this.group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory("loadgen"),
+        this.group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory(THREAD_PREFIX.substring(0, THREAD_PREFIX.length() - 1)),
                 NioIoHandler.newFactory());
         List<LoadWorker> ws = new ArrayList<>();
         for (EventExecutor e : group) {

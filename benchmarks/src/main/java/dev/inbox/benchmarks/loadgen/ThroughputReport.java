@@ -20,15 +20,13 @@ import java.util.Map;
  * {@code --allow-refusals}) nothing was refused.
  *
  * @param measuredSeconds   length of the measured window
- * @param gatewayCpuNanos   CPU time the node(s) spent in the measured window, or -1 when unknown
- * @param gatewayCpuSource  where that came from: {@code /proc} or {@code /metrics}
- * @param ownCpuNanos       CPU time this process spent in the measured window
- * @param loopCpuNanos      the part of it spent by the event-loop threads (the rest is JIT compilation, GC and the
- *                          orchestrating thread), or -1 when the JVM cannot tell
+ * @param cpu               CPU both sides spent in the measured window, and their waits for a CPU
  * @param gatewayDeliveries {@code inbox_deliveries_total} over the whole run by the node(s)' own count, or -1
  */
-record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSeconds, long gatewayCpuNanos,
-                        String gatewayCpuSource, long ownCpuNanos, long loopCpuNanos, long gatewayDeliveries) {
+record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSeconds, CpuUse cpu,
+                        long gatewayDeliveries) {
+    /** Past this share of the window spent waiting for a CPU, the report warns that the machine is oversubscribed. */
+    static final double OVERSUBSCRIBED = 0.05;
 
     long lost() {
         return totals.counts.lost(totals.expected);
@@ -42,6 +40,11 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
         return totals.deliveriesMeasured / measuredSeconds;
     }
 
+    /** The share of the window the event loops spent ready to run but waiting for a CPU (0 when unknown). */
+    double loopWaitShare() {
+        return cpu.loopWaitNanos() < 0 ? 0 : cpu.loopWaitNanos() / 1e9 / measuredSeconds / options.threads();
+    }
+
     /** Microseconds of {@code cpuNanos} per delivery in the measured window, or NaN. */
     double perDelivery(long cpuNanos) {
         return cpuNanos < 0 || totals.deliveriesMeasured == 0 ? Double.NaN : cpuNanos / 1e3 / totals.deliveriesMeasured;
@@ -49,7 +52,7 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
 
     /** Gateway CPU microseconds per delivery in the measured window, or NaN. */
     double gatewayCpuMicrosPerDelivery() {
-        return perDelivery(gatewayCpuNanos);
+        return perDelivery(cpu.gatewayNanos());
     }
 
     List<String> failures() {
@@ -134,13 +137,24 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
                         ? String.format(Locale.ROOT, "%.2f", gatewayCpuMicrosPerDelivery())
                         : o.nodePids().isEmpty() && o.admins().size() != o.nodes().size()
                         ? "unknown (pass --node-pid, or one --admin per node)" : "not measured",
-                gatewayCpuNanos < 0 ? "" : String.format(Locale.ROOT, " (%.0f%% of one core, from %s)",
-                        100.0 * gatewayCpuNanos / 1e9 / measuredSeconds, gatewayCpuSource),
+                cpu.gatewayNanos() < 0 ? "" : String.format(Locale.ROOT, " (%.0f%% of one core, from %s)",
+                        100.0 * cpu.gatewayNanos() / 1e9 / measuredSeconds, cpu.gatewaySource()),
                 gatewayDeliveries < 0 ? "" : "; its own delivery count " + gatewayDeliveries);
-        out.printf(Locale.ROOT, "loadgen    CPU %.0f%% of one core (%.2f us/delivery; event loops %.2f); send lag max %s ms,"
+        if (cpu.ownNanos() < 0) {
+            out.println("loadgen    not measured");
+        } else {
+            out.printf(Locale.ROOT, "loadgen    CPU %.0f%% of one core (%.2f us/delivery; event loops %.2f); send lag max %s ms,"
                         + " mean %s ms%n",
-                100.0 * ownCpuNanos / 1e9 / measuredSeconds, perDelivery(ownCpuNanos), perDelivery(loopCpuNanos),
-                ms(t.maxLagNanos), t.sent == 0 ? "0" : ms(t.lagSumNanos / t.sent));
+                100.0 * cpu.ownNanos() / 1e9 / measuredSeconds, perDelivery(cpu.ownNanos()),
+                perDelivery(cpu.loopNanos()), ms(t.maxLagNanos), t.sent == 0 ? "0" : ms(t.lagSumNanos / t.sent));
+        }
+        if (loopWaitShare() > OVERSUBSCRIBED) {
+            out.printf(Locale.ROOT, "WARNING    the load generator's event loops were ready to run but waiting for a CPU"
+                            + " %.0f%% of the window%s: the machine is oversubscribed, so rate and latency measure"
+                            + " the contention, not the gateway alone%n", 100 * loopWaitShare(),
+                    cpu.gatewayWaitNanos() < 0 ? "" : String.format(Locale.ROOT,
+                            " (the gateway's threads %.1f s in all)", cpu.gatewayWaitNanos() / 1e9));
+        }
         List<String> f = failures();
         out.println(f.isEmpty() ? "PASSED" : "FAILED: " + String.join("; ", f));
     }
@@ -215,12 +229,16 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
             percentiles(g, "latency_ms", t.latency, true);
 
             g.writeObjectFieldStart("gateway");
-            if (gatewayCpuNanos >= 0) {
-                g.writeNumberField("cpu_s", gatewayCpuNanos / 1e9);
+            if (cpu.gatewayNanos() >= 0) {
+                g.writeNumberField("cpu_s", cpu.gatewayNanos() / 1e9);
+                g.writeNumberField("cpu_percent_of_one_core", 100.0 * cpu.gatewayNanos() / 1e9 / measuredSeconds);
                 number(g, "cpu_us_per_delivery", gatewayCpuMicrosPerDelivery());
-                g.writeStringField("cpu_source", gatewayCpuSource);
+                g.writeStringField("cpu_source", cpu.gatewaySource());
             } else {
                 g.writeNullField("cpu_us_per_delivery");
+            }
+            if (cpu.gatewayWaitNanos() >= 0) {
+                g.writeNumberField("threads_waiting_for_cpu_s", cpu.gatewayWaitNanos() / 1e9);
             }
             if (gatewayDeliveries >= 0) {
                 g.writeNumberField("deliveries_metric", gatewayDeliveries);
@@ -228,10 +246,15 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
             g.writeEndObject();
 
             g.writeObjectFieldStart("load_generator");
-            g.writeNumberField("cpu_s", ownCpuNanos / 1e9);
-            g.writeNumberField("cpu_percent_of_one_core", 100.0 * ownCpuNanos / 1e9 / measuredSeconds);
-            number(g, "cpu_us_per_delivery", perDelivery(ownCpuNanos));
-            number(g, "event_loop_cpu_us_per_delivery", perDelivery(loopCpuNanos));
+            if (cpu.ownNanos() >= 0) {
+                g.writeNumberField("cpu_s", cpu.ownNanos() / 1e9);
+                g.writeNumberField("cpu_percent_of_one_core", 100.0 * cpu.ownNanos() / 1e9 / measuredSeconds);
+            }
+            number(g, "cpu_us_per_delivery", perDelivery(cpu.ownNanos()));
+            number(g, "event_loop_cpu_us_per_delivery", perDelivery(cpu.loopNanos()));
+            if (cpu.loopWaitNanos() >= 0) {
+                g.writeNumberField("event_loops_waiting_for_cpu_share", loopWaitShare());
+            }
             g.writeNumberField("send_lag_max_ms", t.maxLagNanos / 1e6);
             g.writeNumberField("send_lag_mean_ms", t.sent == 0 ? 0 : t.lagSumNanos / 1e6 / t.sent);
             g.writeEndObject();

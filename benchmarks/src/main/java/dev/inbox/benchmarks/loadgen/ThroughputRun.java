@@ -63,7 +63,7 @@ final class ThroughputRun {
             log.printf("%d of %d connections open%s%n", connected.established, total,
                     connected.failed() == 0 ? "" : ", failed: " + connected.failures);
             if (connected.established == 0 || (connected.failed() > 0 && !o.allowRefusals())) {
-                return new ThroughputReport(o, connected, o.duration().toMillis() / 1e3, -1, null, 0, -1, -1);
+                return new ThroughputReport(o, connected, o.duration().toMillis() / 1e3, CpuUse.UNKNOWN, -1);
             }
 
             int[] senders = new int[workers.length];
@@ -92,13 +92,9 @@ final class ThroughputRun {
                     o.warmup().toMillis() / 1e3, o.duration().toMillis() / 1e3);
 
             parkUntil(measureFrom);
-            long gatewayCpu0 = gatewayCpuNanos();
-            long ownCpu0 = ownCpuNanos();
-            long loopCpu0 = threadCpuNanos(loopThreads);
+            CpuUse start = cpuUse(loopThreads);
             parkUntil(measureTo);
-            long gatewayCpu1 = gatewayCpuNanos();
-            long ownCpu1 = ownCpuNanos();
-            long loopCpu1 = threadCpuNanos(loopThreads);
+            CpuUse cpu = CpuUse.between(start, cpuUse(loopThreads));
 
             long drainUntil = measureTo + o.drain().toNanos();
             while (!drained(fleet, workers) && System.nanoTime() < drainUntil) {
@@ -106,9 +102,7 @@ final class ThroughputRun {
             }
             RunTotals totals = fleet.totals();
             long deliveriesAfter = gatewayDeliveries();
-            return new ThroughputReport(o, totals, o.duration().toMillis() / 1e3,
-                    gatewayCpu0 < 0 || gatewayCpu1 < 0 ? -1 : gatewayCpu1 - gatewayCpu0, cpuSource(),
-                    ownCpu1 - ownCpu0, loopCpu0 < 0 || loopCpu1 < 0 ? -1 : loopCpu1 - loopCpu0,
+            return new ThroughputReport(o, totals, o.duration().toMillis() / 1e3, cpu,
                     deliveriesBefore < 0 || deliveriesAfter < 0 ? -1 : deliveriesAfter - deliveriesBefore);
         }
     }
@@ -136,6 +130,17 @@ final class ThroughputRun {
         for (long left; (left = deadline - System.nanoTime()) > 0; ) {
             LockSupport.parkNanos(left);
         }
+    }
+
+    /** One reading of every CPU figure; differences of two make the window's {@link CpuUse}. */
+    private CpuUse cpuUse(long[] loopThreads) throws InterruptedException {
+        long gatewayWait = processes.isEmpty() ? -1 : 0;
+        for (NodeProcess p : processes) {
+            long w = RunQueueWait.nanos(p.pid(), null);
+            gatewayWait = w < 0 || gatewayWait < 0 ? -1 : gatewayWait + w;
+        }
+        return new CpuUse(gatewayCpuNanos(), cpuSource(), gatewayWait, ownCpuNanos(), threadCpuNanos(loopThreads),
+                RunQueueWait.nanos(ProcessHandle.current().pid(), ConnectionFleet.THREAD_PREFIX));
     }
 
     private String cpuSource() {
