@@ -196,11 +196,20 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpHeaders headers = new DefaultHttpHeaders();
+        if (!request.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_KEY)) {
+            metrics.handshake(HandshakeOutcome.BAD_REQUEST);
+            reject(ctx, HttpResponseStatus.BAD_REQUEST, "bad_request", "missing Sec-WebSocket-Key (RFC 6455 §4.2.1)");
+            return;
+        }
+        // The connection joins its user's group before the 101 is written, not when the write completes: a client
+        // holding its 101 must get every message admitted after it. (RoutingIT lost one to a loop descheduled between
+        // writing the 101 and running the write's listener, while the client had already moved on.) Frames queued
+        // meanwhile go out after the 101, on this same loop.
+        listener.upgraded(ctx.channel(), user);
         try {
             handshaker.handshake(ctx.channel(), request, headers, ctx.newPromise()).addListener(f -> {
                 if (f.isSuccess()) {
                     metrics.handshake(HandshakeOutcome.OK);
-                    listener.upgraded(ctx.channel(), user);
                 } else {
                     log.debug("handshake failed on {}", ctx.channel(), f.cause());
                     ctx.close();

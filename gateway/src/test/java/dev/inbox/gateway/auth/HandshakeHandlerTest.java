@@ -67,6 +67,8 @@ class HandshakeHandlerTest {
 
     private final List<AuthenticatedUser> upgraded = new ArrayList<>();
     private final List<Channel> upgradedChannels = new ArrayList<>();
+    /** How many messages the channel had written when the listener was told, per call. */
+    private final List<Integer> writtenWhenTold = new ArrayList<>();
     private TokenVerifier verifier;
     private EmbeddedChannel ch;
 
@@ -88,6 +90,7 @@ class HandshakeHandlerTest {
         UpgradeListener listener = (c, user) -> {
             upgradedChannels.add(c);
             upgraded.add(user);
+            writtenWhenTold.add(((EmbeddedChannel) c).outboundMessages().size());
         };
         ch = new EmbeddedChannel(new HttpServerCodec(), new HttpObjectAggregator(1024),
                 new HandshakeHandler(authenticator, origins, DECODER_CONFIG, TIMEOUT, listener, METRICS));
@@ -422,6 +425,17 @@ class HandshakeHandlerTest {
     }
 
     // ---- upgrades -----------------------------------------------------------------------------------------
+
+    /**
+     * The connection joins its user's group before its 101 exists: a client that holds the 101 must get every message
+     * admitted after it (RoutingIT once lost one to the gap between writing the 101 and the write's listener).
+     */
+    @Test
+    void listenerIsToldBeforeThe101IsWritten() {
+        channel();
+        assertUpgraded(exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + token(42))), 42);
+        assertEquals(List.of(0), writtenWhenTold);
+    }
 
     @Test
     void inboxV1OfferedAloneIsSelected() {
