@@ -40,7 +40,8 @@ public final class ClientAddressResolver {
 
     /** The client address for a request on {@code channel}; {@code null} when not an IP connection. */
     public InetAddress resolve(Channel channel, HttpHeaders headers) {
-        InetAddress peer = channel.attr(PROXIED).get();
+        // hasAttr first: attr() would give every connection an empty attribute it keeps for life.
+        InetAddress peer = channel.hasAttr(PROXIED) ? channel.attr(PROXIED).get() : null;
         if (peer == null && channel.remoteAddress() instanceof InetSocketAddress a) {
             peer = a.getAddress();
         }

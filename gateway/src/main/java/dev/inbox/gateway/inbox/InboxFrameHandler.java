@@ -15,11 +15,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * The production {@link InboxEndpoint}: the router's side of an upgraded connection. Text messages (already
@@ -57,19 +55,22 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         this.messageBurst = messageBurst;
     }
 
-    /** Joins the session's user group and arms the token-expiry close. */
+    /** Joins the session's user group; the keepalive handler closes it when the token expires. */
     @Override
     public void start(InboxSession session) {
         groups.join(session);
         AccessLog.opened(session);
-        session.channel().closeFuture().addListener(f -> AccessLog.closed(session));
-        long untilExpiry = session.user().expiresAtMillis() - System.currentTimeMillis();
-        if (session.user().expiresAtMillis() != Long.MAX_VALUE) {
-            ScheduledFuture<?> expiry = session.channel().eventLoop().schedule(
-                    () -> session.close(CloseCode.TOKEN_EXPIRED), Math.max(0, untilExpiry), TimeUnit.MILLISECONDS);
-            session.channel().closeFuture().addListener(f -> expiry.cancel(false));
+    }
+
+    /** The connection is gone: its user's group lets go of it, and the access log has its last line. */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        if (session != null) {
+            groups.leave(session);
+            AccessLog.closed(session);
         }
-        session.channel().closeFuture().addListener(f -> groups.leave(session));
+        ctx.fireChannelInactive();
     }
 
     @Override

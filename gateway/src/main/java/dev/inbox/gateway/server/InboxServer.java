@@ -25,6 +25,7 @@ import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -146,6 +147,8 @@ public final class InboxServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.ALLOCATOR, BUFFERS)
+                    // One allocator object for all: by default each connection gets its own (32 bytes each).
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
                     // The per-connection outbound bound: unwritable past it (slow), writable again below half.
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
                             config.inbox().maxOutboundBytes() / 2, config.inbox().maxOutboundBytes()))

@@ -436,25 +436,6 @@ class InboxFrameHandlerTest {
         assertFalse(ch.isOpen());
     }
 
-    // ---- token expiry ----------------------------------------------------------------------------------------
-
-    @Test
-    void connectionIsClosedWith4501WhenTheTokenExpires() {
-        AuthenticatedUser cy = new AuthenticatedUser(3, "Cy", null, System.currentTimeMillis() + 60_000);
-        EmbeddedChannel cyCh = new EmbeddedChannel();
-        start(cyCh, cy);
-
-        cyCh.advanceTimeBy(50, TimeUnit.SECONDS);
-        cyCh.runScheduledPendingTasks();
-        assertNull(cyCh.readOutbound(), "open until the token expires");
-        assertTrue(cyCh.isActive());
-
-        cyCh.advanceTimeBy(11, TimeUnit.SECONDS);
-        cyCh.runScheduledPendingTasks();
-        assertClosedWith(cyCh, 4501);
-        assertFalse(cyCh.finish());
-    }
-
     @Test
     void userGroupIsJoinedOnStartAndLeftOnClose() {
         assertEquals(1, groups.connectionCount());

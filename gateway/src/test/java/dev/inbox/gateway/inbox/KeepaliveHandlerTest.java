@@ -176,4 +176,61 @@ class KeepaliveHandlerTest {
         assertPinged();
         assertTrue(ch.isActive());
     }
+
+    // ---- token expiry ----------------------------------------------------------------------------------------
+
+    /** A connection whose token expires in 45 s, between the first ping (30 s) and the second (60 s). */
+    private EmbeddedChannel expiringIn45s() {
+        EmbeddedChannel cy = new EmbeddedChannel();
+        cy.freezeTime();
+        cy.attr(InboxSession.KEY).set(new InboxSession(cy, new AuthenticatedUser(3, "Cy", null,
+                System.currentTimeMillis() + 45_000), 0, new ServerFrameEncoder(), METRICS));
+        cy.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
+        return cy;
+    }
+
+    @Test
+    void connectionIsClosedWith4501WhenTheTokenExpires() {
+        EmbeddedChannel cy = expiringIn45s();
+        cy.advanceTimeBy(PING.toNanos(), TimeUnit.NANOSECONDS); // 30 s: pinged, still open
+        cy.runScheduledPendingTasks();
+        Object ping = cy.readOutbound();
+        assertInstanceOf(PingWebSocketFrame.class, ping);
+        ((PingWebSocketFrame) ping).release();
+        cy.writeInbound(new TextWebSocketFrame("{}")); // it keeps talking: only the token ends it
+        ((TextWebSocketFrame) cy.readInbound()).release();
+
+        cy.advanceTimeBy(14, TimeUnit.SECONDS); // 44 s
+        cy.runScheduledPendingTasks();
+        assertNull(cy.readOutbound(), "open until the token expires");
+        assertTrue(cy.isActive());
+
+        cy.advanceTimeBy(1, TimeUnit.SECONDS); // 45 s: at the expiry, not at the next ping
+        cy.runScheduledPendingTasks();
+        Object o = cy.readOutbound();
+        assertInstanceOf(CloseWebSocketFrame.class, o, "expected a close, got " + o);
+        CloseWebSocketFrame close = (CloseWebSocketFrame) o;
+        try {
+            assertEquals(4501, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertFalse(cy.isOpen());
+        assertFalse(cy.finish());
+    }
+
+    @Test
+    void anExpiredTokenIsNotPingedFirst() {
+        EmbeddedChannel cy = new EmbeddedChannel();
+        cy.freezeTime();
+        cy.attr(InboxSession.KEY).set(new InboxSession(cy, new AuthenticatedUser(3, "Cy", null,
+                System.currentTimeMillis() - 1), 0, new ServerFrameEncoder(), METRICS));
+        cy.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
+        cy.runScheduledPendingTasks();
+        Object o = cy.readOutbound();
+        assertInstanceOf(CloseWebSocketFrame.class, o, "closed at once, got " + o);
+        assertEquals(4501, ((CloseWebSocketFrame) o).statusCode());
+        ((CloseWebSocketFrame) o).release();
+        assertFalse(cy.finish());
+    }
 }
