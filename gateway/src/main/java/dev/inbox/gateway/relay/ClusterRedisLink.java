@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static dev.inbox.gateway.relay.RedisLink.describe;
@@ -48,6 +49,8 @@ final class ClusterRedisLink implements RedisLink {
     private final RedisClusterClient client;
     private final GatewayConfig.Redis config;
     private final RedisPubSubListener<byte[], byte[]> listener;
+    /** Loaded on every new connection, on every master; registered before {@link #start}. */
+    private final List<RedisScript> scripts = new CopyOnWriteArrayList<>();
     private final Events events;
     private final RedisWatchdog watchdog = new RedisWatchdog();
     private volatile StatefulRedisClusterConnection<byte[], byte[]> commands;
@@ -118,6 +121,7 @@ final class ClusterRedisLink implements RedisLink {
                     pubsub = p;
                     return p;
                 }))
+                .thenCompose(p -> RedisLink.loadAll(scripts, commands.async()).thenApply(loaded -> p))
                 .whenComplete((p, failure) -> {
                     if (failure != null) {
                         log.warn("redis cluster connect failed ({}); retrying", describe(failure));
@@ -139,10 +143,12 @@ final class ClusterRedisLink implements RedisLink {
         try {
             c.async().ping().toCompletableFuture().get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
             if (failing) {
+                // Shards may have restarted: load the scripts and subscribe everything again (both idempotent).
+                RedisLink.loadAll(scripts, c.async()).get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
                 failing = false;
                 log.info("redis cluster answers pings again");
                 events.reachability(null);
-                events.connected(); // shards may have restarted: subscribe everything again (idempotent)
+                events.connected();
             }
         } catch (Exception e) {
             failing = true;
@@ -184,6 +190,11 @@ final class ClusterRedisLink implements RedisLink {
                 p.async().sunsubscribe(channel);
             }
         }
+    }
+
+    @Override
+    public void preload(RedisScript script) {
+        scripts.add(script);
     }
 
     @Override

@@ -11,6 +11,8 @@ import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -28,6 +30,10 @@ import java.util.concurrent.CompletionStage;
  */
 final class RedisAdmission implements Admission {
     static final String SCRIPT = """
+            local time = redis.call('TIME')
+            if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[7]) then
+              return {'late'}
+            end
             local state = redis.call('GET', KEYS[1])
             local dev = ARGV[3] == '1'
             if not state then
@@ -55,6 +61,7 @@ final class RedisAdmission implements Admission {
     static final String CLUSTER_SCRIPT = SCRIPT.substring(0, SCRIPT.indexOf("local at = tonumber(ARGV[5])"))
             + "table.insert(members, 1, digits)\nreturn members\n";
     private static final byte[] DEV = {'1'};
+    private static final byte[] LATE = {'l', 'a', 't', 'e'};
     private static final byte[] NOT_DEV = {'0'};
     private static final byte[] CHANNEL_PREFIX = RedisKeys.USER_CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII);
 
@@ -64,12 +71,21 @@ final class RedisAdmission implements Admission {
     private final boolean dev;
     private final GatewayMetrics metrics;
 
-    RedisAdmission(RedisLink link, long nodeId, boolean dev, GatewayMetrics metrics) {
+    /**
+     * The script refuses a message it runs this long after the node sent it ({@code late}): half the command timeout,
+     * so that a message whose sender was told {@code relay_unavailable} (Redis stalled, then resumed and worked through
+     * its input) is not published after all. The other half absorbs clock skew between node and Redis.
+     */
+    private final long lateAfterMillis;
+
+    RedisAdmission(RedisLink link, long nodeId, boolean dev, GatewayMetrics metrics, Duration timeout) {
+        this.lateAfterMillis = Math.max(1, timeout.toMillis() / 2);
         this.metrics = metrics;
         this.link = link;
         this.nodeId = nodeId;
         this.dev = dev;
         this.script = new RedisScript(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
+        link.preload(script);
     }
 
     @Override
@@ -83,7 +99,7 @@ final class RedisAdmission implements Admission {
         long started = System.nanoTime();
         return link.run(script, keys,
                         ascii(senderId), ascii(ClockMessageIds.floor(now)), dev ? DEV : NOT_DEV,
-                        payload, ascii(idAt), CHANNEL_PREFIX)
+                        payload, ascii(idAt), CHANNEL_PREFIX, ascii(now + lateAfterMillis))
                 .handle((reply, failure) -> {
                     metrics.relayPublished(System.nanoTime() - started);
                     if (failure != null) {
@@ -92,6 +108,10 @@ final class RedisAdmission implements Admission {
                     }
                     if (reply.isEmpty()) {
                         return null; // not a member
+                    }
+                    if (reply.size() == 1 && Arrays.equals(LATE, (byte[]) reply.get(0))) {
+                        throw new CompletionException(new RoutingException(ErrorCode.RELAY_UNAVAILABLE,
+                                "relay unavailable (redis ran the message too late); not delivered, retry later"));
                     }
                     long messageId = parse(reply.get(0));
                     if (!Ids.isValidMessageId(messageId)) {

@@ -2,9 +2,11 @@ package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.config.GatewayConfig;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -24,6 +26,12 @@ interface RedisLink extends AutoCloseable {
         /** A new connection is ready: every channel that should be subscribed must be subscribed on it. */
         void connected();
     }
+
+    /**
+     * Registers a script to load on every new connection, before Redis is reported reachable. Call before
+     * {@link #start}.
+     */
+    void preload(RedisScript script);
 
     /** Connects, in the background until Redis answers, and starts watching the connection. */
     void start();
@@ -59,6 +67,15 @@ interface RedisLink extends AutoCloseable {
                         .count(3)
                         .build())
                 .build();
+    }
+
+    /** Loads every script of {@code scripts}; completes when all are loaded, or with the first failure. */
+    static CompletableFuture<Void> loadAll(List<RedisScript> scripts, RedisScriptingAsyncCommands<byte[], byte[]> redis) {
+        CompletableFuture<?>[] loads = new CompletableFuture<?>[scripts.size()];
+        for (int i = 0; i < loads.length; i++) {
+            loads[i] = scripts.get(i).load(redis).toCompletableFuture();
+        }
+        return CompletableFuture.allOf(loads);
     }
 
     /** A short, secret-free description of a Redis failure. */

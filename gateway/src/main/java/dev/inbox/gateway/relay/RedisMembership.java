@@ -54,6 +54,9 @@ final class RedisMembership implements Membership {
 
     RedisMembership(RedisLink link) {
         this.link = link;
+        for (RedisScript s : List.of(read, replace, add, remove)) {
+            link.preload(s);
+        }
     }
 
     @Override

@@ -56,7 +56,7 @@ public final class RedisRelay implements AutoCloseable {
         this.channels = new UserChannels(groups, link, subscriber);
         later[0] = channels;
         groups.presenceListener(channels);
-        this.admission = new RedisAdmission(link, nodeId, dev, metrics);
+        this.admission = new RedisAdmission(link, nodeId, dev, metrics, config.timeout());
         this.membership = new RedisMembership(link);
     }
 

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -53,6 +54,8 @@ final class StandaloneRedisLink implements RedisLink {
     private final RedisURI uri;
     private final GatewayConfig.Redis config;
     private final RedisPubSubListener<byte[], byte[]> listener;
+    /** Loaded on every new connection; registered before {@link #start}. */
+    private final List<RedisScript> scripts = new CopyOnWriteArrayList<>();
     private final Events events;
     private final RedisWatchdog watchdog = new RedisWatchdog();
     /** The connection in use; replaced by the watchdog. */
@@ -86,8 +89,15 @@ final class StandaloneRedisLink implements RedisLink {
             public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
                 if (handler == connection) {
                     log.info("redis connected: {}", address);
-                    events.reachability(null);
-                    events.connected();
+                    // A restarted Redis has forgotten the scripts: load them before saying it is back.
+                    RedisLink.loadAll(scripts, connection.async()).whenComplete((v, failure) -> {
+                        if (failure != null) {
+                            log.warn("redis scripts not loaded ({}); admissions fail until they are",
+                                    describe(failure));
+                        }
+                        events.reachability(null);
+                        events.connected();
+                    });
                 }
             }
 
@@ -99,6 +109,11 @@ final class StandaloneRedisLink implements RedisLink {
                 }
             }
         });
+    }
+
+    @Override
+    public void preload(RedisScript script) {
+        scripts.add(script);
     }
 
     @Override
@@ -167,21 +182,36 @@ final class StandaloneRedisLink implements RedisLink {
                 watchdog.after(config.pingInterval(), this::connectNew);
                 return;
             }
-            c.addListener(listener);
-            StatefulRedisPubSubConnection<byte[], byte[]> old = connection;
-            connection = c;
-            if (old != null) {
-                old.closeAsync();
-            }
-            if (closed) {
-                c.closeAsync();
-                return;
-            }
-            log.info("redis connection ready");
-            replacing = false;
-            events.reachability(null);
-            events.connected();
+            RedisLink.loadAll(scripts, c.async()).whenComplete((loaded, notLoaded) -> {
+                if (notLoaded != null) {
+                    log.warn("redis scripts not loaded ({}); retrying in {} ms", describe(notLoaded),
+                            config.pingInterval().toMillis());
+                    c.closeAsync();
+                    events.reachability(replacing ? REPLACING : "redis unreachable");
+                    watchdog.after(config.pingInterval(), this::connectNew);
+                } else {
+                    ready(c);
+                }
+            });
         });
+    }
+
+    /** A new connection whose scripts are loaded: it replaces the old one, and Redis is reachable again. */
+    private void ready(StatefulRedisPubSubConnection<byte[], byte[]> c) {
+        c.addListener(listener);
+        StatefulRedisPubSubConnection<byte[], byte[]> old = connection;
+        connection = c;
+        if (old != null) {
+            old.closeAsync();
+        }
+        if (closed) {
+            c.closeAsync();
+            return;
+        }
+        log.info("redis connection ready");
+        replacing = false;
+        events.reachability(null);
+        events.connected();
     }
 
     /** Watchdog thread: a PING that does not come back in time counts as a miss; two misses replace the connection. */

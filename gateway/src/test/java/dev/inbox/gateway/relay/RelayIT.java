@@ -107,6 +107,52 @@ class RelayIT {
         assertEquals(reply, Json.parse(bob.next()));
     }
 
+    /**
+     * The scripts are loaded with the connection, not resent with the first messages: a NOSCRIPT retry went out after
+     * later messages of the same sender, which were then admitted first (RelayIT once saw m18 before m1).
+     */
+    @Test
+    void scriptsAreInRedisBeforeTheNodeIsReady() throws IOException {
+        node();
+        assertEquals(":1", redis.commandLines("SCRIPT EXISTS " + sha1(RedisAdmission.SCRIPT), 2).get(1));
+    }
+
+    /**
+     * Redis forgets the scripts under a connected node (SCRIPT FLUSH): the next message is refused, not resent out of
+     * order, and the one after it is delivered, the script loaded again meanwhile.
+     */
+    @Test
+    void aFlushedScriptCacheCostsOneRefusalAndNoReordering() throws IOException {
+        GatewayFixture a = node();
+        a.members(3, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bob = a.connect(2);
+        assertEquals("+OK", redis.command("SCRIPT FLUSH"));
+
+        ann.send(text(3, "first"));
+        assertEquals("relay_unavailable", ann.nextJson().get("code"), "refused, so the sender knows to resend");
+        GatewayFixture.await("the script is loaded again", () -> {
+            try {
+                return redis.commandLines("SCRIPT EXISTS " + sha1(RedisAdmission.SCRIPT), 2).get(1).equals(":1");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        ann.send(text(3, "second"));
+        assertEquals("second", bob.nextJson().get("message"));
+        assertEquals("second", ann.nextJson().get("message"));
+        assertEquals(0, bob.pending(), "the refused message never arrived");
+    }
+
+    private static String sha1(String script) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-1")
+                    .digest(script.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void userOnTwoNodesGetsEachMessageExactlyOncePerConnectionInOrder() {
         GatewayFixture a = node();
