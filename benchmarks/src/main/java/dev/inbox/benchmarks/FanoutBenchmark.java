@@ -49,9 +49,10 @@ import java.util.stream.LongStream;
  * {@code burst * connections} for the per-delivery figure (JMH's {@code @OperationsPerInvocation} cannot follow a
  * {@code @Param}).
  *
- * <p>Set-up as the gateway's: two event loops of the sink's transport (one per core on the reference machine; the
- * gateway's default is two per core), each connection's pipeline and session as after the upgrade ({@link Upgrade}). User ids are large, as real ones are, so no lookup is flattered by the
- * {@code Long} cache. The baselines run on an event loop too, as a naive gateway's handler would, and skip admission:
+ * <p>Set-up as the gateway's: two event loops of the sink's transport (one per core, the gateway's default, on the
+ * reference machine), each connection's pipeline and session as after the upgrade ({@link Upgrade}). User ids are
+ * large, as real ones are, so no lookup is flattered by the {@code Long} cache. The baselines run on an event loop
+ * too, as a naive gateway's handler would, and skip admission:
  * they are handed the member list.
  */
 @State(Scope.Benchmark)

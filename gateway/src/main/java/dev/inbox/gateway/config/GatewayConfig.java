@@ -72,7 +72,7 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param bind          address both ports listen on
      * @param port          public WebSocket port; 0 picks one
      * @param adminPort     admin port; 0 picks one
-     * @param workerThreads  event loops for the public port; 0 means two per core
+     * @param workerThreads  event loops for the public port; 0 means one per core
      * @param proxyProtocol  whether every public connection starts with a PROXY protocol header
      * @param trustedProxies addresses and CIDR blocks whose X-Forwarded-For is believed
      */

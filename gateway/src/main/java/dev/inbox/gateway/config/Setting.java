@@ -34,7 +34,7 @@ public enum Setting {
     MAX_CONNECTIONS("max-connections", "100000", "Connections this node takes; over it: 503, and /readyz fails while full."),
     ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
-    WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: two per core)."),
+    WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: one per core)."),
     DRAIN_DELAY("drain-delay", "5s", "On SIGTERM: /readyz fails at once; new upgrades are refused (503) after this delay."),
     DRAIN_WINDOW("drain-window", "10s", "After the delay, open connections are closed (1001) spread over this window."),
     DRAIN_DEADLINE("drain-deadline", "25s", "The process exits 0 by this time after SIGTERM, whatever is left."),

@@ -137,7 +137,23 @@ final class RedisAdmission implements Admission {
         return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * A non-negative decimal from a bulk reply, read from its bytes: one per member per message, so no String each.
+     *
+     * @throws NumberFormatException when the bytes are not one (Redis would have to be answering another script)
+     */
     static long parse(Object bulk) {
-        return Long.parseLong(new String((byte[]) bulk, StandardCharsets.US_ASCII));
+        byte[] digits = (byte[]) bulk;
+        if (digits.length == 0 || digits.length > 18) {
+            throw new NumberFormatException("not an id: " + new String(digits, StandardCharsets.US_ASCII));
+        }
+        long n = 0;
+        for (byte d : digits) {
+            if (d < '0' || d > '9') {
+                throw new NumberFormatException("not an id: " + new String(digits, StandardCharsets.US_ASCII));
+            }
+            n = n * 10 + (d - '0');
+        }
+        return n;
     }
 }

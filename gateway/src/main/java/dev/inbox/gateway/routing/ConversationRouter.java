@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,6 +37,8 @@ public final class ConversationRouter {
     private final ServerFrameEncoder encoder;
     private final ByteBufAllocator alloc;
     private final GatewayMetrics metrics;
+    /** Per loop: the ordered way in for admission results and relayed frames (see {@link LoopInbox}). */
+    private final LoopInbox[] inboxes;
 
     public ConversationRouter(Admission admission, EventLoops loops, UserGroups groups, ServerFrameEncoder encoder,
                               ByteBufAllocator alloc, GatewayMetrics metrics, long hardOutboundBytes) {
@@ -47,6 +48,10 @@ public final class ConversationRouter {
         this.fanout = new Fanout(loops, groups, metrics, hardOutboundBytes);
         this.encoder = encoder;
         this.alloc = alloc;
+        this.inboxes = new LoopInbox[loops.size()];
+        for (int i = 0; i < inboxes.length; i++) {
+            inboxes[i] = new LoopInbox(loops.get(i));
+        }
     }
 
     /**
@@ -57,9 +62,8 @@ public final class ConversationRouter {
     public void deliverRelayed(long conversationId, long userId, ByteBuf frame, long acceptedAtMillis) {
         long acceptedNanos = System.nanoTime()
                 - TimeUnit.MILLISECONDS.toNanos(Math.max(0, System.currentTimeMillis() - acceptedAtMillis));
-        EventLoop owner = loops.ownerOf(conversationId);
         // Through the conversation's owner loop, like local messages, so both reach each connection in one order.
-        onOwner(owner, () -> {
+        inboxes[loops.ownerIndexOf(conversationId)].execute(() -> {
             try {
                 fanout.deliverRelayed(frame, userId, acceptedNanos);
             } finally {
@@ -119,18 +123,13 @@ public final class ConversationRouter {
             fail(s, e);
             return;
         }
-        // Always queued on the owner, never run inline, even when the stage is already complete: a conversation's
-        // stages complete in admission order, but one that completed on Redis's thread has only queued its delivery,
-        // and a later one found complete here would overtake it if run at once (m8 before m7: RelayIT saw it under
-        // load; ConversationRouterTest pins it). Queued, deliveries run in completion order, which is id order.
-        admitted.whenComplete((a, failure) -> {
-            try {
-                owner.execute(() -> admitted(s, prepared, a, failure));
-            } catch (RejectedExecutionException e) {
-                prepared.frame().release(); // the node is shutting down
-                fail(s, e);
-            }
-        });
+        // Always queued on the owner's inbox, never run inline, even when the stage is already complete: a
+        // conversation's stages complete in admission order, but one that completed on Redis's thread has only queued
+        // its delivery, and a later one found complete here would overtake it if run at once (m8 before m7: RelayIT
+        // saw it under load; ConversationRouterTest pins it). Queued behind relayed frames too, deliveries run in the
+        // order Redis produced them, which is id order.
+        LoopInbox inbox = inboxes[loops.ownerIndexOf(s.conversationId)];
+        admitted.whenComplete((a, failure) -> inbox.execute(() -> admitted(s, prepared, a, failure)));
     }
 
     /** On the owner loop, in completion order: deliver, or tell the sender why not. */
@@ -167,14 +166,6 @@ public final class ConversationRouter {
             }
         }
         s.result.complete(event);
-    }
-
-    private static void onOwner(EventLoop owner, Runnable step) {
-        if (owner.inEventLoop()) {
-            step.run();
-        } else {
-            owner.execute(step);
-        }
     }
 
     private static void fail(Submission s, Throwable failure) {

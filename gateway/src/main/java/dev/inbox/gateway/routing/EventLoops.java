@@ -45,7 +45,12 @@ public final class EventLoops {
      * thread, in one order.
      */
     EventLoop ownerOf(long conversationId) {
+        return loops[ownerIndexOf(conversationId)];
+    }
+
+    /** The index of {@link #ownerOf}. */
+    int ownerIndexOf(long conversationId) {
         long mixed = conversationId * 0x9E3779B97F4A7C15L; // spread sequential ids over the loops
-        return loops[(int) Math.floorMod(mixed >>> 32, loops.length)];
+        return (int) Math.floorMod(mixed >>> 32, loops.length);
     }
 }
