@@ -48,7 +48,17 @@ public final class UserGroups {
 
     /** Every user with an open connection on this node, at some moment during the call. */
     public long[] presentUsers() {
-        return groups.keySetLong();
+        // Not keySetLong(): it sizes its array before iterating and stops when the array is full, so users who join
+        // meanwhile can push out users who were there all along (RelayBenchmark lost a subscription that way).
+        long[] users = new long[Math.max(16, groups.size())];
+        int n = 0;
+        for (Long user : groups.keySet()) { // boxes, but only on a reconnect: not a hot path
+            if (n == users.length) {
+                users = Arrays.copyOf(users, n * 2);
+            }
+            users[n++] = user;
+        }
+        return Arrays.copyOf(users, n);
     }
 
     /** Adds a connection; returns true when it is its user's first on this node. */

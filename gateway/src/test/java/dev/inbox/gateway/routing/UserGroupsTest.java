@@ -240,4 +240,40 @@ class UserGroupsTest {
         assertEquals(threads * perThread, groups.connectionCount());
         assertEquals(1, groups.userCount());
     }
+
+    /**
+     * The relay resubscribes from this list after a reconnect: a user present throughout must be in it however many
+     * join meanwhile. (JCTools' keySetLong() sized its array first and stopped when full, so newcomers could push
+     * earlier users out; RelayBenchmark lost a subscription that way.)
+     */
+    @Test
+    void presentUsersHoldsEveryoneWhoWasThereWhileOthersJoin() throws Exception {
+        int before = 2_000;
+        for (long u = 1; u <= before; u++) {
+            groups.join(session(u));
+        }
+        List<InboxSession> newcomers = new ArrayList<>();
+        for (long u = 100_001; u <= 140_000; u++) {
+            newcomers.add(session(u));
+        }
+        ExecutorService joiner = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> joining = joiner.submit(() -> newcomers.forEach(groups::join));
+            int snapshots = 0;
+            do {
+                java.util.Set<Long> seen = new java.util.HashSet<>();
+                for (long u : groups.presentUsers()) {
+                    seen.add(u);
+                }
+                for (long u = 1; u <= before; u++) {
+                    assertTrue(seen.contains(u), "user " + u + " was present throughout, snapshot " + snapshots);
+                }
+                snapshots++;
+            } while (!joining.isDone());
+            joining.get();
+        } finally {
+            joiner.shutdownNow();
+        }
+        assertEquals(before + newcomers.size(), groups.presentUsers().length);
+    }
 }
