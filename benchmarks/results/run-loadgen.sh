@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The load-generator and memory runs behind RESULTS.md. Run from the repository root after
+# `mvn -B -q -DskipTests package`; each run writes benchmarks/results/<name>.json (and the table to <name>.txt).
+# EPOLL_JAR (optional): Netty's epoll native jar, to measure the node on epoll as well as NIO.
+# PARTS (default "single cross memory") picks which parts run; memory is the one a busy machine does not distort.
+# SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
+set -uo pipefail
+out=benchmarks/results
+L=(java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.LoadGenerator)
+BENCH_FLAGS=(--rate-limit 1000 --rate-burst 1000 --max-handshakes-per-ip 100000 --max-connections-per-ip 100000)
+S=loadgen-secret-0123456789abcdef0123456789
+K=loadgen-api-key-0123
+
+wait_ready() { # admin port
+  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return 0; sleep 0.1; done
+  echo "node on admin port $1 never turned ready" >&2; return 1
+}
+node() { # classpath jvm-args... -- gateway-flags...; prints the pid
+  local cp=$1; shift; local jvm=(); while [ "$1" != -- ]; do jvm+=("$1"); shift; done; shift
+  java "${jvm[@]}" -cp "$cp" dev.inbox.gateway.server.Main "$@" >>"$out/node.log" 2>&1 &
+  echo $!
+}
+stop() { # pids: SIGTERM, then wait until each has exited (they are not this shell's children)
+  kill "$@" 2>/dev/null
+  for p in "$@"; do while kill -0 "$p" 2>/dev/null; do sleep 0.2; done; done
+}
+done_already() { [ "${SKIP_DONE:-}" = 1 ] && [ -s "$out/$1.json" ]; }
+run() { # name loadgen-args...
+  local name=$1; shift
+  "${L[@]}" "$@" --json "$out/$name.json" >"$out/$name.txt" 2>&1; echo "$name: exit $?"
+}
+GW_CP=gateway/target/inbox-gateway.jar
+PARTS=" ${PARTS:-single cross memory} "
+part() { [[ "$PARTS" == *" $1 "* ]]; }
+
+if part single; then
+# One node, group chats: 1 000 users in groups of 10, 20 000 msgs/s = 200 000 deliveries/s, three runs.
+for i in 1 2 3; do
+  done_already "group-nio-$i" && continue
+  gw=$(node $GW_CP -Xmx1g -- --dev --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}"); wait_ready 28081
+  run "group-nio-$i" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+      --users 1000 --group-size 10 --rate 20000 --warmup 10s --duration 20s --node-pid "$gw"
+  stop "$gw"
+done
+# Latency against delivery rate: the same scenario at rising rates, one fresh node each.
+for rate in 5000 10000 30000 40000; do
+  done_already "sweep-$rate" && continue
+  gw=$(node $GW_CP -Xmx1g -- --dev --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}"); wait_ready 28081
+  run "sweep-$rate" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+      --users 1000 --group-size 10 --rate "$rate" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
+  stop "$gw"
+done
+if [ -n "${EPOLL_JAR:-}" ]; then
+  for i in 1 2; do
+    done_already "group-epoll-$i" && continue
+    gw=$(node "$GW_CP:$EPOLL_JAR" -Xmx1g -- --dev --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}"); wait_ready 28081
+    run "group-epoll-$i" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+        --users 1000 --group-size 10 --rate 20000 --warmup 10s --duration 20s --node-pid "$gw"
+    stop "$gw"
+  done
+fi
+
+fi
+
+if part cross; then
+# Two nodes and Redis, the same scenario: half of every message's deliveries cross the relay.
+redis-server --port 26390 --save '' --appendonly no --daemonize no >"$out/redis.log" 2>&1 & rd=$!
+sleep 0.5
+for rate in 5000 7500 10000; do
+  done_already "cross-node-$rate" && continue
+  # Node A records a JFR profile of the run (what the missed cross-node target is spent on).
+  a=$(node $GW_CP -Xmx1g -XX:StartFlightRecording=settings=profile,filename=$out/cross-node-$rate-a.jfr -- --dev --redis redis://127.0.0.1:26390 --port 28101 --admin-port 28201 "${BENCH_FLAGS[@]}")
+  b=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26390 --port 28102 --admin-port 28202 "${BENCH_FLAGS[@]}")
+  wait_ready 28201; wait_ready 28202
+  run "cross-node-$rate" --dev --nodes ws://127.0.0.1:28101,ws://127.0.0.1:28102 \
+      --admin http://127.0.0.1:28201,http://127.0.0.1:28202 --node-pid "$a,$b" --scenario group \
+      --users 1000 --group-size 10 --rate "$rate" --warmup 10s --duration 20s --allow-refusals
+  stop "$a" "$b"
+done
+stop "$rd"
+
+fi
+
+# Memory per idle authenticated (JWT) connection, one connection per user, heap capped at 256 MiB.
+mem() { # name classpath connections jvm-args...
+  local name=$1 cp=$2 n=$3; shift 3
+  done_already "$name" && return
+  gw=$(node "$cp" -Xmx256m "$@" -- --jwt-secret "$S" --api-key "$K" --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}")
+  wait_ready 28081
+  # While the connections are open, the node's class histogram: where each connection's heap goes.
+  ( for _ in $(seq 1 600); do
+      c=$(curl -s http://127.0.0.1:28081/metrics | awk '/^inbox_connections /{print int($2)}')
+      [ "${c:-0}" -ge "$n" ] && { jcmd "$gw" GC.class_histogram >"$out/$name.histogram.txt"; break; }
+      sleep 0.5
+    done ) &
+  run "$name" --mode memory --jwt-secret "$S" --api-key "$K" --nodes ws://127.0.0.1:28080 \
+      --admin http://127.0.0.1:28081 --connections "$n" --node-pid "$gw"
+  stop "$gw"
+}
+part memory || exit 0
+mem memory-nio-10k $GW_CP 10000
+mem memory-nio-19k $GW_CP 19000
+mem memory-nio-19k-freeratio $GW_CP 19000 -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10
+if [ -n "${EPOLL_JAR:-}" ]; then
+  mem memory-epoll-19k "$GW_CP:$EPOLL_JAR" 19000
+  mem memory-epoll-19k-freeratio "$GW_CP:$EPOLL_JAR" 19000 -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10
+fi
