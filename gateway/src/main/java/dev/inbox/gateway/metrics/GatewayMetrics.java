@@ -90,7 +90,7 @@ public final class GatewayMetrics {
         for (CloseCode c : CloseCode.values()) {
             closesSent.put(c.code(), counter(InboxMeters.CLOSES_SENT, Integer.toString(c.code())));
         }
-        for (int code : new int[]{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 4000, 4501}) {
+        for (int code : new int[]{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 4000, 4002, 4501}) {
             closesReceived.put(code, counter(InboxMeters.CLOSES_RECEIVED, Integer.toString(code)));
         }
         closesReceivedOther = counter(InboxMeters.CLOSES_RECEIVED, "other");
