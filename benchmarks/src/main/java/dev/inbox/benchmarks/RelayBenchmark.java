@@ -60,7 +60,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             EventLoops loops = new EventLoops(connections.gatewayLoops());
             ServerFrameEncoder encoder = new ServerFrameEncoder();
             GatewayConfig.Redis config = new GatewayConfig.Redis(redis.uri(), Duration.ofSeconds(5),
-                    Duration.ofSeconds(10), 10_000);
+                    Duration.ofSeconds(10), 10_000, Duration.ofSeconds(5));
 
             UserGroups groupsB = new UserGroups();
             GatewayMetrics metricsB = new GatewayMetrics();
