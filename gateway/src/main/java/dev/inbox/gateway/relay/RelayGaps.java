@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -127,14 +127,19 @@ final class RelayGaps implements UserGroups.JoinListener {
             return false;
         }
         readiness.set("relay", null);
+        // Connection i of n is closed at window * i / n, on its own loop: spread over the window whatever the loops.
         List<InboxSession> open = groups.allSessions();
-        Map<EventLoop, List<InboxSession>> byLoop = new IdentityHashMap<>();
-        for (InboxSession s : open) {
-            byLoop.computeIfAbsent(s.channel().eventLoop(), l -> new ArrayList<>()).add(s);
-        }
         long start = System.nanoTime();
-        byLoop.forEach((loop, sessions) ->
-                loop.execute(new Sweep(loop, sessions.toArray(new InboxSession[0]), epoch, start)));
+        Map<EventLoop, Sweep> sweeps = new IdentityHashMap<>();
+        for (int i = 0; i < open.size(); i++) {
+            InboxSession s = open.get(i);
+            sweeps.computeIfAbsent(s.channel().eventLoop(), loop -> new Sweep(loop, epoch, start, open.size()))
+                    .add(s, i);
+        }
+        sweeps.forEach(EventLoop::execute);
+        if (epoch == 1 && open.isEmpty()) {
+            return true; // the node's start, with nobody here yet: nothing to say
+        }
         log.info("relay subscriptions whole again after {} ms; closing (4002) the connections open meanwhile, up to "
                         + "{}, over {} ms", TimeUnit.NANOSECONDS.toMillis(start - gapSince), open.size(),
                 TimeUnit.NANOSECONDS.toMillis(windowNanos));
@@ -155,40 +160,53 @@ final class RelayGaps implements UserGroups.JoinListener {
     }
 
     /**
-     * One event loop's share of the closes at the end of gap {@code epoch}: connection {@code i} of {@code n} at
-     * {@code window * i / n}, on the loop, one timer task at a time. Connections that left meanwhile, or that are
-     * covered (they joined after the gap), are passed over.
+     * One event loop's share of the closes at the end of gap {@code epoch}: each connection at its place in the
+     * node's order ({@code window * position / total}), on the loop, one timer task at a time. Connections that left
+     * meanwhile, or that are covered (they joined after the gap), are passed over.
      */
     private final class Sweep implements Runnable {
         private final EventLoop loop;
-        private final InboxSession[] sessions;
         private final int epoch;
         private final long start;
+        private final int total;
+        /** Filled before the first run, then read on the loop only. */
+        private InboxSession[] sessions = new InboxSession[16];
+        private int[] positions = new int[16];
+        private int size;
         /** The next connection to consider; its loop only. */
         private int next;
 
-        Sweep(EventLoop loop, InboxSession[] sessions, int epoch, long start) {
+        Sweep(EventLoop loop, int epoch, long start, int total) {
             this.loop = loop;
-            this.sessions = sessions;
             this.epoch = epoch;
             this.start = start;
+            this.total = total;
+        }
+
+        void add(InboxSession s, int position) {
+            if (size == sessions.length) {
+                sessions = Arrays.copyOf(sessions, size * 2);
+                positions = Arrays.copyOf(positions, size * 2);
+            }
+            sessions[size] = s;
+            positions[size++] = position;
         }
 
         private long dueAt(int i) {
-            return (long) ((double) windowNanos * i / sessions.length);
+            return (long) ((double) windowNanos * positions[i] / total);
         }
 
         @Override
         public void run() {
             long elapsed = System.nanoTime() - start;
-            while (next < sessions.length && dueAt(next) <= elapsed) {
+            while (next < size && dueAt(next) <= elapsed) {
                 InboxSession s = sessions[next];
                 sessions[next++] = null; // let a connection that has left go now, not at the end of the window
                 if (s.relayEpoch() < epoch) {
                     s.close(CloseCode.RELAY_INTERRUPTED);
                 }
             }
-            if (next < sessions.length) {
+            if (next < size) {
                 loop.schedule(this, Math.max(STEP_NANOS, dueAt(next) - elapsed), TimeUnit.NANOSECONDS);
             }
         }
