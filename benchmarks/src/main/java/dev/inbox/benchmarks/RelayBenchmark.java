@@ -60,7 +60,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             EventLoops loops = new EventLoops(connections.gatewayLoops());
             ServerFrameEncoder encoder = new ServerFrameEncoder();
             GatewayConfig.Redis config = new GatewayConfig.Redis(redis.uri(), Duration.ofSeconds(5),
-                    Duration.ofSeconds(10), 10_000);
+                    Duration.ofSeconds(10), 10_000, Duration.ofSeconds(5));
 
             UserGroups groupsB = new UserGroups();
             GatewayMetrics metricsB = new GatewayMetrics();
@@ -69,6 +69,8 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             nodeB = new RedisRelay(config, groupsB, readyB, false, metricsB);
             nodeB.start(new ConversationRouter(nodeB.admission(), loops, groupsB, encoder,
                     PooledByteBufAllocator.DEFAULT, metricsB, HARD_OUTBOUND_BYTES));
+            // Ready first: a node closes (4002) connections that joined before its user channels could be subscribed.
+            awaitReady(readyB);
             long[] members = LongStream.range(0, recipients).map(i -> FanoutBenchmark.FIRST_USER + i).toArray();
             for (long userId : members) {
                 Channel ch = connections.open();

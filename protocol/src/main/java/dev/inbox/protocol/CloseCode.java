@@ -27,6 +27,11 @@ public enum CloseCode {
     SERVER_ERROR(1011, "server error", true),
     /** No frame and no pong from the client within the idle timeout. */
     IDLE_TIMEOUT(4000, "idle timeout", true),
+    /**
+     * This node's relay subscription was interrupted (Redis restarted, or its connection was lost or replaced), so
+     * messages from other nodes may have been missed: reconnect and fetch recent history from the backend.
+     */
+    RELAY_INTERRUPTED(4002, "relay interrupted", true),
     /** The token the connection was opened with has expired: fetch a new token, then reconnect. */
     TOKEN_EXPIRED(4501, "token expired", false);
 

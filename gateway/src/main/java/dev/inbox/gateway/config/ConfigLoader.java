@@ -171,7 +171,8 @@ public final class ConfigLoader {
                         + " (expected: redis://host:port, rediss://host:port or redis+cluster://host:port,host:port)");
             }
             redis = new GatewayConfig.Redis(redisUri, duration(raw, Setting.REDIS_TIMEOUT),
-                    duration(raw, Setting.REDIS_PING_INTERVAL), intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000));
+                    duration(raw, Setting.REDIS_PING_INTERVAL), intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000),
+                    duration(raw, Setting.REDIS_GAP_WINDOW));
         }
         GatewayConfig.Drain drain = new GatewayConfig.Drain(duration(raw, Setting.DRAIN_DELAY),
                 duration(raw, Setting.DRAIN_WINDOW), duration(raw, Setting.DRAIN_DEADLINE));

@@ -41,7 +41,8 @@ public enum Setting {
     REDIS("redis", "INBOX_REDIS_URL", "", "Redis URI (redis://, rediss://, with a password if needed): makes this node one of many. Empty: single node, in memory."),
     REDIS_TIMEOUT("redis-timeout", "5s", "How long a Redis command may take before the message gets relay_unavailable."),
     REDIS_PING_INTERVAL("redis-ping-interval", "10s", "How often the relay connection is pinged; two failed pings replace the connection."),
-    REDIS_QUEUE("redis-queue", "10000", "Most Redis commands queued on the relay connection; past it, relay_unavailable.");
+    REDIS_QUEUE("redis-queue", "10000", "Most Redis commands queued on the relay connection; past it, relay_unavailable."),
+    REDIS_GAP_WINDOW("redis-gap-window", "5s", "After the relay subscription was interrupted and is whole again, connections open meanwhile are closed (4002) spread over this window.");
 
     private final String flag;
     private final String env;

@@ -56,6 +56,7 @@ public final class GatewayMetrics {
     private final boolean recording;
     private final Timer relayPublish;
     private final Counter relayReceived;
+    private final Counter relayGaps;
     private final Counter slowConsumers;
     private final Counter[] limitHits = new Counter[Limit.values().length];
 
@@ -90,7 +91,7 @@ public final class GatewayMetrics {
         for (CloseCode c : CloseCode.values()) {
             closesSent.put(c.code(), counter(InboxMeters.CLOSES_SENT, Integer.toString(c.code())));
         }
-        for (int code : new int[]{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 4000, 4501}) {
+        for (int code : new int[]{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 4000, 4002, 4501}) {
             closesReceived.put(code, counter(InboxMeters.CLOSES_RECEIVED, Integer.toString(code)));
         }
         closesReceivedOther = counter(InboxMeters.CLOSES_RECEIVED, "other");
@@ -111,6 +112,8 @@ public final class GatewayMetrics {
                 .register(registry);
         relayReceived = Counter.builder(InboxMeters.RELAY_RECEIVED.meterName())
                 .description(InboxMeters.RELAY_RECEIVED.description()).register(registry);
+        relayGaps = Counter.builder(InboxMeters.RELAY_GAPS.meterName())
+                .description(InboxMeters.RELAY_GAPS.description()).register(registry);
 
         slowConsumers = Counter.builder(InboxMeters.SLOW_CONSUMERS.meterName())
                 .description(InboxMeters.SLOW_CONSUMERS.description()).register(registry);
@@ -223,6 +226,11 @@ public final class GatewayMetrics {
 
     public void relayReceived() {
         relayReceived.increment();
+    }
+
+    /** This node's relay subscription was interrupted. */
+    public void relayGap() {
+        relayGaps.increment();
     }
 
     /** The meters in Prometheus text format, or OpenMetrics when {@code accept} asks for it. */

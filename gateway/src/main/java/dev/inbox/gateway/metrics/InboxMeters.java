@@ -17,6 +17,8 @@ public enum InboxMeters {
             "From accept on the sending node to the flush to each recipient socket; one observation per delivery."),
     RELAY_PUBLISH("inbox.relay.publish", "timer", "", "Round trip of the admission script that numbers and publishes a message."),
     RELAY_RECEIVED("inbox.relay.received", "counter", "", "Envelopes received from other nodes."),
+    RELAY_GAPS("inbox.relay.gaps", "counter", "",
+            "Interruptions of this node's relay subscription (connection lost or replaced); each ends with 4002 closes."),
     ERRORS_SENT("inbox.errors.sent", "counter", "code", "ERROR frames sent, by code."),
     CLOSES_SENT("inbox.closes.sent", "counter", "code", "Close frames sent, by close code."),
     CLOSES_RECEIVED("inbox.closes.received", "counter", "code", "Close frames received, by close code (unknown codes: other)."),

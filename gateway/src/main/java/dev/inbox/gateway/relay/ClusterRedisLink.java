@@ -116,9 +116,15 @@ final class ClusterRedisLink implements RedisLink {
                 .thenCompose(v -> client.connectAsync(ByteArrayCodec.INSTANCE))
                 .thenCompose(c -> client.connectPubSubAsync(ByteArrayCodec.INSTANCE).thenApply(p -> {
                     p.setNodeMessagePropagation(true);
-                    p.addListener(listener);
+                    p.addListener(new CurrentConnectionListener(listener, () -> pubsub == p));
+                    StatefulRedisClusterConnection<byte[], byte[]> oldCommands = commands;
+                    StatefulRedisClusterPubSubConnection<byte[], byte[]> oldPubsub = pubsub;
                     commands = c;
                     pubsub = p;
+                    if (oldPubsub != null) { // left by an attempt that failed later on
+                        oldPubsub.closeAsync();
+                        oldCommands.closeAsync();
+                    }
                     return p;
                 }))
                 .thenCompose(p -> RedisLink.loadAll(scripts, commands.async()).thenApply(loaded -> p))
@@ -153,6 +159,8 @@ final class ClusterRedisLink implements RedisLink {
         } catch (Exception e) {
             failing = true;
             events.reachability("redis unreachable");
+            // The pings are all this link watches: a shard that answers none may have lost its subscriptions.
+            events.interrupted();
             log.warn("redis cluster ping failed: {}", describe(e));
         }
     }
@@ -171,15 +179,22 @@ final class ClusterRedisLink implements RedisLink {
     }
 
     @Override
-    public void subscribe(byte[][] channels) {
+    public CompletionStage<Void> subscribe(byte[][] channels) {
         StatefulRedisClusterPubSubConnection<byte[], byte[]> p = pubsub;
-        if (p != null) {
-            // One channel per command: Lettuce routes a sharded command by its slot, and channels of different
-            // slots in one SSUBSCRIBE would be refused (CROSSSLOT).
-            for (byte[] channel : channels) {
-                p.async().ssubscribe(channel);
-            }
+        if (p == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("redis cluster not connected"));
         }
+        // One channel per command: Lettuce routes a sharded command by its slot, and channels of different slots in
+        // one SSUBSCRIBE would be refused (CROSSSLOT).
+        CompletableFuture<?>[] each = new CompletableFuture<?>[channels.length];
+        try {
+            for (int i = 0; i < channels.length; i++) {
+                each[i] = p.async().ssubscribe(channels[i]).toCompletableFuture();
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return CompletableFuture.allOf(each);
     }
 
     @Override

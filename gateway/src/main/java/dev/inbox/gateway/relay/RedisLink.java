@@ -23,6 +23,13 @@ interface RedisLink extends AutoCloseable {
         /** Redis became reachable ({@code null}) or not (a reason). Any thread. */
         void reachability(String problem);
 
+        /**
+         * The pub/sub subscriptions are gone or in doubt: the connection dropped, or the watchdog gave up on it.
+         * Messages published from now until {@link #connected} and the resubscription are lost to this node. Any
+         * thread.
+         */
+        void interrupted();
+
         /** A new connection is ready: every channel that should be subscribed must be subscribed on it. */
         void connected();
     }
@@ -39,8 +46,12 @@ interface RedisLink extends AutoCloseable {
     /** Runs {@code script}; any failure, including having no connection, completes the stage exceptionally. */
     CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args);
 
-    /** Subscribes to user channels; a failure is repaired by the resubscription after the next connect. */
-    void subscribe(byte[][] channels);
+    /**
+     * Subscribes to user channels. The stage completes once Redis has them (it runs a SUBSCRIBE whole, so one
+     * confirmation means all), or fails, also when there is no connection; a failure is repaired by the
+     * resubscription after the next connect.
+     */
+    CompletionStage<Void> subscribe(byte[][] channels);
 
     void unsubscribe(byte[][] channels);
 

@@ -7,22 +7,31 @@ import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Membership;
 import dev.inbox.gateway.routing.UserGroups;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
-import java.util.concurrent.ExecutorService;
+import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The clustered node's parts, wired: Redis-backed {@link Admission} and {@link Membership}, the user-channel
  * subscriptions that follow {@link UserGroups}, and the receiver that feeds relayed frames to the router.
- * {@code /readyz} turns not-ready while Redis is unreachable, so load balancers send new users elsewhere.
+ * {@code /readyz} turns not-ready while Redis is unreachable, and until the user channels are subscribed again after
+ * it comes back, so load balancers send new users elsewhere; the connections open meanwhile are then closed (4002,
+ * {@link RelayGaps}).
  */
 public final class RedisRelay implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RedisRelay.class);
+
     private final long nodeId = new SecureRandom().nextLong();
     private final RelayReceiver receiver;
     /** Whether Redis answered last; any thread. */
     private volatile boolean reachable;
-    private final ExecutorService subscriber = Executors.newSingleThreadExecutor(r -> {
+    private final ScheduledExecutorService subscriber = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "inbox-relay-subscriptions");
         t.setDaemon(true);
         return t;
@@ -31,12 +40,16 @@ public final class RedisRelay implements AutoCloseable {
     private final UserChannels channels;
     private final RedisAdmission admission;
     private final RedisMembership membership;
+    private final RelayGaps gaps;
+    /** How long to wait before trying a failed resubscription again. */
+    private final Duration retry;
 
     public RedisRelay(GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev,
                       GatewayMetrics metrics) {
         this.receiver = new RelayReceiver(nodeId, metrics);
+        this.gaps = new RelayGaps(groups, readiness, metrics, config.gapWindow());
+        this.retry = config.pingInterval();
         metrics.redisGauge(() -> reachable ? 1 : 0);
-        UserChannels[] later = new UserChannels[1];
         RedisLink.Events events = new RedisLink.Events() {
             @Override
             public void reachability(String problem) {
@@ -45,19 +58,47 @@ public final class RedisRelay implements AutoCloseable {
             }
 
             @Override
+            public void interrupted() {
+                gaps.interrupted();
+            }
+
+            @Override
             public void connected() {
-                if (later[0] != null) {
-                    later[0].resubscribeAll();
-                }
+                resubscribe(gaps.reconnected());
             }
         };
         this.link = config.cluster() ? new ClusterRedisLink(config, receiver, events)
                 : new StandaloneRedisLink(config, receiver, events);
         this.channels = new UserChannels(groups, link, subscriber);
-        later[0] = channels;
         groups.presenceListener(channels);
+        groups.joinListener(gaps);
         this.admission = new RedisAdmission(link, nodeId, dev, metrics, config.timeout());
         this.membership = new RedisMembership(link);
+    }
+
+    /**
+     * Subscribes every user present on the new connection of gap {@code epoch}; once Redis has them all, the gap
+     * ends (see {@link RelayGaps}). A failure while the gap still waits for it is retried; a new gap retries by
+     * itself. The outcome is handled on the subscriptions thread, not Lettuce's.
+     */
+    private void resubscribe(int epoch) {
+        channels.resubscribeAll().whenCompleteAsync((v, failure) -> {
+            if (failure == null) {
+                gaps.resubscribed(epoch);
+            } else if (gaps.resubscribing(epoch)) {
+                log.warn("resubscribing after a reconnect failed ({}); retrying in {} ms",
+                        RedisLink.describe(failure), retry.toMillis());
+                subscriber.schedule(() -> resubscribe(epoch), retry.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }, this::onSubscriber);
+    }
+
+    private void onSubscriber(Runnable task) {
+        try {
+            subscriber.execute(task);
+        } catch (RejectedExecutionException e) {
+            // Closed: nothing to resubscribe any more.
+        }
     }
 
     /** Connects to Redis (in the background when it is not there yet). */

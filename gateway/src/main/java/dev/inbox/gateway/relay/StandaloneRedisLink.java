@@ -41,7 +41,8 @@ import static dev.inbox.gateway.relay.RedisLink.describe;
  * in-flight commands is bounded ({@code --redis-queue}); every command has a timeout ({@code --redis-timeout});
  * TCP keepalive is on; and a PING every {@code --redis-ping-interval} catches a connection that died silently:
  * after two missed pings the connection is replaced and every user channel subscribed again. Lettuce reconnects
- * (and resubscribes) by itself after a clean disconnect.
+ * (and resubscribes) by itself after a clean disconnect. A disconnect and a replacement are both reported as
+ * {@link Events#interrupted}: what was published meanwhile is lost to this node.
  *
  * <p>Thread-safe. Callbacks of the stages returned by {@link #run} run on Lettuce's I/O thread and must only hand
  * work off.
@@ -106,6 +107,7 @@ final class StandaloneRedisLink implements RedisLink {
                 if (handler == connection && !closed) {
                     log.warn("redis disconnected; reconnecting");
                     events.reachability("redis unreachable");
+                    events.interrupted();
                 }
             }
         });
@@ -127,8 +129,16 @@ final class StandaloneRedisLink implements RedisLink {
     }
 
     @Override
-    public void subscribe(byte[][] channels) {
-        withCommands(redis -> redis.subscribe(channels));
+    public CompletionStage<Void> subscribe(byte[][] channels) {
+        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
+        if (c == null || !c.isOpen()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("redis not connected"));
+        }
+        try {
+            return c.async().subscribe(channels);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override
@@ -198,7 +208,9 @@ final class StandaloneRedisLink implements RedisLink {
 
     /** A new connection whose scripts are loaded: it replaces the old one, and Redis is reachable again. */
     private void ready(StatefulRedisPubSubConnection<byte[], byte[]> c) {
-        c.addListener(listener);
+        // Only while c is current: the replaced connection may still be subscribed in Redis until its close gets
+        // there, and what it still brings would be a second copy of what the new one delivers.
+        c.addListener(new CurrentConnectionListener(listener, () -> connection == c));
         StatefulRedisPubSubConnection<byte[], byte[]> old = connection;
         connection = c;
         if (old != null) {
@@ -237,6 +249,7 @@ final class StandaloneRedisLink implements RedisLink {
                 replacing = true;
                 log.warn("replacing the redis connection");
                 events.reachability(REPLACING);
+                events.interrupted(); // whatever it was subscribed to, nothing comes through it
                 connectNew();
             }
         }

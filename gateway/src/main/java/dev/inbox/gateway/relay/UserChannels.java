@@ -5,6 +5,8 @@ import dev.inbox.gateway.routing.UserGroups;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -39,12 +41,37 @@ final class UserChannels implements UserGroups.PresenceListener {
         schedule();
     }
 
-    /** Subscribes every user connected here: for a new connection, whose server knows none of them. */
-    void resubscribeAll() {
-        for (long user : groups.presentUsers()) {
-            dirty.add(user);
+    /**
+     * Subscribes every user connected here: for a new connection, whose server knows none of them. Completes once
+     * Redis has every channel of the users present when the subscription went out; fails if it could not.
+     */
+    CompletionStage<Void> resubscribeAll() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            // On the one subscriptions thread, so no reconcile runs between reading who is here and subscribing them:
+            // one that runs after unsubscribes whoever left meanwhile.
+            executor.execute(() -> {
+                long[] users = groups.presentUsers();
+                if (users.length == 0) {
+                    done.complete(null);
+                    return;
+                }
+                byte[][] channels = new byte[users.length][];
+                for (int i = 0; i < users.length; i++) {
+                    channels[i] = RedisKeys.userChannel(users[i]);
+                }
+                link.subscribe(channels).whenComplete((v, failure) -> {
+                    if (failure != null) {
+                        done.completeExceptionally(failure);
+                    } else {
+                        done.complete(null);
+                    }
+                });
+            });
+        } catch (RejectedExecutionException e) {
+            done.completeExceptionally(e); // the relay is closed
         }
-        schedule();
+        return done;
     }
 
     private void schedule() {

@@ -8,5 +8,7 @@
  * {@link dev.inbox.gateway.relay.RelayReceiver} writes what arrives on them to local connections without decoding
  * it. {@link dev.inbox.gateway.relay.RedisLink} owns the one Redis connection (RESP3, so commands and pub/sub share
  * it and their replies arrive in Redis's order), bounds its queue, and replaces it when pings stop coming back.
+ * {@link dev.inbox.gateway.relay.RelayGaps} knows which connections were open while the subscriptions were
+ * interrupted, and closes them (4002) once they are whole again.
  */
 package dev.inbox.gateway.relay;

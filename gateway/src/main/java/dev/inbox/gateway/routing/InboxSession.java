@@ -46,6 +46,12 @@ public final class InboxSession {
     boolean flushPending;
     /** Where encoded frames enter the pipeline (see {@link #writeFrame}); found on first use, event loop only. */
     private ChannelOutboundInvoker frames;
+    /**
+     * The relay interruptions this connection is covered from: it may have missed relayed messages in any later one
+     * (the relay's {@code RelayGaps} decides, at join). Set at join and read after, on the channel's event loop. An
+     * {@code int} fits in the object's alignment padding: it costs no heap (JOL: 72 bytes with or without it).
+     */
+    private int relayEpoch;
 
     public InboxSession(Channel channel, AuthenticatedUser user, int loopIndex, ServerFrameEncoder encoder,
                         GatewayMetrics metrics) {
@@ -205,6 +211,16 @@ public final class InboxSession {
 
     public long openedAtNanos() {
         return openedAtNanos;
+    }
+
+    /** See {@link #relayEpoch(int)}. Event loop only. */
+    public int relayEpoch() {
+        return relayEpoch;
+    }
+
+    /** The relay interruptions this connection is covered from; set when it joins its group. Event loop only. */
+    public void relayEpoch(int epoch) {
+        relayEpoch = epoch;
     }
 
     /** Whether this side has started closing. Event loop only. */

@@ -32,13 +32,27 @@ public final class UserGroups {
 
     private static final PresenceListener NOBODY = userId -> { };
 
+    /** Told of every connection that joins, after it is in its group, on the joining thread (its event loop). */
+    public interface JoinListener {
+        /** {@code first}: the user had no other connection on this node. Must not block. */
+        void joined(InboxSession session, boolean first);
+    }
+
+    private static final JoinListener NO_ONE = (session, first) -> { };
+
     private final NonBlockingHashMapLong<InboxSession[]> groups = new NonBlockingHashMapLong<>();
     private final AtomicInteger connections = new AtomicInteger();
     private volatile PresenceListener presence = NOBODY;
+    private volatile JoinListener joins = NO_ONE;
 
     /** Sets the one listener for first-joined and last-left changes (the relay's subscriptions). */
     public void presenceListener(PresenceListener listener) {
         this.presence = listener == null ? NOBODY : listener;
+    }
+
+    /** Sets the one listener for every join (the relay's gap bookkeeping). */
+    public void joinListener(JoinListener listener) {
+        this.joins = listener == null ? NO_ONE : listener;
     }
 
     /** Whether {@code userId} has an open connection on this node. */
@@ -82,6 +96,8 @@ public final class UserGroups {
             }
         }
         connections.incrementAndGet();
+        // After the insert: whoever looks at the groups after the listener has seen the join finds the connection.
+        joins.joined(session, first);
         if (first) {
             presence.presenceChanged(user);
         }

@@ -99,6 +99,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void gapWindowDefaultsToFiveSecondsAndTakesTheEnvironment() throws ConfigException {
+        GatewayConfig c = ConfigLoader.load(new String[]{"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of());
+        assertEquals(java.time.Duration.ofSeconds(5), c.redis().gapWindow());
+        c = ConfigLoader.load(new String[]{"--dev", "--redis", "redis://127.0.0.1:7000"},
+                Map.of("INBOX_REDIS_GAP_WINDOW", "750ms"));
+        assertEquals(java.time.Duration.ofMillis(750), c.redis().gapWindow());
+        rejected("redis-gap-window: 0s", "--dev", "--redis", "redis://127.0.0.1:7000", "--redis-gap-window", "0s");
+    }
+
+    @Test
     void redisUriMustBeARedisUri() {
         ConfigException e = rejected("redis: ", "--dev", "--redis", "http://:secret@host:6379");
         assertFalse(e.getMessage().contains("secret"), e::getMessage);

@@ -9,14 +9,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Several gateway nodes in this JVM and one real redis-server of the test's own. */
@@ -37,9 +40,14 @@ class RelayIT {
         redis.close();
     }
 
+    /** The 4002 closes after a relay interruption are spread over this (the tests' own, shorter than the default). */
+    private static final Duration GAP_WINDOW = Duration.ofSeconds(1);
+    /** How late after the window a 4002 close may still arrive on a loaded two-core machine. */
+    private static final Duration GAP_MARGIN = Duration.ofSeconds(2);
+
     private GatewayFixture node(String... flags) {
         List<String> args = new ArrayList<>(List.of("--redis", redis.uri(), "--redis-ping-interval", "500ms",
-                "--redis-timeout", "1s"));
+                "--redis-timeout", "1s", "--redis-gap-window", GAP_WINDOW.toMillis() + "ms"));
         args.addAll(List.of(flags));
         GatewayFixture n = GatewayFixture.start(args.toArray(new String[0])).awaitReady();
         nodes.add(n);
@@ -288,12 +296,105 @@ class RelayIT {
         redis.restart();
         a.awaitReady();
         b.awaitReady();
-        awaitSubscribers(2, 1); // node B subscribed again by itself
-        ann.send(text(7, "after"));
-        Map<String, Object> after = bob.nextJson();
+        // Open across the restart, so they may have missed messages: told, and they reconnect.
+        assertEquals(4002, ann.awaitClose());
+        assertEquals(4002, bob.awaitClose());
+        WsClient annAgain = reconnect(a, 1);
+        WsClient bobAgain = reconnect(b, 2);
+        annAgain.send(text(7, "after"));
+        Map<String, Object> after = bobAgain.nextJson();
         assertEquals("after", after.get("message"), "cross-node delivery resumes without restarting a node");
         assertTrue((Long) after.get("message_id") > before, "ids keep increasing across the restart");
-        assertEquals("after", ann.nextJson().get("message"));
+        assertEquals("after", annAgain.nextJson().get("message"));
+    }
+
+    /**
+     * The connections open across a Redis restart, on both nodes, are closed with 4002 once their node is ready again,
+     * not before and spread over the gap window; one opened after that is not closed and gets what other nodes send.
+     */
+    @Test
+    void connectionsOpenAcrossARedisRestartAreToldWith4002SpreadOverTheWindow() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(10, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+        List<WsClient> onA = new ArrayList<>();
+        List<WsClient> onB = new ArrayList<>();
+        for (long u = 1; u <= 8; u++) {
+            (u % 2 == 1 ? onA : onB).add((u % 2 == 1 ? a : b).connect(u));
+        }
+        for (long u = 1; u <= 8; u++) {
+            awaitSubscribers(u, 1);
+        }
+
+        redis.kill();
+        GatewayFixture.await("both nodes report not ready", () -> a.readyz() == 503 && b.readyz() == 503);
+        long restartedAt = System.nanoTime();
+        for (WsClient c : concat(onA, onB)) {
+            assertFalse(c.isClosedByServer(), "nothing is closed while Redis is away: the client would come back "
+                    + "to a node that cannot serve it");
+        }
+        redis.restart();
+        a.awaitReady();
+        b.awaitReady();
+        long readyAt = System.nanoTime();
+        WsClient late = b.connect(9); // after readiness came back: its node's subscriptions are whole
+        awaitSubscribers(9, 1);
+
+        for (List<WsClient> node : List.of(onA, onB)) {
+            long first = Long.MAX_VALUE;
+            long last = 0;
+            for (WsClient c : node) {
+                assertEquals(4002, c.awaitClose(), "open across the restart");
+                first = Math.min(first, c.closedAtNanos());
+                last = Math.max(last, c.closedAtNanos());
+            }
+            assertTrue(first > restartedAt, "closed only once Redis was back");
+            assertTrue(last - readyAt < GAP_WINDOW.plus(GAP_MARGIN).toNanos(),
+                    "within the window: " + (last - readyAt) / 1_000_000 + " ms after ready");
+            // Four connections, each at its place in the window: the last one three quarters in, the first at once.
+            assertTrue(last - first > GAP_WINDOW.toNanos() / 4,
+                    "spread over the window, not at once: " + (last - first) / 1_000_000 + " ms apart");
+        }
+        WsClient sender = a.connect(1);
+        sender.send(text(10, "after the gap"));
+        assertEquals("after the gap", late.nextJson().get("message"), "relayed to the connection opened after");
+        parkUntil(readyAt + GAP_WINDOW.plus(GAP_MARGIN).toNanos()); // the window is over: nothing else is due
+        assertFalse(late.isClosedByServer(), "opened after the resubscription: it missed nothing");
+        assertFalse(sender.isClosedByServer());
+        for (GatewayFixture n : List.of(a, b)) {
+            String metrics = n.admin("GET", "/metrics", null, false).body();
+            assertTrue(metrics.contains("inbox_relay_gaps_total 1.0"), "one interruption counted");
+            assertTrue(metrics.contains("inbox_closes_sent_total{code=\"4002\"} 4.0"), "four connections told");
+        }
+    }
+
+    /**
+     * Redis stays up but drops this node's pub/sub connection ({@code CLIENT KILL TYPE pubsub}): other nodes go on
+     * admitting messages, which miss the node until it has resubscribed; its connections are told with 4002.
+     */
+    @Test
+    void aKilledPubSubConnectionIsResubscribedAndItsConnectionsToldWith4002() throws IOException {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(11, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        awaitSubscribers(1, 1);
+        awaitSubscribers(2, 1);
+
+        assertEquals(":2", redis.command("CLIENT KILL TYPE pubsub"), "one subscribed connection per node");
+        assertEquals(4002, ann.awaitClose());
+        assertEquals(4002, bob.awaitClose());
+        a.awaitReady();
+        b.awaitReady();
+        WsClient annAgain = reconnect(a, 1);
+        WsClient bobAgain = reconnect(b, 2);
+        annAgain.send(text(11, "after the kill"));
+        assertEquals("after the kill", bobAgain.nextJson().get("message"));
+        bobAgain.send(text(11, "and back"));
+        assertEquals("after the kill", annAgain.nextJson().get("message"));
+        assertEquals("and back", annAgain.nextJson().get("message"));
+        assertTrue(b.admin("GET", "/metrics", null, false).body().contains("inbox_relay_gaps_total 1.0"));
     }
 
     @Test
@@ -316,15 +417,48 @@ class RelayIT {
         GatewayFixture.await("both nodes give up on their silent connections", () ->
                 a.admin("GET", "/readyz", null, false).body().contains("replacing")
                         && b.admin("GET", "/readyz", null, false).body().contains("replacing"));
+        assertFalse(ann.isClosedByServer() || bob.isClosedByServer(), "not told before the node can serve again");
 
         redis.thaw();
         a.awaitReady();
         b.awaitReady();
-        awaitSubscribers(2, 1); // subscribed again on the new connection
+        assertEquals(4002, ann.awaitClose(), "open while its node's subscriptions were dead");
+        assertEquals(4002, bob.awaitClose());
         Set<String> after = gatewayClientIds();
         assertTrue(after.stream().noneMatch(before::contains), "new connections: " + before + " -> " + after);
-        ann.send(text(9, "back"));
-        assertEquals("back", bob.nextJson().get("message"));
+        WsClient annAgain = reconnect(a, 1);
+        WsClient bobAgain = reconnect(b, 2); // subscribed again on the new connection
+        annAgain.send(text(9, "back"));
+        annAgain.send(text(9, "again"));
+        assertEquals("back", bobAgain.nextJson().get("message"));
+        assertEquals("again", bobAgain.nextJson().get("message"));
+        assertEquals("back", annAgain.nextJson().get("message"));
+        assertEquals("again", annAgain.nextJson().get("message"));
+        assertEquals(0, bobAgain.pending(), "once each: nothing from the replaced connections");
+    }
+
+    /**
+     * What a client told 4002 does: connects again. Once the old connection's leave has unsubscribed the user (so a
+     * subscription seen after is the new connection's own), and until the new one is subscribed.
+     */
+    private WsClient reconnect(GatewayFixture node, long userId) {
+        awaitSubscribers(userId, 0);
+        WsClient c = node.connect(userId);
+        awaitSubscribers(userId, 1);
+        return c;
+    }
+
+    private static List<WsClient> concat(List<WsClient> x, List<WsClient> y) {
+        List<WsClient> all = new ArrayList<>(x);
+        all.addAll(y);
+        return all;
+    }
+
+    /** The scenario's own schedule (the end of the gap window), not a stand-in for a condition. */
+    private static void parkUntil(long nanoTime) {
+        for (long left; (left = nanoTime - System.nanoTime()) > 0; ) {
+            LockSupport.parkNanos(left);
+        }
     }
 
     @Test

@@ -55,6 +55,27 @@ final class ChannelWatch {
         return at;
     }
 
+    /** Each user's channel's subscriber count, in one {@code PUBSUB NUMSUB}; null when Redis does not answer. */
+    int[] subscribers(List<Long> users) {
+        StringBuilder cmd = new StringBuilder("PUBSUB NUMSUB");
+        for (long u : users) {
+            cmd.append(" inbox:u:").append(u);
+        }
+        try {
+            List<String> lines = redis.commandLines(cmd.toString(), 1 + 3 * users.size());
+            if (lines.size() != 1 + 3 * users.size()) {
+                return null;
+            }
+            int[] counts = new int[users.size()];
+            for (int i = 0; i < counts.length; i++) {
+                counts[i] = Integer.parseInt(lines.get(3 + 3 * i).substring(1));
+            }
+            return counts;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** One NUMSUB: a reply of {@code *2n}, then per channel {@code $len}, the name, {@code :count}. */
     private boolean allSubscribed(String inline, int channels) {
         try {

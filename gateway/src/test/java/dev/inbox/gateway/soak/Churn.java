@@ -99,8 +99,11 @@ final class Churn {
                     }
                     for (int i = 0; i < messages; i++) {
                         long conversation = to[i];
-                        timer.schedule(() -> c.send(conversation, padding), lifeNanos * i / messages,
-                                TimeUnit.NANOSECONDS);
+                        timer.schedule(() -> {
+                            if (c.conn().isOpen()) { // not once its node closed it (4002 after the outage)
+                                c.send(conversation, padding);
+                            }
+                        }, lifeNanos * i / messages, TimeUnit.NANOSECONDS);
                     }
                     // Ties on a one-thread timer run in submission order: the close comes after the last send.
                     timer.schedule(() -> finish(c, user), lifeNanos, TimeUnit.NANOSECONDS);

@@ -26,9 +26,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       sent before that node had subscribed again after the restart.</li>
  * </ul>
  *
- * <p>Misses of an acknowledged message are told apart by when and where they happened: on the sender's node
- * (delivered from the script's reply, so never excusable); after the restart while the receiving node had not
- * resubscribed yet; cut off at the crash; or otherwise plain lost. Cut off at the crash means: what a node got from
+ * <p>A connection open across the outage must be closed with 4002 (relay interrupted) by its node once Redis is back
+ * (within {@link Outage#TOLD_BOUND_NANOS} of its resubscription): that close is what makes a miss in the gap
+ * acceptable. Misses of an acknowledged message are told apart by when and where they happened: on the sender's
+ * node (delivered from the script's reply, so never excusable, but for a connection closed with 4002: below); by a
+ * connection its node then closed with 4002, sent between the kill and that close (allowed: the gap, and what was
+ * still in flight at the close, which on a loaded machine can be as late as {@code --redis-timeout}); in the
+ * receiving node's gap (from the kill until it had resubscribed) by a connection never told (a silent miss:
+ * failure); cut off at the crash; or otherwise plain lost. Likewise a message sent after the kill on a connection
+ * then closed with 4002 may go unanswered: its answer can come too late for the close. Cut off at the crash means: what a node got from
  * Redis before it died is a prefix of what Redis wrote to it (one connection, in order), so the missing message must
  * come after everything the node did get: no later pre-crash message of its conversation reached the node, and it
  * was acknowledged no earlier than {@link Outage#CUT_JITTER_NANOS} before the last pre-crash message from another
@@ -40,6 +46,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection is closed.
  */
 final class Ledger {
+    /** The close code of a relay interruption (README: close codes). */
+    static final int RELAY_INTERRUPTED = 4002;
+
     private final Map<Integer, Msg> messages = new ConcurrentHashMap<>();
     private final List<Conn> connections = new ArrayList<>();
     private final AtomicInteger seqs = new AtomicInteger();
@@ -159,7 +168,16 @@ final class Ledger {
             return openedAt != 0 && closedAt == 0;
         }
 
-        void closed(long at, int code, boolean byServer) {
+        /** Closed by its node with 4002: it may have missed messages and was told so. */
+        boolean told() {
+            return closedByServer && closeCode == RELAY_INTERRUPTED;
+        }
+
+        /** The first close counts: a close frame, or an error ending a connection that had none. */
+        synchronized void closed(long at, int code, boolean byServer) {
+            if (closedAt != 0) {
+                return;
+            }
             closedAt = at;
             closeCode = code;
             closedByServer = byServer;
@@ -307,8 +325,19 @@ final class Ledger {
                 if (c.closedAt != 0 && !c.closedByServer) {
                     v.add(Count.CONNECTIONS_CLOSED, 1);
                 }
-                if (c.closedByServer) {
+                if (c.told() && c.closedAt >= outage.restartedAt()) {
+                    v.add(Count.TOLD, 1);
+                } else if (c.closedByServer) {
                     v.add(Count.CLOSED_BY_SERVER, c + " closed by the server with " + c.closeCode);
+                }
+                boolean acrossOutage = outage.happened() && c.openedAt != 0 && c.openedAt < outage.killedAt()
+                        && (c.closedAt == 0 || c.closedAt > outage.killedAt());
+                long toldBy = outage.resubscribedAt(c.node) == Long.MAX_VALUE ? Long.MAX_VALUE
+                        : outage.resubscribedAt(c.node) + Outage.TOLD_BOUND_NANOS;
+                if (acrossOutage && !c.told() && (c.closedAt == 0 || c.closedAt > toldBy)) {
+                    v.add(Count.UNTOLD, c + " was open across the outage" + (c.closedAt == 0 ? " and never closed"
+                            : " and closed with " + c.closeCode + " " + ms(c.closedAt - outage.restartedAt())
+                            + " ms after Redis came back"));
                 }
                 addAnomalies(v, c);
                 int[] r = Arrays.copyOf(c.received, c.receivedCount);
@@ -347,7 +376,13 @@ final class Ledger {
             v.add(Count.SENT, 1);
             synchronized (m) {
                 if (m.answers == 0) {
-                    v.add(Count.UNANSWERED, m.toString());
+                    Conn from = m.sender;
+                    if (from.told() && m.sentAt >= outage.killedAt()) {
+                        v.add(Count.UNANSWERED_AT_TOLD_CLOSE, 1);
+                    } else {
+                        v.add(Count.UNANSWERED, m + (from.closedAt == 0 ? "" : ", sent " + ms(from.closedAt - m.sentAt)
+                                + " ms before its connection's close " + from.closeCode));
+                    }
                     continue;
                 }
                 if (m.answers > 1) {
@@ -368,7 +403,9 @@ final class Ledger {
     private void owed(Verdict v, Msg m, List<Conn> members, Map<Conn, int[]> sorted, Outage outage,
                       List<Map<Long, Long>> preCrashHighest, long[] cut) {
         for (Conn r : members) {
-            boolean openThroughout = r.readyAt <= m.sentAt && (r.closedAt == 0 || r.closedAt >= quiescedAt);
+            // Owed while open: to the end of the run, or, for a connection its node closed with 4002, until then.
+            boolean openThroughout = r.readyAt <= m.sentAt && (r.closedAt == 0 || r.closedAt >= quiescedAt
+                    || (r.told() && m.sentAt < r.closedAt));
             if (r == m.sender || !openThroughout) {
                 continue;
             }
@@ -378,17 +415,23 @@ final class Ledger {
                 continue;
             }
             String what = m + " never reached " + r;
-            if (r.node == m.sender.node) {
-                v.add(Count.LOST, what + " (same node: delivered from the script's own reply)");
-            } else if (m.sentAt >= outage.killedAt() && m.sentAt <= outage.resubscribedAt(r.node)) {
-                v.add(Count.MISSED_WHILE_RESUBSCRIBING, what + ", sent "
-                        + ms(m.sentAt - outage.restartedAt()) + " ms after Redis answered again");
+            boolean inGap = m.sentAt >= outage.killedAt() && m.sentAt <= outage.resubscribedAt(r.node);
+            if (r.told() && m.sentAt >= outage.killedAt()) {
+                v.add(Count.MISSED_THEN_TOLD, what + ", sent " + ms(m.sentAt - outage.restartedAt())
+                        + " ms after Redis answered again, " + ms(r.closedAt - m.sentAt) + " ms before its 4002 close");
+            } else if (r.node == m.sender.node) {
+                v.add(Count.LOST, what + " (same node: delivered from the script's own reply" + (r.closedAt == 0 ? ""
+                        : "; sent " + ms(r.closedAt - m.sentAt) + " ms before its close " + r.closeCode) + ")");
+            } else if (inGap) {
+                v.add(Count.MISSED_UNTOLD, what + ", sent " + ms(m.sentAt - outage.restartedAt())
+                        + " ms after Redis answered again, and the connection was never closed with 4002");
             } else if (m.sentAt < outage.deadAt() && m.answeredAt >= cut[r.node] - Outage.CUT_JITTER_NANOS
                     && preCrashHighest.get(r.node).getOrDefault(m.conversation, 0L) < m.messageId()) {
                 v.add(Count.CRASH_EDGE_ACKED_MISSED, what + ", acknowledged " + ms(m.answeredAt - outage.killedAt())
                         + " ms from the kill, " + ms(m.answeredAt - cut[r.node]) + " ms from the node's cut");
             } else {
-                v.add(Count.LOST, what);
+                v.add(Count.LOST, what + (r.closedAt == 0 ? "" : " (sent " + ms(r.closedAt - m.sentAt)
+                        + " ms before its close " + r.closeCode + ")"));
             }
         }
     }

@@ -56,10 +56,17 @@ class LedgerTest {
         return m;
     }
 
+    /**
+     * The run ends: with an outage, its node closes each steady connection with 4002 three seconds after it
+     * resubscribed (unless the test closed it otherwise first), as a node does; then everyone leaves.
+     */
     private Verdict verdict(Outage outage) {
         long end = 100 * S;
         ledger.quiesced(end);
         for (Ledger.Conn c : List.of(ann, bob, cid)) {
+            if (outage.happened()) {
+                c.closed(outage.resubscribedAt(c.node) + 3 * S, Ledger.RELAY_INTERRUPTED, true);
+            }
             c.closed(end + 1, 1000, false);
         }
         return ledger.verdict(outage);
@@ -189,25 +196,84 @@ class LedgerTest {
     }
 
     @Test
-    void missesWhileTheReceivingNodeResubscribesAreCountedApart() {
+    void missesWhileTheReceivingNodeResubscribesAreAllowedForConnectionsThenClosedWith4002() {
         chat(ann, 13 * S + 10, 200); // node 0 is back; node 1 (Bob, Cid) resubscribes only at 14 s
         chat(ann, 14 * S + 10, 201, bob, cid);
         Verdict v = verdict(outage());
-        assertEquals(2, v.get(Count.MISSED_WHILE_RESUBSCRIBING));
+        assertEquals(2, v.get(Count.MISSED_THEN_TOLD));
+        assertEquals(3, v.get(Count.TOLD));
         assertEquals(0, v.get(Count.LOST));
         assertEquals(List.of(), v.failures());
     }
 
     @Test
+    void aMissWhileResubscribingOnAConnectionNeverToldIsASilentMiss() {
+        bob.closed(100 * S + 1, 1000, false); // Bob stays to the end, and his node never tells him
+        chat(ann, 13 * S + 10, 200, cid); // Cid was told (at 17 s), Bob never
+        Verdict v = verdict(outage());
+        assertEquals(1, v.get(Count.MISSED_UNTOLD));
+        assertEquals(1, v.get(Count.UNTOLD));
+        assertEquals(2, v.failures().size(), v.failures().toString());
+    }
+
+    @Test
+    void aConnectionOpenAcrossTheOutageThatLeftBeforeItsNodeCouldTellItIsNotUntold() {
+        bob.closed(11 * S, 1000, false); // left during the outage
+        Verdict v = verdict(outage());
+        assertEquals(0, v.get(Count.UNTOLD));
+        assertEquals(List.of(), v.failures());
+    }
+
+    @Test
+    void a4002CloseWithoutAnOutageIsAServerClose() {
+        cid.closed(5 * S, Ledger.RELAY_INTERRUPTED, true);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(1, v.get(Count.CLOSED_BY_SERVER));
+        assertEquals(0, v.get(Count.TOLD));
+    }
+
+    @Test
+    void aConnectionClosedWith4002MayMissWhatWasSentFromTheKillToItsCloseButNothingBefore() {
+        chat(ann, 16 * S + 500_000_000L, 300, bob); // node 1 resubscribed at 14 s; Cid is closed at 17 s: in flight
+        chat(ann, 5 * S, 301, bob); // long before the outage: Cid had it coming
+        Verdict v = verdict(outage());
+        assertEquals(1, v.get(Count.MISSED_THEN_TOLD));
+        assertEquals(1, v.get(Count.LOST));
+    }
+
+    @Test
+    void aMessageSentAsItsConnectionWasClosedWith4002MayGoUnanswered() {
+        send(cid, 17 * S - 1000); // Cid is closed with 4002 at 17 s
+        send(ann, 5 * S); // before the outage: it must have been answered
+        Verdict v = verdict(outage());
+        assertEquals(1, v.get(Count.UNANSWERED_AT_TOLD_CLOSE));
+        assertEquals(1, v.get(Count.UNANSWERED));
+    }
+
+    /** Cid told with 4002 comes back on node 1: steady again from {@code readyAt}, open to the end. */
+    private Ledger.Conn cidAgain(long readyAt) {
+        Ledger.Conn c = ledger.register(3, 1, new long[]{CONV});
+        c.opened(readyAt - 1000);
+        c.ready(readyAt);
+        return c;
+    }
+
+    @Test
     void aMissAfterTheReceivingNodeResubscribedIsLost() {
-        chat(ann, 14 * S + 10, 201, bob);
+        Ledger.Conn again = cidAgain(15 * S);
+        chat(ann, 15 * S + 10, 201, bob); // node 1 resubscribed at 14 s; Cid's new connection is owed it
+        again.closed(100 * S + 1, 1000, false);
         assertEquals(1, verdict(outage()).get(Count.LOST));
     }
 
     @Test
     void aMissOnTheSendersOwnNodeIsLostEvenDuringRecovery() {
-        chat(bob, 13 * S + 10, 200, ann); // Cid shares Bob's node: delivered from the script's own reply
-        assertEquals(1, verdict(outage()).get(Count.LOST));
+        Ledger.Conn again = cidAgain(13 * S);
+        chat(bob, 13 * S + 10, 200, ann, cid); // shares Bob's node: delivered from the script's own reply
+        again.closed(100 * S + 1, 1000, false);
+        Verdict v = verdict(outage());
+        assertEquals(1, v.get(Count.LOST), v.failures().toString());
+        assertTrue(v.failures().get(0).contains("same node"), v.failures().toString());
     }
 
     @Test

@@ -26,6 +26,15 @@ record Outage(long killedAt, long deadAt, long restartedAt, long[] resubscribedA
     /** When a node received nothing from the other nodes before the crash: a cut this long before the kill. */
     static final long DEFAULT_CUT_NANOS = 250_000_000L;
 
+    /** The nodes' {@code --redis-gap-window}: their 4002 closes after the restart are spread over it. */
+    static final long GAP_WINDOW_NANOS = 2_000_000_000L;
+
+    /**
+     * How long after its node resubscribed a connection open across the outage must have been closed with 4002: the
+     * window, and as much again for a loaded machine.
+     */
+    static final long TOLD_BOUND_NANOS = 2 * GAP_WINDOW_NANOS;
+
     boolean happened() {
         return killedAt != Long.MAX_VALUE;
     }

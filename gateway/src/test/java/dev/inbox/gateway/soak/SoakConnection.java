@@ -31,6 +31,8 @@ final class SoakConnection implements WebSocket.Listener {
     /** Set before this side sends its close, so the server's answer is not taken for a close of its own. */
     private volatile boolean closing;
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    /** Completes with the code when the server closes first (say 4002: reconnect); never when this side does. */
+    private final CompletableFuture<Integer> closedByServer = new CompletableFuture<>();
     /** A text message arriving in parts; delivery thread only. */
     private StringBuilder partial;
 
@@ -80,9 +82,14 @@ final class SoakConnection implements WebSocket.Listener {
         return m;
     }
 
-    /** Completes once every message sent so far has been answered. */
+    /** Completes with the close code if the server closes the connection first. */
+    CompletableFuture<Integer> closedByServer() {
+        return closedByServer;
+    }
+
+    /** Completes once every message sent so far has been answered, or the connection closed (no answer can come). */
     synchronized CompletableFuture<Void> allAnswered() {
-        if (unanswered == 0) {
+        if (unanswered == 0 || closed.isDone()) {
             return CompletableFuture.completedFuture(null);
         }
         if (allAnswered == null) {
@@ -157,8 +164,13 @@ final class SoakConnection implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-        conn.closed(System.nanoTime(), statusCode, !closing);
+        boolean byServer = !closing;
+        conn.closed(System.nanoTime(), statusCode, byServer);
         closed.complete(statusCode);
+        if (byServer) {
+            closedByServer.complete(statusCode);
+        }
+        stopWaitingForAnswers();
         return null;
     }
 
@@ -166,5 +178,18 @@ final class SoakConnection implements WebSocket.Listener {
     public void onError(WebSocket webSocket, Throwable error) {
         conn.closed(System.nanoTime(), -1, !closing);
         closed.completeExceptionally(error);
+        stopWaitingForAnswers();
+    }
+
+    /** The connection is gone: whoever waits for answers has all there will be (the ledger judges the rest). */
+    private void stopWaitingForAnswers() {
+        CompletableFuture<Void> waiting;
+        synchronized (this) {
+            waiting = allAnswered;
+            allAnswered = null;
+        }
+        if (waiting != null) {
+            waiting.complete(null);
+        }
     }
 }

@@ -22,8 +22,14 @@ final class Verdict {
         CONNECTIONS_CLOSED(false, "connections closed (client close, answered by the server)"),
         CRASH_EDGE_REFUSED_DELIVERED(false, "refused at the crash yet delivered on the other node "
                 + "(README: the edge of a Redis crash)"),
-        MISSED_WHILE_RESUBSCRIBING(false, "owed deliveries missed because Redis was back but the receiving node had "
-                + "not subscribed its users again yet (README: the window after Redis comes back)"),
+        MISSED_THEN_TOLD(false, "owed deliveries sent between the kill and the receiving connection's 4002 close and "
+                + "missed: in its node's relay gap, or in flight at the close (README: relay interrupted)"),
+        TOLD(false, "connections the node closed with 4002 (relay interrupted) once Redis was back"),
+        UNANSWERED_AT_TOLD_CLOSE(false, "sent after the kill on a connection then closed with 4002 before its answer "
+                + "came: the client resends after reconnecting"),
+        MISSED_UNTOLD(true, "owed deliveries missed during the receiving node's relay gap by a connection never "
+                + "closed with 4002: a silent miss"),
+        UNTOLD(true, "connections open across the outage that their node never closed with 4002"),
         LOST(true, "owed deliveries that never arrived"),
         CRASH_EDGE_ACKED_MISSED(false, "acknowledged, then lost with Redis on its way to the other node "
                 + "(README: the same edge, the other way)"),

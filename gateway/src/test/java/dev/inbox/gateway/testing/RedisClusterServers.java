@@ -19,8 +19,8 @@ public final class RedisClusterServers implements AutoCloseable {
         RedisClusterServers cluster = new RedisClusterServers();
         try {
             for (int i = 0; i < 3; i++) {
-                cluster.masters.add(RedisServer.start("--cluster-enabled", "yes", "--cluster-config-file",
-                        "nodes.conf", "--cluster-node-timeout", "5000"));
+                cluster.masters.add(RedisServer.start(RedisServer.freePortWithClusterBus(), "--cluster-enabled",
+                        "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"));
             }
             List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
             for (RedisServer m : cluster.masters) {

@@ -33,7 +33,16 @@ public final class RedisServer implements AutoCloseable {
 
     public static RedisServer start(String... extraArgs) {
         try {
-            RedisServer r = new RedisServer(freePort(), Files.createTempDirectory("inbox-redis-"), List.of(extraArgs));
+            return start(freePort(), extraArgs);
+        } catch (IOException e) {
+            throw new AssertionError("cannot find a free port", e);
+        }
+    }
+
+    /** A server on {@code port}. */
+    public static RedisServer start(int port, String... extraArgs) {
+        try {
+            RedisServer r = new RedisServer(port, Files.createTempDirectory("inbox-redis-"), List.of(extraArgs));
             r.startProcess();
             return r;
         } catch (IOException e) {
@@ -45,6 +54,30 @@ public final class RedisServer implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
             return s.getLocalPort();
+        }
+    }
+
+    /**
+     * A free port whose cluster bus port (10 000 above it) is free too, both below the kernel's ephemeral range
+     * (32768 up), where any process's outgoing connections may take the bus port meanwhile: a load generator holding
+     * tens of thousands of connections made cluster nodes fail to start. Best effort, like {@link #freePort}.
+     */
+    public static int freePortWithClusterBus() throws IOException {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = random.nextInt(11_000, 22_700);
+            if (bindable(port) && bindable(port + 10_000)) {
+                return port;
+            }
+        }
+        throw new IOException("no free port pair (p, p + 10000) below 32768");
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -1,0 +1,214 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.gateway.routing.UserGroups;
+import dev.inbox.protocol.CloseCode;
+import io.netty.channel.EventLoop;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Which connections may have missed relayed messages, and telling them (close 4002) once the relay is whole again.
+ *
+ * <p>A gap begins when the pub/sub connection is lost or the watchdog gives up on it, and ends when every user
+ * channel present at the reconnect is subscribed on the new connection. Messages other nodes admit meanwhile never
+ * reach this node, so every connection open at any moment of the gap is closed with 4002 when it ends, spread over
+ * {@code --redis-gap-window} on each connection's own event loop: not before, since clients would only reconnect to
+ * a node that cannot serve them yet (readiness says so meanwhile).
+ *
+ * <p>A connection that joins <em>during</em> a gap is closed too, with one exception: the user's first connection
+ * here, joining once the new connection is up ({@link #reconnected}). Its own {@code SUBSCRIBE} then goes out on the
+ * new connection, so it is in the position of any new connection: owed what is admitted once its subscription is in
+ * place, and it missed nothing of that. A further connection of a user already here joins a group whose channel
+ * may still be waiting for the resubscription, so it is closed; so is every connection joining before the new
+ * connection is up, whose {@code SUBSCRIBE} went nowhere. (A node starts in a gap: nothing is subscribed yet.)
+ *
+ * <p>Bookkeeping: gaps are numbered (the epoch); each connection holds the epoch it is covered from
+ * ({@link InboxSession#relayEpoch}), set at join on its loop, and the end of gap {@code g} closes those below
+ * {@code g}. No cost per message and no heap per connection (the {@code int} fits in the session's padding).
+ *
+ * <p>Thread-safe: the link's events come from Lettuce's and the watchdog's threads, joins from event loops.
+ */
+final class RelayGaps implements UserGroups.JoinListener {
+    private static final Logger log = LoggerFactory.getLogger(RelayGaps.class);
+    private static final int STEADY = 0;
+    /** The pub/sub connection is gone or in doubt; subscribing now goes nowhere. */
+    private static final int INTERRUPTED = 1;
+    /** A new connection is up; the users present are being subscribed on it. */
+    private static final int RESUBSCRIBING = 2;
+    /** The closes of one loop's sweep are at least this far apart: one timer task per millisecond at most. */
+    private static final long STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final UserGroups groups;
+    private final Readiness readiness;
+    private final GatewayMetrics metrics;
+    private final long windowNanos;
+    /** {@code epoch << 2 | phase}, in one word so a join reads both at once. Starts in gap 1: nothing subscribed. */
+    private final AtomicInteger state = new AtomicInteger(1 << 2 | INTERRUPTED);
+    /** When the current gap began ({@link System#nanoTime}), for the log. */
+    private volatile long gapSince = System.nanoTime();
+
+    RelayGaps(UserGroups groups, Readiness readiness, GatewayMetrics metrics, Duration window) {
+        this.groups = groups;
+        this.readiness = readiness;
+        this.metrics = metrics;
+        this.windowNanos = window.toNanos();
+        readiness.set("relay", "relay not subscribed yet");
+    }
+
+    private static int epoch(int state) {
+        return state >>> 2;
+    }
+
+    private static int phase(int state) {
+        return state & 3;
+    }
+
+    /**
+     * The subscriptions are gone or in doubt (the connection dropped, or the watchdog gave up on it): a gap begins,
+     * unless one is already open with nothing resubscribed yet. One that was resubscribing starts over as a new gap:
+     * connections that joined meanwhile were covered only by a connection that is gone too. Any thread.
+     */
+    void interrupted() {
+        while (true) {
+            int s = state.get();
+            if (phase(s) == INTERRUPTED) {
+                return;
+            }
+            if (state.compareAndSet(s, (epoch(s) + 1) << 2 | INTERRUPTED)) {
+                if (phase(s) == STEADY) {
+                    gapSince = System.nanoTime();
+                    metrics.relayGap();
+                    log.warn("relay subscriptions interrupted; open connections will be closed (4002) once they are "
+                            + "whole again");
+                }
+                readiness.set("relay", "relay subscriptions interrupted");
+                return;
+            }
+        }
+    }
+
+    /**
+     * A new connection is up and the users present are about to be subscribed on it. Returns the gap's epoch, for
+     * {@link #resubscribed}. Any thread.
+     */
+    int reconnected() {
+        interrupted(); // a new connection means the old one's subscriptions are gone, noticed or not
+        while (true) {
+            int s = state.get();
+            if (phase(s) != INTERRUPTED || state.compareAndSet(s, epoch(s) << 2 | RESUBSCRIBING)) {
+                return epoch(s);
+            }
+        }
+    }
+
+    /** Whether gap {@code epoch} is still waiting for its resubscription (so a failed one should be retried). */
+    boolean resubscribing(int epoch) {
+        return state.get() == (epoch << 2 | RESUBSCRIBING);
+    }
+
+    /**
+     * Every user present at the reconnect of gap {@code epoch} is subscribed again: unless another gap began since,
+     * this one ends, and every connection that may have missed something is closed (4002), spread over the window.
+     * Returns whether it ended. Any thread but an event loop (it walks every connection).
+     */
+    boolean resubscribed(int epoch) {
+        if (!state.compareAndSet(epoch << 2 | RESUBSCRIBING, epoch << 2 | STEADY)) {
+            return false;
+        }
+        readiness.set("relay", null);
+        // Connection i of n is closed at window * i / n, on its own loop: spread over the window whatever the loops.
+        List<InboxSession> open = groups.allSessions();
+        long start = System.nanoTime();
+        Map<EventLoop, Sweep> sweeps = new IdentityHashMap<>();
+        for (int i = 0; i < open.size(); i++) {
+            InboxSession s = open.get(i);
+            sweeps.computeIfAbsent(s.channel().eventLoop(), loop -> new Sweep(loop, epoch, start, open.size()))
+                    .add(s, i);
+        }
+        sweeps.forEach(EventLoop::execute);
+        if (epoch == 1 && open.isEmpty()) {
+            return true; // the node's start, with nobody here yet: nothing to say
+        }
+        log.info("relay subscriptions whole again after {} ms; closing (4002) the connections open meanwhile, up to "
+                        + "{}, over {} ms", TimeUnit.NANOSECONDS.toMillis(start - gapSince), open.size(),
+                TimeUnit.NANOSECONDS.toMillis(windowNanos));
+        return true;
+    }
+
+    /**
+     * A connection joined: it is covered from the current epoch if no gap is open, or if it is its user's first
+     * connection and the new Redis connection is already up (see the class comment); else it counts as open during
+     * the gap. Its event loop, after the connection is in its group, so a sweep that runs after this gap's end and
+     * finds it there also finds its epoch.
+     */
+    @Override
+    public void joined(InboxSession session, boolean first) {
+        int s = state.get();
+        boolean covered = phase(s) == STEADY || (phase(s) == RESUBSCRIBING && first);
+        session.relayEpoch(covered ? epoch(s) : epoch(s) - 1);
+    }
+
+    /**
+     * One event loop's share of the closes at the end of gap {@code epoch}: each connection at its place in the
+     * node's order ({@code window * position / total}), on the loop, one timer task at a time. Connections that left
+     * meanwhile, or that are covered (they joined after the gap), are passed over.
+     */
+    private final class Sweep implements Runnable {
+        private final EventLoop loop;
+        private final int epoch;
+        private final long start;
+        private final int total;
+        /** Filled before the first run, then read on the loop only. */
+        private InboxSession[] sessions = new InboxSession[16];
+        private int[] positions = new int[16];
+        private int size;
+        /** The next connection to consider; its loop only. */
+        private int next;
+
+        Sweep(EventLoop loop, int epoch, long start, int total) {
+            this.loop = loop;
+            this.epoch = epoch;
+            this.start = start;
+            this.total = total;
+        }
+
+        void add(InboxSession s, int position) {
+            if (size == sessions.length) {
+                sessions = Arrays.copyOf(sessions, size * 2);
+                positions = Arrays.copyOf(positions, size * 2);
+            }
+            sessions[size] = s;
+            positions[size++] = position;
+        }
+
+        private long dueAt(int i) {
+            return (long) ((double) windowNanos * positions[i] / total);
+        }
+
+        @Override
+        public void run() {
+            long elapsed = System.nanoTime() - start;
+            while (next < size && dueAt(next) <= elapsed) {
+                InboxSession s = sessions[next];
+                sessions[next++] = null; // let a connection that has left go now, not at the end of the window
+                if (s.relayEpoch() < epoch) {
+                    s.close(CloseCode.RELAY_INTERRUPTED);
+                }
+            }
+            if (next < size) {
+                loop.schedule(this, Math.max(STEP_NANOS, dueAt(next) - elapsed), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+}
