@@ -3,6 +3,7 @@ package dev.inbox.gateway.routing;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.Ids;
+import dev.inbox.protocol.ServerEvent;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -29,6 +30,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,6 +46,8 @@ class ConversationRouterTest {
     private static final long CONVERSATION = 42;
     private static final long ANN = 1;
     private static final long BOB = 2;
+    /** On another node. */
+    private static final long CY = 3;
     private static final Pattern MESSAGE = Pattern.compile("\"message\":\"([^\"]*)\"");
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
@@ -80,6 +84,52 @@ class ConversationRouterTest {
         m7.toCompletableFuture().get(5, TimeUnit.SECONDS);
         m8.toCompletableFuture().get(5, TimeUnit.SECONDS);
         bob.close().sync();
+    }
+
+    /**
+     * Lettuce decodes message 7's reply and then, on the same connection, another node's message 8, both while the
+     * router's loop has not yet looked at message 7's stage (the loop was paused longer than the round trip). Message
+     * 8 is handed to the loop as it is decoded; message 7's delivery must still come first, as Redis produced them.
+     */
+    @Test
+    void aReplyDecodedBeforeTheRouterLooksIsNotOvertakenByTheRelayedMessageDecodedAfterIt() throws Exception {
+        BlockingQueue<String> bobReceives = new LinkedBlockingQueue<>();
+        Channel bob = connect(BOB, bobReceives);
+        AtomicReference<ConversationRouter> router = new AtomicReference<>();
+        Admission redisLike = (conversationId, senderId, event) -> {
+            CompletableFuture<Admitted> seventh = new CompletableFuture<>();
+            onLettuceThread(() -> {
+                seventh.complete(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[]{BOB}));
+                router.get().deliverRelayed(CONVERSATION, BOB, relayed("m8", Ids.MIN_MESSAGE_ID + 8),
+                        System.currentTimeMillis());
+            });
+            return seventh;
+        };
+        router.set(router(redisLike));
+
+        CompletionStage<?> m7 = router.get().publish(ANN, "Ann", null, "TEXT", "m7", CONVERSATION);
+
+        assertEquals("m7", bobReceives.poll(5, TimeUnit.SECONDS), "message 7 first, as Redis produced them");
+        assertEquals("m8", bobReceives.poll(5, TimeUnit.SECONDS));
+        m7.toCompletableFuture().get(5, TimeUnit.SECONDS);
+        bob.close().sync();
+    }
+
+    /** Runs {@code decoding} on a thread of its own, as Lettuce's I/O thread decodes, and waits until it is done. */
+    private static void onLettuceThread(Runnable decoding) {
+        Thread lettuce = new Thread(decoding, "lettuce-like");
+        lettuce.start();
+        try {
+            lettuce.join();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Message {@code text} as another node encoded it, frame bytes as they arrive in its relay envelope. */
+    private static ByteBuf relayed(String text, long messageId) {
+        return new ServerFrameEncoder().encodeEvent(ByteBufAllocator.DEFAULT, new ServerEvent("TEXT", text,
+                CONVERSATION, CY, "Cy", null, System.currentTimeMillis(), messageId), null);
     }
 
     /**
