@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 import static dev.inbox.gateway.relay.RedisLink.describe;
 
@@ -166,16 +167,15 @@ final class ClusterRedisLink implements RedisLink {
     }
 
     @Override
-    public CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args) {
+    public void run(RedisScript script, byte[][] keys, byte[][] args, BiConsumer<List<Object>, Throwable> then) {
         StatefulRedisClusterConnection<byte[], byte[]> c = commands;
         if (c == null) {
-            return CompletableFuture.failedFuture(new IllegalStateException("redis cluster not connected"));
+            then.accept(null, new IllegalStateException("redis cluster not connected"));
+            return;
         }
-        try {
-            return script.run(c.async(), keys, args);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        // Lettuce routes it to the shard of the first key's slot; the reply is decoded on that shard connection's
+        // thread, not the pub/sub connections' (see the class comment on order).
+        script.run(c, c.async(), keys, args, then);
     }
 
     @Override
