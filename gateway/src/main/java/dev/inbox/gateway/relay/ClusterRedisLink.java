@@ -33,10 +33,13 @@ import static dev.inbox.gateway.relay.RedisLink.describe;
  * one slot, so the admission script still runs atomically on one shard; it cannot publish to channels on other
  * shards, so it returns the id and members and the node publishes one envelope per member.
  *
- * <p>Order on a cluster: ids are still unique and increasing per conversation, and messages from one node reach a
- * connection in id order, but two nodes' messages to the same conversation may reach a third node in the order
- * their publications reached the shard (a window of one round trip). Use a standalone Redis (with replicas and
- * Sentinel for availability) where strict cross-node order matters more than spreading the relay load.
+ * <p>Order on a cluster: ids are still unique and increasing per conversation, and one node's messages reach every
+ * connection in id order (a conversation's replies come on one shard connection, are handed over as they are
+ * decoded, and are published in that order). Two nodes' messages to the same conversation, sent within about one
+ * round trip of each other, may not: a third node gets them in the order their publications reached the user's
+ * shard, and a sending node gets its own reply and the other node's publication on two connections, decoded
+ * independently (usually on two threads), with nothing ordering one against the other. Use a standalone Redis (with
+ * replicas and Sentinel for availability) where strict cross-node order matters more than spreading the relay load.
  *
  * <p>Safety settings: a bounded command queue ({@code --redis-queue}) and a timeout on every command (so during an
  * outage memory stays flat and senders get {@code relay_unavailable} within {@code --redis-timeout}), TCP
