@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 import static dev.inbox.gateway.relay.RedisLink.describe;
 
@@ -32,10 +33,13 @@ import static dev.inbox.gateway.relay.RedisLink.describe;
  * one slot, so the admission script still runs atomically on one shard; it cannot publish to channels on other
  * shards, so it returns the id and members and the node publishes one envelope per member.
  *
- * <p>Order on a cluster: ids are still unique and increasing per conversation, and messages from one node reach a
- * connection in id order, but two nodes' messages to the same conversation may reach a third node in the order
- * their publications reached the shard (a window of one round trip). Use a standalone Redis (with replicas and
- * Sentinel for availability) where strict cross-node order matters more than spreading the relay load.
+ * <p>Order on a cluster: ids are still unique and increasing per conversation, and one node's messages reach every
+ * connection in id order (a conversation's replies come on one shard connection, are handed over as they are
+ * decoded, and are published in that order). Two nodes' messages to the same conversation, sent within about one
+ * round trip of each other, may not: a third node gets them in the order their publications reached the user's
+ * shard, and a sending node gets its own reply and the other node's publication on two connections, decoded
+ * independently (usually on two threads), with nothing ordering one against the other. Use a standalone Redis (with
+ * replicas and Sentinel for availability) where strict cross-node order matters more than spreading the relay load.
  *
  * <p>Safety settings: a bounded command queue ({@code --redis-queue}) and a timeout on every command (so during an
  * outage memory stays flat and senders get {@code relay_unavailable} within {@code --redis-timeout}), TCP
@@ -166,16 +170,15 @@ final class ClusterRedisLink implements RedisLink {
     }
 
     @Override
-    public CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args) {
+    public void run(RedisScript script, byte[][] keys, byte[][] args, BiConsumer<List<Object>, Throwable> then) {
         StatefulRedisClusterConnection<byte[], byte[]> c = commands;
         if (c == null) {
-            return CompletableFuture.failedFuture(new IllegalStateException("redis cluster not connected"));
+            then.accept(null, new IllegalStateException("redis cluster not connected"));
+            return;
         }
-        try {
-            return script.run(c.async(), keys, args);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        // Lettuce routes it to the shard of the first key's slot; the reply is decoded on that shard connection's
+        // thread, not the pub/sub connections' (see the class comment on order).
+        script.run(c, c.async(), keys, args, then);
     }
 
     @Override

@@ -14,8 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 
 /**
  * Admission through Redis, in one script and one round trip: the sender must be in the conversation's member set
@@ -23,7 +22,8 @@ import java.util.concurrent.CompletionStage;
  * {@code max(seq + 1, clock floor)} (the same scheme as a single node, so ids keep increasing across a switch), and
  * the encoded event, its id filled in, is published in an envelope to the channel of every member. Because the
  * script runs atomically, Redis publishes a conversation's messages in id order; because the reply and the
- * publications come back on one connection, this node sees them in that order too.
+ * publications come back on one connection, and the outcome is handed over as the reply is decoded, this node
+ * delivers them in that order too (standalone; a cluster is weaker, see {@link ClusterRedisLink}).
  *
  * <p>Every failure to reach Redis (disconnected, queue full, timed out) becomes {@code relay_unavailable}: the
  * message was not delivered anywhere and the sender may retry.
@@ -89,48 +89,67 @@ final class RedisAdmission implements Admission {
     }
 
     @Override
-    public CompletionStage<Admitted> admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event) {
+    public void admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event,
+                      BiConsumer<Admitted, Throwable> outcome) {
         ByteBuf frame = event.frame();
         long now = System.currentTimeMillis();
         byte[] payload = RelayEnvelope.encode(nodeId, conversationId, now, frame);
         // Lua strings are 1-based: the first id digit's position in the envelope.
         int idAt = RelayEnvelope.HEADER_BYTES + (event.messageIdAt() - frame.readerIndex()) + 1;
         byte[][] keys = RedisKeys.conversation(conversationId);
+        byte[][] args = {ascii(senderId), ascii(ClockMessageIds.floor(now)), dev ? DEV : NOT_DEV, payload,
+                ascii(idAt), CHANNEL_PREFIX, ascii(now + lateAfterMillis)};
         long started = System.nanoTime();
-        return link.run(script, keys,
-                        ascii(senderId), ascii(ClockMessageIds.floor(now)), dev ? DEV : NOT_DEV,
-                        payload, ascii(idAt), CHANNEL_PREFIX, ascii(now + lateAfterMillis))
-                .handle((reply, failure) -> {
-                    metrics.relayPublished(System.nanoTime() - started);
-                    if (failure != null) {
-                        throw new CompletionException(new RoutingException(ErrorCode.RELAY_UNAVAILABLE,
-                                "relay unavailable (" + RedisLink.describe(failure) + "); not delivered, retry later"));
-                    }
-                    if (reply.isEmpty()) {
-                        return null; // not a member
-                    }
-                    if (reply.size() == 1 && Arrays.equals(LATE, (byte[]) reply.get(0))) {
-                        throw new CompletionException(new RoutingException(ErrorCode.RELAY_UNAVAILABLE,
-                                "relay unavailable (redis ran the message too late); not delivered, retry later"));
-                    }
-                    long messageId = parse(reply.get(0));
-                    if (!Ids.isValidMessageId(messageId)) {
-                        throw new CompletionException(new IllegalStateException("message_id out of range: " + messageId));
-                    }
-                    long[] members = new long[reply.size() - 1];
-                    for (int i = 1; i < reply.size(); i++) {
-                        members[i - 1] = parse(reply.get(i));
-                    }
-                    if (!link.scriptPublishes()) {
-                        // Cluster: fill in the id and publish to each member's shard, in the reply's thread.
-                        byte[] digits = (byte[]) reply.get(0);
-                        System.arraycopy(digits, 0, payload, idAt - 1, Ids.MESSAGE_ID_DIGITS);
-                        for (long member : members) {
-                            link.publish(RedisKeys.userChannel(member), payload);
-                        }
-                    }
-                    return new Admitted(messageId, members);
-                });
+        // The outcome rides with the command: read and handed over on Lettuce's thread as the reply is decoded, in
+        // the order of the publications decoded around it (see Admission#admit).
+        link.run(script, keys, args, (reply, failure) -> {
+            metrics.relayPublished(System.nanoTime() - started);
+            Admitted admitted = null;
+            Throwable why = failure == null ? null : unavailable(RedisLink.describe(failure));
+            if (why == null) {
+                try {
+                    admitted = admitted(reply, payload, idAt);
+                } catch (RoutingException | RuntimeException e) {
+                    why = e; // the outcome comes once whatever the reply held: the sender is waiting for it
+                }
+            }
+            outcome.accept(admitted, why);
+        });
+    }
+
+    private static RoutingException unavailable(String why) {
+        return new RoutingException(ErrorCode.RELAY_UNAVAILABLE,
+                "relay unavailable (" + why + "); not delivered, retry later");
+    }
+
+    /**
+     * The script's reply read: the admitted message, or {@code null} when the sender is not a member. On a cluster,
+     * publishes it to each member's shard too.
+     */
+    private Admitted admitted(List<Object> reply, byte[] payload, int idAt) throws RoutingException {
+        if (reply.isEmpty()) {
+            return null; // not a member
+        }
+        if (reply.size() == 1 && Arrays.equals(LATE, (byte[]) reply.get(0))) {
+            throw unavailable("redis ran the message too late");
+        }
+        long messageId = parse(reply.get(0));
+        if (!Ids.isValidMessageId(messageId)) {
+            throw new IllegalStateException("message_id out of range: " + messageId);
+        }
+        long[] members = new long[reply.size() - 1];
+        for (int i = 1; i < reply.size(); i++) {
+            members[i - 1] = parse(reply.get(i));
+        }
+        if (!link.scriptPublishes()) {
+            // Cluster: fill in the id and publish to each member's shard, in the reply's thread.
+            byte[] digits = (byte[]) reply.get(0);
+            System.arraycopy(digits, 0, payload, idAt - 1, Ids.MESSAGE_ID_DIGITS);
+            for (long member : members) {
+                link.publish(RedisKeys.userChannel(member), payload);
+            }
+        }
+        return new Admitted(messageId, members);
     }
 
     static byte[] ascii(long n) {

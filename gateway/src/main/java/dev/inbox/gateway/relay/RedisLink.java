@@ -10,12 +10,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.function.BiConsumer;
 
 /**
  * What the relay needs of Redis: run a script, subscribe to user channels, publish. Two implementations: a
  * standalone server ({@link StandaloneRedisLink}: one RESP3 connection, the admission script publishes) and a
  * Redis Cluster ({@link ClusterRedisLink}: sharded pub/sub, the node publishes each envelope to its channel's shard).
- * Stages complete on Lettuce's threads; callers only hand work off.
+ * Replies and stages complete on Lettuce's threads; callers only hand work off.
  */
 interface RedisLink extends AutoCloseable {
     /** What the link tells the rest of the node. */
@@ -43,8 +44,28 @@ interface RedisLink extends AutoCloseable {
     /** Connects, in the background until Redis answers, and starts watching the connection. */
     void start();
 
-    /** Runs {@code script}; any failure, including having no connection, completes the stage exceptionally. */
-    CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args);
+    /**
+     * Runs {@code script} and hands its reply, or the failure (having no connection included), to {@code then}, once:
+     * on Lettuce's I/O thread as it decodes the reply, before it decodes anything Redis wrote after it (see
+     * {@link RedisScript#run}), or on this thread, before this returns, when the command is refused at once.
+     */
+    void run(RedisScript script, byte[][] keys, byte[][] args, BiConsumer<List<Object>, Throwable> then);
+
+    /**
+     * {@link #run(RedisScript, byte[][], byte[][], BiConsumer)} as a stage, for callers to whom the thread and the
+     * moment do not matter (membership changes, not messages).
+     */
+    default CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args) {
+        CompletableFuture<List<Object>> reply = new CompletableFuture<>();
+        run(script, keys, args, (r, failure) -> {
+            if (failure != null) {
+                reply.completeExceptionally(failure);
+            } else {
+                reply.complete(r);
+            }
+        });
+        return reply;
+    }
 
     /**
      * Subscribes to user channels. The stage completes once Redis has them (it runs a SUBSCRIBE whole, so one

@@ -19,10 +19,10 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import static dev.inbox.gateway.relay.RedisLink.describe;
@@ -33,8 +33,13 @@ import static dev.inbox.gateway.relay.RedisLink.describe;
  *
  * <p>Why one connection, in RESP3: Redis may then answer commands on a subscribed connection, and it writes a
  * script's reply and the publications other scripts made before it into one stream, in its own order. Lettuce
- * decodes that stream on one thread, so a local delivery (after a reply) and a relayed one (a publication) reach
- * the conversation's owner loop in the order Redis ran their scripts.
+ * decodes that stream on one thread (a Netty channel stays on one event loop, and Lettuce's {@code CommandHandler}
+ * completes commands and notifies pub/sub listeners from one decode loop, in stream order), and the reply's
+ * hand-off is attached before the command is sent ({@link RedisScript#run}), so it runs as the reply is decoded. So
+ * a local delivery (after a reply) and a relayed one (a publication) reach the conversation's owner loop in the
+ * order Redis ran their scripts ({@code StandaloneRedisLinkIT}). Not across a replacement: a reply still decoded on
+ * the old connection and a publication on the new one are on two threads, but the connections open then are closed
+ * with 4002 anyway.
  *
  * <p>Lettuce's defaults are unsafe here, so: while disconnected, commands are rejected at once rather than queued
  * to replay later (the sender gets {@code relay_unavailable}; memory stays flat during an outage); the queue of
@@ -44,8 +49,7 @@ import static dev.inbox.gateway.relay.RedisLink.describe;
  * (and resubscribes) by itself after a clean disconnect. A disconnect and a replacement are both reported as
  * {@link Events#interrupted}: what was published meanwhile is lost to this node.
  *
- * <p>Thread-safe. Callbacks of the stages returned by {@link #run} run on Lettuce's I/O thread and must only hand
- * work off.
+ * <p>Thread-safe. What {@link #run} is handed runs on Lettuce's I/O thread and must only hand work off.
  */
 final class StandaloneRedisLink implements RedisLink {
     private static final Logger log = LoggerFactory.getLogger(StandaloneRedisLink.class);
@@ -154,22 +158,15 @@ final class StandaloneRedisLink implements RedisLink {
         watchdog.every(config.pingInterval(), this::checkAlive);
     }
 
-    /** The commands of the current connection; they fail fast while it is down. */
-    RedisPubSubAsyncCommands<byte[], byte[]> commands() {
+    @Override
+    public void run(RedisScript script, byte[][] keys, byte[][] args, BiConsumer<List<Object>, Throwable> then) {
         StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
         if (c == null) {
-            throw new CompletionException(new IllegalStateException("redis not connected"));
+            then.accept(null, new IllegalStateException("redis not connected"));
+            return;
         }
-        return c.async();
-    }
-
-    @Override
-    public CompletionStage<List<Object>> run(RedisScript script, byte[][] keys, byte[]... args) {
-        try {
-            return script.run(commands(), keys, args);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        // On the connection that also carries the subscriptions: see the class comment for why.
+        script.run(c, c.async(), keys, args, then);
     }
 
     /** Applies {@code action} to the current connection's commands, if there is one. */

@@ -2,18 +2,29 @@ package dev.inbox.gateway.routing;
 
 import dev.inbox.protocol.ServerFrameEncoder;
 
-import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 
 /**
  * Lets a message into its conversation, as one step: checks that the sender is a member (in dev mode, joins an
  * open conversation), assigns the {@code message_id} and names the recipients. A clustered implementation also
  * hands the encoded event to the other nodes in the same step, so the order ids are given in is the order every
- * node sees. Never blocks; the stage may complete on another thread.
+ * node sees. Never blocks.
  */
 public interface Admission {
     /**
+     * Lets {@code event} in and hands the outcome to {@code outcome}, exactly once: the admitted message, or
+     * {@code null} and no failure when the sender is not a member, or {@code null} and the failure.
+     *
+     * <p>{@code outcome} is taken before anything is sent, so it runs on the thread that learns the outcome, at the
+     * moment it does: for Redis, Lettuce's I/O thread as it decodes the reply, before it decodes what Redis wrote
+     * after the reply (other nodes' later messages, which it hands over as it decodes them); or this thread, before
+     * this returns, when the outcome is known at once. Not a stage to be continued later: a stage can be complete by
+     * the time the caller looks, and its continuation would then run on the caller's thread, after those later
+     * messages. {@code outcome} must only hand work off.
+     *
      * @param event the encoded event, its id still a placeholder; read, never released, by the implementation
-     * @return the admitted message, or {@code null} when the sender is not a member
+     * @throws RuntimeException when nothing was sent; {@code outcome} is then never called
      */
-    CompletionStage<Admitted> admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event);
+    void admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event,
+               BiConsumer<Admitted, Throwable> outcome);
 }

@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each conversation is routed on its owner event loop ({@link EventLoops#ownerOf}), so ids are assigned and
  * frames queued to every loop in one order: every recipient sees a conversation's messages in {@code message_id}
- * order. Nothing here blocks; membership and id stages that complete later continue on the owner loop.
+ * order. Nothing here blocks; admission outcomes, learnt on other threads, are queued to the owner loop in the order
+ * they were learnt, relayed frames with them.
  */
 public final class ConversationRouter {
     private static final Logger log = LoggerFactory.getLogger(ConversationRouter.class);
@@ -115,24 +116,23 @@ public final class ConversationRouter {
         ServerEvent provisional = new ServerEvent(s.type, s.message, s.conversationId, s.senderId, s.senderName,
                 s.senderAvatar, s.acceptedAtMillis, Ids.MIN_MESSAGE_ID);
         ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(alloc, provisional);
-        CompletionStage<Admitted> admitted;
-        try {
-            admitted = admission.admit(s.conversationId, s.senderId, prepared);
-        } catch (RuntimeException e) {
-            prepared.frame().release();
-            fail(s, e);
-            return;
-        }
-        // Always queued on the owner's inbox, never run inline, even when the stage is already complete: a
-        // conversation's stages complete in admission order, but one that completed on Redis's thread has only queued
-        // its delivery, and a later one found complete here would overtake it if run at once (m8 before m7: RelayIT
-        // saw it under load; ConversationRouterTest pins it). Queued behind relayed frames too, deliveries run in the
-        // order Redis produced them, which is id order.
+        // The hand-off goes in with the admission, before Redis is asked, so it runs where and when the outcome is
+        // learnt: on Lettuce's thread as it decodes the reply, before it decodes what Redis wrote next (another node's
+        // m8, which it queues on the same inbox). A stage handed back could be complete before this thread looked at
+        // it, and its continuation would then run here, after m8 was queued (ConversationRouterTest). Queued even
+        // when known at once, never delivered in place: an earlier message learnt elsewhere may only be queued so
+        // far. So the owner runs deliveries and relayed frames in the order Redis produced them, which is id order.
         LoopInbox inbox = inboxes[loops.ownerIndexOf(s.conversationId)];
-        admitted.whenComplete((a, failure) -> inbox.execute(() -> admitted(s, prepared, a, failure)));
+        try {
+            admission.admit(s.conversationId, s.senderId, prepared,
+                    (a, failure) -> inbox.execute(() -> admitted(s, prepared, a, failure)));
+        } catch (RuntimeException e) {
+            prepared.frame().release(); // nothing was sent, and the outcome will not come
+            fail(s, e);
+        }
     }
 
-    /** On the owner loop, in completion order: deliver, or tell the sender why not. */
+    /** On the owner loop, in the order the outcomes were learnt: deliver, or tell the sender why not. */
     private void admitted(Submission s, ServerFrameEncoder.PreparedFrame prepared, Admitted a, Throwable failure) {
         if (failure != null) {
             prepared.frame().release();

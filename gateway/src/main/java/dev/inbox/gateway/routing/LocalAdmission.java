@@ -3,7 +3,7 @@ package dev.inbox.gateway.routing;
 import dev.inbox.protocol.ServerFrameEncoder;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 
 /** Admission on a single node: membership and ids held in this process. */
 public final class LocalAdmission implements Admission {
@@ -17,18 +17,23 @@ public final class LocalAdmission implements Admission {
         this.dev = dev;
     }
 
+    /**
+     * The in-memory membership's stages are complete when returned, and so are {@link ClockMessageIds}'s: then
+     * {@code outcome} runs here, before this returns.
+     */
     @Override
-    public CompletionStage<Admitted> admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event) {
-        return membership.members(conversationId).thenCompose(m -> {
+    public void admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event,
+                      BiConsumer<Admitted, Throwable> outcome) {
+        membership.members(conversationId).thenCompose(m -> {
             if (dev && (m == null || (!m.managed() && !m.contains(senderId)))) {
                 return membership.joinOpen(conversationId, senderId);
             }
             return CompletableFuture.completedFuture(m);
         }).thenCompose(m -> {
             if (m == null || !m.contains(senderId)) {
-                return CompletableFuture.completedFuture(null);
+                return CompletableFuture.<Admitted>completedFuture(null);
             }
             return ids.next(conversationId).thenApply(id -> new Admitted(id, m.userIds()));
-        });
+        }).whenComplete(outcome);
     }
 }

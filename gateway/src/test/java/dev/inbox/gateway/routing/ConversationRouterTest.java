@@ -3,6 +3,7 @@ package dev.inbox.gateway.routing;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.Ids;
+import dev.inbox.protocol.ServerEvent;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -24,11 +25,12 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -37,13 +39,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The router on a real event loop, with an {@link Admission} whose stages complete the way Redis's do: on another
- * thread, in admission order, sometimes before the router has even looked at them.
+ * The router on a real event loop, with an {@link Admission} whose outcomes arrive the way Redis's do: on another
+ * thread, in admission order, sometimes before the router's loop is back from sending, and with other nodes'
+ * messages handed over on the same thread between them.
  */
 class ConversationRouterTest {
     private static final long CONVERSATION = 42;
     private static final long ANN = 1;
     private static final long BOB = 2;
+    /** On another node. */
+    private static final long CY = 3;
     private static final Pattern MESSAGE = Pattern.compile("\"message\":\"([^\"]*)\"");
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
@@ -55,17 +60,24 @@ class ConversationRouterTest {
     }
 
     /**
-     * Message 7's stage completes on another thread, which queues its delivery on the owner loop; message 8's stage
-     * is already complete when the router gets it back. Delivering 8 at once would overtake 7.
+     * Message 7's outcome is learnt on another thread, which queues its delivery on the owner loop; message 8's is
+     * known at once, on the loop, before its admission returns. Delivering 8 in place would overtake 7.
      */
     @Test
-    void aStageFoundCompleteNeverOvertakesAnEarlierOneCompletedElsewhere() throws Exception {
+    void anOutcomeKnownAtOnceNeverOvertakesAnEarlierOneLearntElsewhere() throws Exception {
         BlockingQueue<String> bobReceives = new LinkedBlockingQueue<>();
         Channel bob = connect(BOB, bobReceives);
-        CompletableFuture<Admitted> seventh = new CompletableFuture<>();
-        Admission redisLike = (conversationId, senderId, event) ->
-                event.frame().toString(StandardCharsets.UTF_8).contains("\"m7\"")
-                        ? seventh : eighthAfterSeventhCompletesElsewhere(seventh);
+        AtomicReference<BiConsumer<Admitted, Throwable>> seventh = new AtomicReference<>();
+        Admission redisLike = (conversationId, senderId, event, outcome) -> {
+            if (event.frame().toString(StandardCharsets.UTF_8).contains("\"m7\"")) {
+                seventh.set(outcome); // not answered yet
+            } else {
+                // Message 7's answer arrives on Redis's thread, and message 8's is known here.
+                onLettuceThread(() ->
+                        seventh.get().accept(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[]{BOB}), null));
+                outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 8, new long[]{BOB}), null);
+            }
+        };
         ConversationRouter router = router(redisLike);
 
         // Both admissions queue behind a paused loop, as messages that arrive together do.
@@ -83,21 +95,45 @@ class ConversationRouterTest {
     }
 
     /**
-     * Completes message 7's stage on another thread and waits until its callbacks have run (its delivery is queued
-     * on the loop), then answers message 8 already complete: Redis's replies, in order, both back before the router
-     * has looked at the second one.
+     * Lettuce decodes message 7's reply and then, on the same connection, another node's message 8, both before the
+     * router's loop is back from sending message 7 (the loop was paused longer than the round trip). Message 8 is
+     * handed to the loop as it is decoded; message 7's delivery must still come first, as Redis produced them.
      */
-    private static CompletionStage<Admitted> eighthAfterSeventhCompletesElsewhere(CompletableFuture<Admitted> seventh) {
-        if (!seventh.isDone()) {
-            Thread redis = new Thread(() -> seventh.complete(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[]{BOB})));
-            redis.start();
-            try {
-                redis.join();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
+    @Test
+    void aReplyDecodedBeforeTheRouterLooksIsNotOvertakenByTheRelayedMessageDecodedAfterIt() throws Exception {
+        BlockingQueue<String> bobReceives = new LinkedBlockingQueue<>();
+        Channel bob = connect(BOB, bobReceives);
+        AtomicReference<ConversationRouter> router = new AtomicReference<>();
+        Admission redisLike = (conversationId, senderId, event, outcome) -> onLettuceThread(() -> {
+            outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[]{BOB}), null);
+            router.get().deliverRelayed(CONVERSATION, BOB, relayed("m8", Ids.MIN_MESSAGE_ID + 8),
+                    System.currentTimeMillis());
+        });
+        router.set(router(redisLike));
+
+        CompletionStage<?> m7 = router.get().publish(ANN, "Ann", null, "TEXT", "m7", CONVERSATION);
+
+        assertEquals("m7", bobReceives.poll(5, TimeUnit.SECONDS), "message 7 first, as Redis produced them");
+        assertEquals("m8", bobReceives.poll(5, TimeUnit.SECONDS));
+        m7.toCompletableFuture().get(5, TimeUnit.SECONDS);
+        bob.close().sync();
+    }
+
+    /** Runs {@code decoding} on a thread of its own, as Lettuce's I/O thread decodes, and waits until it is done. */
+    private static void onLettuceThread(Runnable decoding) {
+        Thread lettuce = new Thread(decoding, "lettuce-like");
+        lettuce.start();
+        try {
+            lettuce.join();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
         }
-        return CompletableFuture.completedFuture(new Admitted(Ids.MIN_MESSAGE_ID + 8, new long[]{BOB}));
+    }
+
+    /** Message {@code text} as another node encoded it, frame bytes as they arrive in its relay envelope. */
+    private static ByteBuf relayed(String text, long messageId) {
+        return new ServerFrameEncoder().encodeEvent(ByteBufAllocator.DEFAULT, new ServerEvent("TEXT", text,
+                CONVERSATION, CY, "Cy", null, System.currentTimeMillis(), messageId), null);
     }
 
     private ConversationRouter router(Admission admission) {

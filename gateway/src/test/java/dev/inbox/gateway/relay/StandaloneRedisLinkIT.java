@@ -1,0 +1,106 @@
+package dev.inbox.gateway.relay;
+
+import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.testing.RedisServer;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the per-conversation order of a standalone Redis rests on, against a real redis-server: the link's one
+ * connection carries script replies and publications, one Lettuce thread decodes both, and a reply is handed over
+ * as it is decoded, so whatever Redis wrote after a reply is handed over after it.
+ */
+class StandaloneRedisLinkIT {
+    private static final byte[] CHANNEL = "inbox:u:1".getBytes(StandardCharsets.US_ASCII);
+    /** Publishes its argument, as the admission script publishes a message, and answers with it. */
+    private static final String PUBLISH_AND_ANSWER = """
+            redis.call('PUBLISH', KEYS[1], ARGV[1])
+            return {ARGV[1]}
+            """;
+
+    @Test
+    void eachReplyIsHandedOverOnThePublicationsThreadBeforeWhatRedisWroteAfterIt() throws Exception {
+        BlockingQueue<String[]> handedOver = new LinkedBlockingQueue<>(); // {thread, what, script number}
+        RedisPubSubAdapter<byte[], byte[]> receiver = new RedisPubSubAdapter<>() {
+            @Override
+            public void message(byte[] channel, byte[] message) {
+                handedOver.add(new String[]{Thread.currentThread().getName(), "published", ascii(message)});
+            }
+        };
+        CountDownLatch connected = new CountDownLatch(1);
+        RedisLink.Events events = new RedisLink.Events() {
+            @Override
+            public void reachability(String problem) {
+            }
+
+            @Override
+            public void interrupted() {
+            }
+
+            @Override
+            public void connected() {
+                connected.countDown();
+            }
+        };
+        RedisScript script = new RedisScript(PUBLISH_AND_ANSWER);
+        int scripts = 500;
+        try (RedisServer redis = RedisServer.start();
+             StandaloneRedisLink link = new StandaloneRedisLink(new GatewayConfig.Redis(redis.uri(),
+                     Duration.ofSeconds(5), Duration.ofSeconds(1), 2 * scripts, Duration.ofSeconds(1)),
+                     receiver, events)) {
+            link.preload(script);
+            link.start();
+            assertTrue(connected.await(10, TimeUnit.SECONDS), "connected");
+            link.subscribe(new byte[][]{CHANNEL}).toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+            // All in flight at once, as a busy conversation's messages are.
+            for (int i = 0; i < scripts; i++) {
+                link.run(script, new byte[][]{CHANNEL}, new byte[][]{RedisAdmission.ascii(i)}, (reply, failure) -> {
+                    String by = Thread.currentThread().getName();
+                    handedOver.add(failure == null ? new String[]{by, "replied", ascii((byte[]) reply.get(0))}
+                            : new String[]{by, "failed", failure.toString()});
+                });
+            }
+
+            String thread = null;
+            int replied = -1;
+            int published = -1;
+            for (int k = 0; k < 2 * scripts; k++) {
+                String[] next = handedOver.poll(10, TimeUnit.SECONDS);
+                assertNotNull(next, "handed over: " + replied + " replies, " + published + " publications");
+                thread = thread == null ? next[0] : thread;
+                assertNotEquals("failed", next[1], next[2]);
+                assertEquals(thread, next[0], "replies and publications are handed over by one thread");
+                int n = Integer.parseInt(next[2]);
+                if (next[1].equals("replied")) {
+                    assertEquals(replied + 1, n, "replies in order");
+                    assertTrue(published >= n - 1, "script " + (n - 1) + " published before script " + n
+                            + " replied");
+                    replied = n;
+                } else {
+                    assertEquals(published + 1, n, "publications in order");
+                    assertTrue(replied >= n - 1, "script " + (n - 1) + "'s reply was handed over before script " + n
+                            + "'s publication");
+                    published = n;
+                }
+            }
+            assertNotEquals(Thread.currentThread().getName(), thread, "Lettuce's thread, not the caller's");
+        }
+    }
+
+    private static String ascii(byte[] bytes) {
+        return new String(bytes, StandardCharsets.US_ASCII);
+    }
+}
