@@ -3,17 +3,14 @@ package dev.inbox.gateway.relay;
 import dev.inbox.gateway.admin.Readiness;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.gateway.routing.SpreadCloses;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.CloseCode;
-import io.netty.channel.EventLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -23,8 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>A gap begins when the pub/sub connection is lost or the watchdog gives up on it, and ends when every user
  * channel present at the reconnect is subscribed on the new connection. Messages other nodes admit meanwhile never
  * reach this node, so every connection open at any moment of the gap is closed with 4002 when it ends, spread over
- * {@code --redis-gap-window} on each connection's own event loop: not before, since clients would only reconnect to
- * a node that cannot serve them yet (readiness says so meanwhile).
+ * {@code --redis-gap-window} ({@link SpreadCloses}, as the drain spreads its closes): not before, since clients
+ * would only reconnect to a node that cannot serve them yet (readiness says so meanwhile).
  *
  * <p>A connection that joins <em>during</em> a gap is closed too, with one exception: the user's first connection
  * here, joining once the new connection is up ({@link #reconnected}). Its own {@code SUBSCRIBE} then goes out on the
@@ -46,8 +43,6 @@ final class RelayGaps implements UserGroups.JoinListener {
     private static final int INTERRUPTED = 1;
     /** A new connection is up; the users present are being subscribed on it. */
     private static final int RESUBSCRIBING = 2;
-    /** The closes of one loop's sweep are at least this far apart: one timer task per millisecond at most. */
-    private static final long STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final UserGroups groups;
     private final Readiness readiness;
@@ -127,16 +122,10 @@ final class RelayGaps implements UserGroups.JoinListener {
             return false;
         }
         readiness.set("relay", null);
-        // Connection i of n is closed at window * i / n, on its own loop: spread over the window whatever the loops.
         List<InboxSession> open = groups.allSessions();
         long start = System.nanoTime();
-        Map<EventLoop, Sweep> sweeps = new IdentityHashMap<>();
-        for (int i = 0; i < open.size(); i++) {
-            InboxSession s = open.get(i);
-            sweeps.computeIfAbsent(s.channel().eventLoop(), loop -> new Sweep(loop, epoch, start, open.size()))
-                    .add(s, i);
-        }
-        sweeps.forEach(EventLoop::execute);
+        // Checked again on each connection's loop when its turn comes: it may have left, or joined after the gap.
+        SpreadCloses.over(open, windowNanos, CloseCode.RELAY_INTERRUPTED, s -> s.relayEpoch() < epoch);
         if (epoch == 1 && open.isEmpty()) {
             return true; // the node's start, with nobody here yet: nothing to say
         }
@@ -149,66 +138,13 @@ final class RelayGaps implements UserGroups.JoinListener {
     /**
      * A connection joined: it is covered from the current epoch if no gap is open, or if it is its user's first
      * connection and the new Redis connection is already up (see the class comment); else it counts as open during
-     * the gap. Its event loop, after the connection is in its group, so a sweep that runs after this gap's end and
-     * finds it there also finds its epoch.
+     * the gap. Its event loop, after the connection is in its group, so the end of a gap that finds it there also
+     * finds its epoch.
      */
     @Override
     public void joined(InboxSession session, boolean first) {
         int s = state.get();
         boolean covered = phase(s) == STEADY || (phase(s) == RESUBSCRIBING && first);
         session.relayEpoch(covered ? epoch(s) : epoch(s) - 1);
-    }
-
-    /**
-     * One event loop's share of the closes at the end of gap {@code epoch}: each connection at its place in the
-     * node's order ({@code window * position / total}), on the loop, one timer task at a time. Connections that left
-     * meanwhile, or that are covered (they joined after the gap), are passed over.
-     */
-    private final class Sweep implements Runnable {
-        private final EventLoop loop;
-        private final int epoch;
-        private final long start;
-        private final int total;
-        /** Filled before the first run, then read on the loop only. */
-        private InboxSession[] sessions = new InboxSession[16];
-        private int[] positions = new int[16];
-        private int size;
-        /** The next connection to consider; its loop only. */
-        private int next;
-
-        Sweep(EventLoop loop, int epoch, long start, int total) {
-            this.loop = loop;
-            this.epoch = epoch;
-            this.start = start;
-            this.total = total;
-        }
-
-        void add(InboxSession s, int position) {
-            if (size == sessions.length) {
-                sessions = Arrays.copyOf(sessions, size * 2);
-                positions = Arrays.copyOf(positions, size * 2);
-            }
-            sessions[size] = s;
-            positions[size++] = position;
-        }
-
-        private long dueAt(int i) {
-            return (long) ((double) windowNanos * positions[i] / total);
-        }
-
-        @Override
-        public void run() {
-            long elapsed = System.nanoTime() - start;
-            while (next < size && dueAt(next) <= elapsed) {
-                InboxSession s = sessions[next];
-                sessions[next++] = null; // let a connection that has left go now, not at the end of the window
-                if (s.relayEpoch() < epoch) {
-                    s.close(CloseCode.RELAY_INTERRUPTED);
-                }
-            }
-            if (next < size) {
-                loop.schedule(this, Math.max(STEP_NANOS, dueAt(next) - elapsed), TimeUnit.NANOSECONDS);
-            }
-        }
     }
 }

@@ -2,14 +2,12 @@ package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.admin.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
-import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.gateway.routing.SpreadCloses;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.CloseCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -49,21 +47,14 @@ final class Drain {
     void run() {
         long start = System.nanoTime();
         long deadline = start + timeline.deadline().toNanos();
+        long window = timeline.window().toNanos();
         readiness.notReady("draining");
         log.info("draining: not ready; refusing upgrades in {} ms, closing {} connections over {} ms",
                 timeline.delay().toMillis(), groups.connectionCount(), timeline.window().toMillis());
         LockSupport.parkNanos(timeline.delay().toNanos());
         refusingUpgrades = true;
 
-        List<InboxSession> sessions = groups.allSessions();
-        long window = timeline.window().toNanos();
-        int n = sessions.size();
-        for (int i = 0; i < n; i++) {
-            InboxSession s = sessions.get(i);
-            long share = n == 0 ? 0 : window / n;
-            long at = share * i + (share > 0 ? ThreadLocalRandom.current().nextLong(share) : 0);
-            s.channel().eventLoop().schedule(() -> s.close(CloseCode.GOING_AWAY), at, TimeUnit.NANOSECONDS);
-        }
+        SpreadCloses.over(groups.allSessions(), window, CloseCode.GOING_AWAY, s -> true);
         // Leave a tenth of what remains after the window for the stop itself.
         long waitUntil = deadline - (deadline - start - timeline.delay().toNanos() - window) / 10;
         while (groups.connectionCount() > 0 && System.nanoTime() < waitUntil) {
