@@ -351,7 +351,7 @@ class RelayIT {
             assertTrue(first > restartedAt, "closed only once Redis was back");
             assertTrue(last - readyAt < GAP_WINDOW.plus(GAP_MARGIN).toNanos(),
                     "within the window: " + (last - readyAt) / 1_000_000 + " ms after ready");
-            // Four connections, each at its place in the window: the last one three quarters in, the first at once.
+            // Four connections, each in its own quarter of the window: the first and the last are over half of it apart.
             assertTrue(last - first > GAP_WINDOW.toNanos() / 4,
                     "spread over the window, not at once: " + (last - first) / 1_000_000 + " ms apart");
         }
