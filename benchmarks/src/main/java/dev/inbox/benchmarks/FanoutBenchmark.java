@@ -62,8 +62,6 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
     static final String SENDER_NAME = "Ada Lovelace";
     static final String SENDER_AVATAR = "https://avatars.example.com/u/7000000001.png";
     static final String MESSAGE = "Are we still on for the design review at three? I moved it to the big room.";
-    /** The gateway's default: 4x --max-outbound-bytes. */
-    static final long HARD_OUTBOUND_BYTES = 4L * 1024 * 1024;
     static final int EVENT_LOOPS = 2;
 
     @Param({"1", "10", "100", "1000", "10000"})
@@ -127,7 +125,7 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
             membership.replace(CONVERSATION, members);
             groups = new UserGroups();
             router = new ConversationRouter(new LocalAdmission(membership, new ClockMessageIds(), false), loops,
-                    groups, encoder, allocator(allocator), metrics, HARD_OUTBOUND_BYTES);
+                    groups, encoder, allocator(allocator), metrics);
             room = new DefaultChannelGroup("conversation-" + CONVERSATION, GlobalEventExecutor.INSTANCE);
             for (long userId : members) {
                 for (int c = 0; c < connectionsPerUser; c++) {

@@ -38,7 +38,6 @@ import java.util.stream.LongStream;
 @State(Scope.Benchmark)
 public class RelayBenchmark extends AbstractMicrobenchmark {
     private static final long SENDER = FanoutBenchmark.FIRST_USER - 1;
-    private static final long HARD_OUTBOUND_BYTES = FanoutBenchmark.HARD_OUTBOUND_BYTES;
 
     @Param({"1", "10", "100", "1000"})
     public int recipients;
@@ -68,7 +67,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             readyB.ready(); // the server's part; the relay's part clears once Redis answers
             nodeB = new RedisRelay(config, groupsB, readyB, false, metricsB);
             nodeB.start(new ConversationRouter(nodeB.admission(), loops, groupsB, encoder,
-                    PooledByteBufAllocator.DEFAULT, metricsB, HARD_OUTBOUND_BYTES));
+                    PooledByteBufAllocator.DEFAULT, metricsB));
             // Ready first: a node closes (4002) connections that joined before its user channels could be subscribed.
             awaitReady(readyB);
             long[] members = LongStream.range(0, recipients).map(i -> FanoutBenchmark.FIRST_USER + i).toArray();
@@ -83,7 +82,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             readyA.ready();
             nodeA = new RedisRelay(config, groupsA, readyA, false, metricsA);
             routerA = new ConversationRouter(nodeA.admission(), loops, groupsA, encoder,
-                    PooledByteBufAllocator.DEFAULT, metricsA, HARD_OUTBOUND_BYTES);
+                    PooledByteBufAllocator.DEFAULT, metricsA);
             nodeA.start(routerA);
             awaitReady(readyA);
             awaitReady(readyB);

@@ -130,10 +130,6 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      */
     public record Inbox(int maxFrameBytes, int maxMessageChars, Duration pingInterval, Duration idleTimeout,
                         Duration handshakeTimeout, int maxOutboundBytes, Duration slowConsumerGrace) {
-        /** Queued bytes at which a slow connection is closed at once, grace or not. */
-        public long hardOutboundBytes() {
-            return 4L * maxOutboundBytes;
-        }
     }
 
     /**

@@ -24,7 +24,7 @@ public enum Setting {
     PING_INTERVAL("ping-interval", "30s", "How often a quiet connection is pinged."),
     IDLE_TIMEOUT("idle-timeout", "75s", "Close (4000) a connection silent this long: no frame, no pong."),
     HANDSHAKE_TIMEOUT("handshake-timeout", "10s", "Close a connection that has not completed its upgrade request in this time."),
-    MAX_OUTBOUND_BYTES("max-outbound-bytes", "1048576", "Bytes queued for one slow connection before it counts as slow (a hard cap of 4x closes it at once)."),
+    MAX_OUTBOUND_BYTES("max-outbound-bytes", "1048576", "Bytes queued for one connection before it is no longer read and counts as slow (a hard cap of 4x closes it at once)."),
     SLOW_CONSUMER_GRACE("slow-consumer-grace", "5s", "How long a connection may stay over max-outbound-bytes before it is closed (1013)."),
     RATE_LIMIT("rate-limit", "20", "Messages a second one connection may send (token bucket); over it: rate_limited."),
     RATE_BURST("rate-burst", "40", "Messages one connection may send at once; a connection refused this many in a row is closed (1008)."),

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 
 /**
- * The WebSocket protocol side of an upgraded connection, in front of its {@link InboxEndpoint}: pings are answered,
- * pongs dropped, a close is echoed (RFC 6455 §5.5.1), and every protocol violation the decoder, the UTF-8 validator
+ * The WebSocket protocol side of an upgraded connection, in front of its {@link InboxEndpoint}: pings are answered
+ * (not while the connection is over its outbound bound), pongs dropped, a close is echoed (RFC 6455 §5.5.1), and every protocol violation the decoder, the UTF-8 validator
  * or the aggregator reports closes the connection with the RFC 6455 §7.4.1 code (1002, 1007, 1009), once. Complete
  * text and binary messages go on to the endpoint; once this side is closing, nothing does.
  *
@@ -51,7 +51,11 @@ public final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
             try {
                 if (msg instanceof PingWebSocketFrame ping) {
                     session.metrics().frameReceived(FrameKind.PING);
-                    ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
+                    if (ctx.channel().isWritable()) {
+                        ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
+                    }
+                    // Else over the outbound bound, and reading stops: the pong is not owed yet, since an endpoint
+                    // may answer only the latest of several pings (RFC 6455 §5.5.3).
                 } else if (msg instanceof CloseWebSocketFrame close) {
                     session.metrics().frameReceived(FrameKind.CLOSE);
                     onClose(ctx, session, close);

@@ -42,11 +42,11 @@ public final class ConversationRouter {
     private final LoopInbox[] inboxes;
 
     public ConversationRouter(Admission admission, EventLoops loops, UserGroups groups, ServerFrameEncoder encoder,
-                              ByteBufAllocator alloc, GatewayMetrics metrics, long hardOutboundBytes) {
+                              ByteBufAllocator alloc, GatewayMetrics metrics) {
         this.admission = admission;
         this.loops = loops;
         this.metrics = metrics;
-        this.fanout = new Fanout(loops, groups, metrics, hardOutboundBytes);
+        this.fanout = new Fanout(loops, groups, metrics);
         this.encoder = encoder;
         this.alloc = alloc;
         this.inboxes = new LoopInbox[loops.size()];

@@ -35,7 +35,6 @@ final class Fanout {
     private final EventLoops loops;
     private final UserGroups groups;
     private final GatewayMetrics metrics;
-    private final long hardOutboundBytes;
     private final LoopFlusher[] flushers;
     /** Per routing thread: the batch being filled for each loop during one {@link #deliver}, else null. */
     private final FastThreadLocal<LoopWrite[]> open = new FastThreadLocal<>() {
@@ -45,11 +44,10 @@ final class Fanout {
         }
     };
 
-    Fanout(EventLoops loops, UserGroups groups, GatewayMetrics metrics, long hardOutboundBytes) {
+    Fanout(EventLoops loops, UserGroups groups, GatewayMetrics metrics) {
         this.loops = loops;
         this.groups = groups;
         this.metrics = metrics;
-        this.hardOutboundBytes = hardOutboundBytes;
         this.flushers = new LoopFlusher[loops.size()];
         for (int i = 0; i < flushers.length; i++) {
             flushers[i] = new LoopFlusher(loops.get(i), metrics);
@@ -106,7 +104,7 @@ final class Fanout {
             // The loop's own view of the frame: its recipients' duplicates retain and release this view's count,
             // on its own cache line, rather than all loops hammering the frame's at once.
             batch.hold(frame.retainedDuplicate(), ackTo, ack == null ? null : ack.retain(), relayed, acceptedNanos,
-                    flushers[i], hardOutboundBytes);
+                    flushers[i]);
             EventLoop loop = loops.get(i);
             if (loop.inEventLoop()) {
                 batch.run();
@@ -143,7 +141,6 @@ final class Fanout {
         private boolean relayed;
         private long acceptedNanos;
         private LoopFlusher flusher;
-        private long hardOutboundBytes;
 
         private LoopWrite(Recycler.Handle<LoopWrite> handle) {
             this.handle = handle;
@@ -157,14 +154,13 @@ final class Fanout {
         }
 
         void hold(ByteBuf frame, InboxSession ackTo, ByteBuf ack, boolean relayed, long acceptedNanos,
-                  LoopFlusher flusher, long hardOutboundBytes) {
+                  LoopFlusher flusher) {
             this.frame = frame;
             this.ackTo = ackTo;
             this.ack = ack;
             this.relayed = relayed;
             this.acceptedNanos = acceptedNanos;
             this.flusher = flusher;
-            this.hardOutboundBytes = hardOutboundBytes;
         }
 
         /** On the batch's loop: writes what {@link #hold} retained, releases it, returns to the pool. */
@@ -204,8 +200,8 @@ final class Fanout {
                     // them to the socket now, and judge the reader by what the socket would not take. Past the
                     // hard cap it is closed now, not after the grace.
                     s.flushFrames();
-                    if (!ch.isWritable() && ch.bytesBeforeWritable() > hardOutboundBytes) {
-                        s.closeSlow();
+                    if (s.overHardCap()) {
+                        s.closeOverCap();
                         continue;
                     }
                 }

@@ -10,9 +10,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One authenticated WebSocket connection: who it belongs to and which event loop serves it. Created when the
@@ -23,6 +28,10 @@ import io.netty.util.AttributeKey;
  */
 public final class InboxSession {
     public static final AttributeKey<InboxSession> KEY = AttributeKey.valueOf("inbox.session");
+    /** The hard cap on a connection's queue, as a multiple of its high water mark (see {@link #overHardCap}). */
+    public static final int HARD_CAP_FACTOR = 4;
+    /** How long a slow connection's 1013 close frame may take to reach the client before the socket is closed. */
+    static final Duration CLOSE_FRAME_WAIT = Duration.ofSeconds(2);
     /** The name Netty's handshaker gives the WebSocket frame encoder it adds to the pipeline. */
     public static final String FRAME_ENCODER = "wsencoder";
 
@@ -89,8 +98,19 @@ public final class InboxSession {
         if (!channel.isActive()) {
             return;
         }
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> sendError(code, message, conversationId, clientMsgId));
+            return;
+        }
+        if (closing) {
+            return;
+        }
+        if (overHardCap()) {
+            closeOverCap();
+            return;
+        }
         metrics.errorSent(code);
-        framesOut++; // a write from another thread counts too: the access log is approximate by one frame at worst
+        framesOut++;
         channel.writeAndFlush(encoder.encodeError(channel.alloc(), code, message, conversationId, clientMsgId),
                 channel.voidPromise());
     }
@@ -115,25 +135,81 @@ public final class InboxSession {
     }
 
     /**
-     * Closes a connection that reads too slowly: a 1013 close frame is attempted, but the socket is closed at once,
-     * since the frame would wait behind everything the client is not reading; closing frees that queue. Only the
-     * first close of any kind has an effect.
+     * Closes a connection that has read too slowly for the grace period. Reading stops; the 1013 close frame goes
+     * after everything queued, and the socket is closed at most {@link #CLOSE_FRAME_WAIT} later: a client that
+     * catches up in time learns why, one that reads nothing costs no more than it already holds. Only the first
+     * close of any kind has an effect.
      */
     public void closeSlow() {
         if (!channel.eventLoop().inEventLoop()) {
             channel.eventLoop().execute(this::closeSlow);
             return;
         }
-        if (closing || !channel.isActive()) {
+        if (!startSlowClose()) {
             return;
+        }
+        channel.config().setAutoRead(false);
+        ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> channel.close(), CLOSE_FRAME_WAIT.toNanos(),
+                TimeUnit.NANOSECONDS);
+        channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()))
+                .addListener(f -> {
+                    if (f.isSuccess() && channel instanceof DuplexChannel duplex) {
+                        lingerAfterCloseFrame(duplex);
+                    } else {
+                        deadline.cancel(false);
+                        channel.close();
+                    }
+                });
+    }
+
+    /**
+     * Half-closes after the close frame and reads (and drops) what the client still sends until it closes or the
+     * deadline does. Closing a socket with unread input makes the kernel send a reset, which can destroy the close
+     * frame in the client's receive buffer before the client reads it (RFC 7230 §6.6 describes the same for HTTP).
+     */
+    private void lingerAfterCloseFrame(DuplexChannel duplex) {
+        duplex.shutdownOutput();
+        channel.config().setAutoRead(true); // a closing session's frames are released unread (ControlFrameHandler)
+    }
+
+    /**
+     * Closes a connection whose queue has passed the hard cap ({@link #overHardCap}) at once, freeing the queue; the
+     * 1013 close frame is attempted but cannot overtake what the client is not reading.
+     */
+    public void closeOverCap() {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(this::closeOverCap);
+            return;
+        }
+        if (!startSlowClose()) {
+            return;
+        }
+        channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()),
+                channel.voidPromise());
+        channel.close();
+    }
+
+    /** Marks a slow close; false when the connection is closing already. Event loop only. */
+    private boolean startSlowClose() {
+        if (closing || !channel.isActive()) {
+            return false;
         }
         closing = true;
         closeCode = CloseCode.SLOW_CONSUMER.code();
         metrics.slowConsumerClosed();
         metrics.closeSent(CloseCode.SLOW_CONSUMER.code());
-        channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()),
-                channel.voidPromise());
-        channel.close();
+        return true;
+    }
+
+    /**
+     * Whether this connection's queue is past the hard cap: {@value #HARD_CAP_FACTOR} times its high water mark
+     * ({@code --max-outbound-bytes}) beyond what it takes to turn writable again. Every write the node makes for a
+     * connection (deliveries, acknowledgements, errors, pongs) is checked against it or refused while unwritable,
+     * so one connection never holds more. Event loop only.
+     */
+    public boolean overHardCap() {
+        return !channel.isWritable()
+                && channel.bytesBeforeWritable() > HARD_CAP_FACTOR * (long) channel.config().getWriteBufferHighWaterMark();
     }
 
     /**

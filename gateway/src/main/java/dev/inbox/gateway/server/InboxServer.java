@@ -143,7 +143,7 @@ public final class InboxServer implements AutoCloseable {
                 admission = new LocalAdmission(local, new ClockMessageIds(), config.dev());
             }
             ConversationRouter router = new ConversationRouter(admission, loops, groups, encoder,
-                    BUFFERS, metrics, config.inbox().hardOutboundBytes());
+                    BUFFERS, metrics);
             if (relay != null) {
                 relay.start(router);
             }

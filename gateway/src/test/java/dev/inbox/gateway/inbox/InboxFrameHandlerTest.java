@@ -73,7 +73,7 @@ class InboxFrameHandlerTest {
         loops = new EventLoops(ch.eventLoop());
         ConversationRouter router = new ConversationRouter(
                 new LocalAdmission(membership, new ClockMessageIds(), false), loops, groups, encoder,
-                ByteBufAllocator.DEFAULT, METRICS, 4L << 20);
+                ByteBufAllocator.DEFAULT, METRICS);
         handler = new InboxFrameHandler(new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups);
         session = start(ch, ann);
     }

@@ -138,7 +138,7 @@ class ConversationRouterTest {
 
     private ConversationRouter router(Admission admission) {
         return new ConversationRouter(admission, new EventLoops(group), groups, new ServerFrameEncoder(),
-                ByteBufAllocator.DEFAULT, metrics, 1 << 20);
+                ByteBufAllocator.DEFAULT, metrics);
     }
 
     private final UserGroups groups = new UserGroups();

@@ -98,6 +98,18 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Writes one frame; {@code masked} false breaks RFC 6455 §5.1 on purpose. */
     public void send(boolean fin, int opcode, byte[] payload, boolean masked) throws IOException {
+        out.write(frame(fin, opcode, payload, masked));
+        out.flush();
+    }
+
+    /** Writes bytes as they are: many frames at once from {@link #frame}, for a flood. */
+    public void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** The wire bytes of one client frame. */
+    public static byte[] frame(boolean fin, int opcode, byte[] payload, boolean masked) {
         ByteArrayOutputStream f = new ByteArrayOutputStream();
         f.write((fin ? 0x80 : 0) | opcode);
         int maskBit = masked ? 0x80 : 0;
@@ -117,14 +129,13 @@ public final class RawWebSocket implements AutoCloseable {
         if (masked) {
             byte[] key = new byte[4];
             ThreadLocalRandom.current().nextBytes(key);
-            f.write(key);
+            f.write(key, 0, 4);
             for (int i = 0; i < body.length; i++) {
                 body[i] ^= key[i & 3];
             }
         }
-        f.write(body);
-        out.write(f.toByteArray());
-        out.flush();
+        f.write(body, 0, body.length);
+        return f.toByteArray();
     }
 
     /** Reads the next frame from the server, waiting up to {@link WsClient#WAIT}. */
