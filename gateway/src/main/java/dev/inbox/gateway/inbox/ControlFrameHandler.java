@@ -3,7 +3,6 @@ package dev.inbox.gateway.inbox;
 import dev.inbox.gateway.metrics.FrameKind;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.CloseCode;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -37,7 +36,12 @@ public final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (session == null || session.isClosing()) {
-            ReferenceCountUtil.release(msg); // after a close frame nothing more is processed (RFC 6455 §5.5.1)
+            // After a close frame nothing more is processed (RFC 6455 §5.5.1), but the client's own close frame
+            // completes a handshake this side started.
+            if (session != null && msg instanceof CloseWebSocketFrame) {
+                session.closeReceived(-1);
+            }
+            ReferenceCountUtil.release(msg);
             return;
         }
         session.countIn();
@@ -58,7 +62,7 @@ public final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
                     // may answer only the latest of several pings (RFC 6455 §5.5.3).
                 } else if (msg instanceof CloseWebSocketFrame close) {
                     session.metrics().frameReceived(FrameKind.CLOSE);
-                    onClose(ctx, session, close);
+                    session.closeReceived(close.statusCode());
                 } else if (msg instanceof PongWebSocketFrame) {
                     session.metrics().frameReceived(FrameKind.PONG); // the keepalive has seen it already
                 }
@@ -69,20 +73,6 @@ public final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static void onClose(ChannelHandlerContext ctx, InboxSession session, CloseWebSocketFrame close) {
-        session.markClosing();
-        int code = close.statusCode();
-        session.metrics().closeReceived(code);
-        session.closeCode(code < 0 ? 1005 : code); // 1005: no status received (RFC 6455 §7.4.1)
-        if (code >= 0) {
-            session.metrics().closeSent(code);
-        }
-        // Echo the peer's code, or an empty close when it sent none (RFC 6455 §5.5.1). The decoder has already
-        // refused a close frame with a code no endpoint may send, or a reason that is not UTF-8.
-        CloseWebSocketFrame echo = code < 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, "");
-        ctx.writeAndFlush(echo).addListener(ChannelFutureListener.CLOSE);
-    }
-
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
@@ -90,13 +80,7 @@ public final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
             // A protocol violation found by the frame decoder or the UTF-8 validator: answer with the code RFC 6455
             // §7.4.1 prescribes (1002, 1007, 1009) and close. The decoder is configured not to answer itself: it
             // would close without any close frame after a malformed close frame.
-            if (session != null && !session.isClosing() && ctx.channel().isActive()) {
-                session.markClosing();
-                session.closeCode(c.closeStatus().code());
-                session.metrics().closeSent(c.closeStatus().code());
-                ctx.writeAndFlush(new CloseWebSocketFrame(c.closeStatus().code(), c.closeStatus().reasonText()))
-                        .addListener(ChannelFutureListener.CLOSE);
-            } else {
+            if (session == null || !session.fail(c.closeStatus().code(), c.closeStatus().reasonText())) {
                 ctx.close();
             }
             log.debug("protocol violation on {}: {}", ctx.channel(), cause.getMessage());
@@ -109,7 +93,9 @@ public final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
         }
         if (cause instanceof TooLongFrameException) {
             // The aggregator's limit on a fragmented message: same rule as one big frame.
-            close(ctx, session, CloseCode.MESSAGE_TOO_BIG);
+            if (session == null || !session.fail(CloseCode.MESSAGE_TOO_BIG.code(), CloseCode.MESSAGE_TOO_BIG.reason())) {
+                ctx.close();
+            }
         } else if (cause instanceof CorruptedFrameException) {
             // A codec that answers by itself has already sent 1002/1007/1009 and is closing.
             if (session != null) {

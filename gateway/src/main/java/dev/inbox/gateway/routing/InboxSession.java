@@ -30,8 +30,8 @@ public final class InboxSession {
     public static final AttributeKey<InboxSession> KEY = AttributeKey.valueOf("inbox.session");
     /** The hard cap on a connection's queue, as a multiple of its high water mark (see {@link #overHardCap}). */
     public static final int HARD_CAP_FACTOR = 4;
-    /** How long a slow connection's 1013 close frame may take to reach the client before the socket is closed. */
-    static final Duration CLOSE_FRAME_WAIT = Duration.ofSeconds(2);
+    /** How long the node waits for the client's answer to its close frame before it closes the socket. */
+    public static final Duration CLOSE_HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
     /** The name Netty's handshaker gives the WebSocket frame encoder it adds to the pipeline. */
     public static final String FRAME_ENCODER = "wsencoder";
 
@@ -116,89 +116,124 @@ public final class InboxSession {
     }
 
     /**
-     * Sends a close frame with {@code code} after everything already queued, then closes the TCP connection.
-     * Only the first call has an effect.
+     * Closes the connection with {@code code}: the one way this node ends a connection it has upgraded (see
+     * {@link #close(int, String)}). Any thread.
      */
     public void close(CloseCode code) {
-        if (!channel.eventLoop().inEventLoop()) {
-            channel.eventLoop().execute(() -> close(code));
-            return;
-        }
-        if (closing || !channel.isActive()) {
-            return;
-        }
-        closing = true;
-        closeCode = code.code();
-        metrics.closeSent(code.code());
-        channel.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()))
-                .addListener(ChannelFutureListener.CLOSE);
+        close(code.code(), code.reason());
     }
 
     /**
-     * Closes a connection that has read too slowly for the grace period. Reading stops; the 1013 close frame goes
-     * after everything queued, and the socket is closed at most {@link #CLOSE_FRAME_WAIT} later: a client that
-     * catches up in time learns why, one that reads nothing costs no more than it already holds. Only the first
-     * close of any kind has an effect.
+     * Starts the closing handshake (RFC 6455 §7.1.2): the close frame goes after everything already queued; once it
+     * is written the node half-closes and reads on, dropping data frames, until the client answers with its own
+     * close frame or closes, or {@link #CLOSE_HANDSHAKE_TIMEOUT} passes. Closing the socket at once would leave
+     * the client's in-flight frames unread, and the kernel would answer them with a reset that can destroy the
+     * close frame in the client's receive buffer before the client reads it. Only the first close of any kind has
+     * an effect. Any thread.
+     */
+    public void close(int code, String reason) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> close(code, reason));
+            return;
+        }
+        if (startClose(code)) {
+            sendCloseFrame(new CloseWebSocketFrame(code, reason));
+        }
+    }
+
+    /**
+     * Fails the connection (RFC 6455 §7.1.7) after a protocol violation: the close frame with {@code code}, then the
+     * socket, without waiting for an answer the client's broken stream may never carry. Only the first close of
+     * any kind has an effect. Event loop only.
+     *
+     * @return false when this side was closing already
+     */
+    public boolean fail(int code, String reason) {
+        if (!startClose(code)) {
+            return false;
+        }
+        channel.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
+        return true;
+    }
+
+    /**
+     * Closes a connection that has read too slowly for the grace period, with 1013. Nothing more is read until the
+     * close frame is written: a client that catches up in time learns why, one that reads nothing costs no more
+     * than it already holds until the handshake times out. Any thread.
      */
     public void closeSlow() {
         if (!channel.eventLoop().inEventLoop()) {
             channel.eventLoop().execute(this::closeSlow);
             return;
         }
-        if (!startSlowClose()) {
-            return;
+        if (startClose(CloseCode.SLOW_CONSUMER.code())) {
+            metrics.slowConsumerClosed();
+            channel.config().setAutoRead(false);
+            sendCloseFrame(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()));
         }
-        channel.config().setAutoRead(false);
-        ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> channel.close(), CLOSE_FRAME_WAIT.toNanos(),
-                TimeUnit.NANOSECONDS);
-        channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()))
-                .addListener(f -> {
-                    if (f.isSuccess() && channel instanceof DuplexChannel duplex) {
-                        lingerAfterCloseFrame(duplex);
-                    } else {
-                        deadline.cancel(false);
-                        channel.close();
-                    }
-                });
-    }
-
-    /**
-     * Half-closes after the close frame and reads (and drops) what the client still sends until it closes or the
-     * deadline does. Closing a socket with unread input makes the kernel send a reset, which can destroy the close
-     * frame in the client's receive buffer before the client reads it (RFC 7230 §6.6 describes the same for HTTP).
-     */
-    private void lingerAfterCloseFrame(DuplexChannel duplex) {
-        duplex.shutdownOutput();
-        channel.config().setAutoRead(true); // a closing session's frames are released unread (ControlFrameHandler)
     }
 
     /**
      * Closes a connection whose queue has passed the hard cap ({@link #overHardCap}) at once, freeing the queue; the
-     * 1013 close frame is attempted but cannot overtake what the client is not reading.
+     * 1013 close frame is attempted but cannot overtake what the client is not reading. Event loop only.
      */
     public void closeOverCap() {
-        if (!channel.eventLoop().inEventLoop()) {
-            channel.eventLoop().execute(this::closeOverCap);
-            return;
+        if (startClose(CloseCode.SLOW_CONSUMER.code())) {
+            metrics.slowConsumerClosed();
+            channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(),
+                    CloseCode.SLOW_CONSUMER.reason()), channel.voidPromise());
+            channel.close();
         }
-        if (!startSlowClose()) {
-            return;
-        }
-        channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()),
-                channel.voidPromise());
-        channel.close();
     }
 
-    /** Marks a slow close; false when the connection is closing already. Event loop only. */
-    private boolean startSlowClose() {
+    /**
+     * The client's close frame: when this side started the handshake it is complete and the socket closes;
+     * otherwise the code is echoed (an empty close when the client sent none, RFC 6455 §5.5.1) and the socket
+     * closes once the echo is written. Event loop only.
+     *
+     * @param code the client's code, or -1 when its frame had none
+     */
+    public void closeReceived(int code) {
+        if (closing) {
+            channel.close();
+            return;
+        }
+        closing = true;
+        metrics.closeReceived(code);
+        closeCode = code < 0 ? 1005 : code; // 1005: no status received (RFC 6455 §7.4.1)
+        if (code >= 0) {
+            metrics.closeSent(code);
+        }
+        // The decoder has already refused a close frame with a code no endpoint may send, or a non-UTF-8 reason.
+        channel.writeAndFlush(code < 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, ""))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Marks this side as closing with {@code code}; false when it already is, or the socket is gone. */
+    private boolean startClose(int code) {
         if (closing || !channel.isActive()) {
             return false;
         }
         closing = true;
-        closeCode = CloseCode.SLOW_CONSUMER.code();
-        metrics.slowConsumerClosed();
-        metrics.closeSent(CloseCode.SLOW_CONSUMER.code());
+        closeCode = code;
+        metrics.closeSent(code);
         return true;
+    }
+
+    private void sendCloseFrame(CloseWebSocketFrame frame) {
+        ScheduledFuture<?> timeout = channel.eventLoop().schedule(() -> channel.close(),
+                CLOSE_HANDSHAKE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        channel.closeFuture().addListener(f -> timeout.cancel(false));
+        channel.writeAndFlush(frame).addListener(f -> {
+            if (!f.isSuccess()) {
+                channel.close();
+                return;
+            }
+            if (channel instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+            }
+            channel.config().setAutoRead(true); // a closing session's data frames are dropped (ControlFrameHandler)
+        });
     }
 
     /**
@@ -263,13 +298,6 @@ public final class InboxSession {
             frames = f = encoder != null ? encoder : channel.pipeline();
         }
         return f;
-    }
-
-    /** The close code this connection ended with, sent or received (first one wins). Event loop only. */
-    public void closeCode(int code) {
-        if (closeCode < 0) {
-            closeCode = code;
-        }
     }
 
     public int framesIn() {

@@ -153,7 +153,8 @@ class InboxFrameHandlerTest {
         return (CloseWebSocketFrame) o;
     }
 
-    private static void assertClosedWith(EmbeddedChannel c, int code) {
+    /** The connection was failed (a protocol violation) or answered the client's close: closed after the frame. */
+    private static void assertFailedWith(EmbeddedChannel c, int code) {
         CloseWebSocketFrame close = readClose(c);
         try {
             assertEquals(code, close.statusCode());
@@ -161,6 +162,19 @@ class InboxFrameHandlerTest {
             close.release();
         }
         assertFalse(c.isOpen(), "the connection is closed after the close frame");
+    }
+
+    /** This side started the closing handshake: closed once the client answers. */
+    private static void assertClosedWith(EmbeddedChannel c, int code) {
+        CloseWebSocketFrame close = readClose(c);
+        try {
+            assertEquals(code, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertTrue(c.isOpen(), "waiting for the client's answer to the close frame");
+        c.writeInbound(new CloseWebSocketFrame(code, ""));
+        assertFalse(c.isOpen(), "the connection is closed once the client has answered the close frame");
     }
 
     // ---- bad frames get an ERROR and the connection stays open --------------------------------------------
@@ -350,7 +364,7 @@ class InboxFrameHandlerTest {
     void closeFrameIsEchoedWithItsCodeAndTheConnectionClosed() {
         ch.writeInbound(new CloseWebSocketFrame(1000, "bye"));
 
-        assertClosedWith(ch, 1000);
+        assertFailedWith(ch, 1000);
         assertTrue(session.isClosing());
         assertEquals(0, groups.connectionCount(), "closing leaves the user group");
         assertEquals(0, groups.sessionsOf(ann.id()).length);
@@ -359,7 +373,7 @@ class InboxFrameHandlerTest {
     @Test
     void closeFrameWithAnApplicationCodeIsEchoedWithThatCode() {
         ch.writeInbound(new CloseWebSocketFrame(4001, "client says"));
-        assertClosedWith(ch, 4001);
+        assertFailedWith(ch, 4001);
     }
 
     @Test
@@ -395,7 +409,7 @@ class InboxFrameHandlerTest {
         assertNull(ch.readOutbound());
         ch.writeInbound(new ContinuationWebSocketFrame(false, 0, "y".repeat(20)));
 
-        assertClosedWith(ch, 1009);
+        assertFailedWith(ch, 1009);
         assertTrue(session.isClosing());
     }
 
@@ -412,7 +426,7 @@ class InboxFrameHandlerTest {
     void invalidUtf8ClosesWith1007() {
         ch.writeInbound(new TextWebSocketFrame(Unpooled.wrappedBuffer(new byte[]{'"', (byte) 0xC3, 0x28, '"'})));
 
-        assertClosedWith(ch, 1007);
+        assertFailedWith(ch, 1007);
     }
 
     @Test
@@ -420,7 +434,7 @@ class InboxFrameHandlerTest {
         ch.writeInbound(new TextWebSocketFrame(false, 0, Unpooled.wrappedBuffer(new byte[]{'"', (byte) 0xE2, (byte) 0x82})));
         ch.writeInbound(new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[]{'x', '"'})));
 
-        assertClosedWith(ch, 1007);
+        assertFailedWith(ch, 1007);
     }
 
     @Test

@@ -144,7 +144,10 @@ class KeepaliveHandlerTest {
         } finally {
             close.release();
         }
-        assertFalse(ch.isOpen());
+        assertTrue(ch.isOpen(), "waiting for the client's answer to the close frame");
+        ch.advanceTimeBy(InboxSession.CLOSE_HANDSHAKE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        ch.runScheduledPendingTasks();
+        assertFalse(ch.isOpen(), "closed when the client does not answer");
     }
 
     @Test
@@ -215,7 +218,9 @@ class KeepaliveHandlerTest {
         } finally {
             close.release();
         }
-        assertFalse(cy.isOpen());
+        cy.advanceTimeBy(InboxSession.CLOSE_HANDSHAKE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        cy.runScheduledPendingTasks();
+        assertFalse(cy.isOpen(), "closed when the client does not answer");
         assertFalse(cy.finish());
     }
 

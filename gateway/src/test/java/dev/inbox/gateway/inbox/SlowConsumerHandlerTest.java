@@ -97,6 +97,8 @@ class SlowConsumerHandlerTest {
         ch.advanceTimeBy(GRACE.toNanos() + 1, TimeUnit.NANOSECONDS);
         ch.runScheduledPendingTasks();
 
+        assertTrue(ch.config().isAutoRead(), "reading on for the client's answer once the close frame is out");
+        ch.writeInbound(new CloseWebSocketFrame(1013, ""));
         assertFalse(ch.isActive());
         ByteBuf queued = assertInstanceOf(ByteBuf.class, ch.readOutbound());
         queued.release();
