@@ -1,6 +1,6 @@
 package dev.inbox.benchmarks;
 
-import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.relay.RedisRelay;

@@ -1,5 +1,7 @@
 package dev.inbox.gateway.admin;
 
+import dev.inbox.gateway.health.Readiness;
+
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;

@@ -1,14 +1,12 @@
 package dev.inbox.gateway.auth;
 
+import dev.inbox.gateway.config.IpBlock;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AttributeKey;
-import io.netty.util.NetUtil;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,19 +21,11 @@ public final class ClientAddressResolver {
     /** The resolved client address of an upgraded connection, for the access log and limits. */
     public static final AttributeKey<InetAddress> CLIENT = AttributeKey.valueOf("inbox.client-address");
 
-    private final List<byte[][]> trusted; // each: {network bytes, mask bytes}
+    private final List<IpBlock> trusted;
 
-    /**
-     * @param trustedProxies addresses or CIDR blocks ({@code 10.0.0.0/8}, {@code ::1}) whose X-Forwarded-For is
-     *                       believed
-     * @throws IllegalArgumentException for an entry that is not an IP address or block
-     */
-    public ClientAddressResolver(List<String> trustedProxies) {
-        List<byte[][]> t = new ArrayList<>();
-        for (String entry : trustedProxies) {
-            t.add(parseBlock(entry));
-        }
-        this.trusted = List.copyOf(t);
+    /** @param trustedProxies the proxies whose X-Forwarded-For is believed */
+    public ClientAddressResolver(List<IpBlock> trustedProxies) {
+        this.trusted = List.copyOf(trustedProxies);
     }
 
     /** The client address for a request on {@code channel}; {@code null} when not an IP connection. */
@@ -53,7 +43,7 @@ public final class ClientAddressResolver {
         for (int h = forwarded.size() - 1; h >= 0; h--) {
             String[] hops = forwarded.get(h).split(",");
             for (int i = hops.length - 1; i >= 0; i--) {
-                InetAddress hop = literal(hops[i].trim());
+                InetAddress hop = IpBlock.literal(hops[i].trim());
                 if (hop == null) {
                     return client; // garbage: stop at the last address we could trust
                 }
@@ -67,61 +57,11 @@ public final class ClientAddressResolver {
     }
 
     private boolean isTrusted(InetAddress address) {
-        byte[] a = address.getAddress();
-        for (byte[][] block : trusted) {
-            byte[] net = block[0];
-            byte[] mask = block[1];
-            if (net.length != a.length) {
-                continue;
-            }
-            boolean match = true;
-            for (int i = 0; i < a.length && match; i++) {
-                match = (a[i] & mask[i]) == (net[i] & mask[i]);
-            }
-            if (match) {
+        for (IpBlock block : trusted) {
+            if (block.contains(address)) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** An IP literal, never a name lookup. */
-    public static InetAddress literal(String text) {
-        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text);
-        if (bytes == null) {
-            return null;
-        }
-        try {
-            return InetAddress.getByAddress(bytes);
-        } catch (UnknownHostException e) {
-            return null;
-        }
-    }
-
-    private static byte[][] parseBlock(String entry) {
-        String e = entry.trim();
-        int slash = e.indexOf('/');
-        InetAddress address = literal(slash < 0 ? e : e.substring(0, slash));
-        if (address == null) {
-            throw new IllegalArgumentException(entry + " (expected: an IP address or CIDR block)");
-        }
-        byte[] net = address.getAddress();
-        int bits = net.length * 8;
-        if (slash >= 0) {
-            try {
-                bits = Integer.parseInt(e.substring(slash + 1));
-            } catch (NumberFormatException x) {
-                bits = -1;
-            }
-            if (bits < 0 || bits > net.length * 8) {
-                throw new IllegalArgumentException(entry + " (expected: a prefix length from 0 to " + net.length * 8 + ")");
-            }
-        }
-        byte[] mask = new byte[net.length];
-        for (int i = 0; i < mask.length; i++) {
-            int remaining = Math.max(0, Math.min(8, bits - 8 * i));
-            mask[i] = (byte) (0xFF << (8 - remaining));
-        }
-        return new byte[][]{net, mask};
     }
 }

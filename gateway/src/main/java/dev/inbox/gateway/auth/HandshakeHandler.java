@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -63,7 +64,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
                             Duration timeout, UpgradeListener listener, GatewayMetrics metrics) {
         this(authenticator, origins, decoderConfig, timeout, listener, metrics, HandshakeGate.OPEN,
-                new ClientAddressResolver(java.util.List.of()));
+                new ClientAddressResolver(List.of()));
     }
 
     /**

@@ -83,16 +83,15 @@ public final class ConfigLoader {
     private static GatewayConfig build(Map<Setting, String> raw) throws ConfigException {
         boolean dev = bool(raw, Setting.DEV);
 
-        List<String> trustedProxies = new ArrayList<>();
+        List<IpBlock> trustedProxies = new ArrayList<>();
         for (String p : raw.get(Setting.TRUSTED_PROXIES).split(",")) {
             if (!p.isBlank()) {
-                trustedProxies.add(p.trim());
+                try {
+                    trustedProxies.add(IpBlock.parse(p));
+                } catch (ConfigException e) {
+                    throw new ConfigException("trusted-proxies: " + e.getMessage());
+                }
             }
-        }
-        try {
-            new dev.inbox.gateway.auth.ClientAddressResolver(trustedProxies);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("trusted-proxies: " + e.getMessage());
         }
         String logFormat = raw.get(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT);
         if (!logFormat.equals("text") && !logFormat.equals("json")) {

@@ -79,7 +79,7 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param trustedProxies addresses and CIDR blocks whose X-Forwarded-For is believed
      */
     public record Listen(String bind, int port, int adminPort, int workerThreads, boolean proxyProtocol,
-                         List<String> trustedProxies) {
+                         List<IpBlock> trustedProxies) {
         public Listen {
             trustedProxies = List.copyOf(trustedProxies);
         }

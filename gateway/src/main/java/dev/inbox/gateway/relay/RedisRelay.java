@@ -1,11 +1,12 @@
 package dev.inbox.gateway.relay;
 
-import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Membership;
+import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,13 +19,13 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The clustered node's parts, wired: Redis-backed {@link Admission} and {@link Membership}, the user-channel
+ * The {@link Relay} of a node that is one of many, through Redis. Its parts, wired: Redis-backed {@link Admission} and {@link Membership}, the user-channel
  * subscriptions that follow {@link UserGroups}, and the receiver that feeds relayed frames to the router.
  * {@code /readyz} turns not-ready while Redis is unreachable, and until the user channels are subscribed again after
  * it comes back, so load balancers send new users elsewhere; the connections open meanwhile are then closed (4002,
  * {@link RelayGaps}).
  */
-public final class RedisRelay implements AutoCloseable {
+public final class RedisRelay implements Relay {
     private static final Logger log = LoggerFactory.getLogger(RedisRelay.class);
 
     private final long nodeId = new SecureRandom().nextLong();
@@ -102,15 +103,18 @@ public final class RedisRelay implements AutoCloseable {
     }
 
     /** Connects to Redis (in the background when it is not there yet). */
+    @Override
     public void start(ConversationRouter router) {
         receiver.router(router);
         link.start();
     }
 
+    @Override
     public Admission admission() {
         return admission;
     }
 
+    @Override
     public Membership membership() {
         return membership;
     }

@@ -1,6 +1,6 @@
 package dev.inbox.gateway.relay;
 
-import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.SpreadCloses;

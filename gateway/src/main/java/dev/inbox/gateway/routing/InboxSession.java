@@ -1,7 +1,6 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
-import dev.inbox.gateway.inbox.TokenBucket;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.CloseCode;
 import dev.inbox.protocol.ErrorCode;

@@ -1,10 +1,10 @@
 package dev.inbox.gateway.server;
 
-import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.auth.HandshakeGate;
 import dev.inbox.gateway.config.GatewayConfig;
-import dev.inbox.gateway.inbox.TokenBucket;
+import dev.inbox.gateway.routing.TokenBucket;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.HandshakeOutcome;
 import dev.inbox.gateway.metrics.Limit;

@@ -1,6 +1,6 @@
 package dev.inbox.gateway.server;
 
-import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.routing.SpreadCloses;
 import dev.inbox.gateway.routing.UserGroups;

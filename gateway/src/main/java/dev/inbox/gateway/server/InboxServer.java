@@ -2,7 +2,7 @@ package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.admin.AdminChannelInitializer;
 import dev.inbox.gateway.admin.AdminHandler;
-import dev.inbox.gateway.admin.Readiness;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.auth.Authenticator;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.auth.TokenVerifier;
@@ -11,13 +11,10 @@ import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.metrics.GatewayMetrics;
-import dev.inbox.gateway.routing.Admission;
-import dev.inbox.gateway.routing.ClockMessageIds;
-import dev.inbox.gateway.routing.LocalAdmission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
-import dev.inbox.gateway.routing.InMemoryMembership;
-import dev.inbox.gateway.routing.Membership;
+import dev.inbox.gateway.routing.LocalRelay;
+import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.protocol.ClientMessageDecoder;
@@ -62,13 +59,13 @@ public final class InboxServer implements AutoCloseable {
     private final Readiness readiness;
     private final UserGroups groups;
     private final Transport transport;
-    private final RedisRelay relay;
+    private final Relay relay;
     private final Drain drain;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private InboxServer(EventLoopGroup boss, EventLoopGroup workers, EventLoopGroup adminLoop, Channel publicChannel,
                         Channel adminChannel, Readiness readiness, UserGroups groups, Transport transport,
-                        RedisRelay relay, Drain drain) {
+                        Relay relay, Drain drain) {
         this.relay = relay;
         this.drain = drain;
         this.boss = boss;
@@ -114,39 +111,27 @@ public final class InboxServer implements AutoCloseable {
         OriginPolicy origins = new OriginPolicy(config.auth().allowedOrigins());
 
         Transport transport = Transport.best();
+        UserGroups groups = new UserGroups();
+        Readiness readiness = new Readiness();
+        GatewayMetrics metrics = new GatewayMetrics();
+        Relay relay = config.clustered() ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
+                : new LocalRelay(config.dev());
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("inbox-accept"),
                 transport.ioHandlerFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(workerThreads(config.listen().workerThreads()),
                 new DefaultThreadFactory("inbox-io"), transport.ioHandlerFactory());
         EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("inbox-admin"),
                 transport.ioHandlerFactory());
-        RedisRelay relay = null;
         try {
             EventLoops loops = new EventLoops(workers);
-            UserGroups groups = new UserGroups();
-            Readiness readiness = new Readiness();
             ServerFrameEncoder encoder = new ServerFrameEncoder();
-            GatewayMetrics metrics = new GatewayMetrics();
             Drain drain = new Drain(config.drain(), readiness, groups);
             ConnectionGate gate = new ConnectionGate(config.limits(), groups, readiness, metrics, drain);
             metrics.gauges(groups::connectionCount, groups::userCount);
             metrics.eventLoops(workers);
-            Membership membership;
-            Admission admission;
-            if (config.clustered()) {
-                relay = new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics);
-                membership = relay.membership();
-                admission = relay.admission();
-            } else {
-                InMemoryMembership local = new InMemoryMembership();
-                membership = local;
-                admission = new LocalAdmission(local, new ClockMessageIds(), config.dev());
-            }
-            ConversationRouter router = new ConversationRouter(admission, loops, groups, encoder,
+            ConversationRouter router = new ConversationRouter(relay.admission(), loops, groups, encoder,
                     BUFFERS, metrics);
-            if (relay != null) {
-                relay.start(router);
-            }
+            relay.start(router);
             ClientMessageDecoder decoder = new ClientMessageDecoder(config.inbox().maxMessageChars(),
                     config.inbox().maxFrameBytes());
             InboxEndpoint last = endpoint != null ? endpoint : new InboxFrameHandler(decoder, router, groups,
@@ -166,7 +151,7 @@ public final class InboxServer implements AutoCloseable {
                     .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, last,
                             loops, encoder, metrics, gate, config.listen())), config.listen().bind(),
                     config.listen().port(), "port");
-            AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), membership, router, readiness,
+            AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), relay.membership(), router, readiness,
                     metrics, config.admin().maxMembers(), config.inbox().maxMessageChars());
             Channel adminChannel = bind(new ServerBootstrap()
                     .group(adminLoop)
@@ -178,9 +163,7 @@ public final class InboxServer implements AutoCloseable {
             return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport,
                     relay, drain);
         } catch (ConfigException | InterruptedException | RuntimeException e) {
-            if (relay != null) {
-                relay.close();
-            }
+            relay.close();
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             adminLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -242,9 +225,7 @@ public final class InboxServer implements AutoCloseable {
         readiness.notReady("shutting down");
         publicChannel.close().syncUninterruptibly();
         adminChannel.close().syncUninterruptibly();
-        if (relay != null) {
-            relay.close();
-        }
+        relay.close();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS);

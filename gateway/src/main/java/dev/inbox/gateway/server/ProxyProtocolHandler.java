@@ -1,5 +1,7 @@
 package dev.inbox.gateway.server;
 
+import dev.inbox.gateway.config.IpBlock;
+
 import dev.inbox.gateway.auth.ClientAddressResolver;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -20,7 +22,7 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HAProxyMessage proxy) {
             try {
                 if (proxy.command() == HAProxyCommand.PROXY && proxy.sourceAddress() != null) {
-                    InetAddress source = ClientAddressResolver.literal(proxy.sourceAddress());
+                    InetAddress source = IpBlock.literal(proxy.sourceAddress());
                     if (source != null) {
                         ctx.channel().attr(ClientAddressResolver.PROXIED).set(source);
                     }

@@ -1,4 +1,4 @@
-package dev.inbox.gateway.admin;
+package dev.inbox.gateway.health;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;

@@ -1,4 +1,4 @@
-package dev.inbox.gateway.inbox;
+package dev.inbox.gateway.routing;
 
 /**
  * A token bucket: {@code ratePerSecond} tokens a second, at most {@code burst} saved up. Not thread-safe: each

@@ -1,4 +1,4 @@
-package dev.inbox.gateway.inbox;
+package dev.inbox.gateway.routing;
 
 import org.junit.jupiter.api.Test;
 

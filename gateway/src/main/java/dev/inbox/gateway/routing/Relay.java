@@ -1,0 +1,21 @@
+package dev.inbox.gateway.routing;
+
+/**
+ * Where a node's messages are admitted and how they reach the members' connections on other nodes: the one seam
+ * between a single node ({@link LocalRelay}) and many ({@code relay.RedisRelay}). Membership comes from the same
+ * place, since a message is admitted against it.
+ */
+public interface Relay extends AutoCloseable {
+    /** Numbers and admits messages; its outcomes reach the router on the conversation's loop. */
+    Admission admission();
+
+    /** Who is in which conversation. */
+    Membership membership();
+
+    /** Starts handing what other nodes send to {@code router}; before it, nothing arrives. */
+    void start(ConversationRouter router);
+
+    /** Stops relaying and lets go of connections; idempotent. */
+    @Override
+    void close();
+}
