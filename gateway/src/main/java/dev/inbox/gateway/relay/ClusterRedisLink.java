@@ -33,13 +33,9 @@ import static dev.inbox.gateway.relay.RedisLink.describe;
  * one slot, so the admission script still runs atomically on one shard; it cannot publish to channels on other
  * shards, so it returns the id and members and the node publishes one envelope per member.
  *
- * <p>Order on a cluster: ids are still unique and increasing per conversation, and one node's messages reach every
- * connection in id order (a conversation's replies come on one shard connection, are handed over as they are
- * decoded, and are published in that order). Two nodes' messages to the same conversation, sent within about one
- * round trip of each other, may not: a third node gets them in the order their publications reached the user's
- * shard, and a sending node gets its own reply and the other node's publication on two connections, decoded
- * independently (usually on two threads), with nothing ordering one against the other. Use a standalone Redis (with
- * replicas and Sentinel for availability) where strict cross-node order matters more than spreading the relay load.
+ * <p>Order is weaker than on a standalone Redis: a node's own replies and other nodes' publications come in on
+ * different connections, so two nodes' messages sent within a round trip may reach a connection out of id order
+ * (docs/clustering.md, "Redis Cluster").
  *
  * <p>Safety settings: a bounded command queue ({@code --redis-queue}) and a timeout on every command (so during an
  * outage memory stays flat and senders get {@code relay_unavailable} within {@code --redis-timeout}), TCP
@@ -177,7 +173,7 @@ final class ClusterRedisLink implements RedisLink {
             return;
         }
         // Lettuce routes it to the shard of the first key's slot; the reply is decoded on that shard connection's
-        // thread, not the pub/sub connections' (see the class comment on order).
+        // thread, not the pub/sub connections' (docs/clustering.md, "Redis Cluster").
         script.run(c, c.async(), keys, args, then);
     }
 

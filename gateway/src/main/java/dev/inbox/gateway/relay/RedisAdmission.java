@@ -20,10 +20,9 @@ import java.util.function.BiConsumer;
  * Admission through Redis, in one script and one round trip: the sender must be in the conversation's member set
  * (dev mode: an unknown or open conversation is joined), the {@code message_id} becomes
  * {@code max(seq + 1, clock floor)} (the same scheme as a single node, so ids keep increasing across a switch), and
- * the encoded event, its id filled in, is published in an envelope to the channel of every member. Because the
- * script runs atomically, Redis publishes a conversation's messages in id order; because the reply and the
- * publications come back on one connection, and the outcome is handed over as the reply is decoded, this node
- * delivers them in that order too (standalone; a cluster is weaker, see {@link ClusterRedisLink}).
+ * the encoded event, its id filled in, is published in an envelope to the channel of every member. The script's
+ * atomicity and the hand-off as the reply is decoded are two links of the order argument (docs/clustering.md,
+ * "Order").
  *
  * <p>Every failure to reach Redis (disconnected, queue full, timed out) becomes {@code relay_unavailable}: the
  * message was not delivered anywhere and the sender may retry.

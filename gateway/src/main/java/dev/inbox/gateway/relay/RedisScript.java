@@ -24,9 +24,8 @@ import java.util.function.BiConsumer;
  *
  * <p>If Redis still answers NOSCRIPT (its cache was flushed, or a shard restarted and the link has not noticed yet),
  * the call fails and the script is loaded again for the next one. It is not re-sent with {@code EVAL}: the retry
- * would go out after messages the same sender sent later, which would then be admitted first (RelayIT saw m18
- * before m1 that way on a fresh Redis). A failed admission is a {@code relay_unavailable} to its sender, who may
- * send again; messages that are admitted keep their order.
+ * would go out after messages the same sender sent later, which would then be admitted first (docs/clustering.md,
+ * "Order"). A failed admission is a {@code relay_unavailable} to its sender, who may send again.
  */
 final class RedisScript {
     private final String source;

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * channel present at the reconnect is subscribed on the new connection. Messages other nodes admit meanwhile never
  * reach this node, so every connection open at any moment of the gap is closed with 4002 when it ends, spread over
  * {@code --redis-gap-window} ({@link SpreadCloses}, as the drain spreads its closes): not before, since clients
- * would only reconnect to a node that cannot serve them yet (readiness says so meanwhile).
+ * would only reconnect to a node that cannot serve them yet (readiness says so meanwhile). What a client sees, and
+ * why: docs/clustering.md, "Faults".
  *
  * <p>A connection that joins <em>during</em> a gap is closed too, with one exception: the user's first connection
  * here, joining once the new connection is up ({@link #reconnected}). Its own {@code SUBSCRIBE} then goes out on the

@@ -31,15 +31,11 @@ import static dev.inbox.gateway.relay.RedisLink.describe;
  * The link to a standalone Redis: the node's one connection to it, used for scripts, commands and pub/sub alike, and everything that keeps it
  * honest.
  *
- * <p>Why one connection, in RESP3: Redis may then answer commands on a subscribed connection, and it writes a
- * script's reply and the publications other scripts made before it into one stream, in its own order. Lettuce
- * decodes that stream on one thread (a Netty channel stays on one event loop, and Lettuce's {@code CommandHandler}
- * completes commands and notifies pub/sub listeners from one decode loop, in stream order), and the reply's
- * hand-off is attached before the command is sent ({@link RedisScript#run}), so it runs as the reply is decoded. So
- * a local delivery (after a reply) and a relayed one (a publication) reach the conversation's owner loop in the
- * order Redis ran their scripts ({@code StandaloneRedisLinkIT}). Not across a replacement: a reply still decoded on
- * the old connection and a publication on the new one are on two threads, but the connections open then are closed
- * with 4002 anyway.
+ * <p>Why one connection, in RESP3: Redis may then answer commands on a subscribed connection, so a script's reply
+ * and the publications before it share one stream, which Lettuce decodes on one thread (its {@code CommandHandler}
+ * completes commands and notifies pub/sub listeners from one decode loop); the reply's hand-off is attached before
+ * the command is sent ({@link RedisScript#run}). This is the heart of the order argument, and a replacement
+ * is where it stops holding (docs/clustering.md, "Order"; {@code StandaloneRedisLinkIT}).
  *
  * <p>Lettuce's defaults are unsafe here, so: while disconnected, commands are rejected at once rather than queued
  * to replay later (the sender gets {@code relay_unavailable}; memory stays flat during an outage); the queue of

@@ -9,6 +9,7 @@
  * it. {@link dev.inbox.gateway.relay.RedisLink} owns the one Redis connection (RESP3, so commands and pub/sub share
  * it and their replies arrive in Redis's order), bounds its queue, and replaces it when pings stop coming back.
  * {@link dev.inbox.gateway.relay.RelayGaps} knows which connections were open while the subscriptions were
- * interrupted, and closes them (4002) once they are whole again.
+ * interrupted, and closes them (4002) once they are whole again. Why order holds across nodes, and what each fault
+ * costs, is argued once, in docs/clustering.md.
  */
 package dev.inbox.gateway.relay;
