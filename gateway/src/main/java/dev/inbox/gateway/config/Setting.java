@@ -1,8 +1,8 @@
 package dev.inbox.gateway.config;
 
 /**
- * Every setting the gateway reads: its flag, its environment variable, its default and what it does. The README's
- * configuration table and {@code --help} are both this list.
+ * Every setting the gateway reads: its flag, its environment variable, its default and what it does. The
+ * configuration table in docs/operations.md and {@code --help} are both this list.
  */
 public enum Setting {
     PORT("port", "8080", "Public WebSocket port (0 picks a free port)."),
