@@ -100,6 +100,7 @@ public final class ConfigLoader {
         }
         GatewayConfig.Listen listen = new GatewayConfig.Listen(
                 nonEmpty(raw, Setting.BIND),
+                nonEmpty(raw, Setting.ADMIN_BIND),
                 port(raw, Setting.PORT),
                 port(raw, Setting.ADMIN_PORT),
                 intIn(raw, Setting.WORKER_THREADS, 0, 1024),

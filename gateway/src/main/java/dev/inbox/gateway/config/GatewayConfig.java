@@ -71,14 +71,15 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
     }
 
     /**
-     * @param bind          address both ports listen on
+     * @param bind          address the public port listens on
+     * @param adminBind     address the admin port listens on (loopback unless configured)
      * @param port          public WebSocket port; 0 picks one
      * @param adminPort     admin port; 0 picks one
      * @param workerThreads  event loops for the public port; 0 means one per core
      * @param proxyProtocol  whether every public connection starts with a PROXY protocol header
      * @param trustedProxies addresses and CIDR blocks whose X-Forwarded-For is believed
      */
-    public record Listen(String bind, int port, int adminPort, int workerThreads, boolean proxyProtocol,
+    public record Listen(String bind, String adminBind, int port, int adminPort, int workerThreads, boolean proxyProtocol,
                          List<String> trustedProxies) {
         public Listen {
             trustedProxies = List.copyOf(trustedProxies);

@@ -7,7 +7,8 @@ package dev.inbox.gateway.config;
 public enum Setting {
     PORT("port", "8080", "Public WebSocket port (0 picks a free port)."),
     ADMIN_PORT("admin-port", "8081", "Admin HTTP port: membership API, publish API, health (0 picks a free port)."),
-    BIND("bind", "0.0.0.0", "Address both ports listen on."),
+    BIND("bind", "0.0.0.0", "Address the public port listens on."),
+    ADMIN_BIND("admin-bind", "127.0.0.1", "Address the admin port listens on: loopback unless set. Set it (0.0.0.0 in a container) where probes and Prometheus must reach it; never expose it to clients."),
     PROXY_PROTOCOL("proxy-protocol", "false", "Expect a PROXY protocol v1/v2 header on every public connection (behind HAProxy, an AWS NLB...)."),
     TRUSTED_PROXIES("trusted-proxies", "", "Comma-separated addresses or CIDR blocks whose X-Forwarded-For is believed."),
     LOG_FORMAT("log-format", "text", "Log format: text, or json (one JSON object a line, for log pipelines)."),

@@ -173,7 +173,7 @@ public final class InboxServer implements AutoCloseable {
                     .channel(transport.serverChannel())
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new AdminChannelInitializer(adminHandler, config.admin().maxBodyBytes(), metrics)),
-                    config.listen().bind(), config.listen().adminPort(), "admin-port");
+                    config.listen().adminBind(), config.listen().adminPort(), "admin-port");
             readiness.ready();
             return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport,
                     relay, drain);

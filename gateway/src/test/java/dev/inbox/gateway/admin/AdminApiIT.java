@@ -6,11 +6,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The admin API over real HTTP. */
@@ -107,5 +112,26 @@ class AdminApiIT {
         assertError(gw.admin("POST", "/api/conversations/8/messages",
                 "{\"sender_id\":1,\"message\":\"x\",\"type\":\"IMAGE\"}"), 400, "unknown_type");
         assertError(gw.admin("POST", "/api/conversations/8/messages", "[]"), 400, "bad_json");
+    }
+
+    /**
+     * Issue 11: the admin port is private unless configured otherwise, whatever the public port's address. Linux
+     * routes all of 127/8 to loopback, so 127.0.0.2 reaches a socket bound to 0.0.0.0 but not one on 127.0.0.1.
+     */
+    @Test
+    void theAdminPortListensOnLoopbackOnlyUnlessTold() throws IOException {
+        try (GatewayFixture publicEverywhere = GatewayFixture.start("--bind", "0.0.0.0")) {
+            int port = publicEverywhere.server().adminPort();
+            assertThrows(ConnectException.class, () -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.2", port), 2000);
+                }
+            });
+        }
+        try (GatewayFixture exposed = GatewayFixture.start("--admin-bind", "0.0.0.0");
+             Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.2", exposed.server().adminPort()), 2000);
+            assertTrue(s.isConnected());
+        }
     }
 }

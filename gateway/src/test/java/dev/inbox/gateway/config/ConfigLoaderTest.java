@@ -65,7 +65,7 @@ class ConfigLoaderTest {
         GatewayConfig c = load("--dev");
 
         assertTrue(c.dev());
-        assertEquals(new GatewayConfig.Listen("0.0.0.0", 8080, 8081, 0, false, List.of()), c.listen());
+        assertEquals(new GatewayConfig.Listen("0.0.0.0", "127.0.0.1", 8080, 8081, 0, false, List.of()), c.listen());
         assertFalse(c.auth().hasKey());
         assertNull(c.auth().jwtSecret());
         assertNull(c.auth().jwtPublicKey());
@@ -263,7 +263,17 @@ class ConfigLoaderTest {
     @Test
     void emptyBindAddressIsRefused() {
         rejected("bind: empty", "--dev", "--bind", "");
+        rejected("admin-bind: empty", "--dev", "--admin-bind", "");
     }
+
+    /** Issue 11: the admin port answers health without a key, so it is private unless the operator says otherwise. */
+    @Test
+    void theAdminPortStaysOnLoopbackWhenOnlyThePublicBindIsSet() throws ConfigException {
+        GatewayConfig c = load("--dev", "--bind", "0.0.0.0");
+        assertEquals("127.0.0.1", c.listen().adminBind());
+        assertEquals("0.0.0.0", load("--dev", "--admin-bind", "0.0.0.0").listen().adminBind());
+    }
+
 
     @Test
     void workerThreadsOutOfRangeIsRefused() {
