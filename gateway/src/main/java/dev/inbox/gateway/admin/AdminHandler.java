@@ -35,7 +35,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
@@ -50,14 +49,15 @@ import java.util.concurrent.CompletionStage;
  * DELETE /api/conversations/{id}/members/{user_id}  removes one
  * POST   /api/conversations/{id}/messages           {"sender_id":1,"message":"...","type":"TEXT"} publishes
  * </pre>
- * Every {@code /api} call needs {@code Authorization: Bearer <api key>}. Stateless: one {@code @Sharable} instance.
+ * Every {@code /api} call needs {@code Authorization: Bearer <api key>}: {@link AdminRequestGate} checks it on the
+ * head, before the body is read, so a request that reaches this handler has it. Stateless: one {@code @Sharable}
+ * instance.
  */
 @ChannelHandler.Sharable
 public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
     private static final String API_PREFIX = "/api/conversations/";
 
-    private final byte[] apiKey;
     private final Membership membership;
     private final ConversationRouter router;
     private final Readiness readiness;
@@ -66,10 +66,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final int maxMembers;
     private final JsonFactory json = JsonFactory.builder().build();
 
-    public AdminHandler(String apiKey, Membership membership, ConversationRouter router, Readiness readiness,
+    public AdminHandler(Membership membership, ConversationRouter router, Readiness readiness,
                         GatewayMetrics metrics, int maxMembers, int maxMessageChars) {
         this.metrics = metrics;
-        this.apiKey = apiKey.getBytes(StandardCharsets.UTF_8);
         this.membership = membership;
         this.router = router;
         this.readiness = readiness;
@@ -104,7 +103,6 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 requireGet(method);
                 scrape(ctx, keepAlive, request.headers().get(HttpHeaderNames.ACCEPT));
             } else if (path.startsWith(API_PREFIX)) {
-                authorize(request);
                 api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content());
             } else {
                 throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint: " + path);
@@ -213,17 +211,6 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVER_ERROR.wireName(),
                 cause.getMessage());
-    }
-
-    private void authorize(FullHttpRequest request) throws AdminException {
-        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-        byte[] presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        // Constant-time: the comparison must not tell an attacker how much of the key was right.
-        if (!MessageDigest.isEqual(presented, apiKey)) {
-            throw new AdminException(HttpResponseStatus.UNAUTHORIZED, "unauthorized",
-                    "missing or wrong API key (Authorization: Bearer <api key>)");
-        }
     }
 
     private static void requireGet(HttpMethod method) throws AdminException {

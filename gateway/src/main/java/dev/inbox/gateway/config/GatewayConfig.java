@@ -141,11 +141,14 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param apiKey       the bearer key every admin API call must present
      * @param maxBodyBytes largest request body
      * @param maxMembers   most members per conversation
+     * @param readTimeout  silence after which an admin connection is closed
+     * @param maxConnections admin connections open at once; past it only health, readiness and metrics answer
      */
-    public record Admin(String apiKey, int maxBodyBytes, int maxMembers) {
+    public record Admin(String apiKey, int maxBodyBytes, int maxMembers, Duration readTimeout, int maxConnections) {
         @Override
         public String toString() {
-            return "Admin[apiKey=set, maxBodyBytes=" + maxBodyBytes + ", maxMembers=" + maxMembers + "]";
+            return "Admin[apiKey=set, maxBodyBytes=" + maxBodyBytes + ", maxMembers=" + maxMembers
+                    + ", readTimeout=" + readTimeout + ", maxConnections=" + maxConnections + "]";
         }
     }
 }

@@ -34,6 +34,8 @@ public enum Setting {
     MAX_HANDSHAKES_PER_IP("max-handshakes-per-ip", "50", "Upgrade requests a second from one client address; over it: 429."),
     MAX_CONNECTIONS("max-connections", "100000", "Connections this node takes; over it: 503, and /readyz fails while full."),
     ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),
+    ADMIN_READ_TIMEOUT("admin-read-timeout", "10s", "Close an admin connection that sends nothing for this long (a stalled request head or body, an idle kept-alive connection)."),
+    ADMIN_MAX_CONNECTIONS("admin-max-connections", "64", "Admin connections open at once; past it, API requests get 503 and are closed (health, readiness and metrics still answer)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: one per core)."),
     DRAIN_DELAY("drain-delay", "5s", "On SIGTERM: /readyz fails at once; new upgrades are refused (503) after this delay."),

@@ -75,7 +75,8 @@ class ConfigLoaderTest {
         assertEquals(List.of(), c.auth().allowedOrigins());
         assertEquals(new GatewayConfig.Inbox(65536, 4096, Duration.ofSeconds(30), Duration.ofSeconds(75),
                 Duration.ofSeconds(10), 1_048_576, Duration.ofSeconds(5)), c.inbox());
-        assertEquals(new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000), c.admin());
+        assertEquals(new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000, Duration.ofSeconds(10), 64),
+                c.admin());
     }
 
     @Test
@@ -274,6 +275,11 @@ class ConfigLoaderTest {
         assertEquals("0.0.0.0", load("--dev", "--admin-bind", "0.0.0.0").listen().adminBind());
     }
 
+    @Test
+    void adminConnectionBoundsOutOfRangeAreRefused() {
+        rejected("admin-max-connections: 0", "--dev", "--admin-max-connections", "0");
+        rejected("admin-read-timeout: 0s", "--dev", "--admin-read-timeout", "0s");
+    }
 
     @Test
     void workerThreadsOutOfRangeIsRefused() {
