@@ -154,7 +154,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             router.publish(p.senderId(), p.senderName(), p.senderAvatar(), p.type(), p.message(), conversationId)
                     .whenComplete((event, failure) -> {
                         if (failure != null) {
-                            error(ctx, keepAlive, fromRouting(failure));
+                            error(ctx, keepAlive, fromRouting(failure, conversationId));
                         } else {
                             respond(ctx, keepAlive, HttpResponseStatus.OK, g -> writeEvent(g, event));
                         }
@@ -203,14 +203,25 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         g.writeNumberField("created_at_ms", e.createdAtMillis());
     }
 
-    private static AdminException fromRouting(Throwable failure) {
+    /**
+     * The answer to a failed publish. Only {@code not_a_member} passes the router's text on; every other failure gets
+     * the gateway's own words, because the router's may carry Redis's (Lettuce's exception text, with addresses) and
+     * no internal text reaches a caller (issue 11). The cause is logged instead.
+     */
+    private static AdminException fromRouting(Throwable failure, long conversationId) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (cause instanceof RoutingException re && re.code() == ErrorCode.NOT_A_MEMBER) {
             return new AdminException(HttpResponseStatus.FORBIDDEN, re.code().wireName(), re.getMessage());
         }
+        log.warn("publish to conversation {} failed: {}", conversationId, cause.toString());
+        if (cause instanceof RoutingException re && re.code() == ErrorCode.RELAY_UNAVAILABLE) {
+            // Redis holds membership and admits every message: unreachable, it is the membership store that failed.
+            return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, "membership_unavailable",
+                    "membership store unavailable; nothing was delivered, retry later");
+        }
         return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVER_ERROR.wireName(),
-                cause.getMessage());
+                "message not accepted; nothing was delivered, retry later");
     }
 
     private static void requireGet(HttpMethod method) throws AdminException {
