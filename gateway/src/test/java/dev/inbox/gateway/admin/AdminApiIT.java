@@ -205,4 +205,41 @@ class AdminApiIT {
             assertTrue(s.isConnected());
         }
     }
+
+    /** Issue 11: as client frames do, admin bodies refuse a known field given twice instead of taking the last. */
+    @Test
+    void aFieldGivenTwiceIsRefused() {
+        gw.members(9, 1);
+        assertError(gw.admin("PUT", "/api/conversations/9/members", "{\"user_ids\":[2],\"user_ids\":[3]}"), 400,
+                "bad_json");
+        assertError(gw.admin("POST", "/api/conversations/9/messages",
+                "{\"sender_id\":1,\"message\":\"a\",\"message\":\"b\"}"), 400, "bad_json");
+        assertError(gw.admin("POST", "/api/conversations/9/messages",
+                "{\"sender_id\":1,\"message\":\"a\",\"sender_name\":\"A\",\"sender_name\":\"B\"}"), 400, "bad_json");
+        assertEquals(List.of(1L), Json.parse(gw.admin("GET", "/api/conversations/9/members", null).body())
+                .get("user_ids"), "nothing was applied");
+    }
+
+    /**
+     * Issue 11: sender_name and sender_avatar are bounded like the token's name and picture (128 and 2048
+     * characters, code points), so one call cannot send every member a 900 KB name.
+     */
+    @Test
+    void senderNameAndAvatarAreBounded() {
+        try (GatewayFixture roomy = GatewayFixture.start()) {
+            roomy.members(10, 1);
+            String emoji = "\uD83D\uDE00";
+            assertEquals(200, roomy.admin("POST", "/api/conversations/10/messages", publish(emoji.repeat(128),
+                    "https://a.example/" + "x".repeat(2048 - 18))).statusCode(), "at the bounds");
+            assertError(roomy.admin("POST", "/api/conversations/10/messages", publish(emoji.repeat(129), null)),
+                    400, "wrong_type");
+            assertError(roomy.admin("POST", "/api/conversations/10/messages",
+                    publish("Ann", "https://a.example/" + "x".repeat(2048 - 17))), 400, "wrong_type");
+        }
+    }
+
+    private static String publish(String name, String avatar) {
+        return "{\"sender_id\":1,\"message\":\"hi\",\"sender_name\":\"" + name + "\""
+                + (avatar == null ? "" : ",\"sender_avatar\":\"" + avatar + "\"") + "}";
+    }
 }
