@@ -37,7 +37,8 @@ done
 
 for i in 1 2 3; do
   java -jar "$JAR" --dev --redis "redis://127.0.0.1:$REDIS_PORT" \
-    --port $((BASE_PORT + i)) --admin-port $((BASE_ADMIN_PORT + i)) > "$WORK/node$i.log" 2>&1 &
+    --port $((BASE_PORT + i)) --admin-port $((BASE_ADMIN_PORT + i)) --admin-bind 127.0.0.1 \
+    > "$WORK/node$i.log" 2>&1 &
   pids+=($!)
 done
 

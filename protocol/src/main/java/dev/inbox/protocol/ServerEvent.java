@@ -15,4 +15,12 @@ package dev.inbox.protocol;
  */
 public record ServerEvent(String type, String message, long conversationId, long senderId, String senderName,
                           String senderAvatar, long createdAtMillis, long messageId) {
+    /**
+     * Most characters (code points) of {@code sender_name}, wherever it comes from: a display name with room to spare.
+     * Every member receives it with every message, so it is bounded like {@code message} is (issue 11: a 900 KB name
+     * given to the admin API went to every member).
+     */
+    public static final int MAX_SENDER_NAME_CHARS = 128;
+    /** Most characters of {@code sender_avatar}: a URL, and 2048 is the longest every browser and CDN takes. */
+    public static final int MAX_SENDER_AVATAR_CHARS = 2048;
 }

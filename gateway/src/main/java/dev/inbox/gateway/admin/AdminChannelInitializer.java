@@ -1,33 +1,37 @@
 package dev.inbox.gateway.admin;
 
+import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.Limit;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpVersion;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** The admin port's pipeline: HTTP codec, body aggregation up to the configured bound, the API. */
+/**
+ * The admin port's pipeline, in wire order: the HTTP codec (heads bounded by its defaults, 4 KiB request line and
+ * 8 KiB of headers), the read timeout, the gate that checks each head (key, connection cap) before any body is read,
+ * body aggregation up to the configured bound, the API.
+ */
 public final class AdminChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final AdminHandler handler;
-    private final int maxBodyBytes;
+    private final GatewayConfig.Admin config;
+    private final byte[] apiKey;
     private final GatewayMetrics metrics;
+    /** Admin connections open now, node-wide; every connection's gate counts itself in and out. */
+    private final AtomicInteger open = new AtomicInteger();
 
-    public AdminChannelInitializer(AdminHandler handler, int maxBodyBytes, GatewayMetrics metrics) {
+    public AdminChannelInitializer(AdminHandler handler, GatewayConfig.Admin config, GatewayMetrics metrics) {
         this.handler = handler;
-        this.maxBodyBytes = maxBodyBytes;
+        this.config = config;
+        this.apiKey = config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.metrics = metrics;
     }
 
@@ -35,7 +39,9 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     protected void initChannel(SocketChannel ch) {
         ch.pipeline()
                 .addLast("http", new HttpServerCodec())
-                .addLast("body", new BoundedBody(maxBodyBytes, metrics))
+                .addLast("timeout", new AdminReadTimeoutHandler(config.readTimeout(), metrics))
+                .addLast("gate", new AdminRequestGate(apiKey, open, config.maxConnections(), metrics))
+                .addLast("body", new BoundedBody(config.maxBodyBytes(), metrics))
                 .addLast("api", handler);
     }
 
@@ -51,14 +57,8 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
             metrics.limitHit(Limit.ADMIN_BODY);
-            String body = "{\"error\":\"body_too_large\",\"message\":\"request body over " + maxContentLength()
-                    + " bytes\"}\n";
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
-            r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(AdminRequestGate.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                    "request body over " + maxContentLength() + " bytes")).addListener(ChannelFutureListener.CLOSE);
         }
     }
 }

@@ -37,7 +37,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
@@ -52,14 +51,15 @@ import java.util.concurrent.CompletionStage;
  * DELETE /api/conversations/{id}/members/{user_id}  removes one
  * POST   /api/conversations/{id}/messages           {"sender_id":1,"message":"...","type":"TEXT"} publishes
  * </pre>
- * Every {@code /api} call needs {@code Authorization: Bearer <api key>}. Stateless: one {@code @Sharable} instance.
+ * Every {@code /api} call needs {@code Authorization: Bearer <api key>}: {@link AdminRequestGate} checks it on the
+ * head, before the body is read, so a request that reaches this handler has it. Stateless: one {@code @Sharable}
+ * instance.
  */
 @ChannelHandler.Sharable
 public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
     private static final String API_PREFIX = "/api/conversations/";
 
-    private final byte[] apiKey;
     private final Membership membership;
     private final ConversationRouter router;
     private final Readiness readiness;
@@ -68,10 +68,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final int maxMembers;
     private final JsonFactory json = JsonFactory.builder().build();
 
-    public AdminHandler(String apiKey, Membership membership, ConversationRouter router, Readiness readiness,
+    public AdminHandler(Membership membership, ConversationRouter router, Readiness readiness,
                         GatewayMetrics metrics, int maxMembers, int maxMessageChars) {
         this.metrics = metrics;
-        this.apiKey = apiKey.getBytes(StandardCharsets.UTF_8);
         this.membership = membership;
         this.router = router;
         this.readiness = readiness;
@@ -106,7 +105,6 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 requireGet(method);
                 scrape(ctx, keepAlive, request.headers().get(HttpHeaderNames.ACCEPT));
             } else if (path.startsWith(API_PREFIX)) {
-                authorize(request);
                 api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content());
             } else {
                 throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint: " + path);
@@ -158,7 +156,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             router.publish(p.senderId(), p.senderName(), p.senderAvatar(), p.type(), p.message(), conversationId)
                     .whenComplete((event, failure) -> {
                         if (failure != null) {
-                            error(ctx, keepAlive, fromRouting(failure));
+                            error(ctx, keepAlive, fromRouting(failure, conversationId));
                         } else {
                             respond(ctx, keepAlive, HttpResponseStatus.OK, g -> writeEvent(g, event));
                         }
@@ -207,25 +205,25 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         g.writeNumberField("created_at_ms", e.createdAtMillis());
     }
 
-    private static AdminException fromRouting(Throwable failure) {
+    /**
+     * The answer to a failed publish. Only {@code not_a_member} passes the router's text on; every other failure gets
+     * the gateway's own words, because the router's may carry Redis's (Lettuce's exception text, with addresses) and
+     * no internal text reaches a caller (issue 11). The cause is logged instead.
+     */
+    private static AdminException fromRouting(Throwable failure, long conversationId) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (cause instanceof RoutingException re && re.code() == ErrorCode.NOT_A_MEMBER) {
             return new AdminException(HttpResponseStatus.FORBIDDEN, re.code().wireName(), re.getMessage());
         }
-        return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVER_ERROR.wireName(),
-                cause.getMessage());
-    }
-
-    private void authorize(FullHttpRequest request) throws AdminException {
-        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-        byte[] presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        // Constant-time: the comparison must not tell an attacker how much of the key was right.
-        if (!MessageDigest.isEqual(presented, apiKey)) {
-            throw new AdminException(HttpResponseStatus.UNAUTHORIZED, "unauthorized",
-                    "missing or wrong API key (Authorization: Bearer <api key>)");
+        log.warn("publish to conversation {} failed: {}", conversationId, cause.toString());
+        if (cause instanceof RoutingException re && re.code() == ErrorCode.RELAY_UNAVAILABLE) {
+            // Redis holds membership and admits every message: unreachable, it is the membership store that failed.
+            return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, "membership_unavailable",
+                    "membership store unavailable; nothing was delivered, retry later");
         }
+        return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVER_ERROR.wireName(),
+                "message not accepted; nothing was delivered, retry later");
     }
 
     private static void requireGet(HttpMethod method) throws AdminException {

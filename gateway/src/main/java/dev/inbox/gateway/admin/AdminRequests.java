@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.Ids;
+import dev.inbox.protocol.ServerEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -13,16 +14,22 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Reads admin request bodies with a streaming parser: {@code {"user_ids":[1,2,3]}} and
  * {@code {"sender_id":1,"message":"...","type":"TEXT","sender_name":"...","sender_avatar":"..."}}. Unknown fields are
- * ignored, known ones must have the right type, and the first problem is reported as a 400 naming it.
+ * ignored, known ones must have the right type and appear once (a second one is refused, as in a client frame, rather
+ * than silently winning), and the first problem is reported as a 400 naming it.
  */
 final class AdminRequests {
     private final JsonFactory json = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(16).maxNumberLength(64).build())
             .build();
+    private static final Set<String> PUBLISH_FIELDS =
+            Set.of("sender_id", "message", "type", "sender_name", "sender_avatar");
+
     private final int maxMembers;
     private final int maxMessageChars;
 
@@ -45,6 +52,9 @@ final class AdminRequests {
                 if (!"user_ids".equals(field)) {
                     p.skipChildren();
                     continue;
+                }
+                if (ids != null) {
+                    throw twice(field);
                 }
                 if (v != JsonToken.START_ARRAY) {
                     throw bad("wrong_type", "user_ids must be an array of user ids");
@@ -81,15 +91,21 @@ final class AdminRequests {
             String type = ClientMessageDecoder.TYPE_TEXT;
             String name = null;
             String avatar = null;
+            Set<String> seen = new HashSet<>();
             for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
                 String field = p.currentName();
                 p.nextToken();
+                if (PUBLISH_FIELDS.contains(field) && !seen.add(field)) {
+                    throw twice(field);
+                }
                 switch (field) {
                     case "sender_id" -> senderId = id(p, "sender_id");
                     case "message" -> message = string(p, "message");
                     case "type" -> type = string(p, "type");
-                    case "sender_name" -> name = string(p, "sender_name");
-                    case "sender_avatar" -> avatar = string(p, "sender_avatar");
+                    case "sender_name" -> name = bounded(string(p, "sender_name"), "sender_name",
+                            ServerEvent.MAX_SENDER_NAME_CHARS);
+                    case "sender_avatar" -> avatar = bounded(string(p, "sender_avatar"), "sender_avatar",
+                            ServerEvent.MAX_SENDER_AVATAR_CHARS);
                     default -> p.skipChildren();
                 }
             }
@@ -144,6 +160,18 @@ final class AdminRequests {
             throw bad("wrong_type", what + " must be a string");
         }
         return p.getText();
+    }
+
+    /** {@code value}, unless it has more than {@code max} characters (code points, as for {@code message}). */
+    private static String bounded(String value, String what, int max) throws AdminException {
+        if (value.length() > max && value.codePointCount(0, value.length()) > max) {
+            throw bad("wrong_type", what + " is longer than " + max + " characters");
+        }
+        return value;
+    }
+
+    private static AdminException twice(String field) {
+        return bad("bad_json", "field '" + field + "' appears more than once");
     }
 
     static AdminException bad(String code, String message) {

@@ -99,6 +99,7 @@ public final class ConfigLoader {
         }
         GatewayConfig.Listen listen = new GatewayConfig.Listen(
                 nonEmpty(raw, Setting.BIND),
+                nonEmpty(raw, Setting.ADMIN_BIND),
                 port(raw, Setting.PORT),
                 port(raw, Setting.ADMIN_PORT),
                 intIn(raw, Setting.WORKER_THREADS, 0, 1024),
@@ -160,7 +161,9 @@ public final class ConfigLoader {
         }
         GatewayConfig.Admin admin = new GatewayConfig.Admin(apiKey,
                 intIn(raw, Setting.ADMIN_MAX_BODY_BYTES, 64, 64 * 1024 * 1024),
-                intIn(raw, Setting.MAX_MEMBERS, 1, 1_000_000));
+                intIn(raw, Setting.MAX_MEMBERS, 1, 1_000_000),
+                duration(raw, Setting.ADMIN_READ_TIMEOUT),
+                intIn(raw, Setting.ADMIN_MAX_CONNECTIONS, 1, 100_000));
 
         GatewayConfig.Redis redis = null;
         String redisUri = raw.get(Setting.REDIS);

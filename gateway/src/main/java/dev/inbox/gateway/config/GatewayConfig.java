@@ -71,15 +71,16 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
     }
 
     /**
-     * @param bind          address both ports listen on
+     * @param bind          address the public port listens on
+     * @param adminBind     address the admin port listens on (loopback unless configured)
      * @param port          public WebSocket port; 0 picks one
      * @param adminPort     admin port; 0 picks one
      * @param workerThreads  event loops for the public port; 0 means one per core
      * @param proxyProtocol  whether every public connection starts with a PROXY protocol header
      * @param trustedProxies addresses and CIDR blocks whose X-Forwarded-For is believed
      */
-    public record Listen(String bind, int port, int adminPort, int workerThreads, boolean proxyProtocol,
-                         List<IpBlock> trustedProxies) {
+    public record Listen(String bind, String adminBind, int port, int adminPort, int workerThreads,
+                         boolean proxyProtocol, List<IpBlock> trustedProxies) {
         public Listen {
             trustedProxies = List.copyOf(trustedProxies);
         }
@@ -136,11 +137,14 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param apiKey       the bearer key every admin API call must present
      * @param maxBodyBytes largest request body
      * @param maxMembers   most members per conversation
+     * @param readTimeout  silence after which an admin connection is closed
+     * @param maxConnections admin connections open at once; past it only health, readiness and metrics answer
      */
-    public record Admin(String apiKey, int maxBodyBytes, int maxMembers) {
+    public record Admin(String apiKey, int maxBodyBytes, int maxMembers, Duration readTimeout, int maxConnections) {
         @Override
         public String toString() {
-            return "Admin[apiKey=set, maxBodyBytes=" + maxBodyBytes + ", maxMembers=" + maxMembers + "]";
+            return "Admin[apiKey=set, maxBodyBytes=" + maxBodyBytes + ", maxMembers=" + maxMembers
+                    + ", readTimeout=" + readTimeout + ", maxConnections=" + maxConnections + "]";
         }
     }
 }

@@ -7,7 +7,8 @@ package dev.inbox.gateway.config;
 public enum Setting {
     PORT("port", "8080", "Public WebSocket port (0 picks a free port)."),
     ADMIN_PORT("admin-port", "8081", "Admin HTTP port: membership API, publish API, health (0 picks a free port)."),
-    BIND("bind", "0.0.0.0", "Address both ports listen on."),
+    BIND("bind", "0.0.0.0", "Address the public port listens on."),
+    ADMIN_BIND("admin-bind", "127.0.0.1", "Address the admin port listens on: loopback unless set. Set it (0.0.0.0 in a container) where probes and Prometheus must reach it; never expose it to clients."),
     PROXY_PROTOCOL("proxy-protocol", "false", "Expect a PROXY protocol v1/v2 header on every public connection (behind HAProxy, an AWS NLB...)."),
     TRUSTED_PROXIES("trusted-proxies", "", "Comma-separated addresses or CIDR blocks whose X-Forwarded-For is believed."),
     LOG_FORMAT("log-format", "text", "Log format: text, or json (one JSON object a line, for log pipelines)."),
@@ -33,6 +34,8 @@ public enum Setting {
     MAX_HANDSHAKES_PER_IP("max-handshakes-per-ip", "50", "Upgrade requests a second from one client address; over it: 429."),
     MAX_CONNECTIONS("max-connections", "100000", "Connections this node takes; over it: 503, and /readyz fails while full."),
     ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),
+    ADMIN_READ_TIMEOUT("admin-read-timeout", "10s", "Close an admin connection that sends nothing for this long (a stalled request head or body, an idle kept-alive connection)."),
+    ADMIN_MAX_CONNECTIONS("admin-max-connections", "64", "Admin connections open at once; past it, API requests get 503 and are closed (health, readiness and metrics still answer)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: one per core)."),
     DRAIN_DELAY("drain-delay", "5s", "On SIGTERM: /readyz fails at once; new upgrades are refused (503) after this delay."),

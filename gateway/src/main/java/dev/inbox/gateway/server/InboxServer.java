@@ -151,14 +151,14 @@ public final class InboxServer implements AutoCloseable {
                     .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, last,
                             loops, encoder, metrics, gate, config.listen())), config.listen().bind(),
                     config.listen().port(), "port");
-            AdminHandler adminHandler = new AdminHandler(config.admin().apiKey(), relay.membership(), router, readiness,
+            AdminHandler adminHandler = new AdminHandler(relay.membership(), router, readiness,
                     metrics, config.admin().maxMembers(), config.inbox().maxMessageChars());
             Channel adminChannel = bind(new ServerBootstrap()
                     .group(adminLoop)
                     .channel(transport.serverChannel())
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new AdminChannelInitializer(adminHandler, config.admin().maxBodyBytes(), metrics)),
-                    config.listen().bind(), config.listen().adminPort(), "admin-port");
+                    .childHandler(new AdminChannelInitializer(adminHandler, config.admin(), metrics)),
+                    config.listen().adminBind(), config.listen().adminPort(), "admin-port");
             readiness.ready();
             return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport,
                     relay, drain);

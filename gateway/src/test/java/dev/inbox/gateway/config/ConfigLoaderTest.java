@@ -65,7 +65,7 @@ class ConfigLoaderTest {
         GatewayConfig c = load("--dev");
 
         assertTrue(c.dev());
-        assertEquals(new GatewayConfig.Listen("0.0.0.0", 8080, 8081, 0, false, List.of()), c.listen());
+        assertEquals(new GatewayConfig.Listen("0.0.0.0", "127.0.0.1", 8080, 8081, 0, false, List.of()), c.listen());
         assertFalse(c.auth().hasKey());
         assertNull(c.auth().jwtSecret());
         assertNull(c.auth().jwtPublicKey());
@@ -75,7 +75,8 @@ class ConfigLoaderTest {
         assertEquals(List.of(), c.auth().allowedOrigins());
         assertEquals(new GatewayConfig.Inbox(65536, 4096, Duration.ofSeconds(30), Duration.ofSeconds(75),
                 Duration.ofSeconds(10), 1_048_576, Duration.ofSeconds(5)), c.inbox());
-        assertEquals(new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000), c.admin());
+        assertEquals(new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000, Duration.ofSeconds(10), 64),
+                c.admin());
     }
 
     @Test
@@ -263,6 +264,21 @@ class ConfigLoaderTest {
     @Test
     void emptyBindAddressIsRefused() {
         rejected("bind: empty", "--dev", "--bind", "");
+        rejected("admin-bind: empty", "--dev", "--admin-bind", "");
+    }
+
+    /** Issue 11: the admin port answers health without a key, so it is private unless the operator says otherwise. */
+    @Test
+    void theAdminPortStaysOnLoopbackWhenOnlyThePublicBindIsSet() throws ConfigException {
+        GatewayConfig c = load("--dev", "--bind", "0.0.0.0");
+        assertEquals("127.0.0.1", c.listen().adminBind());
+        assertEquals("0.0.0.0", load("--dev", "--admin-bind", "0.0.0.0").listen().adminBind());
+    }
+
+    @Test
+    void adminConnectionBoundsOutOfRangeAreRefused() {
+        rejected("admin-max-connections: 0", "--dev", "--admin-max-connections", "0");
+        rejected("admin-read-timeout: 0s", "--dev", "--admin-read-timeout", "0s");
     }
 
     @Test
