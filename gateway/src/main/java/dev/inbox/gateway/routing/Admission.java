@@ -15,12 +15,10 @@ public interface Admission {
      * Lets {@code event} in and hands the outcome to {@code outcome}, exactly once: the admitted message, or
      * {@code null} and no failure when the sender is not a member, or {@code null} and the failure.
      *
-     * <p>{@code outcome} is taken before anything is sent, so it runs on the thread that learns the outcome, at the
-     * moment it does: for Redis, Lettuce's I/O thread as it decodes the reply, before it decodes what Redis wrote
-     * after the reply (other nodes' later messages, which it hands over as it decodes them); or this thread, before
-     * this returns, when the outcome is known at once. Not a stage to be continued later: a stage can be complete by
-     * the time the caller looks, and its continuation would then run on the caller's thread, after those later
-     * messages. {@code outcome} must only hand work off.
+     * <p>{@code outcome} is taken before anything is sent and runs on the thread that learns the outcome, at the
+     * moment it does (Lettuce's I/O thread as it decodes the reply, or this thread before this returns); not a stage
+     * continued later, which could run after other nodes' later messages (docs/clustering.md#order). It must only
+     * hand work off.
      *
      * @param event the encoded event, its id still a placeholder; read, never released, by the implementation
      * @throws RuntimeException when nothing was sent; {@code outcome} is then never called

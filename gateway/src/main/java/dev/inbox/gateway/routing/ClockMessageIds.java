@@ -18,7 +18,7 @@ import java.util.function.LongSupplier;
  * clock (they stay increasing even then). The 10^15 base gives every id exactly 16 digits (see
  * {@link Ids#MIN_MESSAGE_ID}); the scheme stays below 2^53 for about 124 years from 2025.
  */
-public final class ClockMessageIds implements MessageIdSequencer {
+public final class ClockMessageIds {
     static final long EPOCH_MILLIS = 1_735_689_600_000L; // 2025-01-01T00:00:00Z
     static final int SEQUENCE_BITS = 11;
 
@@ -38,7 +38,7 @@ public final class ClockMessageIds implements MessageIdSequencer {
         return Ids.MIN_MESSAGE_ID + (Math.max(0, nowMillis - EPOCH_MILLIS) << SEQUENCE_BITS);
     }
 
-    @Override
+    /** The next id of {@code conversationId}; complete when returned. */
     public CompletionStage<Long> next(long conversationId) {
         long floor = floor(clock.getAsLong());
         long id = last.computeIfAbsent(conversationId, k -> new AtomicLong())

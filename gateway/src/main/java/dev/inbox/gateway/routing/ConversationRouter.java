@@ -38,8 +38,8 @@ public final class ConversationRouter {
     private final ServerFrameEncoder encoder;
     private final ByteBufAllocator alloc;
     private final GatewayMetrics metrics;
-    /** Per loop: the ordered way in for admission results and relayed frames (see {@link LoopInbox}). */
-    private final LoopInbox[] inboxes;
+    /** Per loop: the ordered way in for admission results and relayed frames (see {@link LoopTaskQueue}). */
+    private final LoopTaskQueue[] taskQueues;
 
     public ConversationRouter(Admission admission, EventLoops loops, UserGroups groups, ServerFrameEncoder encoder,
                               ByteBufAllocator alloc, GatewayMetrics metrics) {
@@ -49,9 +49,9 @@ public final class ConversationRouter {
         this.fanout = new Fanout(loops, groups, metrics);
         this.encoder = encoder;
         this.alloc = alloc;
-        this.inboxes = new LoopInbox[loops.size()];
-        for (int i = 0; i < inboxes.length; i++) {
-            inboxes[i] = new LoopInbox(loops.get(i));
+        this.taskQueues = new LoopTaskQueue[loops.size()];
+        for (int i = 0; i < taskQueues.length; i++) {
+            taskQueues[i] = new LoopTaskQueue(loops.get(i));
         }
     }
 
@@ -64,7 +64,7 @@ public final class ConversationRouter {
         long acceptedNanos = System.nanoTime()
                 - TimeUnit.MILLISECONDS.toNanos(Math.max(0, System.currentTimeMillis() - acceptedAtMillis));
         // Through the conversation's owner loop, like local messages, so both reach each connection in one order.
-        inboxes[loops.ownerIndexOf(conversationId)].execute(() -> {
+        taskQueues[loops.ownerIndexOf(conversationId)].execute(() -> {
             try {
                 fanout.deliverRelayed(frame, userId, acceptedNanos);
             } finally {
@@ -116,16 +116,12 @@ public final class ConversationRouter {
         ServerEvent provisional = new ServerEvent(s.type, s.message, s.conversationId, s.senderId, s.senderName,
                 s.senderAvatar, s.acceptedAtMillis, Ids.MIN_MESSAGE_ID);
         ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(alloc, provisional);
-        // The hand-off goes in with the admission, before Redis is asked, so it runs where and when the outcome is
-        // learnt: on Lettuce's thread as it decodes the reply, before it decodes what Redis wrote next (another node's
-        // m8, which it queues on the same inbox). A stage handed back could be complete before this thread looked at
-        // it, and its continuation would then run here, after m8 was queued (ConversationRouterTest). Queued even
-        // when known at once, never delivered in place: an earlier message learnt elsewhere may only be queued so
-        // far. So the owner runs deliveries and relayed frames in the order Redis produced them, which is id order.
-        LoopInbox inbox = inboxes[loops.ownerIndexOf(s.conversationId)];
+        // Handed over with the admission, before Redis is asked, and always queued, never run in place: why that
+        // keeps id order is docs/clustering.md#order (ConversationRouterTest).
+        LoopTaskQueue queue = taskQueues[loops.ownerIndexOf(s.conversationId)];
         try {
             admission.admit(s.conversationId, s.senderId, prepared,
-                    (a, failure) -> inbox.execute(() -> admitted(s, prepared, a, failure)));
+                    (a, failure) -> queue.execute(() -> admitted(s, prepared, a, failure)));
         } catch (RuntimeException e) {
             prepared.frame().release(); // nothing was sent, and the outcome will not come
             fail(s, e);

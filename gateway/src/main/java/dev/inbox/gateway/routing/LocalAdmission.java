@@ -8,10 +8,10 @@ import java.util.function.BiConsumer;
 /** Admission on a single node: membership and ids held in this process. */
 public final class LocalAdmission implements Admission {
     private final InMemoryMembership membership;
-    private final MessageIdSequencer ids;
+    private final ClockMessageIds ids;
     private final boolean dev;
 
-    public LocalAdmission(InMemoryMembership membership, MessageIdSequencer ids, boolean dev) {
+    public LocalAdmission(InMemoryMembership membership, ClockMessageIds ids, boolean dev) {
         this.membership = membership;
         this.ids = ids;
         this.dev = dev;

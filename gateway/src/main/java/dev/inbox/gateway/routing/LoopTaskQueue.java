@@ -17,15 +17,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * instead of one per frame. (Cross-node, with every frame its own task, the nodes spent more CPU in the kernel than
  * in Java; see benchmarks/RESULTS.md.)
  *
- * <p>Every hand-off for a conversation goes through its owner loop's inbox, so the order Redis produced replies
+ * <p>Every hand-off for a conversation goes through its owner loop's task queue, so the order Redis produced replies
  * and publications in is the order they are delivered in. A drain runs at most {@value #BATCH} tasks, then yields to
  * the loop's I/O and queues itself again.
  *
  * <p>Bound: none of its own, like the loop's task queue it sits in front of; what reaches it is bounded upstream
  * (per-connection rate limits, connection limits, the Redis command queue). Thread-safe; tasks run on the loop.
  */
-final class LoopInbox implements Executor, Runnable {
-    private static final Logger log = LoggerFactory.getLogger(LoopInbox.class);
+final class LoopTaskQueue implements Executor, Runnable {
+    private static final Logger log = LoggerFactory.getLogger(LoopTaskQueue.class);
     private static final int BATCH = 1024;
 
     private final EventLoop loop;
@@ -33,7 +33,7 @@ final class LoopInbox implements Executor, Runnable {
     /** A drain is queued on the loop or running; set by whoever queues one, cleared by the drain. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
-    LoopInbox(EventLoop loop) {
+    LoopTaskQueue(EventLoop loop) {
         this.loop = loop;
     }
 
