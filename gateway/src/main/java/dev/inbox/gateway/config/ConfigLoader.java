@@ -168,11 +168,8 @@ public final class ConfigLoader {
         GatewayConfig.Redis redis = null;
         String redisUri = raw.get(Setting.REDIS);
         if (!redisUri.isEmpty()) {
-            if (!redisUri.matches("rediss?(\\+cluster)?://.+")) {
-                throw new ConfigException("redis: " + redisUri.replaceAll("//[^@/]*@", "//***@")
-                        + " (expected: redis://host:port, rediss://host:port or redis+cluster://host:port,host:port)");
-            }
-            redis = new GatewayConfig.Redis(redisUri, duration(raw, Setting.REDIS_TIMEOUT),
+            Duration timeout = duration(raw, Setting.REDIS_TIMEOUT);
+            redis = new GatewayConfig.Redis(RedisTarget.parse(redisUri, timeout), timeout,
                     duration(raw, Setting.REDIS_PING_INTERVAL), intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000),
                     duration(raw, Setting.REDIS_GAP_WINDOW));
         }

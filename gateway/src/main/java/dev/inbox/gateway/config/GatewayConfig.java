@@ -50,24 +50,15 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
     }
 
     /**
-     * @param uri          where Redis is ({@code redis://}, {@code rediss://}); the password, if any, is in it
+     * @param target       where Redis is, parsed from {@code --redis}
      * @param timeout      longest wait for one command
      * @param pingInterval how often the relay connection is checked
      * @param queueSize    most commands queued on the relay connection
      * @param gapWindow    after an interruption of the relay subscription, the connections that may have missed
      *                     messages are closed (4002) spread over this, so they do not all reconnect at once
      */
-    public record Redis(String uri, Duration timeout, Duration pingInterval, int queueSize, Duration gapWindow) {
-        /** A Redis Cluster URI: {@code redis+cluster://host:port[,host:port...]} (sharded pub/sub). */
-        public boolean cluster() {
-            return uri.startsWith("redis+cluster://") || uri.startsWith("rediss+cluster://");
-        }
-
-        @Override
-        public String toString() {
-            return "Redis[uri=" + uri.replaceAll("//[^@/]*@", "//***@") + ", timeout=" + timeout
-                    + ", pingInterval=" + pingInterval + ", queueSize=" + queueSize + ", gapWindow=" + gapWindow + "]";
-        }
+    public record Redis(RedisTarget target, Duration timeout, Duration pingInterval, int queueSize,
+                        Duration gapWindow) {
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.config.GatewayConfig;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
@@ -16,7 +15,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -63,7 +61,7 @@ final class ClusterRedisLink implements RedisLink {
         this.config = config;
         this.listener = listener;
         this.events = events;
-        this.client = RedisClusterClient.create(seeds(config));
+        this.client = RedisClusterClient.create(config.target().nodes());
         this.client.setOptions(ClusterClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
                 // Per-shard connections open lazily, so rejecting while "disconnected" would refuse the first command
@@ -78,26 +76,6 @@ final class ClusterRedisLink implements RedisLink {
                         .build())
                 .socketOptions(RedisLink.socketOptions(config))
                 .build());
-    }
-
-    /** {@code redis+cluster://[:password@]h1:p1,h2:p2} to one seed URI per host. */
-    static List<RedisURI> seeds(GatewayConfig.Redis config) {
-        String rest = config.uri().substring(config.uri().indexOf("://") + 3);
-        boolean tls = config.uri().startsWith("rediss");
-        String credentials = "";
-        int at = rest.lastIndexOf('@');
-        if (at >= 0) {
-            credentials = rest.substring(0, at + 1);
-            rest = rest.substring(at + 1);
-        }
-        List<RedisURI> seeds = new ArrayList<>();
-        for (String hostPort : rest.split(",")) {
-            RedisURI uri = RedisURI.create((tls ? "rediss://" : "redis://") + credentials + hostPort.trim());
-            uri.setTimeout(config.timeout());
-            uri.setClientName("inbox-gateway");
-            seeds.add(uri);
-        }
-        return seeds;
     }
 
     @Override

@@ -68,7 +68,7 @@ public final class RedisRelay implements Relay {
                 resubscribe(gaps.reconnected());
             }
         };
-        this.link = config.cluster() ? new ClusterRedisLink(config, receiver, events)
+        this.link = config.target().cluster() ? new ClusterRedisLink(config, receiver, events)
                 : new StandaloneRedisLink(config, receiver, events);
         this.channels = new UserChannels(groups, link, subscriber);
         groups.presenceListener(channels);

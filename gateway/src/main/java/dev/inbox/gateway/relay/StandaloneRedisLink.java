@@ -72,9 +72,7 @@ final class StandaloneRedisLink implements RedisLink {
         this.config = config;
         this.listener = listener;
         this.events = events;
-        this.uri = RedisURI.create(config.uri());
-        this.uri.setTimeout(config.timeout());
-        this.uri.setClientName("inbox-gateway"); // so operators (and tests) can find our connections in CLIENT LIST
+        this.uri = config.target().node();
         this.client = RedisClient.create();
         this.client.setOptions(ClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)

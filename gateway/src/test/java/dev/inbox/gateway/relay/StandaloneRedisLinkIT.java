@@ -1,6 +1,7 @@
 package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.config.RedisTarget;
 import dev.inbox.gateway.testing.RedisServer;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,7 @@ class StandaloneRedisLinkIT {
         RedisScript script = new RedisScript(PUBLISH_AND_ANSWER);
         int scripts = 500;
         try (RedisServer redis = RedisServer.start();
-             StandaloneRedisLink link = new StandaloneRedisLink(new GatewayConfig.Redis(redis.uri(),
+             StandaloneRedisLink link = new StandaloneRedisLink(new GatewayConfig.Redis(RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
                      Duration.ofSeconds(5), Duration.ofSeconds(1), 2 * scripts, Duration.ofSeconds(1)),
                      receiver, events)) {
             link.preload(script);
