@@ -38,10 +38,6 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     private final int messagesPerSecond;
     private final int messageBurst;
 
-    public InboxFrameHandler(ClientMessageDecoder decoder, ConversationRouter router, UserGroups groups) {
-        this(decoder, router, groups, Integer.MAX_VALUE / 2, Integer.MAX_VALUE / 2);
-    }
-
     /**
      * @param messagesPerSecond each connection's sustained message rate
      * @param messageBurst      messages at once; refused this many times in a row, the connection is closed (1008)

@@ -55,6 +55,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class InboxFrameHandlerTest {
     private static final GatewayMetrics METRICS = new GatewayMetrics();
     private static final int MAX_FRAME_BYTES = 1024;
+    /** Rate and burst high enough that no test here meets the rate limit unless it sets its own. */
+    private static final int UNLIMITED = Integer.MAX_VALUE / 2;
     private static final int MAX_MESSAGE_CHARS = 16;
     private static final long CONVERSATION = 5;
 
@@ -74,7 +76,8 @@ class InboxFrameHandlerTest {
         ConversationRouter router = new ConversationRouter(
                 new LocalAdmission(membership, new ClockMessageIds(), false), loops, groups, encoder,
                 ByteBufAllocator.DEFAULT, METRICS);
-        handler = new InboxFrameHandler(new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups);
+        handler = new InboxFrameHandler(new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups,
+                UNLIMITED, UNLIMITED);
         session = start(ch, ann);
     }
 
