@@ -2,6 +2,7 @@ package dev.inbox.benchmarks;
 
 import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.config.RedisTarget;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
@@ -58,7 +59,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             tally = connections.tally();
             EventLoops loops = new EventLoops(connections.gatewayLoops());
             ServerFrameEncoder encoder = new ServerFrameEncoder();
-            GatewayConfig.Redis config = new GatewayConfig.Redis(redis.uri(), Duration.ofSeconds(5),
+            GatewayConfig.Redis config = new GatewayConfig.Redis(RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)), Duration.ofSeconds(5),
                     Duration.ofSeconds(10), 10_000, Duration.ofSeconds(5));
 
             UserGroups groupsB = new UserGroups();
