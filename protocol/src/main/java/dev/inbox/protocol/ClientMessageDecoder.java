@@ -17,8 +17,8 @@ import java.nio.charset.StandardCharsets;
  * the frame's bytes: no {@code String} of the frame, no tree, no databind.
  *
  * <p>Rules, each reported as a {@link ProtocolException} with its {@link ErrorCode}: the frame is one JSON object
- * ({@code bad_json} if it is not JSON at all, {@code bad_frame} if it is JSON of another shape, has trailing data or
- * names a known field twice: two {@code conversation_id}s must never be resolved by guessing); {@code type},
+ * ({@code bad_json} if it is not JSON at all or is nested deeper than {@link #MAX_NESTING_DEPTH}, wherever that is;
+ * {@code bad_frame} if it is well-formed JSON of another shape, has trailing data or names a known field twice: two {@code conversation_id}s must never be resolved by guessing); {@code type},
  * {@code conversation_id} and {@code message} are required ({@code missing_field}; null counts as absent) and typed
  * ({@code wrong_type}); unknown fields are skipped whatever they hold, within the nesting bound. Semantic errors do
  * not stop the parse, so the error can still carry the {@code conversation_id} and {@code client_msg_id} that
@@ -106,6 +106,10 @@ public final class ClientMessageDecoder {
             throw new ProtocolException(ErrorCode.BAD_JSON, "empty frame");
         }
         if (first != JsonToken.START_OBJECT) {
+            // Read the value to its end first: nested deeper than the bound, or not well-formed, it is bad_json like
+            // anywhere else (docs/protocol.md); only well-formed JSON of another shape is bad_frame. The walk is
+            // bounded by the frame and by the nesting limit, and keeps no state per level.
+            p.skipChildren();
             throw new ProtocolException(ErrorCode.BAD_FRAME, "a frame must be one JSON object");
         }
         int seen = 0;

@@ -365,11 +365,27 @@ class ClientMessageDecoderTest {
         assertEquals(ProtocolException.NO_CONVERSATION, e.conversationId());
     }
 
-    /** Only the first token is looked at, so a deep array costs nothing and cannot overflow anything. */
+    /**
+     * docs/protocol.md: nesting deeper than 32 is {@code bad_json}, wherever it is; a top-level array too (issue 11:
+     * 10 000 {@code [} got {@code bad_frame}). Within the bound, well-formed JSON of another shape is still
+     * {@code bad_frame}.
+     */
     @Test
-    void deeplyNestedTopLevelArrayIsBadFrameFromItsFirstToken() {
-        refused(ErrorCode.BAD_FRAME, "[".repeat(10_000));
-        refused(ErrorCode.BAD_FRAME, "[".repeat(10_000) + "]".repeat(10_000));
+    void nestingDeeperThanTheLimitAtTheTopLevelIsBadJson() {
+        refused(ErrorCode.BAD_JSON, "[".repeat(10_000));
+        refused(ErrorCode.BAD_JSON, "[".repeat(10_000) + "]".repeat(10_000));
+        int arrays = ClientMessageDecoder.MAX_NESTING_DEPTH;
+        refused(ErrorCode.BAD_JSON, "[".repeat(arrays + 1) + "]".repeat(arrays + 1));
+        refused(ErrorCode.BAD_JSON, "[".repeat(arrays) + j("{'x':1}") + "]".repeat(arrays));
+        refused(ErrorCode.BAD_FRAME, "[".repeat(arrays) + "]".repeat(arrays));
+    }
+
+    /** A top-level array that is not well-formed is not JSON at all: {@code bad_json}, like any truncated frame. */
+    @Test
+    void malformedTopLevelArrayIsBadJson() {
+        refused(ErrorCode.BAD_JSON, "[1,");
+        refused(ErrorCode.BAD_JSON, "[[]");
+        refused(ErrorCode.BAD_JSON, "[}");
     }
 
     @ParameterizedTest

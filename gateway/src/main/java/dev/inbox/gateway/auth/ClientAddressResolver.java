@@ -56,7 +56,8 @@ public final class ClientAddressResolver {
         return client;
     }
 
-    private boolean isTrusted(InetAddress address) {
+    /** Whether {@code address} is one of the trusted proxies: its sockets carry other clients. */
+    public boolean isTrusted(InetAddress address) {
         for (IpBlock block : trusted) {
             if (block.contains(address)) {
                 return true;

@@ -25,17 +25,4 @@ public interface HandshakeGate {
      * Runs on the channel's event loop.
      */
     Refusal admit(Channel channel, InetAddress client, AuthenticatedUser user);
-
-    /** No limits: for tests of the handshake alone. */
-    HandshakeGate OPEN = new HandshakeGate() {
-        @Override
-        public Refusal beforeAuthentication(Channel channel, InetAddress client) {
-            return null;
-        }
-
-        @Override
-        public Refusal admit(Channel channel, InetAddress client, AuthenticatedUser user) {
-            return null;
-        }
-    };
 }

@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,12 +59,12 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final ClientAddressResolver addresses;
     /** The handshake deadline; event loop only. */
     private ScheduledFuture<?> deadline;
-
-    public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
-                            Duration timeout, UpgradeListener listener, GatewayMetrics metrics) {
-        this(authenticator, origins, decoderConfig, timeout, listener, metrics, HandshakeGate.OPEN,
-                new ClientAddressResolver(List.of()));
-    }
+    /**
+     * Set once a response other than the 101 is on its way (the connection closes after it): anything read after
+     * that, such as the half-read request the HTTP decoder hands up as failed when the connection closes, is
+     * neither answered nor counted again. Event loop only.
+     */
+    private boolean answered;
 
     /**
      * @param gate      the node's limits: draining, capacity, per-address and per-user connections
@@ -87,7 +86,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         deadline = ctx.executor().schedule(() -> {
-            if (ctx.channel().isActive()) {
+            if (ctx.channel().isActive() && !answered) {
                 metrics.handshake(HandshakeOutcome.TIMEOUT);
                 reject(ctx, HttpResponseStatus.REQUEST_TIMEOUT, "handshake_timeout",
                         "no complete upgrade request within " + timeout.toMillis() + " ms");
@@ -104,8 +103,9 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request)) {
-            ReferenceCountUtil.release(msg); // bytes a client sent before the 101 it must wait for (RFC 6455 §4.1)
+        if (!(msg instanceof FullHttpRequest request) || answered) {
+            // Bytes a client sent before the 101 it must wait for (RFC 6455 §4.1), or anything after our answer.
+            ReferenceCountUtil.release(msg);
             return;
         }
         try {
@@ -192,6 +192,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         // Only RFC 6455 (version 13): without Sec-WebSocket-Version Netty would fall back to the pre-RFC draft-00.
         if (handshaker == null || handshaker.version() != WebSocketVersion.V13) {
             metrics.handshake(HandshakeOutcome.UPGRADE_REQUIRED);
+            answered = true;
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel())
                     .addListener(ChannelFutureListener.CLOSE);
             return;
@@ -238,7 +239,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         send(ctx, r);
     }
 
-    private static void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String code, String message) {
+    private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String code, String message) {
         send(ctx, response(status, code, message));
     }
 
@@ -253,7 +254,8 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         return r;
     }
 
-    private static void send(ChannelHandlerContext ctx, FullHttpResponse response) {
+    private void send(ChannelHandlerContext ctx, FullHttpResponse response) {
+        answered = true;
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 }

@@ -26,7 +26,8 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param messagesPerSecond    per connection, sustained
      * @param messageBurst         per connection, at once; also the refusals in a row before a close (1008)
      * @param perUser              concurrent connections of one user on this node
-     * @param perAddress           concurrent connections from one client address
+     * @param perAddress           concurrent connections from one client address; also the sockets one TCP peer holds
+     *                             before their upgrade
      * @param handshakesPerAddress upgrade requests a second from one client address
      * @param perNode              connections this node takes
      */

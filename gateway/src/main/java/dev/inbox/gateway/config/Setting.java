@@ -30,7 +30,7 @@ public enum Setting {
     RATE_LIMIT("rate-limit", "20", "Messages a second one connection may send (token bucket); over it: rate_limited."),
     RATE_BURST("rate-burst", "40", "Messages one connection may send at once; a connection refused this many in a row is closed (1008)."),
     MAX_CONNECTIONS_PER_USER("max-connections-per-user", "10", "Concurrent connections of one user on this node; the next upgrade gets 429."),
-    MAX_CONNECTIONS_PER_IP("max-connections-per-ip", "1000", "Concurrent connections from one client address; the next upgrade gets 429."),
+    MAX_CONNECTIONS_PER_IP("max-connections-per-ip", "1000", "Concurrent connections from one client address; the next upgrade gets 429. Also bounds the connections one TCP peer holds before their upgrade (the next: 429 at accept), except a trusted proxy's or with --proxy-protocol."),
     MAX_HANDSHAKES_PER_IP("max-handshakes-per-ip", "50", "Upgrade requests a second from one client address; over it: 429."),
     MAX_CONNECTIONS("max-connections", "100000", "Connections this node takes; over it: 503, and /readyz fails while full."),
     ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),

@@ -25,7 +25,7 @@ public enum InboxMeters {
     SLOW_CONSUMERS("inbox.slow.consumer.disconnects", "counter", "",
             "Connections closed (1013) because they read too slowly: over the outbound bound past the grace, or over the hard cap."),
     LIMIT_HITS("inbox.limit.hits", "counter", "limit",
-            "How often a limit fired: rate, flood_close, user_connections, address_connections, address_handshakes, node_connections, admin_body, members, admin_connections, admin_read_timeout."),
+            "How often a limit fired: rate, flood_close, user_connections, address_connections, address_handshakes, address_pending, node_connections, admin_body, members, admin_connections, admin_read_timeout."),
     REDIS_UP("inbox.redis.up", "gauge", "", "1 while the node reaches Redis, 0 when not; absent on a single node.");
 
     private final String meterName;

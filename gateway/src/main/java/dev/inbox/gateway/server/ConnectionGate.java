@@ -18,8 +18,11 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The node's connection limits, checked during the handshake, before any WebSocket exists:
+ * The node's connection limits, checked from accept until the upgrade, before any WebSocket exists:
  * <ul>
+ *   <li>one TCP peer holding {@code --max-connections-per-ip} sockets not yet upgraded: the next is refused at
+ *       accept with 429, before any request is read ({@link AddressPendingLimit}; not counted for trusted proxies or
+ *       with PROXY protocol, where the peer is the load balancer);</li>
  *   <li>draining (past the drain delay) or full ({@code --max-connections}): 503, and {@code /readyz} fails while
  *       full so the balancer routes elsewhere;</li>
  *   <li>one client address handshaking faster than {@code --max-handshakes-per-ip} a second, or holding
@@ -39,6 +42,11 @@ final class ConnectionGate implements HandshakeGate {
     private final Drain drain;
     private final AtomicInteger admitted = new AtomicInteger();
     private final ConcurrentMap<InetAddress, Address> addresses = new ConcurrentHashMap<>();
+    /**
+     * Sockets not yet upgraded, per TCP peer (no request has been read, so there is no client address yet). An
+     * address is here only while it has one: the map holds at most the sockets open.
+     */
+    private final ConcurrentMap<InetAddress, Integer> pending = new ConcurrentHashMap<>();
     /** Handshakes since the last sweep of idle addresses. */
     private final AtomicInteger sinceSweep = new AtomicInteger();
     /** Sweep idle addresses every this many handshakes: bounds the map to live and recent clients. */
@@ -61,6 +69,32 @@ final class ConnectionGate implements HandshakeGate {
         this.readiness = readiness;
         this.metrics = metrics;
         this.drain = drain;
+    }
+
+    /**
+     * Counts a new socket from {@code peer} until {@link #leavePending}; false, and a hit of
+     * {@link Limit#ADDRESS_PENDING}, when the peer already holds {@code --max-connections-per-ip} sockets not yet
+     * upgraded.
+     */
+    boolean enterPending(InetAddress peer) {
+        boolean[] entered = new boolean[1];
+        pending.compute(peer, (k, n) -> {
+            int now = n == null ? 0 : n;
+            if (now >= limits.perAddress()) {
+                return n;
+            }
+            entered[0] = true;
+            return now + 1;
+        });
+        if (!entered[0]) {
+            metrics.limitHit(Limit.ADDRESS_PENDING);
+        }
+        return entered[0];
+    }
+
+    /** A socket counted by {@link #enterPending} was upgraded or closed. */
+    void leavePending(InetAddress peer) {
+        pending.computeIfPresent(peer, (k, n) -> n > 1 ? n - 1 : null);
     }
 
     @Override

@@ -27,6 +27,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 /**
  * The public pipeline, in wire order. Before the upgrade:
  * <pre>
+ *   pending-limit  AddressPendingLimit     counts the socket per TCP peer until the upgrade, refuses one past the
+ *                                          bound with 429 (not with --proxy-protocol, nor for a trusted proxy)
  *   proxy-protocol HAProxyMessageDecoder   with --proxy-protocol: the PROXY v1/v2 header; then removes itself
  *   proxy-address  ProxyProtocolHandler    records the client address it names; then removes itself
  *   http        HttpServerCodec          request line and headers (bounded)
@@ -89,8 +91,15 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .build();
     }
 
+    private static final String PENDING_LIMIT = "pending-limit";
+
     @Override
     protected void initChannel(SocketChannel ch) {
+        // Behind a load balancer the TCP peer is the balancer, carrying every client: no per-peer count then.
+        if (!proxyProtocol && ch.remoteAddress() != null && ch.remoteAddress().getAddress() != null
+                && !addresses.isTrusted(ch.remoteAddress().getAddress())) {
+            ch.pipeline().addLast(PENDING_LIMIT, new AddressPendingLimit(gate, ch.remoteAddress().getAddress()));
+        }
         if (proxyProtocol) {
             ch.pipeline()
                     .addLast("proxy-protocol", new HAProxyMessageDecoder())
@@ -104,6 +113,10 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     }
 
     private void upgraded(Channel ch, AuthenticatedUser user) {
+        // Upgraded: counted per client address from now on (ConnectionGate.admit), no longer as a pending socket.
+        if (ch.pipeline().get(PENDING_LIMIT) != null) {
+            ch.pipeline().remove(PENDING_LIMIT);
+        }
         InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder, metrics);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()

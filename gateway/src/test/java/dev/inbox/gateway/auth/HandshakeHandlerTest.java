@@ -27,6 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,10 +93,28 @@ class HandshakeHandlerTest {
             upgraded.add(user);
             writtenWhenTold.add(((EmbeddedChannel) c).outboundMessages().size());
         };
-        ch = new EmbeddedChannel(new HttpServerCodec(), new HttpObjectAggregator(1024),
-                new HandshakeHandler(authenticator, origins, DECODER_CONFIG, TIMEOUT, listener, METRICS));
+        ch = new EmbeddedChannel();
+        // The channel's clock stands still before the handler schedules its deadline: time moves only by
+        // advanceTimeBy, so a descheduled test thread cannot make the deadline fire early.
+        ch.freezeTime();
+        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024),
+                new HandshakeHandler(authenticator, origins, DECODER_CONFIG, TIMEOUT, listener, METRICS, NO_LIMITS,
+                        new ClientAddressResolver(List.of())));
         return ch;
     }
+
+    /** No limits: these tests are about the handshake alone; the node's limits are ConnectionGate's (LimitsIT). */
+    private static final HandshakeGate NO_LIMITS = new HandshakeGate() {
+        @Override
+        public Refusal beforeAuthentication(Channel channel, InetAddress client) {
+            return null;
+        }
+
+        @Override
+        public Refusal admit(Channel channel, InetAddress client, AuthenticatedUser user) {
+            return null;
+        }
+    };
 
     /** A production channel: tokens only, every origin allowed. */
     private EmbeddedChannel channel() {
@@ -543,6 +562,47 @@ class HandshakeHandlerTest {
     }
 
     // ---- handshake timeout --------------------------------------------------------------------------------
+
+    /** Every outcome's count in {@code inbox_handshakes_total} now, read off the Prometheus text. */
+    private static Map<String, Double> handshakeCounts() {
+        Map<String, Double> counts = new HashMap<>();
+        String prefix = "inbox_handshakes_total{outcome=\"";
+        for (String line : METRICS.scrape("text/plain").split("\n")) {
+            if (line.startsWith(prefix)) {
+                String outcome = line.substring(prefix.length(), line.indexOf('"', prefix.length()));
+                counts.put(outcome, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        assertTrue(counts.containsKey("timeout"), "the handshake counter is exported");
+        return counts;
+    }
+
+    /** How much each outcome's count grew since {@code before}; outcomes that did not grow are left out. */
+    private static Map<String, Double> countedSince(Map<String, Double> before) {
+        Map<String, Double> grown = new HashMap<>();
+        handshakeCounts().forEach((outcome, n) -> {
+            double d = n - before.getOrDefault(outcome, 0.0);
+            if (d != 0) {
+                grown.put(outcome, d);
+            }
+        });
+        return grown;
+    }
+
+    /**
+     * A timed-out handshake is counted once, as a timeout. It was counted twice (issue 11): closing the connection
+     * made the HTTP decoder hand up the half-read request as a failed one, which was counted again as bad_request.
+     */
+    @Test
+    void timedOutHandshakeIsCountedOnceAsTimeout() {
+        Map<String, Double> before = handshakeCounts();
+        channel();
+        ch.writeInbound(Unpooled.copiedBuffer("GET /ws/inbox/ HTTP/1.1\r\nHost: a\r\n", US_ASCII));
+        ch.advanceTimeBy(TIMEOUT.toMillis() + 1, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertRejected(ch, Response.read(ch), 408, "handshake_timeout");
+        assertEquals(Map.of("timeout", 1.0), countedSince(before));
+    }
 
     @Test
     void connectionWithNoCompleteRequestGets408AndIsClosed() {

@@ -50,6 +50,16 @@ class InboxErrorsIT {
         assertStillServes();
     }
 
+    /** docs/protocol.md: nested deeper than 32 is bad_json, a top-level array too (it got bad_frame: issue 11). */
+    @Test
+    void nestingDeeperThan32GetsBadJson() {
+        assertEquals("bad_json", errorFor("[".repeat(4_000)).get("code")); // within this node's 4096-byte frames
+        assertEquals("bad_json", errorFor("[".repeat(33) + "]".repeat(33)).get("code"));
+        assertEquals("bad_json", errorFor("{\"x\":" + "[".repeat(32) + "]".repeat(32)
+                + ",\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"a\"}").get("code"));
+        assertStillServes();
+    }
+
     @Test
     void jsonThatIsNotOneObjectGetsBadFrame() {
         assertEquals("bad_frame", errorFor("[1,2,3]").get("code"));

@@ -2,9 +2,13 @@ package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.gateway.testing.Json;
+import dev.inbox.gateway.testing.RawHttp;
 import dev.inbox.gateway.testing.WsClient;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -88,6 +92,137 @@ class LimitsIT {
             GatewayFixture.await("a slot frees up", () -> gw.server().connectionCount() == 2);
             gw.connect(4);
             assertEquals(1, hits(gw, "address_connections"));
+        }
+    }
+
+    /**
+     * What a socket that has not been refused at accept answers: a request it is sent is read and answered (404 for
+     * a path that is not the inbox); a refused one has its 429 waiting, or is gone.
+     */
+    private static int probe(RawHttp socket) {
+        try {
+            return socket.get("/probe");
+        } catch (IOException closed) {
+            return -1;
+        }
+    }
+
+    /**
+     * Issue 11: one address held 19 900 bare TCP connections that never sent a request, each for the whole handshake
+     * timeout. Sockets not yet upgraded are counted per address from accept: past the bound the next is refused at
+     * once (429, then closed), while the first ones stay open and served; once they are gone, new ones are taken.
+     * One event loop, so sockets are counted in the order they were opened.
+     */
+    @Test
+    void oneAddressHoldingSocketsThatNeverUpgradeIsRefusedAtAccept() throws IOException {
+        try (GatewayFixture gw = GatewayFixture.start("--max-connections-per-ip", "3", "--worker-threads", "1",
+                "--handshake-timeout", "60s")) {
+            int port = gw.server().port();
+            List<RawHttp> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    held.add(RawHttp.connect(port)); // connected, and silent
+                }
+                for (int i = 0; i < 2; i++) {
+                    try (RawHttp extra = RawHttp.connect(port)) {
+                        // Read without sending anything: the answer comes at accept, long before the 60 s timeout
+                        // (a socket left waiting fails the read after WsClient.WAIT).
+                        RawHttp.Response r;
+                        try {
+                            r = extra.read();
+                        } catch (SocketTimeoutException e) {
+                            throw new AssertionError("socket " + (4 + i) + " from an address holding 3 was not refused:"
+                                    + " no answer within " + WsClient.WAIT, e);
+                        }
+                        assertEquals(429, r.status(), r.body());
+                        assertEquals("too_many", Json.parse(r.body()).get("error"));
+                        assertTrue(extra.closedByServer(), "a refused socket is closed");
+                    }
+                }
+                for (RawHttp h : held) {
+                    assertEquals(404, probe(h), "the first sockets are still open, and served");
+                }
+            } finally {
+                for (RawHttp h : held) {
+                    h.close();
+                }
+            }
+            assertEquals(2, hits(gw, "address_pending"));
+            assertEquals(0, hits(gw, "address_connections"), "no upgraded connection was counted");
+            // The three were answered and closed: all three slots come back (a slot freed only at the upgrade
+            // would never come back here).
+            GatewayFixture.await("three new silent sockets are taken again", () -> {
+                List<RawHttp> again = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 3; i++) {
+                        again.add(RawHttp.connect(port));
+                    }
+                    boolean all = true;
+                    for (RawHttp h : again) {
+                        all &= probe(h) == 404;
+                    }
+                    return all;
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                } finally {
+                    for (RawHttp h : again) {
+                        try {
+                            h.close();
+                        } catch (IOException ignored) {
+                            // closing our end of a socket the server may have closed already
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /** A socket that upgrades gives its pending slot back: an address may hold the bound pending and more upgraded. */
+    @Test
+    void anUpgradedConnectionNoLongerCountsAsPending() throws IOException {
+        try (GatewayFixture gw = GatewayFixture.start("--max-connections-per-ip", "2", "--worker-threads", "1",
+                "--handshake-timeout", "60s")) {
+            int port = gw.server().port();
+            gw.connect(1);
+            try (RawHttp a = RawHttp.connect(port); RawHttp b = RawHttp.connect(port)) {
+                assertEquals(404, probe(a));
+                assertEquals(404, probe(b));
+            }
+            assertEquals(0, hits(gw, "address_pending"));
+        }
+    }
+
+    /**
+     * Behind a load balancer the TCP peer is the balancer, carrying every client: sockets not yet upgraded are not
+     * counted per peer when it is a trusted proxy or speaks PROXY protocol (upgraded ones still count per client,
+     * ClientAddressIT).
+     */
+    @Test
+    void aTrustedProxyOrAProxyProtocolPeerIsNotCountedBeforeTheUpgrade() throws IOException {
+        String[][] setups = {{"--trusted-proxies", "127.0.0.0/8"}, {"--proxy-protocol", "true"}};
+        for (String[] setup : setups) {
+            List<String> flags = new ArrayList<>(List.of("--max-connections-per-ip", "2", "--worker-threads", "1"));
+            flags.addAll(List.of(setup));
+            boolean proxyProtocol = setup[0].equals("--proxy-protocol");
+            try (GatewayFixture gw = GatewayFixture.start(flags.toArray(new String[0]))) {
+                List<RawHttp> held = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 4; i++) {
+                        held.add(RawHttp.connect(gw.server().port()));
+                    }
+                    for (RawHttp h : held) {
+                        if (proxyProtocol) {
+                            h.write("PROXY TCP4 203.0.113.7 192.0.2.1 40000 443\r\n");
+                        }
+                        assertEquals(404, probe(h), String.join(" ", setup));
+                    }
+                } finally {
+                    for (RawHttp h : held) {
+                        h.close();
+                    }
+                }
+                assertEquals(0, hits(gw, "address_pending"), String.join(" ", setup));
+            }
         }
     }
 
