@@ -6,9 +6,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads the configuration from command-line flags and environment variables, in that order of precedence, then
@@ -36,15 +38,20 @@ public final class ConfigLoader {
     /** Reads {@code args} and {@code env}; tests pass their own. */
     public static GatewayConfig load(String[] args, Map<String, String> env) throws ConfigException {
         Map<Setting, String> raw = new EnumMap<>(Setting.class);
+        Set<Setting> explicit = EnumSet.noneOf(Setting.class);
         for (Setting s : Setting.values()) {
             String fromEnv = env.get(s.env());
             raw.put(s, fromEnv != null ? fromEnv.trim() : s.defaultValue());
+            if (fromEnv != null) {
+                explicit.add(s);
+            }
         }
-        parseFlags(args, raw);
-        return build(raw);
+        parseFlags(args, raw, explicit);
+        return build(raw, explicit);
     }
 
-    private static void parseFlags(String[] args, Map<Setting, String> raw) throws ConfigException {
+    private static void parseFlags(String[] args, Map<Setting, String> raw, Set<Setting> explicit)
+            throws ConfigException {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (!arg.startsWith("--")) {
@@ -68,6 +75,7 @@ public final class ConfigLoader {
                 }
             }
             raw.put(setting, value.trim());
+            explicit.add(setting);
         }
     }
 
@@ -80,7 +88,7 @@ public final class ConfigLoader {
         throw new ConfigException("unknown flag --" + name + " (see --help)");
     }
 
-    private static GatewayConfig build(Map<Setting, String> raw) throws ConfigException {
+    private static GatewayConfig build(Map<Setting, String> raw, Set<Setting> explicit) throws ConfigException {
         boolean dev = bool(raw, Setting.DEV);
 
         List<IpBlock> trustedProxies = new ArrayList<>();
@@ -173,12 +181,17 @@ public final class ConfigLoader {
                     duration(raw, Setting.REDIS_PING_INTERVAL), intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000),
                     duration(raw, Setting.REDIS_GAP_WINDOW));
         }
-        GatewayConfig.Drain drain = new GatewayConfig.Drain(duration(raw, Setting.DRAIN_DELAY),
+        // The delay is for a load balancer's health check to notice /readyz; a dev node has none in front of it, and
+        // a Ctrl-C that waits 5 s for nobody reads as a hang (issue 12). Set explicitly, it holds in dev mode too.
+        boolean noDrainDelay = dev && !explicit.contains(Setting.DRAIN_DELAY);
+        GatewayConfig.Drain drain = new GatewayConfig.Drain(
+                noDrainDelay ? Duration.ZERO : duration(raw, Setting.DRAIN_DELAY),
                 duration(raw, Setting.DRAIN_WINDOW), duration(raw, Setting.DRAIN_DEADLINE));
         if (drain.delay().plus(drain.window()).compareTo(drain.deadline()) >= 0) {
             throw new ConfigException("drain-deadline: " + raw.get(Setting.DRAIN_DEADLINE)
                     + " (expected: longer than drain-delay + drain-window, "
-                    + raw.get(Setting.DRAIN_DELAY) + " + " + raw.get(Setting.DRAIN_WINDOW) + ")");
+                    + (noDrainDelay ? "0 in dev mode" : raw.get(Setting.DRAIN_DELAY)) + " + "
+                    + raw.get(Setting.DRAIN_WINDOW) + ")");
         }
         GatewayConfig.Limits limits = new GatewayConfig.Limits(
                 intIn(raw, Setting.RATE_LIMIT, 1, 1_000_000), intIn(raw, Setting.RATE_BURST, 1, 1_000_000),

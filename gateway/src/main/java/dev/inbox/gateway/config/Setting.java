@@ -38,7 +38,7 @@ public enum Setting {
     ADMIN_MAX_CONNECTIONS("admin-max-connections", "64", "Admin connections open at once; past it, API requests get 503 and are closed (health, readiness and metrics still answer)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: one per core)."),
-    DRAIN_DELAY("drain-delay", "5s", "On SIGTERM: /readyz fails at once; new upgrades are refused (503) after this delay."),
+    DRAIN_DELAY("drain-delay", "5s", "On SIGTERM: /readyz fails at once; new upgrades are refused (503) after this delay. 0 under --dev unless set."),
     DRAIN_WINDOW("drain-window", "10s", "After the delay, open connections are closed (1001) spread over this window."),
     DRAIN_DEADLINE("drain-deadline", "25s", "The process exits 0 by this time after SIGTERM, whatever is left."),
     REDIS("redis", "INBOX_REDIS_URL", "", "Redis URI (redis://, rediss://, with a password if needed): makes this node one of many. Empty: single node, in memory."),

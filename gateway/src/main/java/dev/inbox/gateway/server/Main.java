@@ -8,9 +8,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** Starts one node: {@code java -jar inbox-gateway.jar [--flag value ...]}. Exit code 2 on a bad configuration. */
+/**
+ * Starts one node: {@code java -jar inbox-gateway.jar [--flag value ...]}. Exit code 2 on a bad configuration; 0
+ * after a drain; 130 or 143 when a second SIGINT or SIGTERM cuts the drain short. {@code --version} and
+ * {@code --help} print and exit 0.
+ */
 public final class Main {
     private Main() {
     }
@@ -31,6 +35,10 @@ public final class Main {
         for (String a : args) {
             if (a.equals("--help") || a.equals("-h")) {
                 printHelp();
+                return;
+            }
+            if (a.equals("--version")) {
+                System.out.println("inbox-gateway " + version());
                 return;
             }
         }
@@ -59,25 +67,60 @@ public final class Main {
             log.warn("DEV MODE: admin API key is '{}'", config.admin().apiKey());
         }
         // SIGTERM (and Ctrl-C) drain, then exit 0: a JVM left to its default would die with 143 mid-conversation.
-        AtomicBoolean draining = new AtomicBoolean();
+        // A second signal during the drain stops the process at once, with the shell's code for a death by that
+        // signal (128 + its number: 130 for INT, 143 for TERM): whoever sends it has decided not to wait. Handlers
+        // of our own rather than a shutdown hook, because once a hook runs the JVM is already exiting and a second
+        // signal can neither be seen nor change the exit code. halt, not exit: exit would run the shutdown hook,
+        // whose close() waits for the event loops, the very wait being cut short.
+        AtomicInteger signals = new AtomicInteger();
         Runnable drainThenExit = () -> {
             server.drainAndClose();
             System.exit(0);
         };
         for (String name : new String[]{"TERM", "INT"}) {
             Signal.handle(new Signal(name), signal -> {
-                if (draining.compareAndSet(false, true)) {
+                if (signals.getAndIncrement() == 0) {
+                    log.info("SIG{}: draining; a second SIGINT (Ctrl-C) or SIGTERM stops at once", signal.getName());
                     new Thread(drainThenExit, "inbox-drain").start();
+                } else {
+                    log.warn("SIG{} during the drain: stopping now, {} connections open", signal.getName(),
+                            server.connectionCount());
+                    Runtime.getRuntime().halt(128 + signal.getNumber());
                 }
             });
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "inbox-shutdown"));
         log.info("listening public={} admin={} transport={} dev={}", server.port(), server.adminPort(),
                 server.transport(), config.dev());
+        if (config.dev()) {
+            // The one line a newcomer acts on; plain in text format so it can be copied as it stands.
+            String tryIt = "try it: npx wscat -c '" + inboxUrl(config.listen().bind(), server.port())
+                    + "?user_id=1&name=Ann'";
+            if (config.logFormat().equals("json")) {
+                log.info(tryIt);
+            } else {
+                System.out.println(tryIt);
+            }
+        }
+    }
+
+    /** The jar's {@code Implementation-Version}, or {@code unknown} when run from classes rather than the jar. */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v != null ? v : "unknown (not run from the jar)";
+    }
+
+    /** The WebSocket URL a client on this machine reaches the public port at. */
+    static String inboxUrl(String bind, int port) {
+        String host = switch (bind) {
+            case "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "[::]" -> "localhost";
+            default -> bind.contains(":") && !bind.startsWith("[") ? "[" + bind + "]" : bind;
+        };
+        return "ws://" + host + ":" + port + "/ws/inbox/";
     }
 
     private static void printHelp() {
-        StringBuilder b = new StringBuilder("inbox-gateway [--flag value ...]\n\n");
+        StringBuilder b = new StringBuilder("inbox-gateway [--flag value ...]    (or --version, --help)\n\n");
         for (Setting s : Setting.values()) {
             b.append(String.format("  --%-22s %-24s %s%n", s.flag(), s.env(),
                     s.description() + (s.defaultValue().isEmpty() ? "" : " [" + s.defaultValue() + "]")));

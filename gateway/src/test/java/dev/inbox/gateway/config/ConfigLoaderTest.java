@@ -80,6 +80,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void devModeDrainsWithoutDelayUnlessTheDelayIsSet() throws ConfigException {
+        Duration fiveSeconds = Duration.ofSeconds(5);
+        assertEquals(new GatewayConfig.Drain(Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(25)),
+                load("--dev").drain(), "no load balancer waits on a dev node's /readyz");
+        assertEquals(fiveSeconds, load(prod()).drain().delay(), "the default everywhere else");
+        assertEquals(fiveSeconds, load("--dev", "--drain-delay", "5s").drain().delay(), "a flag holds in dev mode");
+        assertEquals(Duration.ofSeconds(2), ConfigLoader.load(new String[]{"--dev"},
+                Map.of("INBOX_DRAIN_DELAY", "2s")).drain().delay(), "so does the environment");
+        assertTrue(rejected("drain-deadline: 20s", "--dev", "--drain-window", "20s", "--drain-deadline", "20s")
+                .getMessage().contains("0 in dev mode + 20s"));
+    }
+
+    @Test
     void environmentVariablesAreTheFlagsInUpperSnakeCaseWithInboxPrefix() {
         for (Setting s : Setting.values()) {
             if (s != Setting.REDIS) {
