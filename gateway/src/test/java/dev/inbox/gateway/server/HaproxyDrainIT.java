@@ -1,8 +1,9 @@
 package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.RedisServer;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.ExternalProgram;
+import dev.inbox.testkit.RedisServer;
+import dev.inbox.testkit.WsClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -123,7 +124,8 @@ class HaproxyDrainIT {
                 "    server b 127.0.0.1:" + b.port() + " check port " + b.admin() + " inter 200ms fall 2 rise 2 send-proxy-v2",
                 "");
         Path cfgFile = Files.writeString(dir.resolve("haproxy.cfg"), cfg);
-        Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfgFile.toString())
+        Process haproxy = new ProcessBuilder(ExternalProgram.require("haproxy", "haproxy").toString(), "-db", "-f",
+                cfgFile.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
         processes.add(haproxy);
         assertEquals(200, get(a.admin(), "/readyz"));

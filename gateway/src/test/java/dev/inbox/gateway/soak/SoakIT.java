@@ -2,8 +2,8 @@ package dev.inbox.gateway.soak;
 
 import dev.inbox.gateway.soak.Verdict.Count;
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.RedisServer;
-import dev.inbox.gateway.testing.Tokens;
+import dev.inbox.testkit.RedisServer;
+import dev.inbox.testkit.Tokens;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
