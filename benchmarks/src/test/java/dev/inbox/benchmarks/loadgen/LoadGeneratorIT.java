@@ -3,6 +3,7 @@ package dev.inbox.benchmarks.loadgen;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.testkit.PrometheusText;
 import dev.inbox.testkit.RedisServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
