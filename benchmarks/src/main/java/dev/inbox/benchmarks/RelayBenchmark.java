@@ -11,6 +11,7 @@ import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.Ids;
 import dev.inbox.protocol.ServerEvent;
 import dev.inbox.protocol.ServerFrameEncoder;
+import dev.inbox.testkit.RedisServer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -34,7 +35,7 @@ import java.util.stream.LongStream;
  * divided by {@code recipients} it is the relay's cost per recipient, all of it on one machine: A, B and Redis.
  *
  * <p>Both nodes are real {@link RedisRelay}s with their own Redis connections, in this JVM and sharing the sink's
- * event loops; Redis is a {@code redis-server} of the benchmark's own ({@link RedisProcess}).
+ * event loops; Redis is a {@code redis-server} of the benchmark's own ({@link RedisServer} of the test kit, nothing persisted).
  */
 @State(Scope.Benchmark)
 public class RelayBenchmark extends AbstractMicrobenchmark {
@@ -43,7 +44,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
     @Param({"1", "10", "100", "1000"})
     public int recipients;
 
-    private RedisProcess redis;
+    private RedisServer redis;
     private Sink connections;
     private ByteTally tally;
     private RedisRelay nodeA;
@@ -53,7 +54,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        redis = RedisProcess.start();
+        redis = RedisServer.start("--appendonly", "no"); // the last value of an option wins
         connections = Sink.create("discard", FanoutBenchmark.EVENT_LOOPS, recipients);
         try {
             tally = connections.tally();
@@ -118,7 +119,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
     private void awaitSubscriptions() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         String expected = "*" + recipients;
-        while (!redis.command("PUBSUB", "CHANNELS", "inbox:u:*").equals(expected)) {
+        while (!redis.command("PUBSUB CHANNELS inbox:u:*").equals(expected)) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("node B subscribed to fewer than " + recipients + " user channels");
             }

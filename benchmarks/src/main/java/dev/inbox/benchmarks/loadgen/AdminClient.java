@@ -1,5 +1,7 @@
 package dev.inbox.benchmarks.loadgen;
 
+import dev.inbox.testkit.PrometheusText;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,5 +1,7 @@
 package dev.inbox.benchmarks.loadgen;
 
+import dev.inbox.testkit.DeliveryLedger;
+
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

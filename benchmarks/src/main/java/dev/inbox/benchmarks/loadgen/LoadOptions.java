@@ -1,5 +1,7 @@
 package dev.inbox.benchmarks.loadgen;
 
+import dev.inbox.testkit.SettingParser;
+
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -225,13 +227,9 @@ record LoadOptions(Mode mode, Scenario scenario, List<URI> nodes, List<URI> admi
     private static int integer(Map<Flag, String> raw, Flag flag, int min, int max) throws BadFlag {
         String s = raw.get(flag);
         try {
-            int v = Integer.parseInt(s);
-            if (v < min || v > max) {
-                throw bad(flag, s, min + " to " + max);
-            }
-            return v;
-        } catch (NumberFormatException e) {
-            throw bad(flag, s, "an integer, " + min + " to " + max);
+            return (int) SettingParser.integer(s, min, max);
+        } catch (SettingParser.BadValue e) {
+            throw bad(flag, s, e.expected());
         }
     }
 
@@ -252,17 +250,9 @@ record LoadOptions(Mode mode, Scenario scenario, List<URI> nodes, List<URI> admi
         String s = raw.get(flag).trim().toLowerCase(Locale.ROOT);
         Duration d;
         try {
-            if (s.endsWith("ms")) {
-                d = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-            } else if (s.endsWith("s")) {
-                d = Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
-            } else if (s.endsWith("m")) {
-                d = Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)) * 60);
-            } else {
-                throw bad(flag, s, "a duration such as 500ms, 20s or 2m");
-            }
-        } catch (NumberFormatException e) {
-            throw bad(flag, s, "a duration such as 500ms, 20s or 2m");
+            d = SettingParser.duration(s, "a duration such as 500ms, 20s or 2m");
+        } catch (SettingParser.BadValue e) {
+            throw bad(flag, s, e.expected());
         }
         if (d.compareTo(min) < 0) {
             throw bad(flag, s, "at least " + min.toMillis() + "ms");
@@ -271,6 +261,6 @@ record LoadOptions(Mode mode, Scenario scenario, List<URI> nodes, List<URI> admi
     }
 
     private static BadFlag bad(Flag flag, String value, String expected) {
-        return new BadFlag("--" + flag.name + ": " + value + " (expected: " + expected + ")");
+        return new BadFlag(SettingParser.problem("--" + flag.name, value, expected));
     }
 }

@@ -1,5 +1,8 @@
 package dev.inbox.benchmarks.loadgen;
 
+import dev.inbox.testkit.DeliveryCounts;
+import dev.inbox.testkit.DeliveryLedger;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;

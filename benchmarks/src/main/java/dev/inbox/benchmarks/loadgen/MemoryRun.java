@@ -1,5 +1,8 @@
 package dev.inbox.benchmarks.loadgen;
 
+import dev.inbox.testkit.NodeProcess;
+import dev.inbox.testkit.PrometheusText;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;

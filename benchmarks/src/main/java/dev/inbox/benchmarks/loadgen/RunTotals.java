@@ -1,5 +1,6 @@
 package dev.inbox.benchmarks.loadgen;
 
+import dev.inbox.testkit.DeliveryCounts;
 import org.HdrHistogram.Histogram;
 
 import java.util.Map;

@@ -1,5 +1,7 @@
 package dev.inbox.benchmarks.loadgen;
 
+import dev.inbox.testkit.NodeProcess;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;

@@ -2,21 +2,18 @@ package dev.inbox.benchmarks.loadgen;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.inbox.gateway.server.Main;
+import dev.inbox.testkit.GatewayProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the per-connection figures come out present, and heap per connection positive.
  */
 class MemoryModeIT {
-    private static final Pattern LISTENING = Pattern.compile("listening public=(\\d+) admin=(\\d+)");
     private static final int CONNECTIONS = 200;
 
     @TempDir
@@ -46,26 +42,14 @@ class MemoryModeIT {
 
     @Test
     void idleConnectionsAreMeasuredPerConnection() throws Exception {
-        node = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
-                "--max-handshakes-per-ip", "100000", "--drain-delay", "1ms", "--drain-window", "100ms",
-                "--drain-deadline", "2s")
-                .redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder log = new StringBuilder();
-        int port = -1;
-        int admin = -1;
-        for (String line; port < 0 && (line = out.readLine()) != null; ) {
-            log.append(line).append('\n');
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                port = Integer.parseInt(m.group(1));
-                admin = Integer.parseInt(m.group(2));
-            }
-        }
-        assertTrue(port > 0, "no 'listening' line:\n" + log);
-        CompletableFuture.runAsync(() -> out.lines().forEach(l -> { })); // keep the pipe drained
+        GatewayProcess gateway = GatewayProcess.started("memory-mode", List.of("-Xmx256m"),
+                List.of("--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
+                        "--max-handshakes-per-ip", "100000", "--drain-delay", "1ms", "--drain-window", "100ms",
+                        "--drain-deadline", "2s"),
+                HttpClient.newHttpClient(), "dev-api-key");
+        node = gateway.process();
+        int port = gateway.port();
+        int admin = gateway.adminPort();
 
         Path json = dir.resolve("memory.json");
         ByteArrayOutputStream text = new ByteArrayOutputStream();

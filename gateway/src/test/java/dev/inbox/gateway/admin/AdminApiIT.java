@@ -1,8 +1,8 @@
 package dev.inbox.gateway.admin;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.Json;
-import dev.inbox.gateway.testing.RawHttp;
+import dev.inbox.testkit.Json;
+import dev.inbox.testkit.RawHttp;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

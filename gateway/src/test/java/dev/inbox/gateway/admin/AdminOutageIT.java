@@ -1,8 +1,8 @@
 package dev.inbox.gateway.admin;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.Json;
-import dev.inbox.gateway.testing.RedisServer;
+import dev.inbox.testkit.Json;
+import dev.inbox.testkit.RedisServer;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;

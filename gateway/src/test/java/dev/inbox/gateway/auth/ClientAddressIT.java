@@ -1,7 +1,7 @@
 package dev.inbox.gateway.auth;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.RawWebSocket;
+import dev.inbox.testkit.RawWebSocket;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

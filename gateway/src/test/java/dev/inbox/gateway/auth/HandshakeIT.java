@@ -1,9 +1,9 @@
 package dev.inbox.gateway.auth;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.Json;
-import dev.inbox.gateway.testing.Tokens;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.Json;
+import dev.inbox.testkit.Tokens;
+import dev.inbox.testkit.WsClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

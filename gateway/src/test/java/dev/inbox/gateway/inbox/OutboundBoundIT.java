@@ -1,7 +1,7 @@
 package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.RawWebSocket;
+import dev.inbox.testkit.RawWebSocket;
 import io.netty.buffer.PooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
 

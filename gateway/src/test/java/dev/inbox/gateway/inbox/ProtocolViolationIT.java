@@ -1,8 +1,8 @@
 package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.RawWebSocket;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.RawWebSocket;
+import dev.inbox.testkit.WsClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

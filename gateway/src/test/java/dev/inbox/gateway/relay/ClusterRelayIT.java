@@ -1,9 +1,9 @@
 package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.RedisClusterServers;
-import dev.inbox.gateway.testing.RedisServer;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.RedisClusterServers;
+import dev.inbox.testkit.RedisServer;
+import dev.inbox.testkit.WsClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

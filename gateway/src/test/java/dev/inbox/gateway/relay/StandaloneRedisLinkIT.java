@@ -2,7 +2,7 @@ package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.config.RedisTarget;
-import dev.inbox.gateway.testing.RedisServer;
+import dev.inbox.testkit.RedisServer;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import org.junit.jupiter.api.Test;
 

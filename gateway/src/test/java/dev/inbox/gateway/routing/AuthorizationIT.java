@@ -1,7 +1,7 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.WsClient;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.Json;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.Json;
+import dev.inbox.testkit.WsClient;
 import dev.inbox.protocol.Ids;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

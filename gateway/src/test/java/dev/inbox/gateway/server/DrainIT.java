@@ -1,32 +1,26 @@
 package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.GatewayProcess;
+import dev.inbox.testkit.WsClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** SIGTERM to a real gateway process, observed from outside over real sockets. */
 class DrainIT {
-    private static final Pattern LISTENING = Pattern.compile("listening public=(\\d+) admin=(\\d+)");
     private static final long DELAY_MS = 1000;
     private static final long WINDOW_MS = 1500;
     private static final long DEADLINE_MS = 8000;
@@ -58,26 +52,14 @@ class DrainIT {
 
     @Test
     void sigtermDrainsReadinessFirstThenSpreadsClosesFlushesAndExitsZero() throws Exception {
-        process = new ProcessBuilder(System.getProperty("java.home") + "/bin/java",
-                "-Dio.netty.leakDetection.level=paranoid", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
-                "--drain-delay", DELAY_MS + "ms", "--drain-window", WINDOW_MS + "ms",
-                "--drain-deadline", DEADLINE_MS + "ms", "--rate-limit", "1000", "--rate-burst", "1000")
-                .redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder log = new StringBuilder();
-        int port = -1;
-        int admin = -1;
-        for (String line; port < 0 && (line = out.readLine()) != null; ) {
-            log.append(line).append('\n');
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                port = Integer.parseInt(m.group(1));
-                admin = Integer.parseInt(m.group(2));
-            }
-        }
-        assertTrue(port > 0, "no 'listening' line:\n" + log);
-        CompletableFuture.runAsync(() -> out.lines().forEach(l -> { })); // keep the pipe drained
+        GatewayProcess node = GatewayProcess.started("drain", List.of("-Dio.netty.leakDetection.level=paranoid"),
+                List.of("--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
+                        "--drain-delay", DELAY_MS + "ms", "--drain-window", WINDOW_MS + "ms",
+                        "--drain-deadline", DEADLINE_MS + "ms", "--rate-limit", "1000", "--rate-burst", "1000"),
+                http, "dev-api-key");
+        process = node.process();
+        int port = node.port();
+        int admin = node.adminPort();
 
         int users = 12;
         StringBuilder ids = new StringBuilder();

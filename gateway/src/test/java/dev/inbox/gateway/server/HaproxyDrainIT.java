@@ -1,28 +1,24 @@
 package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.RedisServer;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.ExternalProgram;
+import dev.inbox.testkit.GatewayProcess;
+import dev.inbox.testkit.RedisServer;
+import dev.inbox.testkit.WsClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,8 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * chat again; the drained process exits 0 within its deadline; the survivor's /metrics shows the traffic.
  */
 class HaproxyDrainIT {
-    private static final Pattern LISTENING = Pattern.compile("listening public=(\\d+) admin=(\\d+)");
-
     private final HttpClient http = HttpClient.newHttpClient();
     private final List<Process> processes = new ArrayList<>();
     private RedisServer redis;
@@ -61,24 +55,13 @@ class HaproxyDrainIT {
     }
 
     private Node node() throws IOException {
-        Process p = new ProcessBuilder(System.getProperty("java.home") + "/bin/java",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1", "--redis", redis.uri(),
-                "--redis-ping-interval", "500ms", "--proxy-protocol", "true",
-                "--drain-delay", "1s", "--drain-window", "1s", "--drain-deadline", "6s")
-                .redirectErrorStream(true).start();
-        processes.add(p);
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder log = new StringBuilder();
-        for (String line; (line = out.readLine()) != null; ) {
-            log.append(line).append('\n');
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                CompletableFuture.runAsync(() -> out.lines().forEach(l -> { }));
-                return new Node(p, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
-            }
-        }
-        throw new AssertionError("gateway did not start:\n" + log);
+        GatewayProcess node = GatewayProcess.started("haproxy-drain", List.of(),
+                List.of("--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1", "--redis", redis.uri(),
+                        "--redis-ping-interval", "500ms", "--proxy-protocol", "true",
+                        "--drain-delay", "1s", "--drain-window", "1s", "--drain-deadline", "6s"),
+                http, "dev-api-key");
+        processes.add(node.process());
+        return new Node(node.process(), node.port(), node.adminPort());
     }
 
     private int get(int port, String path) {
@@ -123,7 +106,8 @@ class HaproxyDrainIT {
                 "    server b 127.0.0.1:" + b.port() + " check port " + b.admin() + " inter 200ms fall 2 rise 2 send-proxy-v2",
                 "");
         Path cfgFile = Files.writeString(dir.resolve("haproxy.cfg"), cfg);
-        Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfgFile.toString())
+        Process haproxy = new ProcessBuilder(ExternalProgram.require("haproxy", "haproxy").toString(), "-db", "-f",
+                cfgFile.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
         processes.add(haproxy);
         assertEquals(200, get(a.admin(), "/readyz"));

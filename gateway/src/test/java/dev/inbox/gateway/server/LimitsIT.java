@@ -1,9 +1,9 @@
 package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.Json;
-import dev.inbox.gateway.testing.RawHttp;
-import dev.inbox.gateway.testing.WsClient;
+import dev.inbox.testkit.Json;
+import dev.inbox.testkit.RawHttp;
+import dev.inbox.testkit.WsClient;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

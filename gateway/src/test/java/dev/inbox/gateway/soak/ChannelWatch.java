@@ -1,6 +1,6 @@
 package dev.inbox.gateway.soak;
 
-import dev.inbox.gateway.testing.RedisServer;
+import dev.inbox.testkit.RedisServer;
 
 import java.io.IOException;
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package dev.inbox.gateway.soak;
 
+import dev.inbox.testkit.GatewayProcess;
+
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -1,5 +1,9 @@
 package dev.inbox.gateway.soak;
 
+import dev.inbox.testkit.GatewayProcess;
+import dev.inbox.testkit.NodeProcess;
+import dev.inbox.testkit.PrometheusText;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +31,17 @@ import java.util.stream.Stream;
 record NodeResources(long heapAfterGc, long jdkDirect, long nettyDirect, int threads, int fds,
                      Map<String, Integer> threadNames, Map<String, Integer> fdKinds) {
 
-    static NodeResources read(long pid, MetricsText metrics) throws IOException {
+    /** Runs a full GC in the node ({@code jcmd <pid> GC.run}), then measures it. */
+    static NodeResources measureAfterGc(GatewayProcess node) {
+        try {
+            new NodeProcess(node.pid()).fullGc();
+            return read(node.pid(), node.metrics());
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError(node.name() + ": cannot measure", e);
+        }
+    }
+
+    static NodeResources read(long pid, PrometheusText metrics) throws IOException {
         double heap = metrics.sum("jvm_memory_used_bytes", new String[]{"area=\"heap\""}, "Eden");
         double jdkDirect = metrics.sum("jvm_buffer_memory_used_bytes", new String[]{"id=\"direct\""});
         double nettyDirect = metrics.sum("netty_allocator_memory_used", new String[]{"memory_type=\"direct\""});

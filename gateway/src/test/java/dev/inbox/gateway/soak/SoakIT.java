@@ -2,8 +2,11 @@ package dev.inbox.gateway.soak;
 
 import dev.inbox.gateway.soak.Verdict.Count;
 import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.gateway.testing.RedisServer;
-import dev.inbox.gateway.testing.Tokens;
+import dev.inbox.testkit.GatewayProcess;
+import dev.inbox.testkit.NodeProcess;
+import dev.inbox.testkit.PrometheusText;
+import dev.inbox.testkit.RedisServer;
+import dev.inbox.testkit.Tokens;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -126,7 +129,7 @@ class SoakIT {
         // Warm-up: every event loop used, code compiled, lazily started threads started; then the baseline.
         warmUp(warmUpUsers, warmUpConversation, padding);
         List<NodeResources> before = measureAll();
-        List<MetricsText> countersBefore = scrapeAll();
+        List<PrometheusText> countersBefore = scrapeAll();
 
         // The cohort: open for the whole run (reconnecting when told to by 4002), subscribed on both nodes before the
         // first message.
@@ -153,7 +156,7 @@ class SoakIT {
                 random.split(), padding);
         SplittableRandom senders = random.split();
         double[] budget = {0};
-        double[] cpuBefore = nodes.stream().mapToDouble(GatewayProcess::cpuSeconds).toArray();
+        double[] cpuBefore = nodes.stream().mapToDouble(SoakIT::cpuSeconds).toArray();
         String loadBefore = loadAverage();
         long trafficAt = System.nanoTime();
         ScheduledFuture<?> ticks = timer.scheduleAtFixedRate(() -> {
@@ -199,7 +202,7 @@ class SoakIT {
         StringBuilder cpu = new StringBuilder();
         for (int i = 0; i < nodes.size(); i++) {
             cpu.append(String.format(java.util.Locale.ROOT, "node %s %.1f s, ", NODE_NAMES.get(i),
-                    nodes.get(i).cpuSeconds() - cpuBefore[i]));
+                    cpuSeconds(nodes.get(i)) - cpuBefore[i]));
         }
         cpu.append("load average ").append(loadBefore).append(" -> ").append(loadAverage());
 
@@ -214,12 +217,12 @@ class SoakIT {
         }
         for (GatewayProcess n : nodes) {
             if (!awaitCondition(BOUND, () -> n.metrics().value("inbox_connections") == 0)) {
-                failures.add("node " + n.name + " still counts " + n.metrics().value("inbox_connections")
+                failures.add("node " + n.name() + " still counts " + n.metrics().value("inbox_connections")
                         + " connections");
             }
         }
         List<NodeResources> after = measureAll();
-        List<MetricsText> countersAfter = scrapeAll();
+        List<PrometheusText> countersAfter = scrapeAll();
         List<String> leaks = leakProbe(warmUpUsers, warmUpConversation, padding);
 
         Verdict verdict = ledger.verdict(outage);
@@ -284,13 +287,13 @@ class SoakIT {
                             "--rate-limit", "1000000", "--rate-burst", "1000000",
                             "--max-handshakes-per-ip", "1000000", "--max-connections-per-ip", "1000000",
                             "--drain-delay", "1s", "--drain-window", "1s", "--drain-deadline", "5s"),
-                    adminHttp));
+                    adminHttp, GatewayFixture.API_KEY));
         }
         for (CompletableFuture<GatewayProcess> s : starting) {
             nodes.add(GatewayProcess.await(s, BOUND.multipliedBy(2), "a gateway process to start"));
         }
         for (GatewayProcess n : nodes) {
-            assertTrue(awaitCondition(BOUND, () -> n.readyz() == 200), "node " + n.name + " reaches Redis");
+            assertTrue(awaitCondition(BOUND, () -> n.readyz() == 200), "node " + n.name() + " reaches Redis");
         }
     }
 
@@ -334,11 +337,11 @@ class SoakIT {
         redis.kill();
         for (GatewayProcess n : nodes) {
             assertTrue(awaitCondition(BOUND, () -> n.metrics().value("inbox_redis_up") == 0),
-                    "node " + n.name + " notices Redis gone (warm-up)");
+                    "node " + n.name() + " notices Redis gone (warm-up)");
         }
         redis.restart();
         for (GatewayProcess n : nodes) {
-            assertTrue(awaitCondition(BOUND, () -> n.readyz() == 200), "node " + n.name + " back (warm-up)");
+            assertTrue(awaitCondition(BOUND, () -> n.readyz() == 200), "node " + n.name() + " back (warm-up)");
         }
         Ledger ledger = new Ledger();
         List<CompletableFuture<SoakConnection>> opening = new ArrayList<>();
@@ -363,7 +366,7 @@ class SoakIT {
                 .toArray(CompletableFuture[]::new)), BOUND, "the warm-up closes");
         for (GatewayProcess n : nodes) {
             assertTrue(awaitCondition(BOUND, () -> n.metrics().value("inbox_connections") == 0),
-                    "node " + n.name + " back to zero connections after the warm-up");
+                    "node " + n.name() + " back to zero connections after the warm-up");
         }
     }
 
@@ -401,7 +404,7 @@ class SoakIT {
         long deadAt = System.nanoTime();
         for (GatewayProcess n : nodes) {
             if (!awaitCondition(BOUND, () -> n.metrics().value("inbox_redis_up") == 0)) {
-                failures.add("node " + n.name + " never reported Redis down");
+                failures.add("node " + n.name() + " never reported Redis down");
             }
         }
         parkUntil(killedAt + settings.outage().toNanos());
@@ -416,7 +419,7 @@ class SoakIT {
         }
         for (GatewayProcess n : nodes) {
             if (!awaitCondition(BOUND, () -> n.readyz() == 200)) {
-                failures.add("node " + n.name + " not ready again within " + BOUND + " of Redis coming back");
+                failures.add("node " + n.name() + " not ready again within " + BOUND + " of Redis coming back");
             }
         }
         return new Outage(killedAt, deadAt, restartedAt, resubscribed);
@@ -460,38 +463,47 @@ class SoakIT {
                     return false;
                 }
             })) {
-                problems.add("node " + n.name + " never logged the leak probe's close");
+                problems.add("node " + n.name() + " never logged the leak probe's close");
             }
             for (String leak : n.logLines("LEAK:", 3)) {
-                problems.add("node " + n.name + " reported a leak (see " + n.log() + "): " + leak);
+                problems.add("node " + n.name() + " reported a leak (see " + n.log() + "): " + leak);
             }
         }
         return problems;
     }
 
+    /** CPU time the node has used so far, user and system. */
+    private static double cpuSeconds(GatewayProcess n) {
+        try {
+            return new NodeProcess(n.pid()).cpuNanos() / 1e9;
+        } catch (IOException e) {
+            throw new AssertionError(n.name() + ": cannot read its CPU time", e);
+        }
+    }
+
     private List<NodeResources> measureAll() {
         List<NodeResources> out = new ArrayList<>();
         for (GatewayProcess n : nodes) {
-            out.add(n.measureAfterGc());
+            out.add(NodeResources.measureAfterGc(n));
         }
         return out;
     }
 
-    private List<MetricsText> scrapeAll() {
+    private List<PrometheusText> scrapeAll() {
         return nodes.stream().map(GatewayProcess::metrics).toList();
     }
 
-    private static long delta(MetricsText before, MetricsText after, String name, String... labels) {
+    private static long delta(PrometheusText before, PrometheusText after, String name, String... labels) {
         double b = before.sum(name, labels);
         double a = after.sum(name, labels);
         return (long) ((Double.isNaN(a) ? 0 : a) - (Double.isNaN(b) ? 0 : b));
     }
 
-    private String nodeCounters(List<MetricsText> before, List<MetricsText> after) {
+    private String nodeCounters(List<PrometheusText> before, List<PrometheusText> after) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < nodes.size(); i++) {
-            MetricsText x = before.get(i);
-            MetricsText y = after.get(i);
+            PrometheusText x = before.get(i);
+            PrometheusText y = after.get(i);
             b.append(i == 0 ? "" : "; ").append(NODE_NAMES.get(i)).append(": ")
                     .append("upgrades ").append(delta(x, y, "inbox_handshakes_total", "outcome=\"ok\""))
                     .append(", admitted ").append(delta(x, y, "inbox_messages_routed_total", "source=\"client\""))

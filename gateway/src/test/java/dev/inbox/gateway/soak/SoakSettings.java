@@ -1,5 +1,7 @@
 package dev.inbox.gateway.soak;
 
+import dev.inbox.testkit.SettingParser;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,11 +101,11 @@ record SoakSettings(Duration duration, int cohort, int conversations, int conver
             try {
                 Duration d = parseDuration(v);
                 if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-                    problems.add(name + ": " + v + " (expected: " + min + " to " + max + ")");
+                    problems.add(SettingParser.problem(name, v, min + " to " + max));
                 }
                 return d;
-            } catch (IllegalArgumentException e) {
-                problems.add(name + ": " + v + " (expected: a duration such as 500ms, 30s, 10m, 1h)");
+            } catch (SettingParser.BadValue e) {
+                problems.add(SettingParser.problem(name, v, e.expected()));
                 return min;
             }
         }
@@ -119,13 +121,9 @@ record SoakSettings(Duration duration, int cohort, int conversations, int conver
         private long longValue(String name, long fallback, long min, long max) {
             String v = raw(name, Long.toString(fallback));
             try {
-                long n = Long.parseLong(v);
-                if (n < min || n > max) {
-                    problems.add(name + ": " + v + " (expected: " + min + " to " + max + ")");
-                }
-                return n;
-            } catch (NumberFormatException e) {
-                problems.add(name + ": " + v + " (expected: an integer)");
+                return SettingParser.integer(v, min, max);
+            } catch (SettingParser.BadValue e) {
+                problems.add(SettingParser.problem(name, v, e.expected()));
                 return fallback;
             }
         }
@@ -135,11 +133,11 @@ record SoakSettings(Duration duration, int cohort, int conversations, int conver
             try {
                 double n = Double.parseDouble(v);
                 if (!(n >= min && n <= max)) {
-                    problems.add(name + ": " + v + " (expected: " + min + " to " + max + ")");
+                    problems.add(SettingParser.problem(name, v, min + " to " + max));
                 }
                 return n;
             } catch (NumberFormatException e) {
-                problems.add(name + ": " + v + " (expected: a number)");
+                problems.add(SettingParser.problem(name, v, "a number"));
                 return fallback;
             }
         }
@@ -147,44 +145,24 @@ record SoakSettings(Duration duration, int cohort, int conversations, int conver
         String string(String name, String fallback, String pattern) {
             String v = raw(name, fallback);
             if (!v.matches(pattern)) {
-                problems.add(name + ": " + v + " (expected: " + pattern + ")");
+                problems.add(SettingParser.problem(name, v, pattern));
             }
             return v;
         }
 
         long bytes(String name, String fallback) {
             String v = raw(name, fallback);
-            if (!v.matches("[0-9]+[kmgKMG]?")) {
-                problems.add(name + ": " + v + " (expected: bytes such as 512k, 8m, 1g)");
+            try {
+                return SettingParser.bytes(v);
+            } catch (SettingParser.BadValue e) {
+                problems.add(SettingParser.problem(name, v, e.expected()));
                 return 0;
             }
-            char unit = Character.toLowerCase(v.charAt(v.length() - 1));
-            int shift = switch (unit) {
-                case 'k' -> 10;
-                case 'm' -> 20;
-                case 'g' -> 30;
-                default -> 0;
-            };
-            return Long.parseLong(shift == 0 ? v : v.substring(0, v.length() - 1)) << shift;
         }
     }
 
     /** {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h}: the gateway's own duration syntax. */
     static Duration parseDuration(String v) {
-        String s = v.toLowerCase(Locale.ROOT);
-        try {
-            if (s.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-            }
-            long n = Long.parseLong(s.substring(0, s.length() - 1));
-            return switch (s.charAt(s.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                default -> throw new IllegalArgumentException(v);
-            };
-        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException(v, e);
-        }
+        return SettingParser.duration(v, "a duration such as 500ms, 30s, 10m, 1h");
     }
 }

@@ -3,6 +3,9 @@ package dev.inbox.gateway.testing;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.ConfigLoader;
 import dev.inbox.gateway.server.InboxServer;
+import dev.inbox.testkit.Await;
+import dev.inbox.testkit.Tokens;
+import dev.inbox.testkit.WsClient;
 
 import java.io.IOException;
 import java.net.URI;
@@ -14,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -147,13 +149,7 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** Waits, with a bound, until {@code condition} holds. */
     public static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WsClient.WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            LockSupport.parkNanos(2_000_000); // re-check every 2 ms; the bound above is what fails the test
-        }
+        Await.until(what, condition);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.inbox.benchmarks.loadgen;
+package dev.inbox.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,26 +12,27 @@ import java.util.regex.Pattern;
 /**
  * A gateway JVM on this machine, seen from outside: CPU time and RSS from {@code /proc/<pid>} (Linux), a full GC
  * and the heap in use after it through {@code jcmd} (the JDK's, next to the running {@code java}). Reading
- * {@code /proc} costs the node nothing, unlike a scrape of its {@code /metrics}.
+ * {@code /proc} costs the node nothing, unlike a scrape of its {@code /metrics}. Used by the load generator and the
+ * soak run alike.
  */
-final class NodeProcess {
+public final class NodeProcess {
     /** {@code used 14255K} in {@code GC.heap_info}, for every collector's top-level heap lines. */
     private static final Pattern USED = Pattern.compile("\\bused (\\d+)([KMG])\\b");
 
     private final long pid;
     private final long ticksPerSecond;
 
-    NodeProcess(long pid) {
+    public NodeProcess(long pid) {
         this.pid = pid;
         this.ticksPerSecond = clockTicks();
     }
 
-    long pid() {
+    public long pid() {
         return pid;
     }
 
     /** User plus system CPU time so far, in nanoseconds (resolution one clock tick, usually 10 ms). */
-    long cpuNanos() throws IOException {
+    public long cpuNanos() throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
         // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -40,7 +41,7 @@ final class NodeProcess {
     }
 
     /** Resident set size, from {@code VmRSS} in {@code /proc/<pid>/status}. */
-    long rssBytes() throws IOException {
+    public long rssBytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"), StandardCharsets.US_ASCII)) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
@@ -50,12 +51,12 @@ final class NodeProcess {
     }
 
     /** A full, stop-the-world collection ({@code jcmd <pid> GC.run}, i.e. {@code System.gc()}); blocks until done. */
-    void fullGc() throws IOException, InterruptedException {
+    public void fullGc() throws IOException, InterruptedException {
         jcmd("GC.run");
     }
 
     /** Heap in use, from {@code jcmd <pid> GC.heap_info}: kilobyte resolution, and unlike a scrape it runs no Java code there. */
-    long heapUsedBytes() throws IOException, InterruptedException {
+    public long heapUsedBytes() throws IOException, InterruptedException {
         return parseHeapUsed(jcmd("GC.heap_info"));
     }
 

@@ -1,4 +1,4 @@
-package dev.inbox.gateway.testing;
+package dev.inbox.testkit;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 public final class WsClient implements WebSocket.Listener, AutoCloseable {
     /** How long a test waits for something it expects to happen. */
-    public static final Duration WAIT = Duration.ofSeconds(10);
+    public static final Duration WAIT = Await.WAIT;
 
     private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closeCode = new CompletableFuture<>();

@@ -1,4 +1,4 @@
-package dev.inbox.gateway.testing;
+package dev.inbox.testkit;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,4 +1,4 @@
-package dev.inbox.benchmarks.loadgen;
+package dev.inbox.testkit;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.inbox.gateway.testing;
+package dev.inbox.testkit;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A real {@code redis-server} (from the PATH; Debian package {@code redis-server}) on a free loopback port, owned by
- * one test, so the test can kill it and start it again on the same port. It keeps its data in an append-only file
+ * A real {@code redis-server} (from the PATH; Debian package {@code redis-server}, checked by {@link ExternalProgram}
+ * before anything starts) on a free loopback port, owned by one test or benchmark, so the test can kill it and start it again on the same port. It keeps its data in an append-only file
  * in a temporary directory, the way a production Redis keeps membership across a restart.
  */
 public final class RedisServer implements AutoCloseable {
@@ -41,6 +41,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** A server on {@code port}. */
     public static RedisServer start(int port, String... extraArgs) {
+        ExternalProgram.require("redis-server", "redis-server");
         try {
             RedisServer r = new RedisServer(port, Files.createTempDirectory("inbox-redis-"), List.of(extraArgs));
             r.startProcess();
@@ -121,22 +122,29 @@ public final class RedisServer implements AutoCloseable {
 
     /** Sends one inline command and returns the first reply line (for simple checks such as PING or PUBSUB NUMSUB). */
     public String command(String inline) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
+        try (Socket s = send(inline)) {
+            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        }
+    }
+
+    /** A new connection that has sent {@code inline} as one inline command; the caller reads the reply and closes it. */
+    private Socket send(String inline) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        try {
             s.setSoTimeout(2000);
             OutputStream out = s.getOutputStream();
             out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
         }
     }
 
     /** The elements of an array-of-bulk-strings reply (such as PUBSUB SHARDCHANNELS's). */
     public List<String> arrayReply(String inline) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(2000);
-            OutputStream out = s.getOutputStream();
-            out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
+        try (Socket s = send(inline)) {
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
             String head = in.readLine();
             if (head == null || head.charAt(0) != '*') {
@@ -154,11 +162,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** The body of a bulk-string reply (such as CLIENT LIST's), as lines. */
     public List<String> bulkLines(String inline) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(2000);
-            OutputStream out = s.getOutputStream();
-            out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
+        try (Socket s = send(inline)) {
             java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
             StringBuilder head = new StringBuilder();
             for (int c; (c = in.read()) != '\n'; ) {
@@ -178,11 +182,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** The reply lines of one inline command, up to {@code lines} of them. */
     public List<String> commandLines(String inline, int lines) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(2000);
-            OutputStream out = s.getOutputStream();
-            out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
+        try (Socket s = send(inline)) {
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
             List<String> out2 = new ArrayList<>();
             for (int i = 0; i < lines; i++) {

@@ -1,4 +1,4 @@
-package dev.inbox.gateway.testing;
+package dev.inbox.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

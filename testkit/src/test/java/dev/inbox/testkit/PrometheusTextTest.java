@@ -1,4 +1,4 @@
-package dev.inbox.benchmarks.loadgen;
+package dev.inbox.testkit;
 
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +17,11 @@ class PrometheusTextTest {
             jvm_buffer_memory_used_bytes{id="direct"} 139272.0
             jvm_buffer_memory_used_bytes{id="mapped"} 5.0
             process_cpu_time_ns_total 8.6E8
+            jvm_memory_used_bytes{area="heap",id="G1 Eden Space"} 100.0
+            jvm_memory_used_bytes{area="heap",id="G1 Old Gen"} 20.0
+            jvm_memory_used_bytes{area="nonheap",id="Metaspace"} 7.0
+            with_timestamp{a="b"} 3.0 1733400000000
+            not_a_number 12abc
             """);
 
     @Test
@@ -36,5 +41,19 @@ class PrometheusTextTest {
     void anAbsentMeterIsNaN() {
         assertTrue(Double.isNaN(TEXT.sum("netty_allocator_memory_used", "")));
         assertTrue(Double.isNaN(TEXT.sum("inbox_deliveries_total", "path=\"other\"")));
+    }
+
+    @Test
+    void sumsSamplesHavingEveryLabelAndNoneOfTheExcluded() {
+        assertEquals(120.0, TEXT.sum("jvm_memory_used_bytes", new String[]{"area=\"heap\""}));
+        assertEquals(20.0, TEXT.sum("jvm_memory_used_bytes", new String[]{"area=\"heap\""}, "Eden"));
+        assertEquals(127.0, TEXT.sum("jvm_memory_used_bytes", new String[0]));
+        assertEquals(17.0, TEXT.value("inbox_connections"));
+    }
+
+    @Test
+    void aTimestampIsNotPartOfTheValueAndANonNumberIsNoSample() {
+        assertEquals(3.0, TEXT.sum("with_timestamp", "a=\"b\""));
+        assertTrue(Double.isNaN(TEXT.value("not_a_number")));
     }
 }

@@ -1,4 +1,4 @@
-package dev.inbox.benchmarks.loadgen;
+package dev.inbox.testkit;
 
 /**
  * One receiving connection's record of its conversation's senders: the last sequence seen from each sending slot.
@@ -8,15 +8,15 @@ package dev.inbox.benchmarks.loadgen;
  * and {@code seq <= last} was seen already. An out-of-order delivery also lands in the last case, which is right: the
  * order guarantee forbids it, and the message it overtook is then missing from the unique count as well.
  *
- * <p>Touched only by its connection's event loop.
+ * <p>Not thread-safe: touched only by its connection's one reading thread (the load generator's event loop).
  */
-final class DeliveryLedger {
-    static final int UNKNOWN_SLOT = -2;
-    static final int DUPLICATE = -1;
+public final class DeliveryLedger {
+    public static final int UNKNOWN_SLOT = -2;
+    public static final int DUPLICATE = -1;
 
     private final int[] last;
 
-    DeliveryLedger(int senders) {
+    public DeliveryLedger(int senders) {
         this.last = new int[senders];
     }
 
@@ -24,7 +24,7 @@ final class DeliveryLedger {
      * Records a delivery of {@code seq} from {@code slot}: {@link #DUPLICATE}, {@link #UNKNOWN_SLOT}, or the number of
      * sequences skipped before it (0 when it is the next one).
      */
-    long record(int slot, long seq) {
+    public long record(int slot, long seq) {
         if (slot < 0 || slot >= last.length || seq < 1 || seq > Integer.MAX_VALUE) {
             return UNKNOWN_SLOT;
         }

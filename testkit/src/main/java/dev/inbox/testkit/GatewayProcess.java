@@ -1,7 +1,4 @@
-package dev.inbox.gateway.soak;
-
-import dev.inbox.gateway.server.Main;
-import dev.inbox.gateway.testing.GatewayFixture;
+package dev.inbox.testkit;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,45 +22,68 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One gateway node in a JVM of its own ({@code Main} on the test classpath, as {@code HaproxyDrainIT} starts it), so
- * its heap, direct memory, threads and descriptors are its own and can be measured from outside. Its output goes to
- * a log file; the ports come from its {@code listening public=… admin=…} line.
+ * One gateway node in a JVM of its own, so its heap, direct memory, threads and descriptors are its own, it can be
+ * sent SIGTERM, and it can be measured from outside ({@link NodeProcess}). Its output goes to a log file; the ports
+ * come from its {@code listening public=… admin=…} line.
+ *
+ * <p>What runs: {@code dev.inbox.gateway.server.Main} from the jar named by the system property
+ * {@value #JAR_PROPERTY} (the gateway's failsafe configuration sets it to {@code gateway/target/inbox-gateway.jar},
+ * the runnable jar {@code package} has just built); without the property, from this JVM's own class path, which
+ * holds the gateway's classes in every module whose tests start nodes (gateway, benchmarks) and in an IDE. So the
+ * kit needs no dependency on the gateway module.
  */
-final class GatewayProcess implements AutoCloseable {
+public final class GatewayProcess implements AutoCloseable {
+    /** The system property naming the gateway's runnable jar. */
+    public static final String JAR_PROPERTY = "inbox.gateway.jar";
+    /** The gateway's entry point. */
+    public static final String MAIN_CLASS = "dev.inbox.gateway.server.Main";
     private static final Pattern LISTENING = Pattern.compile("listening public=(\\d+) admin=(\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
-    final String name;
+    private final String name;
     private final Process process;
     private final Path log;
     private final HttpClient http;
+    private final String apiKey;
     private final int port;
     private final int admin;
 
-    private GatewayProcess(String name, Process process, Path log, HttpClient http, int port, int admin) {
+    private GatewayProcess(String name, Process process, Path log, HttpClient http, String apiKey, int port,
+                           int admin) {
         this.name = name;
         this.process = process;
         this.log = log;
         this.http = http;
+        this.apiKey = apiKey;
         this.port = port;
         this.admin = admin;
     }
 
     /**
-     * Starts {@code Main} with {@code jvmArgs} and {@code flags}; returns once it has logged its ports. The admin
-     * API is called with {@link GatewayFixture#API_KEY}, which {@code flags} must set.
+     * Starts a node with {@code jvmArgs} and {@code flags} (which should include {@code --port 0 --admin-port 0});
+     * completes once it has logged its ports, or exceptionally (the process killed) after a minute or when it exits
+     * first. The admin API is called with {@code apiKey} (the {@code --api-key} in {@code flags}, or the dev key).
+     *
+     * @param log where its output goes; null for a temporary file
      */
-    static CompletableFuture<GatewayProcess> start(String name, Path log, List<String> jvmArgs, List<String> flags,
-                                                   HttpClient http) throws IOException {
+    public static CompletableFuture<GatewayProcess> start(String name, Path log, List<String> jvmArgs,
+                                                          List<String> flags, HttpClient http, String apiKey)
+            throws IOException {
+        Path logFile = log;
+        if (logFile == null) {
+            logFile = Files.createTempFile("inbox-gateway-" + name + "-", ".log");
+            logFile.toFile().deleteOnExit();
+        }
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of("-cp", classPath(), MAIN_CLASS));
         cmd.addAll(flags);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         CompletableFuture<int[]> ports = new CompletableFuture<>();
-        Thread copier = new Thread(() -> copy(p, log, ports), "soak-log-" + name);
+        Path out = logFile;
+        Thread copier = new Thread(() -> copy(p, out, ports), "gateway-log-" + name);
         copier.setDaemon(true);
         copier.start();
         return ports.orTimeout(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
@@ -72,7 +92,27 @@ final class GatewayProcess implements AutoCloseable {
                         p.destroyForcibly();
                     }
                 })
-                .thenApply(pp -> new GatewayProcess(name, p, log, http, pp[0], pp[1]));
+                .thenApply(pp -> new GatewayProcess(name, p, out, http, apiKey, pp[0], pp[1]));
+    }
+
+    /** {@link #start} and wait for it: a started node, or an {@link AssertionError} quoting its log. */
+    public static GatewayProcess started(String name, List<String> jvmArgs, List<String> flags, HttpClient http,
+                                         String apiKey) throws IOException {
+        return await(start(name, null, jvmArgs, flags, http, apiKey), START_TIMEOUT.plusSeconds(5),
+                "gateway process " + name + " to start");
+    }
+
+    /** The jar of {@value #JAR_PROPERTY}, checked, or this JVM's class path. */
+    static String classPath() {
+        String jar = System.getProperty(JAR_PROPERTY);
+        if (jar == null || jar.isBlank()) {
+            return System.getProperty("java.class.path");
+        }
+        if (!Files.isRegularFile(Path.of(jar))) {
+            throw new AssertionError(JAR_PROPERTY + "=" + jar + " does not exist: build it first (mvn -pl gateway -am"
+                    + " package), or unset the property to run the gateway from the test class path");
+        }
+        return jar;
     }
 
     /** Copies the process's output to its log, completing {@code ports} at the listening line. */
@@ -82,7 +122,7 @@ final class GatewayProcess implements AutoCloseable {
             for (String line; (line = in.readLine()) != null; ) {
                 out.write(line);
                 out.write('\n');
-                out.flush(); // the soak reads the log while the node runs (its leak reports, the probe's close)
+                out.flush(); // tests read the log while the node runs (the soak's leak reports, the probe's close)
                 Matcher m = LISTENING.matcher(line);
                 if (!ports.isDone() && m.find()) {
                     ports.complete(new int[]{Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
@@ -91,41 +131,57 @@ final class GatewayProcess implements AutoCloseable {
         } catch (IOException e) {
             ports.completeExceptionally(e);
         }
-        ports.completeExceptionally(new AssertionError("the gateway exited before listening; see " + log));
-    }
-
-    long pid() {
-        return process.pid();
-    }
-
-    /** CPU time the process has used so far, user and system, from {@code /proc/<pid>/stat}. */
-    double cpuSeconds() {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime; USER_HZ is 100 on Linux
-        } catch (IOException e) {
-            throw new AssertionError(name + ": cannot read its CPU time", e);
+        if (!ports.isDone()) {
+            String text;
+            try {
+                text = Files.readString(log, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                text = "(unreadable: " + e + ")";
+            }
+            ports.completeExceptionally(new AssertionError("the gateway exited before listening; " + log + ":\n"
+                    + text));
         }
     }
 
-    URI ws() {
+    public String name() {
+        return name;
+    }
+
+    /** The process itself: for its exit code, or a signal of the test's own. */
+    public Process process() {
+        return process;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public int adminPort() {
+        return admin;
+    }
+
+    /** The public inbox endpoint, {@code ws://127.0.0.1:<port>/ws/inbox/}. */
+    public URI ws() {
         return URI.create("ws://127.0.0.1:" + port + "/ws/inbox/");
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    /** Calls the admin API; returns the response, or throws with the method and path. */
-    HttpResponse<String> admin(String method, String path, String body) {
+    /** Calls the admin API with the API key; returns the response, or throws with the method and path. */
+    public HttpResponse<String> admin(String method, String path, String body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + path))
                 .timeout(REQUEST_TIMEOUT)
-                .header("Authorization", "Bearer " + GatewayFixture.API_KEY)
+                .header("Authorization", "Bearer " + apiKey)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
         try {
@@ -136,7 +192,7 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     /** Sets a conversation's members. */
-    void members(long conversation, List<Long> users) {
+    public void members(long conversation, List<Long> users) {
         StringBuilder b = new StringBuilder("{\"user_ids\":[");
         for (int i = 0; i < users.size(); i++) {
             b.append(i == 0 ? "" : ",").append(users.get(i));
@@ -149,12 +205,12 @@ final class GatewayProcess implements AutoCloseable {
         }
     }
 
-    MetricsText metrics() {
-        return new MetricsText(admin("GET", "/metrics", null).body());
+    public PrometheusText metrics() {
+        return new PrometheusText(admin("GET", "/metrics", null).body());
     }
 
     /** {@code GET /readyz}'s status, or -1 when the node does not answer. */
-    int readyz() {
+    public int readyz() {
         try {
             return admin("GET", "/readyz", null).statusCode();
         } catch (AssertionError e) {
@@ -162,24 +218,8 @@ final class GatewayProcess implements AutoCloseable {
         }
     }
 
-    /** Runs a full GC in the node ({@code jcmd <pid> GC.run}), then measures it. */
-    NodeResources measureAfterGc() {
-        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        try {
-            Process gc = new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "GC.run")
-                    .redirectErrorStream(true).start();
-            String out = new String(gc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
-                throw new AssertionError(name + ": jcmd GC.run failed: " + out);
-            }
-            return NodeResources.read(pid(), metrics());
-        } catch (IOException | InterruptedException e) {
-            throw new AssertionError(name + ": cannot measure", e);
-        }
-    }
-
     /** Lines of the log containing {@code marker} (such as Netty's {@code LEAK:}), up to {@code most}. */
-    List<String> logLines(String marker, int most) throws IOException {
+    public List<String> logLines(String marker, int most) throws IOException {
         List<String> found = new ArrayList<>();
         try (var lines = Files.lines(log, StandardCharsets.UTF_8)) {
             lines.filter(l -> l.contains(marker)).limit(most).forEach(found::add);
@@ -202,7 +242,7 @@ final class GatewayProcess implements AutoCloseable {
     }
 
     /** Waits for {@code future}, failing with {@code what} after {@code timeout}. */
-    static <T> T await(CompletableFuture<T> future, Duration timeout, String what) {
+    public static <T> T await(CompletableFuture<T> future, Duration timeout, String what) {
         try {
             return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

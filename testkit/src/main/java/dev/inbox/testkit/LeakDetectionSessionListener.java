@@ -8,7 +8,7 @@ import org.junit.platform.launcher.LauncherSessionListener;
  * Installs {@link LeakRecordingDetectorFactory} when the JUnit Platform opens a launcher session: before test
  * discovery, so before any test class (and with it any {@code ByteBuf} class) is loaded. Registered through
  * {@code META-INF/services/org.junit.platform.launcher.LauncherSessionListener}; it reaches every module whose tests
- * have the protocol test-jar on their classpath.
+ * have the testkit (inbox-testkit) on their classpath.
  *
  * <p>Sessions may be opened more than once per JVM (Surefire opens one per discovery and execution request), so
  * everything here is idempotent.
@@ -26,7 +26,7 @@ public final class LeakDetectionSessionListener implements LauncherSessionListen
         if (System.getProperty(LEVEL_PROPERTY) == null && System.getProperty("io.netty.leakDetectionLevel") == null) {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         }
-        // junit-platform.properties (in this test-jar) turns extension autodetection on. JUnit reads only the first
+        // junit-platform.properties (in this jar) turns extension autodetection on. JUnit reads only the first
         // such file on the classpath, so a module that adds its own would silently turn it off; a system property
         // outranks the file and keeps LeakDetectionExtension registered. An explicit setting is left alone.
         if (System.getProperty(AUTODETECTION_KEY) == null) {

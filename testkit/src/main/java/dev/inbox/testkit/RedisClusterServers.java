@@ -1,4 +1,4 @@
-package dev.inbox.gateway.testing;
+package dev.inbox.testkit;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -16,6 +16,8 @@ public final class RedisClusterServers implements AutoCloseable {
     }
 
     public static RedisClusterServers start() {
+        ExternalProgram.require("redis-server", "redis-server");
+        ExternalProgram.require("redis-cli", "redis-tools");
         RedisClusterServers cluster = new RedisClusterServers();
         try {
             for (int i = 0; i < 3; i++) {
@@ -32,7 +34,7 @@ public final class RedisClusterServers implements AutoCloseable {
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new AssertionError("redis-cli --cluster create failed: " + out);
             }
-            GatewayFixture.await("the cluster is ok on every master", () -> cluster.masters.stream().allMatch(m -> {
+            Await.until("the cluster is ok on every master", () -> cluster.masters.stream().allMatch(m -> {
                 try {
                     return String.join("\n", m.bulkLines("CLUSTER INFO")).contains("cluster_state:ok");
                 } catch (IOException e) {

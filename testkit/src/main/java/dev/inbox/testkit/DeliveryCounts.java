@@ -1,4 +1,4 @@
-package dev.inbox.benchmarks.loadgen;
+package dev.inbox.testkit;
 
 /**
  * The delivery counters of one event loop, then, merged, of the whole run. Loss is not counted on arrival but
@@ -9,19 +9,19 @@ package dev.inbox.benchmarks.loadgen;
  *
  * <p>Mutable; touched by one thread at a time (the event loop, then the reporting thread after a hand-off).
  */
-final class DeliveryCounts {
+public final class DeliveryCounts {
     /** Event frames received (TEXT), acknowledgements included. */
-    long received;
+    public long received;
     /** Deliveries of a message this connection had not seen yet. */
-    long unique;
+    public long unique;
     /** Deliveries of a message this connection had seen already (or out of order). */
-    long duplicated;
+    public long duplicated;
     /** Sequences skipped on arrival: refused messages and lost ones (diagnostic; see the class comment). */
-    long gapSeqs;
+    public long gapSeqs;
     /** Events for another conversation than the connection's, or from a sender slot that does not exist. */
-    long misrouted;
+    public long misrouted;
 
-    void count(DeliveryLedger ledger, int slot, long seq) {
+    public void count(DeliveryLedger ledger, int slot, long seq) {
         received++;
         long outcome = ledger.record(slot, seq);
         if (outcome == DeliveryLedger.DUPLICATE) {
@@ -34,12 +34,12 @@ final class DeliveryCounts {
         }
     }
 
-    void misrouted() {
+    public void misrouted() {
         received++;
         misrouted++;
     }
 
-    void add(DeliveryCounts o) {
+    public void add(DeliveryCounts o) {
         received += o.received;
         unique += o.unique;
         duplicated += o.duplicated;
@@ -48,7 +48,7 @@ final class DeliveryCounts {
     }
 
     /** Expected deliveries that never came. */
-    long lost(long expected) {
+    public long lost(long expected) {
         return Math.max(0, expected - unique);
     }
 
@@ -56,7 +56,7 @@ final class DeliveryCounts {
      * Unique deliveries beyond what was expected: messages delivered though refused. Loss and surplus net out in the
      * subtraction, so either one fails a run.
      */
-    long surplus(long expected) {
+    public long surplus(long expected) {
         return Math.max(0, unique - expected);
     }
 }

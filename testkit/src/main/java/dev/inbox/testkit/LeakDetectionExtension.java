@@ -18,7 +18,7 @@ import java.util.List;
  * poll their reference queues, and throws an {@link AssertionError} carrying every leak record (where the buffer
  * was allocated and last touched). Registered for every test by Jupiter's extension autodetection
  * ({@code META-INF/services/org.junit.jupiter.api.extension.Extension} and {@code junit-platform.properties}, both
- * in the protocol test-jar).
+ * in the testkit jar).
  *
  * <p>A leak surfaces when its buffer is collected, so it is normally reported after the test that leaked it; if the
  * buffer was still reachable (a static, a running event loop) it is reported after a later test. The records name
@@ -82,8 +82,8 @@ public final class LeakDetectionExtension implements AfterEachCallback {
         if (!LeakRecordingDetectorFactory.isInstalled()) {
             throw new AssertionError("Leak detection is not active: LeakRecordingDetectorFactory is not Netty's"
                     + " ResourceLeakDetectorFactory. LeakDetectionSessionListener must run first; it is registered in"
-                    + " META-INF/services/org.junit.platform.launcher.LauncherSessionListener of the protocol"
-                    + " test-jar and needs junit-platform-launcher on the test runtime classpath.");
+                    + " META-INF/services/org.junit.platform.launcher.LauncherSessionListener of the"
+                    + " testkit jar and needs junit-platform-launcher on the test runtime classpath.");
         }
         if (ResourceLeakDetector.getLevel() != ResourceLeakDetector.Level.PARANOID) {
             throw new AssertionError("Leak detection must run at PARANOID in tests, but the level is "
