@@ -2,7 +2,7 @@ package dev.inbox.benchmarks.loadgen;
 
 /**
  * Every flag of the load generator, with its default and its one-line documentation: {@code --help} prints this
- * table, {@link LoadOptions#parse} accepts exactly these, and a test checks that the README lists them all.
+ * table, {@link LoadOptions#parse} accepts exactly these, and a test checks that benchmarks/README.md lists them all.
  */
 enum Flag {
     HELP("help", null, null, "print this table and exit"),

@@ -204,9 +204,8 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         // The connection joins its user's group before the 101 is written, not when the write completes: a client
-        // holding its 101 must get every message admitted after it. (RoutingIT lost one to a loop descheduled between
-        // writing the 101 and running the write's listener, while the client had already moved on.) Frames queued
-        // meanwhile go out after the 101, on this same loop.
+        // holding its 101 must get every message admitted after it, however late the write's listener runs. Frames
+        // queued meanwhile go out after the 101, on this same loop.
         listener.upgraded(ctx.channel(), user);
         try {
             handshaker.handshake(ctx.channel(), request, headers, ctx.newPromise()).addListener(f -> {

@@ -179,11 +179,6 @@ final class ConnectionGate implements HandshakeGate {
         });
     }
 
-    /** Addresses tracked now (for tests: the map must not grow with every client ever seen). */
-    int trackedAddresses() {
-        return addresses.size();
-    }
-
     private static Refusal tooMany(String message) {
         return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too_many", message, HandshakeOutcome.RATE_LIMITED);
     }

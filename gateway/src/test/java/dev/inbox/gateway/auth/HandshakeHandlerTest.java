@@ -447,7 +447,7 @@ class HandshakeHandlerTest {
 
     /**
      * The connection joins its user's group before its 101 exists: a client that holds the 101 must get every message
-     * admitted after it (RoutingIT once lost one to the gap between writing the 101 and the write's listener).
+     * admitted after it, however late the write's listener runs.
      */
     @Test
     void listenerIsToldBeforeThe101IsWritten() {
