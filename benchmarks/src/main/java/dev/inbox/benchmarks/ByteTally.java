@@ -9,7 +9,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,6 +36,7 @@ import java.util.concurrent.locks.LockSupport;
 final class ByteTally {
     /** Slots 16 longs (128 bytes) apart: adjacent-line prefetch pairs 64-byte lines. */
     private static final int STRIDE = 16;
+
     private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final EventLoop[] loops;
@@ -49,6 +49,7 @@ final class ByteTally {
     private final AtomicInteger pending = new AtomicInteger();
     /** Peer connections per loop; benchmark thread only. */
     private final int[] connections;
+
     private volatile Thread waiter;
 
     ByteTally(EventLoopGroup peerLoops) {
@@ -175,7 +176,8 @@ final class ByteTally {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            int bytes = msg instanceof ByteBuf b ? b.readableBytes()
+            int bytes = msg instanceof ByteBuf b
+                    ? b.readableBytes()
                     : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
             ReferenceCountUtil.release(msg);
             tally.received(slot, bytes);

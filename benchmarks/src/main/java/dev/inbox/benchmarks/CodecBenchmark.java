@@ -11,6 +11,8 @@ import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -18,9 +20,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
 
 /**
  * The codec on its own, each direction against Jackson databind:
@@ -54,8 +53,14 @@ public class CodecBenchmark extends AbstractMicrobenchmark {
                 + message + "\",\"client_msg_id\":\"3f2c9a1e-7b44-4c1d-9e0a-5d6b8f1c2a73\"}";
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         clientFrame = alloc.directBuffer(bytes.length).writeBytes(bytes);
-        event = new ServerEvent("TEXT", message, FanoutBenchmark.CONVERSATION, FanoutBenchmark.FIRST_USER,
-                FanoutBenchmark.SENDER_NAME, FanoutBenchmark.SENDER_AVATAR, 1_767_225_600_123L,
+        event = new ServerEvent(
+                "TEXT",
+                message,
+                FanoutBenchmark.CONVERSATION,
+                FanoutBenchmark.FIRST_USER,
+                FanoutBenchmark.SENDER_NAME,
+                FanoutBenchmark.SENDER_AVATAR,
+                1_767_225_600_123L,
                 Ids.MIN_MESSAGE_ID + 42);
     }
 
@@ -72,8 +77,11 @@ public class CodecBenchmark extends AbstractMicrobenchmark {
     @Benchmark
     public ClientMessage decodeJackson() throws JsonProcessingException {
         Map<?, ?> m = mapper.readValue(clientFrame.toString(StandardCharsets.UTF_8), Map.class);
-        return new ClientMessage((String) m.get("type"), ((Number) m.get("conversation_id")).longValue(),
-                (String) m.get("message"), (String) m.get("client_msg_id"));
+        return new ClientMessage(
+                (String) m.get("type"),
+                ((Number) m.get("conversation_id")).longValue(),
+                (String) m.get("message"),
+                (String) m.get("client_msg_id"));
     }
 
     @Benchmark

@@ -18,7 +18,6 @@ import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.local.LocalServerChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,8 +42,8 @@ final class DiscardSink extends Sink {
     private int next;
 
     DiscardSink(int threads) throws InterruptedException {
-        loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("inbox-io"),
-                LocalIoHandler.newFactory());
+        loops = new MultiThreadIoEventLoopGroup(
+                threads, new DefaultThreadFactory("inbox-io"), LocalIoHandler.newFactory());
         tally = new ByteTally(loops);
         try {
             for (EventExecutor e : loops) {
@@ -56,8 +55,11 @@ final class DiscardSink extends Sink {
                         .channelFactory(() -> new DiscardingServerChannel(counter))
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                         .childHandler(handOff())
-                        .bind(LocalAddress.ANY).sync().channel());
-                peers.add(new Bootstrap().group(loop).channel(LocalChannel.class).handler(HOLD_OPEN));
+                        .bind(LocalAddress.ANY)
+                        .sync()
+                        .channel());
+                peers.add(
+                        new Bootstrap().group(loop).channel(LocalChannel.class).handler(HOLD_OPEN));
             }
         } catch (InterruptedException | RuntimeException ex) {
             shutDown(loops);
@@ -78,7 +80,8 @@ final class DiscardSink extends Sink {
     @Override
     Channel open() throws InterruptedException {
         int i = next++ % servers.size();
-        Channel peer = peers.get(i).connect(servers.get(i).localAddress()).sync().channel();
+        Channel peer =
+                peers.get(i).connect(servers.get(i).localAddress()).sync().channel();
         return takeAccepted(peer);
     }
 
@@ -88,8 +91,7 @@ final class DiscardSink extends Sink {
     }
 
     @ChannelHandler.Sharable
-    private static final class HoldOpen extends ChannelInboundHandlerAdapter {
-    }
+    private static final class HoldOpen extends ChannelInboundHandlerAdapter {}
 
     /** Accepts {@link DiscardingChannel}s. */
     private static final class DiscardingServerChannel extends LocalServerChannel {
@@ -117,7 +119,8 @@ final class DiscardSink extends Sink {
         @Override
         protected void doWrite(ChannelOutboundBuffer in) {
             for (Object msg; (msg = in.current()) != null; ) {
-                int bytes = msg instanceof ByteBuf b ? b.readableBytes()
+                int bytes = msg instanceof ByteBuf b
+                        ? b.readableBytes()
                         : msg instanceof ByteBufHolder h ? h.content().readableBytes() : 0;
                 in.remove(); // releases the buffer and completes its promise, as a socket write would
                 counter.count(bytes);

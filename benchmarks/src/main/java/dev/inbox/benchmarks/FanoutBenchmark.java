@@ -22,6 +22,8 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.LongStream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -29,9 +31,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-
-import java.util.concurrent.CompletableFuture;
-import java.util.stream.LongStream;
 
 /**
  * The cost of delivering one event to every connection of {@code recipients} users, {@code connectionsPerUser}
@@ -110,6 +109,7 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
     private long baselineMessageId = Ids.MIN_MESSAGE_ID;
     /** Frame lengths: every event's is the same (fixed-width ids and timestamp), so the sink can count bytes. */
     private int gatewayFrameBytes;
+
     private int jacksonFrameBytes;
 
     @Setup(Level.Trial)
@@ -124,13 +124,20 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
             members = LongStream.range(0, recipients).map(i -> FIRST_USER + i).toArray();
             membership.replace(CONVERSATION, members);
             groups = new UserGroups();
-            router = new ConversationRouter(new LocalAdmission(membership, new ClockMessageIds(), false), loops,
-                    groups, encoder, allocator(allocator), metrics);
+            router = new ConversationRouter(
+                    new LocalAdmission(membership, new ClockMessageIds(), false),
+                    loops,
+                    groups,
+                    encoder,
+                    allocator(allocator),
+                    metrics);
             room = new DefaultChannelGroup("conversation-" + CONVERSATION, GlobalEventExecutor.INSTANCE);
             for (long userId : members) {
                 for (int c = 0; c < connectionsPerUser; c++) {
                     Channel ch = connections.open();
-                    ch.eventLoop().submit(() -> Upgrade.upgrade(ch, userId, loops, encoder, metrics, groups)).sync();
+                    ch.eventLoop()
+                            .submit(() -> Upgrade.upgrade(ch, userId, loops, encoder, metrics, groups))
+                            .sync();
                     room.add(ch);
                 }
             }
@@ -185,7 +192,8 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
     public void channelGroup() {
         baseline(event -> {
             byte[] json = mapper.writeValueAsBytes(event);
-            room.writeAndFlush(new TextWebSocketFrame(ByteBufAllocator.DEFAULT.buffer(json.length).writeBytes(json)));
+            room.writeAndFlush(new TextWebSocketFrame(
+                    ByteBufAllocator.DEFAULT.buffer(json.length).writeBytes(json)));
         });
     }
 
@@ -229,7 +237,14 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
     }
 
     private static ServerEvent event(long messageId) {
-        return new ServerEvent("TEXT", MESSAGE, CONVERSATION, FIRST_USER, SENDER_NAME, SENDER_AVATAR,
-                System.currentTimeMillis(), messageId);
+        return new ServerEvent(
+                "TEXT",
+                MESSAGE,
+                CONVERSATION,
+                FIRST_USER,
+                SENDER_NAME,
+                SENDER_AVATAR,
+                System.currentTimeMillis(),
+                messageId);
     }
 }

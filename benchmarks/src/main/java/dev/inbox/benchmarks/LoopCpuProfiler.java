@@ -1,5 +1,11 @@
 package dev.inbox.benchmarks;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.profile.InternalProfiler;
@@ -7,13 +13,6 @@ import org.openjdk.jmh.results.AggregationPolicy;
 import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.ScalarResult;
-
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * CPU time the gateway's event loops spent per operation: {@code loop.cpu.norm}, in ns/op, beside JMH's wall-clock
@@ -50,8 +49,8 @@ public final class LoopCpuProfiler implements InternalProfiler {
      * CPU time is no longer readable and leaving them out would understate the cost.
      */
     @Override
-    public List<? extends Result> afterIteration(BenchmarkParams benchmarkParams, IterationParams iterationParams,
-                                                 IterationResult result) {
+    public List<? extends Result> afterIteration(
+            BenchmarkParams benchmarkParams, IterationParams iterationParams, IterationResult result) {
         Map<Long, Long> after = loopCpuNanos();
         long ops = result.getMetadata().getAllOps();
         if (ops == 0 || before.isEmpty() || !after.keySet().containsAll(before.keySet())) {

@@ -11,7 +11,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
-
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 
@@ -42,10 +41,10 @@ final class LoopbackSink extends Sink {
                     + " file descriptors (two per connection); this JVM may open " + limit + " (ulimit -n)");
         }
         boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("inbox-accept"), NioIoHandler.newFactory());
-        loops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("inbox-io"),
-                NioIoHandler.newFactory());
-        peerLoops = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("sink-peer"),
-                NioIoHandler.newFactory());
+        loops = new MultiThreadIoEventLoopGroup(
+                threads, new DefaultThreadFactory("inbox-io"), NioIoHandler.newFactory());
+        peerLoops = new MultiThreadIoEventLoopGroup(
+                threads, new DefaultThreadFactory("sink-peer"), NioIoHandler.newFactory());
         tally = new ByteTally(peerLoops);
         try {
             server = new ServerBootstrap()
@@ -55,8 +54,13 @@ final class LoopbackSink extends Sink {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                     .childHandler(handOff())
-                    .bind("127.0.0.1", 0).sync().channel();
-            peers = new Bootstrap().group(peerLoops).channel(NioSocketChannel.class).handler(count());
+                    .bind("127.0.0.1", 0)
+                    .sync()
+                    .channel();
+            peers = new Bootstrap()
+                    .group(peerLoops)
+                    .channel(NioSocketChannel.class)
+                    .handler(count());
         } catch (InterruptedException | RuntimeException e) {
             shutDown(loops, boss, peerLoops);
             throw e;

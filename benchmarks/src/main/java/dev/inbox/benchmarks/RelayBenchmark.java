@@ -1,8 +1,8 @@
 package dev.inbox.benchmarks;
 
-import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.config.RedisTarget;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
@@ -15,6 +15,9 @@ import dev.inbox.testkit.RedisServer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -22,10 +25,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.LongStream;
 
 /**
  * The cross-node publish path with a real Redis on loopback: one event from a user on node A to {@code recipients}
@@ -60,22 +59,30 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             tally = connections.tally();
             EventLoops loops = new EventLoops(connections.gatewayLoops());
             ServerFrameEncoder encoder = new ServerFrameEncoder();
-            GatewayConfig.Redis config = new GatewayConfig.Redis(RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)), Duration.ofSeconds(5),
-                    Duration.ofSeconds(10), 10_000, Duration.ofSeconds(5));
+            GatewayConfig.Redis config = new GatewayConfig.Redis(
+                    RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
+                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(10),
+                    10_000,
+                    Duration.ofSeconds(5));
 
             UserGroups groupsB = new UserGroups();
             GatewayMetrics metricsB = new GatewayMetrics();
             Readiness readyB = new Readiness();
             readyB.ready(); // the server's part; the relay's part clears once Redis answers
             nodeB = new RedisRelay(config, groupsB, readyB, false, metricsB);
-            nodeB.start(new ConversationRouter(nodeB.admission(), loops, groupsB, encoder,
-                    PooledByteBufAllocator.DEFAULT, metricsB));
+            nodeB.start(new ConversationRouter(
+                    nodeB.admission(), loops, groupsB, encoder, PooledByteBufAllocator.DEFAULT, metricsB));
             // Ready first: a node closes (4002) connections that joined before its user channels could be subscribed.
             awaitReady(readyB);
-            long[] members = LongStream.range(0, recipients).map(i -> FanoutBenchmark.FIRST_USER + i).toArray();
+            long[] members = LongStream.range(0, recipients)
+                    .map(i -> FanoutBenchmark.FIRST_USER + i)
+                    .toArray();
             for (long userId : members) {
                 Channel ch = connections.open();
-                ch.eventLoop().submit(() -> Upgrade.upgrade(ch, userId, loops, encoder, metricsB, groupsB)).sync();
+                ch.eventLoop()
+                        .submit(() -> Upgrade.upgrade(ch, userId, loops, encoder, metricsB, groupsB))
+                        .sync();
             }
 
             UserGroups groupsA = new UserGroups();
@@ -83,19 +90,31 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             Readiness readyA = new Readiness();
             readyA.ready();
             nodeA = new RedisRelay(config, groupsA, readyA, false, metricsA);
-            routerA = new ConversationRouter(nodeA.admission(), loops, groupsA, encoder,
-                    PooledByteBufAllocator.DEFAULT, metricsA);
+            routerA = new ConversationRouter(
+                    nodeA.admission(), loops, groupsA, encoder, PooledByteBufAllocator.DEFAULT, metricsA);
             nodeA.start(routerA);
             awaitReady(readyA);
             awaitReady(readyB);
-            long[] all = LongStream.concat(LongStream.of(SENDER), LongStream.of(members)).toArray();
-            nodeA.membership().replace(FanoutBenchmark.CONVERSATION, all).toCompletableFuture()
+            long[] all = LongStream.concat(LongStream.of(SENDER), LongStream.of(members))
+                    .toArray();
+            nodeA.membership()
+                    .replace(FanoutBenchmark.CONVERSATION, all)
+                    .toCompletableFuture()
                     .get(10, TimeUnit.SECONDS);
             awaitSubscriptions();
 
-            ByteBuf sample = encoder.encodeEvent(PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT",
-                    FanoutBenchmark.MESSAGE, FanoutBenchmark.CONVERSATION, SENDER, FanoutBenchmark.SENDER_NAME,
-                    FanoutBenchmark.SENDER_AVATAR, System.currentTimeMillis(), Ids.MIN_MESSAGE_ID), null);
+            ByteBuf sample = encoder.encodeEvent(
+                    PooledByteBufAllocator.DEFAULT,
+                    new ServerEvent(
+                            "TEXT",
+                            FanoutBenchmark.MESSAGE,
+                            FanoutBenchmark.CONVERSATION,
+                            SENDER,
+                            FanoutBenchmark.SENDER_NAME,
+                            FanoutBenchmark.SENDER_AVATAR,
+                            System.currentTimeMillis(),
+                            Ids.MIN_MESSAGE_ID),
+                    null);
             frameBytes = sample.readableBytes();
             sample.release();
         } catch (Exception | Error e) {
@@ -151,7 +170,13 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
     @Benchmark
     public void relayed() {
         tally.expect(frameBytes);
-        tally.await(routerA.publish(SENDER, FanoutBenchmark.SENDER_NAME, FanoutBenchmark.SENDER_AVATAR, "TEXT",
-                FanoutBenchmark.MESSAGE, FanoutBenchmark.CONVERSATION).toCompletableFuture());
+        tally.await(routerA.publish(
+                        SENDER,
+                        FanoutBenchmark.SENDER_NAME,
+                        FanoutBenchmark.SENDER_AVATAR,
+                        "TEXT",
+                        FanoutBenchmark.MESSAGE,
+                        FanoutBenchmark.CONVERSATION)
+                .toCompletableFuture());
     }
 }

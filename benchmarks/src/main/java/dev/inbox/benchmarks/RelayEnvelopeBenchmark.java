@@ -26,10 +26,19 @@ public class RelayEnvelopeBenchmark extends AbstractMicrobenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        frame = new ServerFrameEncoder().encodeEvent(PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT",
-                FanoutBenchmark.MESSAGE, FanoutBenchmark.CONVERSATION, FanoutBenchmark.FIRST_USER,
-                FanoutBenchmark.SENDER_NAME, FanoutBenchmark.SENDER_AVATAR, 1_767_225_600_123L,
-                Ids.MIN_MESSAGE_ID + 42), null);
+        frame = new ServerFrameEncoder()
+                .encodeEvent(
+                        PooledByteBufAllocator.DEFAULT,
+                        new ServerEvent(
+                                "TEXT",
+                                FanoutBenchmark.MESSAGE,
+                                FanoutBenchmark.CONVERSATION,
+                                FanoutBenchmark.FIRST_USER,
+                                FanoutBenchmark.SENDER_NAME,
+                                FanoutBenchmark.SENDER_AVATAR,
+                                1_767_225_600_123L,
+                                Ids.MIN_MESSAGE_ID + 42),
+                        null);
         envelope = RelayEnvelope.encode(7, FanoutBenchmark.CONVERSATION, 1_767_225_600_123L, frame);
     }
 
@@ -50,8 +59,10 @@ public class RelayEnvelopeBenchmark extends AbstractMicrobenchmark {
         }
         ByteBuf view = RelayEnvelope.frameOf(envelope);
         try {
-            return RelayEnvelope.origin(envelope) ^ RelayEnvelope.conversationId(envelope)
-                    ^ RelayEnvelope.acceptedAtMillis(envelope) ^ view.readableBytes();
+            return RelayEnvelope.origin(envelope)
+                    ^ RelayEnvelope.conversationId(envelope)
+                    ^ RelayEnvelope.acceptedAtMillis(envelope)
+                    ^ view.readableBytes();
         } finally {
             view.release();
         }

@@ -2,7 +2,6 @@ package dev.inbox.benchmarks;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -31,8 +30,7 @@ public final class ResultsTable {
             "decodeJackson", "decode",
             "encodeJackson", "encode");
 
-    private ResultsTable() {
-    }
+    private ResultsTable() {}
 
     public static void main(String[] args) throws IOException {
         if (args.length != 1) {
@@ -52,8 +50,15 @@ public final class ResultsTable {
                 + "| B/delivery |");
         out.println("|---|---|---:|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
-            out.printf(Locale.ROOT, "| %s | %s | %s ± %s | %s | %s | %s | %s | %s |%n", r.name(), r.params(),
-                    num(r.score), num(r.error), num(r.bytesPerOp), r.deliveries > 0 ? r.deliveries : "",
+            out.printf(
+                    Locale.ROOT,
+                    "| %s | %s | %s ± %s | %s | %s | %s | %s | %s |%n",
+                    r.name(),
+                    r.params(),
+                    num(r.score),
+                    num(r.error),
+                    num(r.bytesPerOp),
+                    r.deliveries > 0 ? r.deliveries : "",
                     r.deliveries > 0 ? num(r.score / r.deliveries) + " ± " + num(r.error / r.deliveries) : "",
                     r.deliveries > 0 && !Double.isNaN(r.cpuPerOp) ? num(r.cpuPerOp / r.deliveries) : "",
                     r.deliveries > 0 && !Double.isNaN(r.bytesPerOp) ? num(r.bytesPerOp / r.deliveries) : "");
@@ -75,12 +80,22 @@ public final class ResultsTable {
             double ratio = baseline.score / subject.score;
             // Relative errors add in quadrature: JMH's errors are 99.9% confidence half-widths of independent runs.
             double error = ratio * Math.hypot(baseline.error / baseline.score, subject.error / subject.score);
-            String cpu = Double.isNaN(subject.cpuPerOp) || Double.isNaN(baseline.cpuPerOp) ? ""
+            String cpu = Double.isNaN(subject.cpuPerOp) || Double.isNaN(baseline.cpuPerOp)
+                    ? ""
                     : String.format(Locale.ROOT, "%.1fx", baseline.cpuPerOp / subject.cpuPerOp);
-            out.printf(Locale.ROOT, "| %s | %s | %s | %.1fx ± %.1f | %s | %s |%n", subject.name(), baseline.method,
-                    subject.params(), ratio, error, cpu,
-                    Double.isNaN(subject.bytesPerOp) ? "" : String.format(Locale.ROOT, "%.1fx",
-                            baseline.bytesPerOp / Math.max(subject.bytesPerOp, 1e-3)));
+            out.printf(
+                    Locale.ROOT,
+                    "| %s | %s | %s | %.1fx ± %.1f | %s | %s |%n",
+                    subject.name(),
+                    baseline.method,
+                    subject.params(),
+                    ratio,
+                    error,
+                    cpu,
+                    Double.isNaN(subject.bytesPerOp)
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT, "%.1fx", baseline.bytesPerOp / Math.max(subject.bytesPerOp, 1e-3)));
         }
         printAllocationSplit(rows, out);
     }
@@ -91,7 +106,8 @@ public final class ResultsTable {
         for (Row r : rows) {
             if (r.deliveries > 0 && !Double.isNaN(r.bytesPerOp)) {
                 String others = r.params().replaceAll("recipients=\\S+ ?", "").trim();
-                series.computeIfAbsent(r.name() + " " + others, k -> new ArrayList<>()).add(r);
+                series.computeIfAbsent(r.name() + " " + others, k -> new ArrayList<>())
+                        .add(r);
             }
         }
         boolean header = false;
@@ -109,13 +125,24 @@ public final class ResultsTable {
             double n = points.size();
             double mx = points.stream().mapToDouble(Row::deliveries).sum() / n;
             double my = points.stream().mapToDouble(Row::bytesPerOp).sum() / n;
-            double sxy = points.stream().mapToDouble(r -> (r.deliveries - mx) * (r.bytesPerOp - my)).sum();
-            double sxx = points.stream().mapToDouble(r -> (r.deliveries - mx) * (r.deliveries - mx)).sum();
+            double sxy = points.stream()
+                    .mapToDouble(r -> (r.deliveries - mx) * (r.bytesPerOp - my))
+                    .sum();
+            double sxx = points.stream()
+                    .mapToDouble(r -> (r.deliveries - mx) * (r.deliveries - mx))
+                    .sum();
             double slope = sxy / sxx;
-            out.printf(Locale.ROOT, "| %s | %s | %s | %.1f |%n", e.getKey(),
-                    points.stream().map(r -> Long.toString(r.deliveries)).distinct()
-                            .reduce((a, b) -> a + ", " + b).orElse(""),
-                    num(my - slope * mx), slope);
+            out.printf(
+                    Locale.ROOT,
+                    "| %s | %s | %s | %.1f |%n",
+                    e.getKey(),
+                    points.stream()
+                            .map(r -> Long.toString(r.deliveries))
+                            .distinct()
+                            .reduce((a, b) -> a + ", " + b)
+                            .orElse(""),
+                    num(my - slope * mx),
+                    slope);
         }
     }
 
@@ -127,8 +154,15 @@ public final class ResultsTable {
     }
 
     /** One JMH result: a method with one set of parameters. */
-    private record Row(String className, String method, String params, double score, double error,
-                       double bytesPerOp, double cpuPerOp, long deliveries) {
+    private record Row(
+            String className,
+            String method,
+            String params,
+            double score,
+            double error,
+            double bytesPerOp,
+            double cpuPerOp,
+            long deliveries) {
         static Row of(JsonNode n) {
             String benchmark = n.get("benchmark").asText();
             int dot = benchmark.lastIndexOf('.');
@@ -136,19 +170,31 @@ public final class ResultsTable {
             StringBuilder params = new StringBuilder();
             JsonNode p = n.get("params");
             if (p != null) {
-                p.properties().forEach(e -> params.append(params.length() == 0 ? "" : " ")
-                        .append(e.getKey()).append('=').append(e.getValue().asText()));
+                p.properties()
+                        .forEach(e -> params.append(params.length() == 0 ? "" : " ")
+                                .append(e.getKey())
+                                .append('=')
+                                .append(e.getValue().asText()));
             }
-            long deliveries = p != null && p.has("recipients") ? p.get("recipients").asLong()
-                    * (p.has("connectionsPerUser") ? p.get("connectionsPerUser").asLong() : 1)
-                    * (p.has("burst") ? p.get("burst").asLong() : 1) : 0;
+            long deliveries = p != null && p.has("recipients")
+                    ? p.get("recipients").asLong()
+                            * (p.has("connectionsPerUser")
+                                    ? p.get("connectionsPerUser").asLong()
+                                    : 1)
+                            * (p.has("burst") ? p.get("burst").asLong() : 1)
+                    : 0;
             JsonNode primary = n.get("primaryMetric");
             JsonNode alloc = n.path("secondaryMetrics").get("gc.alloc.rate.norm");
             JsonNode cpu = n.path("secondaryMetrics").get("loop.cpu.norm");
-            return new Row(className, benchmark.substring(dot + 1), params.toString(),
-                    primary.get("score").asDouble(), errorOf(primary),
+            return new Row(
+                    className,
+                    benchmark.substring(dot + 1),
+                    params.toString(),
+                    primary.get("score").asDouble(),
+                    errorOf(primary),
                     alloc == null ? Double.NaN : alloc.get("score").asDouble(),
-                    cpu == null ? Double.NaN : cpu.get("score").asDouble(), deliveries);
+                    cpu == null ? Double.NaN : cpu.get("score").asDouble(),
+                    deliveries);
         }
 
         /** JMH writes "NaN" for the error of a single iteration. */

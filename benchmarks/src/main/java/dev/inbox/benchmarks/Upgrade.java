@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-
 import java.time.Duration;
 
 /**
@@ -23,18 +22,31 @@ import java.time.Duration;
  * only reads), an {@link InboxSession} attribute joined into {@link UserGroups} and left on close.
  */
 final class Upgrade {
-    private Upgrade() {
-    }
+    private Upgrade() {}
 
     /** Upgrades {@code ch} for {@code userId}. On the channel's event loop. */
-    static void upgrade(Channel ch, long userId, EventLoops loops, ServerFrameEncoder encoder, GatewayMetrics metrics,
-                        UserGroups groups) {
-        InboxSession session = new InboxSession(ch, new AuthenticatedUser(userId, "user " + userId, null,
-                Long.MAX_VALUE), loops.indexOf(ch.eventLoop()), encoder, metrics);
+    static void upgrade(
+            Channel ch,
+            long userId,
+            EventLoops loops,
+            ServerFrameEncoder encoder,
+            GatewayMetrics metrics,
+            UserGroups groups) {
+        InboxSession session = new InboxSession(
+                ch,
+                new AuthenticatedUser(userId, "user " + userId, null, Long.MAX_VALUE),
+                loops.indexOf(ch.eventLoop()),
+                encoder,
+                metrics);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast("wsdecoder", new WebSocket13FrameDecoder(WebSocketDecoderConfig.newBuilder()
-                        .maxFramePayloadLength(65_536).expectMaskedFrames(true).allowExtensions(false).build()))
+                .addLast(
+                        "wsdecoder",
+                        new WebSocket13FrameDecoder(WebSocketDecoderConfig.newBuilder()
+                                .maxFramePayloadLength(65_536)
+                                .expectMaskedFrames(true)
+                                .allowExtensions(false)
+                                .build()))
                 .addLast(InboxSession.FRAME_ENCODER, new WebSocket13FrameEncoder(false))
                 .addLast("utf8", new Utf8FrameValidator(false))
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(65_536))

@@ -1,11 +1,11 @@
 package dev.inbox.gateway;
 
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
-
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /** The packages follow a message down the tree (docs/architecture.md): no package depends on one that uses it. */
 class PackageStructureTest {

@@ -9,5 +9,4 @@ package dev.inbox.protocol;
  * @param message        the text, within the configured maximum of code points
  * @param clientMsgId    the client's own id for the message, at most 64 characters, or {@code null}
  */
-public record ClientMessage(String type, long conversationId, String message, String clientMsgId) {
-}
+public record ClientMessage(String type, long conversationId, String message, String clientMsgId) {}

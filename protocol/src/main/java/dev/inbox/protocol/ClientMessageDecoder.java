@@ -8,7 +8,6 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -130,8 +129,11 @@ public final class ClientMessageDecoder {
                 continue;
             }
             if ((seen & bit) != 0) {
-                throw new ProtocolException(ErrorCode.BAD_FRAME, "field '" + field + "' appears more than once",
-                        conversationId, clientMsgId);
+                throw new ProtocolException(
+                        ErrorCode.BAD_FRAME,
+                        "field '" + field + "' appears more than once",
+                        conversationId,
+                        clientMsgId);
             }
             seen |= bit;
             if (value == JsonToken.VALUE_NULL) {
@@ -150,7 +152,8 @@ public final class ClientMessageDecoder {
                     }
                 }
                 case SEEN_CONVERSATION -> {
-                    if (value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                    if (value == JsonToken.VALUE_NUMBER_INT
+                            && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
                             && Ids.isValid(p.getLongValue())) {
                         conversationId = p.getLongValue();
                     } else {
@@ -197,8 +200,8 @@ public final class ClientMessageDecoder {
             }
         }
         if (p.nextToken() != null) {
-            throw new ProtocolException(ErrorCode.BAD_FRAME, "trailing data after the JSON object",
-                    conversationId, clientMsgId);
+            throw new ProtocolException(
+                    ErrorCode.BAD_FRAME, "trailing data after the JSON object", conversationId, clientMsgId);
         }
         if (error != null) {
             throw new ProtocolException(error, errorText, conversationId, clientMsgId);
@@ -213,13 +216,16 @@ public final class ClientMessageDecoder {
             throw missing("message", conversationId, clientMsgId);
         }
         if (!TYPE_TEXT.equals(type)) {
-            throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type (expected: TEXT)",
-                    conversationId, clientMsgId);
+            throw new ProtocolException(
+                    ErrorCode.UNKNOWN_TYPE, "unknown type (expected: TEXT)", conversationId, clientMsgId);
         }
         // length() counts UTF-16 units, never fewer than code points: only a long string needs the exact count.
         if (message.length() > maxMessageChars && message.codePointCount(0, message.length()) > maxMessageChars) {
-            throw new ProtocolException(ErrorCode.MESSAGE_TOO_LONG,
-                    "message is longer than " + maxMessageChars + " characters", conversationId, clientMsgId);
+            throw new ProtocolException(
+                    ErrorCode.MESSAGE_TOO_LONG,
+                    "message is longer than " + maxMessageChars + " characters",
+                    conversationId,
+                    clientMsgId);
         }
         return new ClientMessage(type, conversationId, message, clientMsgId);
     }
@@ -235,8 +241,8 @@ public final class ClientMessageDecoder {
     }
 
     private static ProtocolException missing(String field, long conversationId, String clientMsgId) {
-        return new ProtocolException(ErrorCode.MISSING_FIELD, "missing field '" + field + "'",
-                conversationId, clientMsgId);
+        return new ProtocolException(
+                ErrorCode.MISSING_FIELD, "missing field '" + field + "'", conversationId, clientMsgId);
     }
 
     /** Jackson's messages carry a source excerpt on later lines; the first line is the useful part. */

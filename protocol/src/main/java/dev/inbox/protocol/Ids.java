@@ -14,8 +14,7 @@ public final class Ids {
     /** Digits in every message id. */
     public static final int MESSAGE_ID_DIGITS = 16;
 
-    private Ids() {
-    }
+    private Ids() {}
 
     /** Whether {@code id} is a valid message id: 16 digits and below 2^53. */
     public static boolean isValidMessageId(long id) {

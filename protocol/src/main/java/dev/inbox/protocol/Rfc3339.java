@@ -11,8 +11,7 @@ final class Rfc3339 {
 
     private static final long MILLIS_PER_DAY = 86_400_000L;
 
-    private Rfc3339() {
-    }
+    private Rfc3339() {}
 
     static void format(long epochMillis, char[] out) {
         long days = Math.floorDiv(epochMillis, MILLIS_PER_DAY);

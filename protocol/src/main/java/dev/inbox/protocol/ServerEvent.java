@@ -13,8 +13,15 @@ package dev.inbox.protocol;
  * @param createdAtMillis when the gateway accepted the message, epoch milliseconds (written as RFC 3339 UTC)
  * @param messageId       assigned by the gateway: positive, unique and increasing within the conversation, below 2^53
  */
-public record ServerEvent(String type, String message, long conversationId, long senderId, String senderName,
-                          String senderAvatar, long createdAtMillis, long messageId) {
+public record ServerEvent(
+        String type,
+        String message,
+        long conversationId,
+        long senderId,
+        String senderName,
+        String senderAvatar,
+        long createdAtMillis,
+        long messageId) {
     /**
      * Most characters (code points) of {@code sender_name}, wherever it comes from: a display name with room to spare.
      * Every member receives it with every message, so it is bounded like {@code message} is (issue 11: a 900 KB name

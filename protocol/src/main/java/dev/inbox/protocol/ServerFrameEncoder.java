@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -27,6 +26,7 @@ import java.io.UncheckedIOException;
 public final class ServerFrameEncoder {
     /** Longest WebSocket frame header a server writes: 2 bytes plus a 64-bit extended length (RFC 6455 §5.2). */
     static final int MAX_HEADER_BYTES = 10;
+
     private static final int FIN_TEXT = 0x81;
 
     /** Room to reserve beyond the message text: field names, ids, names and the timestamp. */
@@ -43,8 +43,7 @@ public final class ServerFrameEncoder {
      * @param frame        the complete frame, owned by the caller
      * @param messageIdAt  absolute index in {@code frame} of the {@value Ids#MESSAGE_ID_DIGITS} id digits
      */
-    public record PreparedFrame(ByteBuf frame, int messageIdAt) {
-    }
+    public record PreparedFrame(ByteBuf frame, int messageIdAt) {}
 
     /**
      * Encodes {@code event} once, before its id is known: {@code event.messageId()} is a placeholder of the same
@@ -78,7 +77,8 @@ public final class ServerFrameEncoder {
 
     private ByteBuf encode(ByteBufAllocator alloc, ServerEvent event, String clientMsgId) {
         if (!Ids.isValidMessageId(event.messageId())) {
-            throw new IllegalArgumentException("messageId: " + event.messageId() + " (expected: 16 digits, below 2^53)");
+            throw new IllegalArgumentException(
+                    "messageId: " + event.messageId() + " (expected: 16 digits, below 2^53)");
         }
         ByteBuf frame = begin(alloc, event.message().length() + EVENT_OVERHEAD_GUESS);
         try (JsonGenerator g = open(frame)) {
@@ -113,8 +113,8 @@ public final class ServerFrameEncoder {
      * Writes an {@code ERROR} frame for one connection. {@code conversationId} is written when it is a valid id,
      * {@code clientMsgId} when non-null.
      */
-    public ByteBuf encodeError(ByteBufAllocator alloc, ErrorCode code, String message, long conversationId,
-                               String clientMsgId) {
+    public ByteBuf encodeError(
+            ByteBufAllocator alloc, ErrorCode code, String message, long conversationId, String clientMsgId) {
         ByteBuf frame = begin(alloc, message.length() + 128);
         try (JsonGenerator g = open(frame)) {
             g.writeStartObject();
@@ -144,7 +144,8 @@ public final class ServerFrameEncoder {
     }
 
     private JsonGenerator open(ByteBuf frame) throws IOException {
-        JsonGenerator g = json.createGenerator((java.io.OutputStream) new ByteBufOutputStream(frame), JsonEncoding.UTF8);
+        JsonGenerator g =
+                json.createGenerator((java.io.OutputStream) new ByteBufOutputStream(frame), JsonEncoding.UTF8);
         g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
         return g;
     }

@@ -1,17 +1,13 @@
 package dev.inbox.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.sun.management.ThreadMXBean;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.constraints.StringLength;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -20,10 +16,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.Size;
+import net.jqwik.api.constraints.StringLength;
 
 /**
  * Hostile input, generated (jqwik properties): whatever the bytes, the decoder returns a message or throws its own
@@ -33,15 +32,27 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class ClientMessageDecoderFuzzTest {
     private static final int MAX_FRAME = 65_536;
-    private static final String[] CORPUS = {"seed.json", "with-client-id.json", "unicode.json", "unknown-fields.json",
-            "duplicate.json", "array.json", "huge-number.json", "wrong-types.json", "truncated.json", "nested.json"};
+    private static final String[] CORPUS = {
+        "seed.json",
+        "with-client-id.json",
+        "unicode.json",
+        "unknown-fields.json",
+        "duplicate.json",
+        "array.json",
+        "huge-number.json",
+        "wrong-types.json",
+        "truncated.json",
+        "nested.json"
+    };
     private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private final ClientMessageDecoder decoder = new ClientMessageDecoder(4096, MAX_FRAME);
 
     /** Decodes {@code bytes} from a pooled direct buffer and checks the decoder's contract. */
     private ClientMessage decodeChecked(byte[] bytes) {
-        ByteBuf frame = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(1, bytes.length)).writeBytes(bytes);
+        ByteBuf frame = PooledByteBufAllocator.DEFAULT
+                .directBuffer(Math.max(1, bytes.length))
+                .writeBytes(bytes);
         try {
             ClientMessage m = decodeOnce(frame, bytes);
             // The allocation bound is measured on an untracked view: at PARANOID, the leak detector itself records a
@@ -96,10 +107,10 @@ class ClientMessageDecoderFuzzTest {
     }
 
     @Property(tries = 1000)
-    void wellFormedMessagesRoundTrip(@ForAll @StringLength(max = 300) String message,
-                                     @ForAll("ids") long conversationId) {
-        String json = "{\"type\":\"TEXT\",\"conversation_id\":" + conversationId + ",\"message\":"
-                + quote(message) + "}";
+    void wellFormedMessagesRoundTrip(
+            @ForAll @StringLength(max = 300) String message, @ForAll("ids") long conversationId) {
+        String json =
+                "{\"type\":\"TEXT\",\"conversation_id\":" + conversationId + ",\"message\":" + quote(message) + "}";
         ClientMessage m = decodeChecked(json.getBytes(StandardCharsets.UTF_8));
         if (message.codePoints().anyMatch(cp -> cp >= 0xD800 && cp <= 0xDFFF)) {
             return; // a lone surrogate cannot be encoded as UTF-8: refused, which decodeChecked already allowed
@@ -126,8 +137,13 @@ class ClientMessageDecoderFuzzTest {
             }
         }
         Arbitrary<byte[]> seed = Arbitraries.of(seeds);
-        return seed.flatMap(s -> Arbitraries.integers().between(1, 8).flatMap(edits ->
-                Arbitraries.integers().between(0, Integer.MAX_VALUE).list().ofSize(edits * 3).map(r -> mutate(s, r))));
+        return seed.flatMap(s -> Arbitraries.integers()
+                .between(1, 8)
+                .flatMap(edits -> Arbitraries.integers()
+                        .between(0, Integer.MAX_VALUE)
+                        .list()
+                        .ofSize(edits * 3)
+                        .map(r -> mutate(s, r))));
     }
 
     /** Applies byte flips, insertions, deletions and truncations chosen by {@code r}, three numbers an edit. */
@@ -167,6 +183,8 @@ class ClientMessageDecoderFuzzTest {
     }
 
     private static String quote(String s) {
-        return "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
+        return "\""
+                + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance()
+                        .quoteAsString(s)) + "\"";
     }
 }

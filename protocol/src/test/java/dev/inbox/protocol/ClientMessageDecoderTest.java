@@ -1,27 +1,25 @@
 package dev.inbox.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every frame is decoded from three buffer layouts (a heap slice with a non-zero array offset and reader index, a
@@ -45,26 +43,32 @@ class ClientMessageDecoderTest {
 
     @Test
     void clientMsgIdIsCarried() {
-        assertEquals(new ClientMessage("TEXT", 123, "Hello", "c-1"),
+        assertEquals(
+                new ClientMessage("TEXT", 123, "Hello", "c-1"),
                 accepted(j("{'conversation_id':123,'message':'Hello','type':'TEXT','client_msg_id':'c-1'}")));
     }
 
     @Test
     void everyFieldOrderDecodesTheSame() {
-        List<String> fields = List.of(j("'type':'TEXT'"), j("'conversation_id':42"), j("'message':'hi'"),
-                j("'client_msg_id':'m-7'"));
+        List<String> fields =
+                List.of(j("'type':'TEXT'"), j("'conversation_id':42"), j("'message':'hi'"), j("'client_msg_id':'m-7'"));
         List<List<String>> orders = permutations(fields);
         assertEquals(24, orders.size());
         for (List<String> order : orders) {
-            assertEquals(new ClientMessage("TEXT", 42, "hi", "m-7"), accepted("{" + String.join(",", order) + "}"),
+            assertEquals(
+                    new ClientMessage("TEXT", 42, "hi", "m-7"),
+                    accepted("{" + String.join(",", order) + "}"),
                     order::toString);
         }
     }
 
     @Test
     void whitespaceAroundEveryTokenIsAllowed() {
-        assertEquals(new ClientMessage("TEXT", 123, "Hello", "c"), accepted(
-                j(" \r\n\t{ 'type' : 'TEXT' ,\n 'conversation_id'\t:\t123 , 'message' : 'Hello' , 'client_msg_id' : 'c' }\n ")));
+        assertEquals(
+                new ClientMessage("TEXT", 123, "Hello", "c"),
+                accepted(
+                        j(
+                                " \r\n\t{ 'type' : 'TEXT' ,\n 'conversation_id'\t:\t123 , 'message' : 'Hello' , 'client_msg_id' : 'c' }\n ")));
     }
 
     @Test
@@ -91,7 +95,8 @@ class ClientMessageDecoderTest {
 
     @Test
     void anUnknownFieldMayAppearTwice() {
-        assertEquals(new ClientMessage("TEXT", 1, "m", null),
+        assertEquals(
+                new ClientMessage("TEXT", 1, "m", null),
                 accepted(j("{'x':1,'type':'TEXT','x':[2],'conversation_id':1,'x':{},'message':'m'}")));
     }
 
@@ -99,7 +104,8 @@ class ClientMessageDecoderTest {
     void nestingUpToTheDepthLimitInAnUnknownFieldIsAccepted() {
         // The frame's object is one level; the unknown field may fill the rest.
         int arrays = ClientMessageDecoder.MAX_NESTING_DEPTH - 1;
-        String frame = j("{'x':" + "[".repeat(arrays) + "]".repeat(arrays) + ",'type':'TEXT','conversation_id':1,'message':'m'}");
+        String frame = j("{'x':" + "[".repeat(arrays) + "]".repeat(arrays)
+                + ",'type':'TEXT','conversation_id':1,'message':'m'}");
         assertEquals(new ClientMessage("TEXT", 1, "m", null), accepted(frame));
     }
 
@@ -107,14 +113,18 @@ class ClientMessageDecoderTest {
     void unicodeAndEmojiMessageIsDecodedFromRawUtf8AndFromEscapes() {
         String text = "h\u00e9llo \u4e16\u754c " + EMOJI + " \u05e9\u05dc\u05d5\u05dd";
         assertEquals(text, accepted(frame("TEXT", "1", "'" + text + "'")).message());
-        assertEquals(text, accepted(frame("TEXT", "1",
-                "'h\\u00e9llo \\u4E16\\u754c \\ud83d\\ude00 \\u05e9\\u05dc\\u05d5\\u05dd'")).message());
+        assertEquals(
+                text,
+                accepted(frame("TEXT", "1", "'h\\u00e9llo \\u4E16\\u754c \\ud83d\\ude00 \\u05e9\\u05dc\\u05d5\\u05dd'"))
+                        .message());
     }
 
     @Test
     void escapedCharactersInMessageAreDecoded() {
-        assertEquals("q\"b\\s/n\nr\rt\tb\bf\fnul\u0000",
-                accepted(frame("TEXT", "1", "'q\\'b\\\\s\\/n\\nr\\rt\\tb\\bf\\fnul\\u0000'")).message());
+        assertEquals(
+                "q\"b\\s/n\nr\rt\tb\bf\fnul\u0000",
+                accepted(frame("TEXT", "1", "'q\\'b\\\\s\\/n\\nr\\rt\\tb\\bf\\fnul\\u0000'"))
+                        .message());
     }
 
     @Test
@@ -124,7 +134,8 @@ class ClientMessageDecoderTest {
 
     @Test
     void escapedFieldNameIsTheFieldItSpells() {
-        assertEquals(new ClientMessage("TEXT", 3, "m", null),
+        assertEquals(
+                new ClientMessage("TEXT", 3, "m", null),
                 accepted(j("{'\\u0074ype':'TEXT','conversation\\u005fid':3,'message':'m'}")));
     }
 
@@ -136,7 +147,8 @@ class ClientMessageDecoderTest {
 
     @Test
     void nullClientMsgIdCountsAsAbsent() {
-        assertEquals(new ClientMessage("TEXT", 1, "m", null),
+        assertEquals(
+                new ClientMessage("TEXT", 1, "m", null),
                 accepted(j("{'type':'TEXT','conversation_id':1,'message':'m','client_msg_id':null}")));
     }
 
@@ -165,18 +177,25 @@ class ClientMessageDecoderTest {
     void clientMsgIdOf64CharactersIsAccepted() {
         String id = "i".repeat(ClientMessageDecoder.MAX_CLIENT_MSG_ID_CHARS);
         assertEquals(64, id.length());
-        assertEquals(id, accepted(j("{'type':'TEXT','conversation_id':1,'message':'m','client_msg_id':'" + id + "'}"))
-                .clientMsgId());
+        assertEquals(
+                id,
+                accepted(j("{'type':'TEXT','conversation_id':1,'message':'m','client_msg_id':'" + id + "'}"))
+                        .clientMsgId());
     }
 
     @Test
     void clientMsgIdLengthCountsCharactersNotUtf16Units() {
         String emoji = EMOJI.repeat(ClientMessageDecoder.MAX_CLIENT_MSG_ID_CHARS);
-        assertEquals(emoji, accepted(j("{'type':'TEXT','conversation_id':1,'message':'m','client_msg_id':'" + emoji
-                + "'}")).clientMsgId());
-        ProtocolException e = assertThrows(ProtocolException.class, () -> new ClientMessageDecoder(10, 65_536)
-                .decode(Unpooled.wrappedBuffer(("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"m\","
-                        + "\"client_msg_id\":\"" + emoji + EMOJI + "\"}").getBytes(StandardCharsets.UTF_8))));
+        assertEquals(
+                emoji,
+                accepted(j("{'type':'TEXT','conversation_id':1,'message':'m','client_msg_id':'" + emoji + "'}"))
+                        .clientMsgId());
+        ProtocolException e = assertThrows(
+                ProtocolException.class,
+                () -> new ClientMessageDecoder(10, 65_536)
+                        .decode(Unpooled.wrappedBuffer(("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"m\","
+                                        + "\"client_msg_id\":\"" + emoji + EMOJI + "\"}")
+                                .getBytes(StandardCharsets.UTF_8))));
         assertEquals(ErrorCode.BAD_FRAME, e.code());
     }
 
@@ -221,13 +240,47 @@ class ClientMessageDecoderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "{", "}", "{]", "{{}}", "nope", "nul", "tru", "{'type'}", "{'type':}", "{'type' 'TEXT'}",
-            "{type:'TEXT'}", "{'type':'TEXT',}", "{,'type':'TEXT'}", "{'type':'TEXT' 'message':'m'}",
-            "{'type':'TEXT';'message':'m'}", "{'a':01}", "{'a':+1}", "{'a':.5}", "{'a':1.}", "{'a':1e}", "{'a':0x1F}",
-            "{'a':NaN}", "{'a':Infinity}", "{'a':-}", "{'a':[1,]}", "{'a':[,1]}", "{'a':[1 2]}", "{'a':{'b'}}",
-            "{'a':'\\x'}", "{'a':'\\u12'}", "{'a':'\\u12G4'}", "{'a':undefined}", "{/* c */'type':'TEXT'}",
-            "{'type':'TEXT'}// c", "{'type':'TEXT'}#", "{'type':'TEXT'}x", "{'type':'TEXT'}]", "{'type':'TEXT'}}"})
+    @ValueSource(
+            strings = {
+                "{",
+                "}",
+                "{]",
+                "{{}}",
+                "nope",
+                "nul",
+                "tru",
+                "{'type'}",
+                "{'type':}",
+                "{'type' 'TEXT'}",
+                "{type:'TEXT'}",
+                "{'type':'TEXT',}",
+                "{,'type':'TEXT'}",
+                "{'type':'TEXT' 'message':'m'}",
+                "{'type':'TEXT';'message':'m'}",
+                "{'a':01}",
+                "{'a':+1}",
+                "{'a':.5}",
+                "{'a':1.}",
+                "{'a':1e}",
+                "{'a':0x1F}",
+                "{'a':NaN}",
+                "{'a':Infinity}",
+                "{'a':-}",
+                "{'a':[1,]}",
+                "{'a':[,1]}",
+                "{'a':[1 2]}",
+                "{'a':{'b'}}",
+                "{'a':'\\x'}",
+                "{'a':'\\u12'}",
+                "{'a':'\\u12G4'}",
+                "{'a':undefined}",
+                "{/* c */'type':'TEXT'}",
+                "{'type':'TEXT'}// c",
+                "{'type':'TEXT'}#",
+                "{'type':'TEXT'}x",
+                "{'type':'TEXT'}]",
+                "{'type':'TEXT'}}"
+            })
     void malformedJsonIsBadJson(String json) {
         refused(ErrorCode.BAD_JSON, j(json));
     }
@@ -260,16 +313,24 @@ class ClientMessageDecoderTest {
     @Test
     void invalidUtf8InTheMessageIsBadJson() {
         for (byte[] bad : invalidUtf8Sequences()) {
-            refused(ErrorCode.BAD_JSON, concat(utf8(j("{'type':'TEXT','conversation_id':1,'message':'a")), bad,
-                    utf8(j("b'}"))));
+            refused(
+                    ErrorCode.BAD_JSON,
+                    concat(utf8(j("{'type':'TEXT','conversation_id':1,'message':'a")), bad, utf8(j("b'}"))));
         }
     }
 
     @Test
     void invalidUtf8InAnUnknownFieldOrAFieldNameIsBadJson() {
         for (byte[] bad : invalidUtf8Sequences()) {
-            refused(ErrorCode.BAD_JSON, concat(utf8(j("{'x':{'y':['")), bad, utf8(j("']},'type':'TEXT','conversation_id':1,'message':'m'}"))));
-            refused(ErrorCode.BAD_JSON, concat(utf8(j("{'")), bad, utf8(j("':1,'type':'TEXT','conversation_id':1,'message':'m'}"))));
+            refused(
+                    ErrorCode.BAD_JSON,
+                    concat(
+                            utf8(j("{'x':{'y':['")),
+                            bad,
+                            utf8(j("']},'type':'TEXT','conversation_id':1,'message':'m'}"))));
+            refused(
+                    ErrorCode.BAD_JSON,
+                    concat(utf8(j("{'")), bad, utf8(j("':1,'type':'TEXT','conversation_id':1,'message':'m'}"))));
         }
     }
 
@@ -290,18 +351,19 @@ class ClientMessageDecoderTest {
     @Test
     void overlongSurrogateOrOutOfRangeUtf8IsBadJsonWhereverItAppears() {
         List<byte[]> forbidden = List.of(
-                bytes(0xC0, 0xAF),             // '/' in two bytes
-                bytes(0xE0, 0x80, 0xAF),       // '/' in three bytes
-                bytes(0xED, 0xA0, 0x80),       // surrogate U+D800
-                bytes(0xED, 0xBF, 0xBF),       // surrogate U+DFFF
+                bytes(0xC0, 0xAF), // '/' in two bytes
+                bytes(0xE0, 0x80, 0xAF), // '/' in three bytes
+                bytes(0xED, 0xA0, 0x80), // surrogate U+D800
+                bytes(0xED, 0xBF, 0xBF), // surrogate U+DFFF
                 bytes(0xF4, 0x90, 0x80, 0x80)); // U+110000
         List<String> accepted = new ArrayList<>();
         for (byte[] bad : forbidden) {
             String hex = ByteBufUtil.hexDump(bad);
             byte[][] frames = {
-                    concat(utf8(j("{'type':'TEXT','conversation_id':1,'message':'a")), bad, utf8(j("'}"))),
-                    concat(utf8(j("{'x':['")), bad, utf8(j("'],'type':'TEXT','conversation_id':1,'message':'m'}"))),
-                    concat(utf8(j("{'")), bad, utf8(j("':1,'type':'TEXT','conversation_id':1,'message':'m'}")))};
+                concat(utf8(j("{'type':'TEXT','conversation_id':1,'message':'a")), bad, utf8(j("'}"))),
+                concat(utf8(j("{'x':['")), bad, utf8(j("'],'type':'TEXT','conversation_id':1,'message':'m'}"))),
+                concat(utf8(j("{'")), bad, utf8(j("':1,'type':'TEXT','conversation_id':1,'message':'m'}")))
+            };
             String[] where = {"message", "unknown field value", "field name"};
             for (int i = 0; i < frames.length; i++) {
                 if (decode(Layout.HEAP_SLICE, frames[i]) instanceof ClientMessage) {
@@ -327,8 +389,9 @@ class ClientMessageDecoderTest {
 
     @Test
     void deepNestingInsideAKnownFieldIsBadJson() {
-        refused(ErrorCode.BAD_JSON, j("{'type':'TEXT','conversation_id':1,'message':") + "[".repeat(10_000)
-                + "]".repeat(10_000) + "}");
+        refused(
+                ErrorCode.BAD_JSON,
+                j("{'type':'TEXT','conversation_id':1,'message':") + "[".repeat(10_000) + "]".repeat(10_000) + "}");
     }
 
     @Test
@@ -341,7 +404,8 @@ class ClientMessageDecoderTest {
     @Test
     void stringLongerThanTheFrameLimitIsBadJson() {
         ClientMessageDecoder small = new ClientMessageDecoder(1_000_000, 1_000);
-        ByteBuf frame = Unpooled.copiedBuffer(frame("TEXT", "1", "'" + "a".repeat(100_000) + "'"), StandardCharsets.UTF_8);
+        ByteBuf frame =
+                Unpooled.copiedBuffer(frame("TEXT", "1", "'" + "a".repeat(100_000) + "'"), StandardCharsets.UTF_8);
         try {
             ProtocolException e = assertThrows(ProtocolException.class, () -> small.decode(frame));
             assertEquals(ErrorCode.BAD_JSON, e.code(), e.getMessage());
@@ -358,8 +422,19 @@ class ClientMessageDecoderTest {
     // ---------------------------------------------------------------- bad_frame
 
     @ParameterizedTest
-    @ValueSource(strings = {"[]", "[{'type':'TEXT','conversation_id':1,'message':'m'}]", "'TEXT'", "''", "42", "-1.5",
-            "1e400", "true", "false", "null"})
+    @ValueSource(
+            strings = {
+                "[]",
+                "[{'type':'TEXT','conversation_id':1,'message':'m'}]",
+                "'TEXT'",
+                "''",
+                "42",
+                "-1.5",
+                "1e400",
+                "true",
+                "false",
+                "null"
+            })
     void topLevelArrayOrScalarIsBadFrame(String json) {
         ProtocolException e = refused(ErrorCode.BAD_FRAME, j(json));
         assertEquals(ProtocolException.NO_CONVERSATION, e.conversationId());
@@ -389,10 +464,20 @@ class ClientMessageDecoderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {" {}", "{}", " []", "1", " \"x\"", " null", " true",
-            "{'type':'TEXT','conversation_id':1,'message':'m'}"})
+    @ValueSource(
+            strings = {
+                " {}",
+                "{}",
+                " []",
+                "1",
+                " \"x\"",
+                " null",
+                " true",
+                "{'type':'TEXT','conversation_id':1,'message':'m'}"
+            })
     void trailingJsonValueIsBadFrameAndCarriesTheIds(String trailing) {
-        ProtocolException e = refused(ErrorCode.BAD_FRAME,
+        ProtocolException e = refused(
+                ErrorCode.BAD_FRAME,
                 j("{'type':'TEXT','conversation_id':123,'message':'Hello','client_msg_id':'c-1'}" + trailing));
         assertEquals(123, e.conversationId());
         assertEquals("c-1", e.clientMsgId());
@@ -405,7 +490,8 @@ class ClientMessageDecoderTest {
 
     @Test
     void duplicateConversationIdIsBadFrame() {
-        ProtocolException e = refused(ErrorCode.BAD_FRAME,
+        ProtocolException e = refused(
+                ErrorCode.BAD_FRAME,
                 j("{'type':'TEXT','client_msg_id':'c','conversation_id':1,'message':'m','conversation_id':2}"));
         assertEquals(1, e.conversationId(), "the id read before the duplicate, never the duplicate");
         assertEquals("c", e.clientMsgId());
@@ -413,17 +499,34 @@ class ClientMessageDecoderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"'type':'TEXT'", "'type':'OTHER'", "'conversation_id':1", "'conversation_id':2",
-            "'message':'m'", "'message':'other'", "'client_msg_id':'c'", "'client_msg_id':'d'", "'type':null",
-            "'conversation_id':null", "'message':null", "'client_msg_id':null", "'message':[1]"})
+    @ValueSource(
+            strings = {
+                "'type':'TEXT'",
+                "'type':'OTHER'",
+                "'conversation_id':1",
+                "'conversation_id':2",
+                "'message':'m'",
+                "'message':'other'",
+                "'client_msg_id':'c'",
+                "'client_msg_id':'d'",
+                "'type':null",
+                "'conversation_id':null",
+                "'message':null",
+                "'client_msg_id':null",
+                "'message':[1]"
+            })
     void duplicateOfAnyKnownFieldIsBadFrame(String again) {
-        refused(ErrorCode.BAD_FRAME, j("{'type':'TEXT','conversation_id':1,'message':'m','client_msg_id':'c'," + again + "}"));
+        refused(
+                ErrorCode.BAD_FRAME,
+                j("{'type':'TEXT','conversation_id':1,'message':'m','client_msg_id':'c'," + again + "}"));
     }
 
     @Test
     void nullThenValueIsStillADuplicate() {
         refused(ErrorCode.BAD_FRAME, j("{'type':'TEXT','conversation_id':null,'conversation_id':5,'message':'a'}"));
-        refused(ErrorCode.BAD_FRAME, j("{'client_msg_id':null,'type':'TEXT','conversation_id':5,'message':'a','client_msg_id':'c'}"));
+        refused(
+                ErrorCode.BAD_FRAME,
+                j("{'client_msg_id':null,'type':'TEXT','conversation_id':5,'message':'a','client_msg_id':'c'}"));
     }
 
     @Test
@@ -439,7 +542,8 @@ class ClientMessageDecoderTest {
     @Test
     void clientMsgIdOf65CharactersIsBadFrameAndIsNotEchoed() {
         String id = "i".repeat(ClientMessageDecoder.MAX_CLIENT_MSG_ID_CHARS + 1);
-        ProtocolException e = refused(ErrorCode.BAD_FRAME,
+        ProtocolException e = refused(
+                ErrorCode.BAD_FRAME,
                 j("{'type':'TEXT','client_msg_id':'" + id + "','conversation_id':9,'message':'m'}"));
         assertNull(e.clientMsgId());
         assertEquals(9, e.conversationId());
@@ -450,8 +554,8 @@ class ClientMessageDecoderTest {
     @ParameterizedTest
     @ValueSource(strings = {"type", "conversation_id", "message"})
     void missingRequiredFieldIsMissingFieldAndCarriesTheIds(String field) {
-        List<String> parts = new ArrayList<>(List.of(j("'type':'TEXT'"), j("'conversation_id':77"), j("'message':'m'"),
-                j("'client_msg_id':'c-9'")));
+        List<String> parts = new ArrayList<>(
+                List.of(j("'type':'TEXT'"), j("'conversation_id':77"), j("'message':'m'"), j("'client_msg_id':'c-9'")));
         parts.removeIf(part -> part.startsWith("\"" + field + "\""));
         ProtocolException e = refused(ErrorCode.MISSING_FIELD, "{" + String.join(",", parts) + "}");
         assertEquals("missing field '" + field + "'", e.getMessage());
@@ -478,12 +582,37 @@ class ClientMessageDecoderTest {
     // ---------------------------------------------------------------- wrong_type
 
     @ParameterizedTest
-    @ValueSource(strings = {"1e400", "99999999999999999999999", "-99999999999999999999999", "9223372036854775807",
-            "9223372036854775808", "-9223372036854775808", "9007199254740992", "9007199254740993", "0", "-0", "-1",
-            "1.5", "1.0", "1e2", "1E0", "-1.5e-300", "'123'", "''", "true", "false", "[]", "[1]", "{}",
-            "{'id':1}", "{'a':[{'b':{}}]}"})
+    @ValueSource(
+            strings = {
+                "1e400",
+                "99999999999999999999999",
+                "-99999999999999999999999",
+                "9223372036854775807",
+                "9223372036854775808",
+                "-9223372036854775808",
+                "9007199254740992",
+                "9007199254740993",
+                "0",
+                "-0",
+                "-1",
+                "1.5",
+                "1.0",
+                "1e2",
+                "1E0",
+                "-1.5e-300",
+                "'123'",
+                "''",
+                "true",
+                "false",
+                "[]",
+                "[1]",
+                "{}",
+                "{'id':1}",
+                "{'a':[{'b':{}}]}"
+            })
     void conversationIdThatIsNotAPositiveIntegerBelowTwoToThe53IsWrongType(String value) {
-        ProtocolException e = refused(ErrorCode.WRONG_TYPE,
+        ProtocolException e = refused(
+                ErrorCode.WRONG_TYPE,
                 j("{'type':'TEXT','conversation_id':" + value + ",'message':'m','client_msg_id':'after'}"));
         assertEquals(ProtocolException.NO_CONVERSATION, e.conversationId());
         assertEquals("after", e.clientMsgId(), "the client_msg_id after the bad value is still read");
@@ -492,23 +621,25 @@ class ClientMessageDecoderTest {
 
     @Test
     void wrongTypeOnMessageStillReportsTheIdsThatFollowIt() {
-        ProtocolException e = refused(ErrorCode.WRONG_TYPE,
-                j("{'type':'TEXT','message':42,'conversation_id':77,'client_msg_id':'c9'}"));
+        ProtocolException e = refused(
+                ErrorCode.WRONG_TYPE, j("{'type':'TEXT','message':42,'conversation_id':77,'client_msg_id':'c9'}"));
         assertEquals(77, e.conversationId());
         assertEquals("c9", e.clientMsgId());
         assertTrue(e.getMessage().contains("message"), e.getMessage());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "{'type':1,'conversation_id':5,'message':'m','client_msg_id':'c'}",
-            "{'type':true,'conversation_id':5,'message':'m','client_msg_id':'c'}",
-            "{'type':['TEXT'],'conversation_id':5,'message':'m','client_msg_id':'c'}",
-            "{'type':{'t':{'u':['TEXT']}},'conversation_id':5,'message':'m','client_msg_id':'c'}",
-            "{'type':'TEXT','message':1.5,'conversation_id':5,'client_msg_id':'c'}",
-            "{'type':'TEXT','message':false,'conversation_id':5,'client_msg_id':'c'}",
-            "{'type':'TEXT','message':['a'],'conversation_id':5,'client_msg_id':'c'}",
-            "{'type':'TEXT','message':{'text':'a','more':[{}]},'conversation_id':5,'client_msg_id':'c'}"})
+    @ValueSource(
+            strings = {
+                "{'type':1,'conversation_id':5,'message':'m','client_msg_id':'c'}",
+                "{'type':true,'conversation_id':5,'message':'m','client_msg_id':'c'}",
+                "{'type':['TEXT'],'conversation_id':5,'message':'m','client_msg_id':'c'}",
+                "{'type':{'t':{'u':['TEXT']}},'conversation_id':5,'message':'m','client_msg_id':'c'}",
+                "{'type':'TEXT','message':1.5,'conversation_id':5,'client_msg_id':'c'}",
+                "{'type':'TEXT','message':false,'conversation_id':5,'client_msg_id':'c'}",
+                "{'type':'TEXT','message':['a'],'conversation_id':5,'client_msg_id':'c'}",
+                "{'type':'TEXT','message':{'text':'a','more':[{}]},'conversation_id':5,'client_msg_id':'c'}"
+            })
     void typeOrMessageOfTheWrongJsonTypeIsWrongTypeAndCarriesTheIds(String json) {
         ProtocolException e = refused(ErrorCode.WRONG_TYPE, j(json));
         assertEquals(5, e.conversationId());
@@ -518,7 +649,8 @@ class ClientMessageDecoderTest {
     @ParameterizedTest
     @ValueSource(strings = {"5", "1.5", "true", "['c']", "{'id':'c'}"})
     void clientMsgIdOfTheWrongJsonTypeIsWrongType(String value) {
-        ProtocolException e = refused(ErrorCode.WRONG_TYPE,
+        ProtocolException e = refused(
+                ErrorCode.WRONG_TYPE,
                 j("{'type':'TEXT','client_msg_id':" + value + ",'conversation_id':5,'message':'m'}"));
         assertEquals(5, e.conversationId());
         assertNull(e.clientMsgId());
@@ -526,11 +658,13 @@ class ClientMessageDecoderTest {
 
     @Test
     void firstSemanticErrorIsTheOneReported() {
-        ProtocolException e = refused(ErrorCode.WRONG_TYPE, j("{'type':'TEXT','message':7,'conversation_id':2,"
-                + "'client_msg_id':'" + "x".repeat(100) + "'}"));
+        ProtocolException e = refused(
+                ErrorCode.WRONG_TYPE,
+                j("{'type':'TEXT','message':7,'conversation_id':2," + "'client_msg_id':'" + "x".repeat(100) + "'}"));
         assertTrue(e.getMessage().contains("message"), e.getMessage());
-        e = refused(ErrorCode.BAD_FRAME, j("{'type':'TEXT','client_msg_id':'" + "x".repeat(100)
-                + "','message':7,'conversation_id':2}"));
+        e = refused(
+                ErrorCode.BAD_FRAME,
+                j("{'type':'TEXT','client_msg_id':'" + "x".repeat(100) + "','message':7,'conversation_id':2}"));
         assertEquals(2, e.conversationId());
     }
 
@@ -544,7 +678,8 @@ class ClientMessageDecoderTest {
     @ParameterizedTest
     @ValueSource(strings = {"IMAGE", "text", "Text", " TEXT", "TEXT ", "", "TEXT\\u0000"})
     void unknownTypeIsUnknownTypeAndCarriesTheIds(String type) {
-        ProtocolException e = refused(ErrorCode.UNKNOWN_TYPE,
+        ProtocolException e = refused(
+                ErrorCode.UNKNOWN_TYPE,
                 j("{'type':'" + type + "','conversation_id':3,'message':'a','client_msg_id':'c'}"));
         assertEquals(3, e.conversationId());
         assertEquals("c", e.clientMsgId());
@@ -552,8 +687,10 @@ class ClientMessageDecoderTest {
 
     @Test
     void messageOfMaxPlusOneCharactersIsTooLong() {
-        ProtocolException e = refused(ErrorCode.MESSAGE_TOO_LONG,
-                j("{'type':'TEXT','conversation_id':4,'message':'" + "a".repeat(MAX_CHARS + 1) + "','client_msg_id':'c'}"));
+        ProtocolException e = refused(
+                ErrorCode.MESSAGE_TOO_LONG,
+                j("{'type':'TEXT','conversation_id':4,'message':'" + "a".repeat(MAX_CHARS + 1)
+                        + "','client_msg_id':'c'}"));
         assertEquals(4, e.conversationId());
         assertEquals("c", e.clientMsgId());
     }
@@ -567,7 +704,11 @@ class ClientMessageDecoderTest {
 
     @Test
     void loneSurrogatesCountAsOneCharacterEach() {
-        assertEquals(MAX_CHARS, accepted(frame("TEXT", "1", "'" + "\\ud83d".repeat(MAX_CHARS) + "'")).message().length());
+        assertEquals(
+                MAX_CHARS,
+                accepted(frame("TEXT", "1", "'" + "\\ud83d".repeat(MAX_CHARS) + "'"))
+                        .message()
+                        .length());
         refused(ErrorCode.MESSAGE_TOO_LONG, frame("TEXT", "1", "'" + "\\ud83d".repeat(MAX_CHARS + 1) + "'"));
     }
 
@@ -658,7 +799,7 @@ class ClientMessageDecoderTest {
                 Arrays.fill(backing, (byte) '{');
                 System.arraycopy(bytes, 0, backing, 8, bytes.length);
                 ByteBuf buf = Unpooled.wrappedBuffer(backing, 3, bytes.length + 10); // array offset 3
-                buf.setIndex(5, 5 + bytes.length);                                  // reader index 5
+                buf.setIndex(5, 5 + bytes.length); // reader index 5
                 assertTrue(buf.hasArray());
                 return buf;
             }
@@ -680,8 +821,11 @@ class ClientMessageDecoderTest {
             ByteBuf frame(byte[] bytes) {
                 int half = bytes.length / 2;
                 CompositeByteBuf buf = Unpooled.compositeBuffer();
-                buf.addComponents(true, Unpooled.wrappedBuffer(Arrays.copyOfRange(bytes, 0, half)),
-                        PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length - half + 1)
+                buf.addComponents(
+                        true,
+                        Unpooled.wrappedBuffer(Arrays.copyOfRange(bytes, 0, half)),
+                        PooledByteBufAllocator.DEFAULT
+                                .directBuffer(bytes.length - half + 1)
                                 .writeBytes(bytes, half, bytes.length - half));
                 assertFalse(buf.hasArray());
                 return buf;
@@ -693,13 +837,13 @@ class ClientMessageDecoderTest {
 
     private static List<byte[]> invalidUtf8Sequences() {
         return List.of(
-                bytes(0xFF),                   // never valid
-                bytes(0xFE),                   // never valid
-                bytes(0x80),                   // continuation byte without a lead
-                bytes(0xBF, 0x80),             // two continuation bytes
-                bytes(0xC3, 0x28),             // lead byte followed by ASCII
-                bytes(0xE2, 0x82),             // three-byte sequence cut short (followed by ASCII)
-                bytes(0xF0, 0x9F, 0x98),       // four-byte sequence cut short
+                bytes(0xFF), // never valid
+                bytes(0xFE), // never valid
+                bytes(0x80), // continuation byte without a lead
+                bytes(0xBF, 0x80), // two continuation bytes
+                bytes(0xC3, 0x28), // lead byte followed by ASCII
+                bytes(0xE2, 0x82), // three-byte sequence cut short (followed by ASCII)
+                bytes(0xF0, 0x9F, 0x98), // four-byte sequence cut short
                 bytes(0xF8, 0x88, 0x80, 0x80, 0x80)); // five-byte form, abolished by RFC 3629
     }
 

@@ -1,9 +1,6 @@
 package dev.inbox.protocol;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Instant;
 import java.time.LocalDate;
@@ -11,8 +8,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link Rfc3339#format} against java.time, which is the reference for every value here. */
 class Rfc3339Test {
@@ -24,33 +23,65 @@ class Rfc3339Test {
 
     @ParameterizedTest
     @CsvSource({
-            "0,                      1970-01-01T00:00:00.000Z",
-            "1,                      1970-01-01T00:00:00.001Z",
-            "-1,                     1969-12-31T23:59:59.999Z",
-            "-86400000,              1969-12-31T00:00:00.000Z",
-            "-86400001,              1969-12-30T23:59:59.999Z",
-            "1736937000000,          2025-01-15T10:30:00.000Z",
-            "951782400000,           2000-02-29T00:00:00.000Z",
-            "951868799999,           2000-02-29T23:59:59.999Z",
-            "1709164800000,          2024-02-29T00:00:00.000Z",
-            "946684799999,           1999-12-31T23:59:59.999Z",
-            "-62167219200000,        0000-01-01T00:00:00.000Z",
-            "253402300799999,        9999-12-31T23:59:59.999Z",
-            "1234567890123,          2009-02-13T23:31:30.123Z"})
+        "0,                      1970-01-01T00:00:00.000Z",
+        "1,                      1970-01-01T00:00:00.001Z",
+        "-1,                     1969-12-31T23:59:59.999Z",
+        "-86400000,              1969-12-31T00:00:00.000Z",
+        "-86400001,              1969-12-30T23:59:59.999Z",
+        "1736937000000,          2025-01-15T10:30:00.000Z",
+        "951782400000,           2000-02-29T00:00:00.000Z",
+        "951868799999,           2000-02-29T23:59:59.999Z",
+        "1709164800000,          2024-02-29T00:00:00.000Z",
+        "946684799999,           1999-12-31T23:59:59.999Z",
+        "-62167219200000,        0000-01-01T00:00:00.000Z",
+        "253402300799999,        9999-12-31T23:59:59.999Z",
+        "1234567890123,          2009-02-13T23:31:30.123Z"
+    })
     void knownInstantsAreFormattedExactly(long epochMillis, String expected) {
         assertEquals(expected, format(epochMillis));
         assertEquals(expected, REFERENCE.format(Instant.ofEpochMilli(epochMillis)), "the reference agrees");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2000-02-29", "2024-02-29", "1972-02-29", "1968-02-29", "1904-02-29", "1600-02-29",
-            "0400-02-29", "0000-02-29", "9996-02-29", "1900-02-28", "1900-03-01", "2100-02-28", "2100-03-01",
-            "2000-03-01", "2024-03-01", "1970-01-01", "1969-12-31", "2038-01-19", "9999-12-31", "0000-01-01",
-            "0001-01-01", "0399-12-31", "1582-10-15", "1582-10-04"})
+    @ValueSource(
+            strings = {
+                "2000-02-29",
+                "2024-02-29",
+                "1972-02-29",
+                "1968-02-29",
+                "1904-02-29",
+                "1600-02-29",
+                "0400-02-29",
+                "0000-02-29",
+                "9996-02-29",
+                "1900-02-28",
+                "1900-03-01",
+                "2100-02-28",
+                "2100-03-01",
+                "2000-03-01",
+                "2024-03-01",
+                "1970-01-01",
+                "1969-12-31",
+                "2038-01-19",
+                "9999-12-31",
+                "0000-01-01",
+                "0001-01-01",
+                "0399-12-31",
+                "1582-10-15",
+                "1582-10-04"
+            })
     void dayBoundariesAroundLeapDaysCenturiesAndTheEpochMatchJavaTime(String day) {
-        long start = LocalDate.parse(day).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
-        for (long millis : new long[]{start - 1, start, start + 1, start + 999, start + 1000,
-                start + 12 * 3_600_000L + 34 * 60_000L + 56_789, start + MILLIS_PER_DAY - 1}) {
+        long start =
+                LocalDate.parse(day).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+        for (long millis : new long[] {
+            start - 1,
+            start,
+            start + 1,
+            start + 999,
+            start + 1000,
+            start + 12 * 3_600_000L + 34 * 60_000L + 56_789,
+            start + MILLIS_PER_DAY - 1
+        }) {
             if (millis >= MIN && millis <= MAX) {
                 matchesJavaTime(millis);
             }

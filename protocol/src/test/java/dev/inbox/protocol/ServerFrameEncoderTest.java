@@ -1,5 +1,14 @@
 package dev.inbox.protocol;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -10,11 +19,6 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -25,15 +29,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every frame is checked as a WebSocket frame (RFC 6455 §5.2) by a header parser written here, independently of
@@ -44,8 +43,16 @@ class ServerFrameEncoderTest {
     private static final String EMOJI = "\uD83D\uDE00";
     /** Message ids always have 16 digits (see {@link Ids#MIN_MESSAGE_ID}). */
     private static final long MID = 1_000_000_000_000_789L;
-    private static final List<String> EVENT_FIELDS = List.of("type", "message", "conversation_id", "sender_id",
-            "sender_name", "sender_avatar", "created_at", "message_id");
+
+    private static final List<String> EVENT_FIELDS = List.of(
+            "type",
+            "message",
+            "conversation_id",
+            "sender_id",
+            "sender_name",
+            "sender_avatar",
+            "created_at",
+            "message_id");
 
     private final ServerFrameEncoder encoder = new ServerFrameEncoder();
 
@@ -67,9 +74,17 @@ class ServerFrameEncoderTest {
     @ParameterizedTest
     @EnumSource(Allocator.class)
     void eventIsTheSeedJsonWithTheSeedFieldNamesInOrder(Allocator allocator) {
-        ServerEvent event = new ServerEvent("TEXT", "Hello from server", 123, 456, "John Doe",
-                "https://cdn.example/u/456.png", AT, 1_000_000_000_000_789L);
-        assertEquals("{\"type\":\"TEXT\",\"message\":\"Hello from server\",\"conversation_id\":123,\"sender_id\":456,"
+        ServerEvent event = new ServerEvent(
+                "TEXT",
+                "Hello from server",
+                123,
+                456,
+                "John Doe",
+                "https://cdn.example/u/456.png",
+                AT,
+                1_000_000_000_000_789L);
+        assertEquals(
+                "{\"type\":\"TEXT\",\"message\":\"Hello from server\",\"conversation_id\":123,\"sender_id\":456,"
                         + "\"sender_name\":\"John Doe\",\"sender_avatar\":\"https://cdn.example/u/456.png\","
                         + "\"created_at\":\"2025-01-15T10:30:00.000Z\",\"message_id\":1000000000000789}",
                 payloadText(encoder.encodeEvent(allocator.alloc, event, null)));
@@ -94,14 +109,17 @@ class ServerFrameEncoderTest {
     void acknowledgementAddsClientMsgIdAfterMessageId() {
         ServerEvent event = new ServerEvent("TEXT", "Hello", 123, 456, "Ann", "https://a/b.png", AT, MID);
         ByteBuf frame = encoder.encodeEvent(PooledByteBufAllocator.DEFAULT, event, "c-1");
-        assertEquals("{\"type\":\"TEXT\",\"message\":\"Hello\",\"conversation_id\":123,\"sender_id\":456,"
-                + "\"sender_name\":\"Ann\",\"sender_avatar\":\"https://a/b.png\","
-                + "\"created_at\":\"2025-01-15T10:30:00.000Z\",\"message_id\":1000000000000789,\"client_msg_id\":\"c-1\"}",
+        assertEquals(
+                "{\"type\":\"TEXT\",\"message\":\"Hello\",\"conversation_id\":123,\"sender_id\":456,"
+                        + "\"sender_name\":\"Ann\",\"sender_avatar\":\"https://a/b.png\","
+                        + "\"created_at\":\"2025-01-15T10:30:00.000Z\",\"message_id\":1000000000000789,\"client_msg_id\":\"c-1\"}",
                 payloadText(frame));
         List<String> ackFields = new ArrayList<>(EVENT_FIELDS);
         ackFields.add("client_msg_id");
-        assertEquals(ackFields, new ArrayList<>(
-                parse(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT, event, "c-1")).keySet()));
+        assertEquals(
+                ackFields,
+                new ArrayList<>(parse(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT, event, "c-1"))
+                        .keySet()));
     }
 
     @Test
@@ -113,34 +131,42 @@ class ServerFrameEncoderTest {
 
     @Test
     void senderNameAndAvatarAreOmittedWhenNull() {
-        assertEquals("{\"type\":\"TEXT\",\"message\":\"x\",\"conversation_id\":1,\"sender_id\":2,"
+        assertEquals(
+                "{\"type\":\"TEXT\",\"message\":\"x\",\"conversation_id\":1,\"sender_id\":2,"
                         + "\"created_at\":\"2025-01-15T10:30:00.000Z\",\"message_id\":1000000000000789}",
-                payloadText(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                        new ServerEvent("TEXT", "x", 1, 2, null, null, AT, MID), null)));
-        assertEquals("{\"type\":\"TEXT\",\"message\":\"x\",\"conversation_id\":1,\"sender_id\":2,\"sender_name\":\"N\","
+                payloadText(encoder.encodeEvent(
+                        PooledByteBufAllocator.DEFAULT,
+                        new ServerEvent("TEXT", "x", 1, 2, null, null, AT, MID),
+                        null)));
+        assertEquals(
+                "{\"type\":\"TEXT\",\"message\":\"x\",\"conversation_id\":1,\"sender_id\":2,\"sender_name\":\"N\","
                         + "\"created_at\":\"2025-01-15T10:30:00.000Z\",\"message_id\":1000000000000789}",
-                payloadText(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                        new ServerEvent("TEXT", "x", 1, 2, "N", null, AT, MID), null)));
-        assertEquals("{\"type\":\"TEXT\",\"message\":\"x\",\"conversation_id\":1,\"sender_id\":2,\"sender_avatar\":\"A\","
+                payloadText(encoder.encodeEvent(
+                        PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "x", 1, 2, "N", null, AT, MID), null)));
+        assertEquals(
+                "{\"type\":\"TEXT\",\"message\":\"x\",\"conversation_id\":1,\"sender_id\":2,\"sender_avatar\":\"A\","
                         + "\"created_at\":\"2025-01-15T10:30:00.000Z\",\"message_id\":1000000000000789,\"client_msg_id\":\"c\"}",
-                payloadText(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                        new ServerEvent("TEXT", "x", 1, 2, null, "A", AT, MID), "c")));
+                payloadText(encoder.encodeEvent(
+                        PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "x", 1, 2, null, "A", AT, MID), "c")));
     }
 
     @Test
     void emptyStringsAreWrittenNotOmitted() {
-        assertEquals("{\"type\":\"TEXT\",\"message\":\"\",\"conversation_id\":1,\"sender_id\":2,\"sender_name\":\"\","
+        assertEquals(
+                "{\"type\":\"TEXT\",\"message\":\"\",\"conversation_id\":1,\"sender_id\":2,\"sender_name\":\"\","
                         + "\"sender_avatar\":\"\",\"created_at\":\"2025-01-15T10:30:00.000Z\",\"message_id\":1000000000000789,"
                         + "\"client_msg_id\":\"\"}",
-                payloadText(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                        new ServerEvent("TEXT", "", 1, 2, "", "", AT, MID), "")));
+                payloadText(encoder.encodeEvent(
+                        PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "", 1, 2, "", "", AT, MID), "")));
     }
 
     @Test
     void quotesBackslashesAndControlCharactersAreEscaped() {
         String text = "say \"hi\"\nback\\slash\ttab\rcr\u0001\u001f/";
-        String json = payloadText(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", text, 1, 2, "a \"b\"", "x\ny", AT, MID), "q\"\\"));
+        String json = payloadText(encoder.encodeEvent(
+                PooledByteBufAllocator.DEFAULT,
+                new ServerEvent("TEXT", text, 1, 2, "a \"b\"", "x\ny", AT, MID),
+                "q\"\\"));
         assertTrue(json.contains("\"message\":\"say \\\"hi\\\"\\nback\\\\slash\\ttab\\rcr\\u0001\\u001F/\""), json);
         assertTrue(json.contains("\"sender_name\":\"a \\\"b\\\"\""), json);
         assertTrue(json.contains("\"sender_avatar\":\"x\\ny\""), json);
@@ -149,9 +175,12 @@ class ServerFrameEncoderTest {
 
     @Test
     void escapedAndUnicodeTextParsesBackUnchanged() {
-        String text = "say \"hi\"\n\\ \u00e9 \u4e16\u754c " + EMOJI + " \u05e9\u05dc\u05d5\u05dd \u0000 \u2028 \uFFFF </script>";
-        Map<String, Object> fields = parse(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", text, 1, 2, "J\u00f6rg " + EMOJI, "https://x/\u00e9.png", AT, MID), "id-" + EMOJI));
+        String text = "say \"hi\"\n\\ \u00e9 \u4e16\u754c " + EMOJI
+                + " \u05e9\u05dc\u05d5\u05dd \u0000 \u2028 \uFFFF </script>";
+        Map<String, Object> fields = parse(encoder.encodeEvent(
+                PooledByteBufAllocator.DEFAULT,
+                new ServerEvent("TEXT", text, 1, 2, "J\u00f6rg " + EMOJI, "https://x/\u00e9.png", AT, MID),
+                "id-" + EMOJI));
         assertEquals(text, fields.get("message"));
         assertEquals("J\u00f6rg " + EMOJI, fields.get("sender_name"));
         assertEquals("https://x/\u00e9.png", fields.get("sender_avatar"));
@@ -161,8 +190,8 @@ class ServerFrameEncoderTest {
     @ParameterizedTest
     @ValueSource(longs = {1, 1L << 31, 1L << 32, Ids.MAX_SAFE})
     void conversationAndSenderIdsAreWrittenAsExactIntegers(long id) {
-        Map<String, Object> fields = parse(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", "m", id, id, null, null, AT, MID), null));
+        Map<String, Object> fields = parse(encoder.encodeEvent(
+                PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "m", id, id, null, null, AT, MID), null));
         assertEquals(id, fields.get("conversation_id"));
         assertEquals(id, fields.get("sender_id"));
     }
@@ -170,8 +199,8 @@ class ServerFrameEncoderTest {
     @ParameterizedTest
     @ValueSource(longs = {Ids.MIN_MESSAGE_ID, MID, 4_503_599_627_370_496L, Ids.MAX_SAFE})
     void messageIdIsWrittenAsAnExactSixteenDigitInteger(long messageId) {
-        String json = payloadText(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", "m", 1, 2, null, null, AT, messageId), null));
+        String json = payloadText(encoder.encodeEvent(
+                PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "m", 1, 2, null, null, AT, messageId), null));
         assertTrue(json.endsWith(",\"message_id\":" + messageId + "}"), json);
         assertEquals(Ids.MESSAGE_ID_DIGITS, Long.toString(messageId).length());
     }
@@ -190,12 +219,20 @@ class ServerFrameEncoderTest {
     @Test
     void createdAtIsRfc3339UtcWithMilliseconds() {
         long[] millis = {AT, 0, -1, 951_782_400_000L, 1_709_251_199_999L, 253_402_300_799_999L, AT + 7};
-        String[] expected = {"2025-01-15T10:30:00.000Z", "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z",
-                "2000-02-29T00:00:00.000Z", "2024-02-29T23:59:59.999Z", "9999-12-31T23:59:59.999Z",
-                "2025-01-15T10:30:00.007Z"};
+        String[] expected = {
+            "2025-01-15T10:30:00.000Z",
+            "1970-01-01T00:00:00.000Z",
+            "1969-12-31T23:59:59.999Z",
+            "2000-02-29T00:00:00.000Z",
+            "2024-02-29T23:59:59.999Z",
+            "9999-12-31T23:59:59.999Z",
+            "2025-01-15T10:30:00.007Z"
+        };
         for (int i = 0; i < millis.length; i++) {
-            Map<String, Object> fields = parse(encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                    new ServerEvent("TEXT", "m", 1, 2, null, null, millis[i], MID), null));
+            Map<String, Object> fields = parse(encoder.encodeEvent(
+                    PooledByteBufAllocator.DEFAULT,
+                    new ServerEvent("TEXT", "m", 1, 2, null, null, millis[i], MID),
+                    null));
             assertEquals(expected[i], fields.get("created_at"), "epoch millis " + millis[i]);
         }
     }
@@ -204,8 +241,8 @@ class ServerFrameEncoderTest {
 
     @Test
     void frameIsFinalUnmaskedTextFrame() {
-        ByteBuf frame = encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", "m", 1, 2, null, null, AT, MID), null);
+        ByteBuf frame = encoder.encodeEvent(
+                PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "m", 1, 2, null, null, AT, MID), null);
         try {
             assertEquals(0x81, frame.getUnsignedByte(frame.readerIndex()), "FIN, no RSV bits, opcode 1 (text)");
             assertEquals(0, frame.getUnsignedByte(frame.readerIndex() + 1) & 0x80, "server frames are unmasked");
@@ -232,10 +269,19 @@ class ServerFrameEncoderTest {
     @ParameterizedTest
     @ValueSource(ints = {60, 124, 125, 126, 127, 65_535, 65_536, 65_537})
     void errorPayloadLengthUsesTheShortestHeaderForm(int payloadLength) {
-        int overhead = payloadBytes(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_JSON, "",
-                ProtocolException.NO_CONVERSATION, null)).length;
-        ByteBuf frame = encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_JSON,
-                "e".repeat(payloadLength - overhead), ProtocolException.NO_CONVERSATION, null);
+        int overhead = payloadBytes(encoder.encodeError(
+                        PooledByteBufAllocator.DEFAULT,
+                        ErrorCode.BAD_JSON,
+                        "",
+                        ProtocolException.NO_CONVERSATION,
+                        null))
+                .length;
+        ByteBuf frame = encoder.encodeError(
+                PooledByteBufAllocator.DEFAULT,
+                ErrorCode.BAD_JSON,
+                "e".repeat(payloadLength - overhead),
+                ProtocolException.NO_CONVERSATION,
+                null);
         try {
             assertHeader(frame, payloadLength);
         } finally {
@@ -245,13 +291,18 @@ class ServerFrameEncoderTest {
 
     @Test
     void lengthIsCountedInUtf8BytesNotCharacters() {
-        int overhead = payloadBytes(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_JSON, "",
-                ProtocolException.NO_CONVERSATION, null)).length;
+        int overhead = payloadBytes(encoder.encodeError(
+                        PooledByteBufAllocator.DEFAULT,
+                        ErrorCode.BAD_JSON,
+                        "",
+                        ProtocolException.NO_CONVERSATION,
+                        null))
+                .length;
         // 2-byte characters: fewer than 126 characters of payload, but more than 126 bytes.
         String message = "\u00e9".repeat((126 - overhead) / 2 + 10);
         assertTrue(overhead + message.length() < 126);
-        ByteBuf frame = encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_JSON, message,
-                ProtocolException.NO_CONVERSATION, null);
+        ByteBuf frame = encoder.encodeError(
+                PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_JSON, message, ProtocolException.NO_CONVERSATION, null);
         try {
             assertHeader(frame, overhead + 2L * message.length());
         } finally {
@@ -278,10 +329,12 @@ class ServerFrameEncoderTest {
     @Test
     void emojiAtEveryPositionOfALongMessageSurvives() {
         for (int prefix = 0; prefix < 40; prefix++) {
-            for (int base : new int[]{990, 1990, 7990}) {
+            for (int base : new int[] {990, 1990, 7990}) {
                 String message = "a".repeat(base + prefix) + EMOJI + "b" + EMOJI.repeat(3);
                 String json = payloadText(eventFrame(message));
-                assertEquals(message, parseJson(json.getBytes(StandardCharsets.UTF_8)).get("message"),
+                assertEquals(
+                        message,
+                        parseJson(json.getBytes(StandardCharsets.UTF_8)).get("message"),
                         "emoji after " + (base + prefix) + " characters");
                 assertTrue(!json.contains("\\u"), "no escaped surrogates after " + (base + prefix) + " characters");
             }
@@ -295,9 +348,10 @@ class ServerFrameEncoderTest {
     /** The decoder accepts lone surrogates from JSON escapes; echoing them must not break the encoder. */
     @Test
     void loneSurrogatesAreWrittenAsValidJson() {
-        for (String message : new String[]{"x\uD83D", "x\uD83DA", "x\uDE00A", "\uDE00\uD83D", "\uD83D\uD83D"}) {
+        for (String message : new String[] {"x\uD83D", "x\uD83DA", "x\uDE00A", "\uDE00\uD83D", "\uD83D\uD83D"}) {
             String json = payloadText(eventFrame(message));
-            assertEquals(message, parseJson(json.getBytes(StandardCharsets.UTF_8)).get("message"), json);
+            assertEquals(
+                    message, parseJson(json.getBytes(StandardCharsets.UTF_8)).get("message"), json);
         }
     }
 
@@ -310,10 +364,12 @@ class ServerFrameEncoderTest {
         for (String message : messages) {
             for (long id : ids) {
                 ServerEvent placeholder = new ServerEvent("TEXT", message, 12, 34, "N", "A", AT, Ids.MIN_MESSAGE_ID);
-                ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(PooledByteBufAllocator.DEFAULT,
-                        placeholder);
-                ByteBuf expected = encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                        new ServerEvent("TEXT", message, 12, 34, "N", "A", AT, id), null);
+                ServerFrameEncoder.PreparedFrame prepared =
+                        encoder.encodePrepared(PooledByteBufAllocator.DEFAULT, placeholder);
+                ByteBuf expected = encoder.encodeEvent(
+                        PooledByteBufAllocator.DEFAULT,
+                        new ServerEvent("TEXT", message, 12, 34, "N", "A", AT, id),
+                        null);
                 try {
                     ServerFrameEncoder.writeMessageId(prepared.frame(), prepared.messageIdAt(), id);
                     assertEquals(expected, prepared.frame(), "message of " + message.length() + ", id " + id);
@@ -328,8 +384,8 @@ class ServerFrameEncoderTest {
 
     @Test
     void preparedFrameMessageIdAtPointsAtTheSixteenDigitsAfterTheMessageIdField() {
-        ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", "m", 1, 2, null, null, AT, MID));
+        ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(
+                PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "m", 1, 2, null, null, AT, MID));
         ByteBuf frame = prepared.frame();
         try {
             int at = prepared.messageIdAt();
@@ -345,8 +401,8 @@ class ServerFrameEncoderTest {
 
     @Test
     void preparedFrameIdCanBeRewrittenAndStaysValidJson() {
-        ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", "m", 1, 2, null, null, AT, Ids.MAX_SAFE));
+        ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(
+                PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "m", 1, 2, null, null, AT, Ids.MAX_SAFE));
         ServerFrameEncoder.writeMessageId(prepared.frame(), prepared.messageIdAt(), Ids.MIN_MESSAGE_ID);
         ServerFrameEncoder.writeMessageId(prepared.frame(), prepared.messageIdAt(), MID);
         assertEquals(MID, parse(prepared.frame()).get("message_id"));
@@ -355,12 +411,13 @@ class ServerFrameEncoderTest {
     @ParameterizedTest
     @ValueSource(longs = {0, 1, -1, Ids.MIN_MESSAGE_ID - 1, Ids.MAX_SAFE + 1, Long.MAX_VALUE, Long.MIN_VALUE})
     void writingAnIdThatIsNotSixteenDigitsIsRefusedAndLeavesTheFrameAlone(long messageId) {
-        ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", "m", 1, 2, null, null, AT, MID));
+        ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(
+                PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "m", 1, 2, null, null, AT, MID));
         ByteBuf frame = prepared.frame();
         try {
             byte[] before = ByteBufUtil.getBytes(frame);
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> ServerFrameEncoder.writeMessageId(frame, prepared.messageIdAt(), messageId));
             assertArrayEquals(before, ByteBufUtil.getBytes(frame));
         } finally {
@@ -370,7 +427,7 @@ class ServerFrameEncoderTest {
 
     @Test
     void payloadOfIsThePayloadAfterAnyHeaderFormSharingTheFramesBytes() {
-        for (int length : new int[]{10, 200, 70_000}) {
+        for (int length : new int[] {10, 200, 70_000}) {
             ByteBuf frame = eventFrame("p".repeat(length));
             try {
                 int header = assertHeader(frame, -1);
@@ -390,8 +447,8 @@ class ServerFrameEncoderTest {
 
     @Test
     void oneEncodedFrameServesManyRecipientsThroughRetainedDuplicates() {
-        ByteBuf frame = encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", "fan-out", 7, 8, "S", null, AT, MID), null);
+        ByteBuf frame = encoder.encodeEvent(
+                PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", "fan-out", 7, 8, "S", null, AT, MID), null);
         byte[] original = ByteBufUtil.getBytes(frame);
         List<ByteBuf> copies = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -400,7 +457,10 @@ class ServerFrameEncoderTest {
         frame.release();
         for (ByteBuf copy : copies) {
             assertArrayEquals(original, ByteBufUtil.getBytes(copy));
-            assertEquals("fan-out", parseJson(ByteBufUtil.getBytes(ServerFrameEncoder.payloadOf(copy))).get("message"));
+            assertEquals(
+                    "fan-out",
+                    parseJson(ByteBufUtil.getBytes(ServerFrameEncoder.payloadOf(copy)))
+                            .get("message"));
             copy.release();
         }
         assertEquals(0, frame.refCnt());
@@ -416,8 +476,10 @@ class ServerFrameEncoderTest {
         assertNotNull(capped.last);
         assertEquals(0, capped.last.refCnt(), "the encoder released its frame");
 
-        assertThrows(RuntimeException.class, () -> encoder.encodeError(capped, ErrorCode.BAD_JSON, "\u00e9".repeat(20_000),
-                ProtocolException.NO_CONVERSATION, null));
+        assertThrows(
+                RuntimeException.class,
+                () -> encoder.encodeError(
+                        capped, ErrorCode.BAD_JSON, "\u00e9".repeat(20_000), ProtocolException.NO_CONVERSATION, null));
         assertEquals(0, capped.last.refCnt(), "the encoder released its frame");
     }
 
@@ -425,54 +487,70 @@ class ServerFrameEncoderTest {
 
     @Test
     void errorCarriesCodeMessageConversationAndClientMsgId() {
-        assertEquals("{\"type\":\"ERROR\",\"code\":\"not_a_member\",\"message\":\"not a member\",\"conversation_id\":9,"
+        assertEquals(
+                "{\"type\":\"ERROR\",\"code\":\"not_a_member\",\"message\":\"not a member\",\"conversation_id\":9,"
                         + "\"client_msg_id\":\"c-1\"}",
-                payloadText(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.NOT_A_MEMBER, "not a member",
-                        9, "c-1")));
+                payloadText(encoder.encodeError(
+                        PooledByteBufAllocator.DEFAULT, ErrorCode.NOT_A_MEMBER, "not a member", 9, "c-1")));
     }
 
     @Test
     void errorWithoutIdsHasOnlyTypeCodeAndMessage() {
-        assertEquals("{\"type\":\"ERROR\",\"code\":\"bad_json\",\"message\":\"malformed\"}",
-                payloadText(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_JSON, "malformed",
-                        ProtocolException.NO_CONVERSATION, null)));
+        assertEquals(
+                "{\"type\":\"ERROR\",\"code\":\"bad_json\",\"message\":\"malformed\"}",
+                payloadText(encoder.encodeError(
+                        PooledByteBufAllocator.DEFAULT,
+                        ErrorCode.BAD_JSON,
+                        "malformed",
+                        ProtocolException.NO_CONVERSATION,
+                        null)));
     }
 
     @Test
     void errorWithOnlyAClientMsgIdOmitsTheConversation() {
-        assertEquals("{\"type\":\"ERROR\",\"code\":\"wrong_type\",\"message\":\"m\",\"client_msg_id\":\"c\"}",
-                payloadText(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.WRONG_TYPE, "m",
-                        ProtocolException.NO_CONVERSATION, "c")));
+        assertEquals(
+                "{\"type\":\"ERROR\",\"code\":\"wrong_type\",\"message\":\"m\",\"client_msg_id\":\"c\"}",
+                payloadText(encoder.encodeError(
+                        PooledByteBufAllocator.DEFAULT,
+                        ErrorCode.WRONG_TYPE,
+                        "m",
+                        ProtocolException.NO_CONVERSATION,
+                        "c")));
     }
 
     @Test
     void errorWithOnlyAConversationOmitsTheClientMsgId() {
-        assertEquals("{\"type\":\"ERROR\",\"code\":\"message_too_long\",\"message\":\"m\",\"conversation_id\":5}",
-                payloadText(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.MESSAGE_TOO_LONG, "m", 5,
-                        null)));
+        assertEquals(
+                "{\"type\":\"ERROR\",\"code\":\"message_too_long\",\"message\":\"m\",\"conversation_id\":5}",
+                payloadText(
+                        encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.MESSAGE_TOO_LONG, "m", 5, null)));
     }
 
     @ParameterizedTest
     @ValueSource(longs = {0, -1, Long.MIN_VALUE, Ids.MAX_SAFE + 1, Long.MAX_VALUE})
     void errorOmitsAConversationIdOutsideTheValidRange(long conversationId) {
-        assertEquals("{\"type\":\"ERROR\",\"code\":\"bad_frame\",\"message\":\"m\"}",
-                payloadText(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_FRAME, "m",
-                        conversationId, null)));
+        assertEquals(
+                "{\"type\":\"ERROR\",\"code\":\"bad_frame\",\"message\":\"m\"}",
+                payloadText(encoder.encodeError(
+                        PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_FRAME, "m", conversationId, null)));
     }
 
     @Test
     void errorKeepsTheLargestValidConversationId() {
-        assertEquals(Ids.MAX_SAFE, parse(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_FRAME, "m",
-                Ids.MAX_SAFE, null)).get("conversation_id"));
+        assertEquals(
+                Ids.MAX_SAFE,
+                parse(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_FRAME, "m", Ids.MAX_SAFE, null))
+                        .get("conversation_id"));
     }
 
     @Test
     void errorTextAndClientMsgIdAreEscaped() {
-        Map<String, Object> fields = parse(encoder.encodeError(PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_JSON,
-                "field 'x' \"y\"\n" + EMOJI, 3, "a\"b"));
+        Map<String, Object> fields = parse(encoder.encodeError(
+                PooledByteBufAllocator.DEFAULT, ErrorCode.BAD_JSON, "field 'x' \"y\"\n" + EMOJI, 3, "a\"b"));
         assertEquals("field 'x' \"y\"\n" + EMOJI, fields.get("message"));
         assertEquals("a\"b", fields.get("client_msg_id"));
-        assertEquals(List.of("type", "code", "message", "conversation_id", "client_msg_id"),
+        assertEquals(
+                List.of("type", "code", "message", "conversation_id", "client_msg_id"),
                 new ArrayList<>(fields.keySet()));
     }
 
@@ -490,16 +568,27 @@ class ServerFrameEncoderTest {
         for (ErrorCode code : ErrorCode.values()) {
             names.add(code.wireName());
         }
-        assertEquals(List.of("bad_json", "bad_frame", "missing_field", "wrong_type", "message_too_long",
-                "unknown_type", "not_a_member", "binary_not_supported", "rate_limited", "relay_unavailable", "server_error"),
+        assertEquals(
+                List.of(
+                        "bad_json",
+                        "bad_frame",
+                        "missing_field",
+                        "wrong_type",
+                        "message_too_long",
+                        "unknown_type",
+                        "not_a_member",
+                        "binary_not_supported",
+                        "rate_limited",
+                        "relay_unavailable",
+                        "server_error"),
                 names);
     }
 
     // ---------------------------------------------------------------- helpers
 
     private ByteBuf eventFrame(String message) {
-        return encoder.encodeEvent(PooledByteBufAllocator.DEFAULT,
-                new ServerEvent("TEXT", message, 1, 2, null, null, AT, MID), null);
+        return encoder.encodeEvent(
+                PooledByteBufAllocator.DEFAULT, new ServerEvent("TEXT", message, 1, 2, null, null, AT, MID), null);
     }
 
     /**
@@ -541,8 +630,10 @@ class ServerFrameEncoderTest {
             int header = assertHeader(frame, -1);
             ByteBuf payload = ServerFrameEncoder.payloadOf(frame);
             byte[] bytes = ByteBufUtil.getBytes(payload);
-            assertArrayEquals(ByteBufUtil.getBytes(frame, frame.readerIndex() + header, frame.readableBytes() - header),
-                    bytes, "payloadOf is what follows the header");
+            assertArrayEquals(
+                    ByteBufUtil.getBytes(frame, frame.readerIndex() + header, frame.readableBytes() - header),
+                    bytes,
+                    "payloadOf is what follows the header");
             return bytes;
         } finally {
             frame.release();
@@ -552,7 +643,8 @@ class ServerFrameEncoderTest {
     private static String payloadText(ByteBuf frame) {
         byte[] bytes = payloadBytes(frame);
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes))
@@ -580,8 +672,11 @@ class ServerFrameEncoderTest {
                 Object v = switch (value) {
                     case VALUE_STRING -> p.getText();
                     case VALUE_NUMBER_INT -> {
-                        assertEquals(JsonParser.NumberType.LONG, p.getNumberType() == JsonParser.NumberType.INT
-                                ? JsonParser.NumberType.LONG : p.getNumberType());
+                        assertEquals(
+                                JsonParser.NumberType.LONG,
+                                p.getNumberType() == JsonParser.NumberType.INT
+                                        ? JsonParser.NumberType.LONG
+                                        : p.getNumberType());
                         yield p.getLongValue();
                     }
                     default -> fail("field " + name + " is " + value);

@@ -9,8 +9,7 @@ public final class Await {
     /** How long a test waits for something that should happen promptly (a frame, a node, a server). */
     public static final Duration WAIT = Duration.ofSeconds(10);
 
-    private Await() {
-    }
+    private Await() {}
 
     /** Waits up to {@link #WAIT} until {@code condition} holds, failing with {@code what}. */
     public static void until(String what, BooleanSupplier condition) {

@@ -10,8 +10,7 @@ import java.nio.file.Path;
  * instead of a raw {@code IOException} from {@code ProcessBuilder}, or a wait for a port that never opens.
  */
 public final class ExternalProgram {
-    private ExternalProgram() {
-    }
+    private ExternalProgram() {}
 
     /**
      * The executable {@code program} found on the PATH.

@@ -37,6 +37,7 @@ public final class GatewayProcess implements AutoCloseable {
     public static final String JAR_PROPERTY = "inbox.gateway.jar";
     /** The gateway's entry point. */
     public static final String MAIN_CLASS = "dev.inbox.gateway.server.Main";
+
     private static final Pattern LISTENING = Pattern.compile("listening public=(\\d+) admin=(\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
@@ -49,8 +50,8 @@ public final class GatewayProcess implements AutoCloseable {
     private final int port;
     private final int admin;
 
-    private GatewayProcess(String name, Process process, Path log, HttpClient http, String apiKey, int port,
-                           int admin) {
+    private GatewayProcess(
+            String name, Process process, Path log, HttpClient http, String apiKey, int port, int admin) {
         this.name = name;
         this.process = process;
         this.log = log;
@@ -67,8 +68,8 @@ public final class GatewayProcess implements AutoCloseable {
      *
      * @param log where its output goes; null for a temporary file
      */
-    public static CompletableFuture<GatewayProcess> start(String name, Path log, List<String> jvmArgs,
-                                                          List<String> flags, HttpClient http, String apiKey)
+    public static CompletableFuture<GatewayProcess> start(
+            String name, Path log, List<String> jvmArgs, List<String> flags, HttpClient http, String apiKey)
             throws IOException {
         Path logFile = log;
         if (logFile == null) {
@@ -96,9 +97,11 @@ public final class GatewayProcess implements AutoCloseable {
     }
 
     /** {@link #start} and wait for it: a started node, or an {@link AssertionError} quoting its log. */
-    public static GatewayProcess started(String name, List<String> jvmArgs, List<String> flags, HttpClient http,
-                                         String apiKey) throws IOException {
-        return await(start(name, null, jvmArgs, flags, http, apiKey), START_TIMEOUT.plusSeconds(5),
+    public static GatewayProcess started(
+            String name, List<String> jvmArgs, List<String> flags, HttpClient http, String apiKey) throws IOException {
+        return await(
+                start(name, null, jvmArgs, flags, http, apiKey),
+                START_TIMEOUT.plusSeconds(5),
                 "gateway process " + name + " to start");
     }
 
@@ -118,14 +121,14 @@ public final class GatewayProcess implements AutoCloseable {
     /** Copies the process's output to its log, completing {@code ports} at the listening line. */
     private static void copy(Process p, Path log, CompletableFuture<int[]> ports) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-             Writer out = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
+                Writer out = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
             for (String line; (line = in.readLine()) != null; ) {
                 out.write(line);
                 out.write('\n');
                 out.flush(); // tests read the log while the node runs (the soak's leak reports, the probe's close)
                 Matcher m = LISTENING.matcher(line);
                 if (!ports.isDone() && m.find()) {
-                    ports.complete(new int[]{Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
+                    ports.complete(new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
                 }
             }
         } catch (IOException e) {
@@ -138,8 +141,8 @@ public final class GatewayProcess implements AutoCloseable {
             } catch (IOException e) {
                 text = "(unreadable: " + e + ")";
             }
-            ports.completeExceptionally(new AssertionError("the gateway exited before listening; " + log + ":\n"
-                    + text));
+            ports.completeExceptionally(
+                    new AssertionError("the gateway exited before listening; " + log + ":\n" + text));
         }
     }
 
@@ -182,8 +185,9 @@ public final class GatewayProcess implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + path))
                 .timeout(REQUEST_TIMEOUT)
                 .header("Authorization", "Bearer " + apiKey)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         try {
             return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException | InterruptedException e) {
@@ -197,11 +201,13 @@ public final class GatewayProcess implements AutoCloseable {
         for (int i = 0; i < users.size(); i++) {
             b.append(i == 0 ? "" : ",").append(users.get(i));
         }
-        HttpResponse<String> r = admin("PUT", "/api/conversations/" + conversation + "/members",
+        HttpResponse<String> r = admin(
+                "PUT",
+                "/api/conversations/" + conversation + "/members",
                 b.append("]}").toString());
         if (r.statusCode() != 200) {
-            throw new AssertionError(name + ": members of " + conversation + ": HTTP " + r.statusCode() + " "
-                    + r.body());
+            throw new AssertionError(
+                    name + ": members of " + conversation + ": HTTP " + r.statusCode() + " " + r.body());
         }
     }
 

@@ -3,7 +3,6 @@ package dev.inbox.testkit;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -15,8 +14,7 @@ import java.util.Map;
 public final class Json {
     private static final JsonFactory JSON = new JsonFactory();
 
-    private Json() {
-    }
+    private Json() {}
 
     public static Map<String, Object> parse(String text) {
         try (JsonParser p = JSON.createParser(text)) {

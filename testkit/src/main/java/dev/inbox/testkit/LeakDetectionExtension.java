@@ -5,13 +5,12 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
-import org.junit.jupiter.api.extension.AfterEachCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Fails a test when Netty's leak detector reports a leak: after each test it collects garbage, makes the detectors
@@ -51,7 +50,8 @@ public final class LeakDetectionExtension implements AfterEachCallback {
         List<String> leaks = collectLeaks();
         if (!leaks.isEmpty()) {
             StringBuilder text = new StringBuilder()
-                    .append(leaks.size()).append(" Netty resource leak(s) detected: a reference-counted object")
+                    .append(leaks.size())
+                    .append(" Netty resource leak(s) detected: a reference-counted object")
                     .append(" was garbage-collected without release(). The records below show where it was")
                     .append(" allocated and last accessed (it may have been leaked by an earlier test).");
             for (int i = 0; i < leaks.size(); i++) {
@@ -121,7 +121,8 @@ public final class LeakDetectionExtension implements AfterEachCallback {
     /** Leak-tracked allocations: each makes the {@code ByteBuf} detector poll its queue and report what it finds. */
     private static void pollDetectors() {
         ByteBufAllocator[] allocators = {
-                PooledByteBufAllocator.DEFAULT, UnpooledByteBufAllocator.DEFAULT, ByteBufAllocator.DEFAULT};
+            PooledByteBufAllocator.DEFAULT, UnpooledByteBufAllocator.DEFAULT, ByteBufAllocator.DEFAULT
+        };
         for (ByteBufAllocator alloc : allocators) {
             alloc.heapBuffer(8).release();
             alloc.directBuffer(8).release();

@@ -16,6 +16,7 @@ import org.junit.platform.launcher.LauncherSessionListener;
 public final class LeakDetectionSessionListener implements LauncherSessionListener {
     /** The Jupiter key that turns on {@code ServiceLoader} registration of {@link LeakDetectionExtension}. */
     static final String AUTODETECTION_KEY = "junit.jupiter.extensions.autodetection.enabled";
+
     private static final String LEVEL_PROPERTY = "io.netty.leakDetection.level";
 
     @Override

@@ -2,7 +2,6 @@ package dev.inbox.testkit;
 
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -27,10 +26,10 @@ public final class LeakRecordingDetectorFactory extends ResourceLeakDetectorFact
     private static final Set<String> DETECTED_TYPES = ConcurrentHashMap.newKeySet();
     /** Touch hints of deliberate leaks: recorded like any other, not logged. */
     private static final Set<String> EXPECTED_MARKERS = ConcurrentHashMap.newKeySet();
+
     private static volatile boolean installed;
 
-    private LeakRecordingDetectorFactory() {
-    }
+    private LeakRecordingDetectorFactory() {}
 
     /** Makes this factory Netty's; idempotent. Must run before any class that creates a detector is initialised. */
     public static synchronized void install() {
@@ -89,8 +88,8 @@ public final class LeakRecordingDetectorFactory extends ResourceLeakDetectorFact
     /** The deprecated variant Netty still declares abstract; {@code maxActive} has been ignored by Netty for years. */
     @Deprecated
     @Override
-    public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval,
-                                                               long maxActive) {
+    public <T> ResourceLeakDetector<T> newResourceLeakDetector(
+            Class<T> resource, int samplingInterval, long maxActive) {
         return newResourceLeakDetector(resource, samplingInterval);
     }
 
@@ -107,8 +106,7 @@ public final class LeakRecordingDetectorFactory extends ResourceLeakDetectorFact
 
         @Override
         protected void reportTracedLeak(String resourceType, String records) {
-            LEAKS.add("LEAK: " + resourceType + ".release() was not called before it's garbage-collected."
-                    + records);
+            LEAKS.add("LEAK: " + resourceType + ".release() was not called before it's garbage-collected." + records);
             if (!expected(records)) {
                 super.reportTracedLeak(resourceType, records);
             }

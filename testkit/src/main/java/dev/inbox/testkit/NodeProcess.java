@@ -34,7 +34,8 @@ public final class NodeProcess {
     /** User plus system CPU time so far, in nanoseconds (resolution one clock tick, usually 10 ms). */
     public long cpuNanos() throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
-        // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
+        // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime
+        // 15.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
         return ticks * 1_000_000_000L / ticksPerSecond;
@@ -42,7 +43,8 @@ public final class NodeProcess {
 
     /** Resident set size, from {@code VmRSS} in {@code /proc/<pid>/status}. */
     public long rssBytes() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"), StandardCharsets.US_ASCII)) {
+        for (String line :
+                Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"), StandardCharsets.US_ASCII)) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
@@ -90,7 +92,8 @@ public final class NodeProcess {
             throw new IOException(jcmd + " not found: memory mode needs a JDK, not a JRE");
         }
         Process p = new ProcessBuilder(List.of(jcmd.toString(), Long.toString(pid), command))
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -104,7 +107,9 @@ public final class NodeProcess {
 
     private static long clockTicks() {
         try {
-            Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("getconf", "CLK_TCK")
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
             p.waitFor(5, TimeUnit.SECONDS);
             return Long.parseLong(out);

@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
  * not numbers are skipped. Used by the integration tests, the soak run and the load generator.
  */
 public record PrometheusText(String text) {
-    private static final Pattern SAMPLE = Pattern.compile(
-            "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (\\S+)(?: \\S+)?$", Pattern.MULTILINE);
+    private static final Pattern SAMPLE =
+            Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (\\S+)(?: \\S+)?$", Pattern.MULTILINE);
 
     /**
      * The sum of every sample of {@code name} whose labels contain each of {@code labels} (such as
@@ -39,7 +39,7 @@ public record PrometheusText(String text) {
 
     /** The sum of every sample of {@code name} whose labels contain {@code labelFilter} (empty: all), or NaN. */
     public double sum(String name, String labelFilter) {
-        return sum(name, labelFilter.isEmpty() ? new String[0] : new String[]{labelFilter});
+        return sum(name, labelFilter.isEmpty() ? new String[0] : new String[] {labelFilter});
     }
 
     /** The one sample of {@code name} without labels (or the sum of all of them), or NaN. */

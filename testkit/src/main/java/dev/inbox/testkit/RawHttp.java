@@ -20,8 +20,7 @@ public final class RawHttp implements AutoCloseable {
     private final OutputStream out;
 
     /** A response read off the wire: its status code and body (by {@code Content-Length}). */
-    public record Response(int status, String body) {
-    }
+    public record Response(int status, String body) {}
 
     private RawHttp(Socket socket) throws IOException {
         this.socket = socket;
@@ -48,7 +47,8 @@ public final class RawHttp implements AutoCloseable {
         int length = 0;
         for (String line : head.split("\r\n")) {
             if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
-                length = Integer.parseInt(line.substring("content-length:".length()).trim());
+                length = Integer.parseInt(
+                        line.substring("content-length:".length()).trim());
             }
         }
         byte[] body = in.readNBytes(length);

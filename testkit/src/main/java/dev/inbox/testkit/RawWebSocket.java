@@ -56,8 +56,14 @@ public final class RawWebSocket implements AutoCloseable {
      * As above, with {@code preface} written before the request (a PROXY protocol header) and {@code extraHeaders}
      * (complete lines, each ending in CRLF) added to it. A refused upgrade throws with the status line.
      */
-    public static RawWebSocket connect(int port, String pathAndQuery, String authorization, int receiveBufferBytes,
-                                       String preface, String extraHeaders) throws IOException {
+    public static RawWebSocket connect(
+            int port,
+            String pathAndQuery,
+            String authorization,
+            int receiveBufferBytes,
+            String preface,
+            String extraHeaders)
+            throws IOException {
         Socket socket = new Socket();
         if (receiveBufferBytes > 0) {
             socket.setReceiveBufferSize(receiveBufferBytes);

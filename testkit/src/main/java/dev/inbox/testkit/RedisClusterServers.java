@@ -12,8 +12,7 @@ import java.util.concurrent.TimeUnit;
 public final class RedisClusterServers implements AutoCloseable {
     private final List<RedisServer> masters = new ArrayList<>();
 
-    private RedisClusterServers() {
-    }
+    private RedisClusterServers() {}
 
     public static RedisClusterServers start() {
         ExternalProgram.require("redis-server", "redis-server");
@@ -21,8 +20,14 @@ public final class RedisClusterServers implements AutoCloseable {
         RedisClusterServers cluster = new RedisClusterServers();
         try {
             for (int i = 0; i < 3; i++) {
-                cluster.masters.add(RedisServer.start(RedisServer.freePortWithClusterBus(), "--cluster-enabled",
-                        "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"));
+                cluster.masters.add(RedisServer.start(
+                        RedisServer.freePortWithClusterBus(),
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        "nodes.conf",
+                        "--cluster-node-timeout",
+                        "5000"));
             }
             List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
             for (RedisServer m : cluster.masters) {
@@ -34,13 +39,16 @@ public final class RedisClusterServers implements AutoCloseable {
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new AssertionError("redis-cli --cluster create failed: " + out);
             }
-            Await.until("the cluster is ok on every master", () -> cluster.masters.stream().allMatch(m -> {
-                try {
-                    return String.join("\n", m.bulkLines("CLUSTER INFO")).contains("cluster_state:ok");
-                } catch (IOException e) {
-                    return false;
-                }
-            }));
+            Await.until(
+                    "the cluster is ok on every master",
+                    () -> cluster.masters.stream().allMatch(m -> {
+                        try {
+                            return String.join("\n", m.bulkLines("CLUSTER INFO"))
+                                    .contains("cluster_state:ok");
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    }));
             return cluster;
         } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
             cluster.close();
@@ -56,7 +64,9 @@ public final class RedisClusterServers implements AutoCloseable {
     public String uri() {
         StringBuilder b = new StringBuilder("redis+cluster://");
         for (int i = 0; i < masters.size(); i++) {
-            b.append(i == 0 ? "" : ",").append("127.0.0.1:").append(masters.get(i).port());
+            b.append(i == 0 ? "" : ",")
+                    .append("127.0.0.1:")
+                    .append(masters.get(i).port());
         }
         return b.toString();
     }

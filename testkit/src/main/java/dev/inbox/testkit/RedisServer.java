@@ -96,17 +96,31 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void startProcess() throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--dir", dir.toString(),
-                "--daemonize", "no", "--loglevel", "warning"));
+        List<String> cmd = new ArrayList<>(List.of(
+                "redis-server",
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--dir",
+                dir.toString(),
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning"));
         cmd.addAll(extraArgs);
-        process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start(); // a restart keeps the log
+        process = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
+                .start(); // a restart keeps the log
         long deadline = System.nanoTime() + WsClient.WAIT.toNanos();
         while (!answersPing()) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new IOException("redis-server did not come up on port " + port + ": "
-                        + Files.readString(log()));
+                throw new IOException("redis-server did not come up on port " + port + ": " + Files.readString(log()));
             }
             LockSupport.parkNanos(10_000_000);
         }
@@ -220,7 +234,9 @@ public final class RedisServer implements AutoCloseable {
 
     private void signal(String name) {
         try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                    .inheritIO()
+                    .start();
             if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
                 throw new AssertionError("kill -" + name + " failed");
             }
@@ -245,7 +261,8 @@ public final class RedisServer implements AutoCloseable {
             kill();
         }
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             throw new AssertionError("cannot remove " + dir, e);
         }

@@ -10,8 +10,7 @@ import java.util.Locale;
  * this is how a value is read, once.
  */
 public final class SettingParser {
-    private SettingParser() {
-    }
+    private SettingParser() {}
 
     /** A value that is not what its setting takes; the message says what was expected. */
     public static final class BadValue extends IllegalArgumentException {
@@ -70,8 +69,10 @@ public final class SettingParser {
         try {
             n = Long.parseLong(text.trim());
         } catch (NumberFormatException e) {
-            throw new BadValue(min == Long.MIN_VALUE && max == Long.MAX_VALUE ? "an integer"
-                    : "an integer, " + min + " to " + max);
+            throw new BadValue(
+                    min == Long.MIN_VALUE && max == Long.MAX_VALUE
+                            ? "an integer"
+                            : "an integer, " + min + " to " + max);
         }
         if (n < min || n > max) {
             throw new BadValue(min + " to " + max);

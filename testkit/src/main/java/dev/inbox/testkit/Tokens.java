@@ -7,7 +7,6 @@ import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,8 +17,7 @@ import java.util.Date;
  * ({@code sub} the user id, {@code name}, optionally {@code picture}, issued now, expiring when asked).
  */
 public final class Tokens {
-    private Tokens() {
-    }
+    private Tokens() {}
 
     public static String hs256(String secret, long userId, String name, String picture, Instant expiresAt) {
         return hs256(signer(secret), userId, name, picture, expiresAt);

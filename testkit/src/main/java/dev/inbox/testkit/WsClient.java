@@ -1,5 +1,7 @@
 package dev.inbox.testkit;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -18,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 /**
  * A real WebSocket client that nobody here wrote, the JDK's {@link java.net.http.WebSocket}, with what a test needs
  * around it: every text message queued in arrival order, the close code the server sent, the pings it received.
@@ -35,8 +35,7 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     private final StringBuilder partial = new StringBuilder();
     private volatile WebSocket ws;
 
-    private WsClient() {
-    }
+    private WsClient() {}
 
     /** Thrown when the server refused the upgrade; carries the HTTP status. */
     public static final class Refused extends Exception {
@@ -65,7 +64,9 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
         WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(WAIT);
         headers.forEach(b::header);
         if (!subprotocols.isEmpty()) {
-            b.subprotocols(subprotocols.get(0), subprotocols.subList(1, subprotocols.size()).toArray(new String[0]));
+            b.subprotocols(
+                    subprotocols.get(0),
+                    subprotocols.subList(1, subprotocols.size()).toArray(new String[0]));
         }
         try {
             client.ws = b.buildAsync(uri, client).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);

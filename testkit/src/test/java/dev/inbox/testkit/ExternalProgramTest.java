@@ -1,17 +1,16 @@
 package dev.inbox.testkit;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ExternalProgramTest {
     @TempDir
@@ -20,8 +19,8 @@ class ExternalProgramTest {
     @Test
     void aMissingProgramFailsAtOnceWithOneLineNamingItsPackage() {
         long start = System.nanoTime();
-        AssertionError e = assertThrows(AssertionError.class,
-                () -> ExternalProgram.require("inbox-no-such-program", "inbox-no-such-package"));
+        AssertionError e = assertThrows(
+                AssertionError.class, () -> ExternalProgram.require("inbox-no-such-program", "inbox-no-such-package"));
         assertEquals("inbox-no-such-program not found on PATH: apt-get install inbox-no-such-package", e.getMessage());
         assertTrue(System.nanoTime() - start < 1_000_000_000L, "no waiting");
     }

@@ -1,24 +1,19 @@
 package dev.inbox.testkit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.Extension;
-import org.junit.platform.launcher.LauncherDiscoveryRequest;
-import org.junit.platform.launcher.LauncherSession;
-import org.junit.platform.launcher.LauncherSessionListener;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
-import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
-import org.junit.platform.launcher.listeners.TestExecutionSummary;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
@@ -31,14 +26,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.Extension;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.LauncherSession;
+import org.junit.platform.launcher.LauncherSessionListener;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * Proves the leak detection every module's tests rely on catches a real leak, and is wired up as intended. Its leaks
@@ -71,7 +70,8 @@ class LeakDetectionExtensionTest {
 
         assertTrue(error.getMessage().contains(hint), error::getMessage);
         assertTrue(error.getMessage().contains("LEAK: ByteBuf.release() was not called"), error::getMessage);
-        assertTrue(error.getMessage().contains(LeakDetectionExtensionTest.class.getName() + ".leak("),
+        assertTrue(
+                error.getMessage().contains(LeakDetectionExtensionTest.class.getName() + ".leak("),
                 "the records name the allocating method:\n" + error.getMessage());
     }
 
@@ -107,8 +107,8 @@ class LeakDetectionExtensionTest {
 
     @Test
     void releasedBuffersAreNotReported() {
-        for (ByteBufAllocator alloc : List.of(PooledByteBufAllocator.DEFAULT, UnpooledByteBufAllocator.DEFAULT,
-                ByteBufAllocator.DEFAULT)) {
+        for (ByteBufAllocator alloc :
+                List.of(PooledByteBufAllocator.DEFAULT, UnpooledByteBufAllocator.DEFAULT, ByteBufAllocator.DEFAULT)) {
             ByteBuf buf = alloc.directBuffer(64).writeLong(1);
             ByteBuf copy = buf.retainedDuplicate();
             copy.release();
@@ -132,8 +132,8 @@ class LeakDetectionExtensionTest {
     void listenerAndExtensionAreRegisteredAsServices() {
         assertTrue(ServiceLoader.load(LauncherSessionListener.class).stream()
                 .anyMatch(p -> p.type() == LeakDetectionSessionListener.class));
-        assertTrue(ServiceLoader.load(Extension.class).stream()
-                .anyMatch(p -> p.type() == LeakDetectionExtension.class));
+        assertTrue(
+                ServiceLoader.load(Extension.class).stream().anyMatch(p -> p.type() == LeakDetectionExtension.class));
     }
 
     @Test
@@ -181,16 +181,15 @@ class LeakDetectionExtensionTest {
         Handler capture = new Handler() {
             @Override
             public void publish(LogRecord record) {
-                logged.add(String.valueOf(record.getMessage()) + " " + java.util.Arrays.toString(record.getParameters()));
+                logged.add(
+                        String.valueOf(record.getMessage()) + " " + java.util.Arrays.toString(record.getParameters()));
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         boolean parents = netty.getUseParentHandlers();
         netty.addHandler(capture);
@@ -226,7 +225,9 @@ class LeakDetectionExtensionTest {
     private static void assertReported(String... hints) {
         List<String> leaks = LeakDetectionExtension.collectLeaks();
         for (String hint : hints) {
-            assertTrue(leaks.stream().anyMatch(leak -> leak.contains(hint)), () -> "no leak with " + hint + " in " + leaks);
+            assertTrue(
+                    leaks.stream().anyMatch(leak -> leak.contains(hint)),
+                    () -> "no leak with " + hint + " in " + leaks);
         }
     }
 

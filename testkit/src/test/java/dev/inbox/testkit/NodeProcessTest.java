@@ -1,12 +1,11 @@
 package dev.inbox.testkit;
 
-import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
 
 class NodeProcessTest {
 
@@ -33,7 +32,9 @@ class NodeProcessTest {
                  Metaspace       used 14180K, committed 14464K, reserved 1114112K
                 """;
         assertEquals((2621L + 10000L) * 1024, NodeProcess.parseHeapUsed(parallel));
-        assertEquals(8L << 20, NodeProcess.parseHeapUsed("1:\n ZHeap           used 8M, capacity 4096M, max capacity 4096M\n"));
+        assertEquals(
+                8L << 20,
+                NodeProcess.parseHeapUsed("1:\n ZHeap           used 8M, capacity 4096M, max capacity 4096M\n"));
     }
 
     @Test

@@ -1,9 +1,9 @@
 package dev.inbox.testkit;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 class PrometheusTextTest {
     // Lines as the gateway's /metrics writes them (Micrometer's Prometheus registry).
@@ -45,8 +45,8 @@ class PrometheusTextTest {
 
     @Test
     void sumsSamplesHavingEveryLabelAndNoneOfTheExcluded() {
-        assertEquals(120.0, TEXT.sum("jvm_memory_used_bytes", new String[]{"area=\"heap\""}));
-        assertEquals(20.0, TEXT.sum("jvm_memory_used_bytes", new String[]{"area=\"heap\""}, "Eden"));
+        assertEquals(120.0, TEXT.sum("jvm_memory_used_bytes", new String[] {"area=\"heap\""}));
+        assertEquals(20.0, TEXT.sum("jvm_memory_used_bytes", new String[] {"area=\"heap\""}, "Eden"));
         assertEquals(127.0, TEXT.sum("jvm_memory_used_bytes", new String[0]));
         assertEquals(17.0, TEXT.value("inbox_connections"));
     }

@@ -1,11 +1,10 @@
 package dev.inbox.testkit;
 
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
 class SettingParserTest {
     private static final String EXPECTED = "a duration such as 500ms, 20s or 2m";
@@ -22,9 +21,9 @@ class SettingParserTest {
 
     @Test
     void aBadDurationSaysWhatTheCallerExpected() {
-        for (String bad : new String[]{"20", "s", "1.5m", "ten s", ""}) {
-            SettingParser.BadValue e = assertThrows(SettingParser.BadValue.class,
-                    () -> SettingParser.duration(bad, EXPECTED), bad);
+        for (String bad : new String[] {"20", "s", "1.5m", "ten s", ""}) {
+            SettingParser.BadValue e =
+                    assertThrows(SettingParser.BadValue.class, () -> SettingParser.duration(bad, EXPECTED), bad);
             assertEquals(EXPECTED, e.expected());
         }
     }
@@ -32,12 +31,20 @@ class SettingParserTest {
     @Test
     void integersAreBoundedAndABadOneSaysTheBounds() {
         assertEquals(7, SettingParser.integer("7", 1, 10));
-        assertEquals("1 to 10", assertThrows(SettingParser.BadValue.class,
-                () -> SettingParser.integer("0", 1, 10)).expected());
-        assertEquals("an integer, 1 to 10", assertThrows(SettingParser.BadValue.class,
-                () -> SettingParser.integer("x", 1, 10)).expected());
-        assertEquals("an integer", assertThrows(SettingParser.BadValue.class,
-                () -> SettingParser.integer("1.5", Long.MIN_VALUE, Long.MAX_VALUE)).expected());
+        assertEquals(
+                "1 to 10",
+                assertThrows(SettingParser.BadValue.class, () -> SettingParser.integer("0", 1, 10))
+                        .expected());
+        assertEquals(
+                "an integer, 1 to 10",
+                assertThrows(SettingParser.BadValue.class, () -> SettingParser.integer("x", 1, 10))
+                        .expected());
+        assertEquals(
+                "an integer",
+                assertThrows(
+                                SettingParser.BadValue.class,
+                                () -> SettingParser.integer("1.5", Long.MIN_VALUE, Long.MAX_VALUE))
+                        .expected());
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.inbox.benchmarks.loadgen;
 
 import dev.inbox.testkit.PrometheusText;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +22,8 @@ final class AdminClient {
     /** Membership calls in flight at once: enough to set thousands of conversations quickly, few enough to be polite. */
     private static final int IN_FLIGHT = 16;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
     private final String apiKey;
 
     AdminClient(String apiKey) {
@@ -37,19 +37,22 @@ final class AdminClient {
         for (ConversationPlan c : conversations) {
             permits.acquire();
             String path = "/api/conversations/" + c.id() + "/members";
-            HttpRequest put = HttpRequest.newBuilder(admin.resolve(path)).timeout(TIMEOUT)
+            HttpRequest put = HttpRequest.newBuilder(admin.resolve(path))
+                    .timeout(TIMEOUT)
                     .header("Authorization", "Bearer " + apiKey)
                     .header("Content-Type", "application/json")
-                    .PUT(HttpRequest.BodyPublishers.ofString(c.membersBody())).build();
-            calls.add(http.sendAsync(put, HttpResponse.BodyHandlers.ofString())
-                    .handle((r, e) -> {
-                        permits.release();
-                        if (e != null) {
-                            return "PUT " + admin.resolve(path) + ": " + e;
-                        }
-                        return r.statusCode() == 200 ? null : "PUT " + admin.resolve(path) + ": " + r.statusCode()
-                                + " " + r.body().strip();
-                    }));
+                    .PUT(HttpRequest.BodyPublishers.ofString(c.membersBody()))
+                    .build();
+            calls.add(http.sendAsync(put, HttpResponse.BodyHandlers.ofString()).handle((r, e) -> {
+                permits.release();
+                if (e != null) {
+                    return "PUT " + admin.resolve(path) + ": " + e;
+                }
+                return r.statusCode() == 200
+                        ? null
+                        : "PUT " + admin.resolve(path) + ": " + r.statusCode() + " "
+                                + r.body().strip();
+            }));
         }
         for (CompletableFuture<String> call : calls) {
             try {
@@ -65,7 +68,10 @@ final class AdminClient {
 
     /** The Prometheus text of {@code admin}'s {@code /metrics}. */
     PrometheusText metrics(URI admin) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(admin.resolve("/metrics")).timeout(TIMEOUT).build(),
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(admin.resolve("/metrics"))
+                        .timeout(TIMEOUT)
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IOException("GET " + admin.resolve("/metrics") + ": " + r.statusCode());

@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
-
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -40,6 +39,7 @@ import java.util.concurrent.TimeoutException;
 final class ConnectionFleet implements AutoCloseable {
     /** Upgrade responses are a status line, a few headers and at most a short JSON refusal. */
     private static final int MAX_RESPONSE_BYTES = 8192;
+
     private static final int MAX_FRAME_BYTES = 1 << 20;
     /** The event-loop threads' names start with this (and so does their Linux {@code comm}). */
     static final String THREAD_PREFIX = "loadgen-";
@@ -55,7 +55,9 @@ final class ConnectionFleet implements AutoCloseable {
 
     ConnectionFleet(LoadOptions options) {
         this.options = options;
-        this.group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory(THREAD_PREFIX.substring(0, THREAD_PREFIX.length() - 1)),
+        this.group = new MultiThreadIoEventLoopGroup(
+                options.threads(),
+                new DefaultThreadFactory(THREAD_PREFIX.substring(0, THREAD_PREFIX.length() - 1)),
                 NioIoHandler.newFactory());
         List<LoadWorker> ws = new ArrayList<>();
         for (EventExecutor e : group) {
@@ -63,16 +65,20 @@ final class ConnectionFleet implements AutoCloseable {
         }
         this.workers = ws.toArray(new LoadWorker[0]);
         // Tokens outlive the whole run with a margin.
-        this.credentials = new Credentials(options.jwtSecret(), Duration.ofHours(1)
-                .plus(options.warmup()).plus(options.duration()).plus(options.drain()));
+        this.credentials = new Credentials(
+                options.jwtSecret(),
+                Duration.ofHours(1)
+                        .plus(options.warmup())
+                        .plus(options.duration())
+                        .plus(options.drain()));
         for (URI node : options.nodes()) {
             remotes.add(new InetSocketAddress(node.getHost(), node.getPort()));
         }
         this.base = new Bootstrap()
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
-                        options.handshakeTimeout().toMillis()));
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        Math.min(Integer.MAX_VALUE, options.handshakeTimeout().toMillis()));
         this.inFlight = new Semaphore(options.connectConcurrency());
     }
 
@@ -88,18 +94,33 @@ final class ConnectionFleet implements AutoCloseable {
      * Opens one connection of user {@code userIndex} (id = index + 1) on {@code worker}'s loop; returns once it is
      * under way, blocking while {@code --connect-concurrency} handshakes are already in flight.
      */
-    void connect(LoadWorker worker, ConversationState conversation, int slot, int userIndex) throws InterruptedException {
+    void connect(LoadWorker worker, ConversationState conversation, int slot, int userIndex)
+            throws InterruptedException {
         long userId = userIndex + 1L;
         int node = userIndex % remotes.size();
         URI uri = credentials.uri(options.nodes().get(node), userId);
-        WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri,
-                WebSocketVersion.V13, null, false, credentials.headers(userId), MAX_FRAME_BYTES,
-                true /* mask every frame, RFC 6455 §5.3 */, false, 10_000L, false,
+        WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(
+                uri,
+                WebSocketVersion.V13,
+                null,
+                false,
+                credentials.headers(userId),
+                MAX_FRAME_BYTES,
+                true /* mask every frame, RFC 6455 §5.3 */,
+                false,
+                10_000L,
+                false,
                 false /* no Origin header: not a browser */);
         inFlight.acquire();
         long start = System.nanoTime();
-        LoadConnection conn = new LoadConnection(worker, conversation, slot, handshaker, start,
-                options.handshakeTimeout().toNanos(), inFlight::release);
+        LoadConnection conn = new LoadConnection(
+                worker,
+                conversation,
+                slot,
+                handshaker,
+                start,
+                options.handshakeTimeout().toNanos(),
+                inFlight::release);
         Bootstrap b = base.clone(worker.loop()).handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -107,7 +128,8 @@ final class ConnectionFleet implements AutoCloseable {
             }
         });
         List<InetAddress> sources = options.sourceAddresses();
-        ChannelFuture f = sources.isEmpty() ? b.connect(remotes.get(node))
+        ChannelFuture f = sources.isEmpty()
+                ? b.connect(remotes.get(node))
                 : b.connect(remotes.get(node), new InetSocketAddress(sources.get(attempted % sources.size()), 0));
         attempted++;
         f.addListener(done -> {

@@ -10,16 +10,25 @@ package dev.inbox.benchmarks.loadgen;
  * @param loopNanos             the part of it spent by the event-loop threads (the rest: JIT, GC, the main thread)
  * @param loopWaitNanos         the event-loop threads' time ready to run but waiting for a CPU
  */
-record CpuUse(long gatewayNanos, String gatewaySource, long gatewayWaitNanos, long ownNanos, long loopNanos,
-              long loopWaitNanos) {
+record CpuUse(
+        long gatewayNanos,
+        String gatewaySource,
+        long gatewayWaitNanos,
+        long ownNanos,
+        long loopNanos,
+        long loopWaitNanos) {
 
     static final CpuUse UNKNOWN = new CpuUse(-1, null, -1, -1, -1, -1);
 
     /** The difference {@code end - start}, field by field; unknown where either is. */
     static CpuUse between(CpuUse start, CpuUse end) {
-        return new CpuUse(delta(start.gatewayNanos, end.gatewayNanos), end.gatewaySource,
-                delta(start.gatewayWaitNanos, end.gatewayWaitNanos), delta(start.ownNanos, end.ownNanos),
-                delta(start.loopNanos, end.loopNanos), delta(start.loopWaitNanos, end.loopWaitNanos));
+        return new CpuUse(
+                delta(start.gatewayNanos, end.gatewayNanos),
+                end.gatewaySource,
+                delta(start.gatewayWaitNanos, end.gatewayWaitNanos),
+                delta(start.ownNanos, end.ownNanos),
+                delta(start.loopNanos, end.loopNanos),
+                delta(start.loopWaitNanos, end.loopWaitNanos));
     }
 
     private static long delta(long a, long b) {

@@ -1,7 +1,6 @@
 package dev.inbox.benchmarks.loadgen;
 
 import io.netty.buffer.ByteBuf;
-
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -15,7 +14,12 @@ import java.nio.charset.StandardCharsets;
  * the last {@link #scan} are in its fields.
  */
 final class EventScanner {
-    enum Kind { TEXT, ERROR, OTHER, MALFORMED }
+    enum Kind {
+        TEXT,
+        ERROR,
+        OTHER,
+        MALFORMED
+    }
 
     private static final byte[] TYPE = key("type");
     private static final byte[] CONVERSATION_ID = key("conversation_id");
@@ -29,10 +33,12 @@ final class EventScanner {
     long conversationId;
     /** TEXT: the sending connection's slot, its sequence and the intended send time (ns from the run's origin). */
     int slot;
+
     long seq;
     long intended;
     /** ERROR: the code, and the refused message's sequence (-1 when absent). */
     String errorCode;
+
     long clientMsgId;
 
     private int pos;

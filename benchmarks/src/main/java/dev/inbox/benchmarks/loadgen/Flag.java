@@ -6,25 +6,49 @@ package dev.inbox.benchmarks.loadgen;
  */
 enum Flag {
     HELP("help", null, null, "print this table and exit"),
-    MODE("mode", "throughput|memory", "throughput",
+    MODE(
+            "mode",
+            "throughput|memory",
+            "throughput",
             "throughput: send and measure deliveries; memory: open idle connections and measure the node"),
-    NODES("nodes", "ws://h:p,...", "ws://127.0.0.1:8080",
+    NODES(
+            "nodes",
+            "ws://h:p,...",
+            "ws://127.0.0.1:8080",
             "public WebSocket URL of each node (path /ws/inbox/ added when absent); users go round-robin over them"),
-    ADMIN("admin", "http://h:p,...", "http://127.0.0.1:8081",
+    ADMIN(
+            "admin",
+            "http://h:p,...",
+            "http://127.0.0.1:8081",
             "admin URL: one, or one per node in --nodes order; the first sets membership, each is read for /metrics"),
     API_KEY("api-key", "key", "dev-api-key", "admin API key"),
     DEV("dev", null, null, "authenticate with ?user_id=N&name=... (the node must run with --dev)"),
-    JWT_SECRET("jwt-secret", "secret", null, "mint an HS256 token per user (sub = user id, 1 h expiry) instead of --dev"),
-    SCENARIO("scenario", "dm|group|broadcast", "group",
+    JWT_SECRET(
+            "jwt-secret", "secret", null, "mint an HS256 token per user (sub = user id, 1 h expiry) instead of --dev"),
+    SCENARIO(
+            "scenario",
+            "dm|group|broadcast",
+            "group",
             "dm: conversations of 2; group: of --group-size; broadcast: one conversation of every user"),
     USERS("users", "N", "1000", "users, numbered 1..N; each belongs to exactly one conversation"),
     GROUP_SIZE("group-size", "S", "10", "members per conversation in the group scenario (--users a multiple of it)"),
-    SENDERS("senders", "K", "1", "broadcast scenario: how many users send (the first K); dm and group: every user sends"),
-    CONNECTIONS_PER_USER("connections-per-user", "C", "1",
+    SENDERS(
+            "senders",
+            "K",
+            "1",
+            "broadcast scenario: how many users send (the first K); dm and group: every user sends"),
+    CONNECTIONS_PER_USER(
+            "connections-per-user",
+            "C",
+            "1",
             "connections each user opens (all on the user's node); each one sends and receives"),
-    RATE("rate", "msgs/s", "1000",
+    RATE(
+            "rate",
+            "msgs/s",
+            "1000",
             "messages per second in total, spread evenly over every sending connection (open model)"),
-    MESSAGE_CHARS("message-chars", "N", "64", "characters of each message text (at least " + MessageText.MIN_CHARS + ")"),
+    MESSAGE_CHARS(
+            "message-chars", "N", "64", "characters of each message text (at least " + MessageText.MIN_CHARS + ")"),
     WARMUP("warmup", "duration", "5s", "sending before the measured window; excluded from rate and latency"),
     DURATION("duration", "duration", "20s", "the measured window"),
     DRAIN("drain", "duration", "5s", "longest wait after the last send for deliveries still in flight"),
@@ -33,17 +57,27 @@ enum Flag {
     THREADS("threads", "N", "1", "event-loop threads of the load generator"),
     CONNECT_CONCURRENCY("connect-concurrency", "N", "100", "handshakes in flight at once while connecting"),
     HANDSHAKE_TIMEOUT("handshake-timeout", "duration", "10s", "TCP connect plus upgrade, per connection"),
-    SOURCE_ADDRESSES("source-addresses", "ip,...", null,
+    SOURCE_ADDRESSES(
+            "source-addresses",
+            "ip,...",
+            null,
             "local addresses to bind, round-robin per connection (127.0.0.x), past 64k ports per address"),
-    NODE_PID("node-pid", "pid,...", null,
+    NODE_PID(
+            "node-pid",
+            "pid,...",
+            null,
             "process id of each node on this machine (--nodes order): CPU from /proc; memory mode: GC and RSS"),
     JSON("json", "file", null, "write the full report as JSON to this file"),
-    ALLOW_REFUSALS("allow-refusals", null, null,
+    ALLOW_REFUSALS(
+            "allow-refusals",
+            null,
+            null,
             "refused connections and refused messages (ERROR frames) do not fail the run; loss and duplicates always do");
 
     final String name;
     /** What the value looks like; null for a switch that takes none. */
     final String value;
+
     final String defaultValue;
     final String doc;
 
@@ -78,8 +112,8 @@ enum Flag {
                 """);
         for (Flag f : values()) {
             String left = "--" + f.name + (f.isSwitch() ? "" : " " + f.value);
-            b.append(String.format("  %-42s %s%s%n", left, f.doc,
-                    f.defaultValue == null ? "" : " (default " + f.defaultValue + ")"));
+            b.append(String.format(
+                    "  %-42s %s%s%n", left, f.doc, f.defaultValue == null ? "" : " (default " + f.defaultValue + ")"));
         }
         return b.toString();
     }

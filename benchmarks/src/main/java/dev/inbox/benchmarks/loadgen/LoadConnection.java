@@ -1,7 +1,6 @@
 package dev.inbox.benchmarks.loadgen;
 
 import dev.inbox.testkit.DeliveryLedger;
-
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,7 +15,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
@@ -32,6 +30,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
     final ConversationState conversation;
     /** This connection's index among its conversation's connections; it sends when below the sender slots. */
     final int slot;
+
     private final WebSocketClientHandshaker handshaker;
     private final long startNanos;
     private final long timeoutNanos;
@@ -39,16 +38,24 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
 
     /** Set once the upgrade succeeded. */
     DeliveryLedger ledger;
+
     Channel channel;
     /** The next message's sequence. */
     long nextSeq = 1;
+
     private boolean settled;
     private boolean open;
     private int closeCode = -1;
     private ScheduledFuture<?> timeout;
 
-    LoadConnection(LoadWorker worker, ConversationState conversation, int slot, WebSocketClientHandshaker handshaker,
-                   long startNanos, long timeoutNanos, Runnable onSettled) {
+    LoadConnection(
+            LoadWorker worker,
+            ConversationState conversation,
+            int slot,
+            WebSocketClientHandshaker handshaker,
+            long startNanos,
+            long timeoutNanos,
+            Runnable onSettled) {
         this.worker = worker;
         this.conversation = conversation;
         this.slot = slot;
@@ -69,12 +76,16 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        timeout = ctx.executor().schedule(() -> {
-            if (!settled) {
-                fail("timeout");
-                ctx.close();
-            }
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        timeout = ctx.executor()
+                .schedule(
+                        () -> {
+                            if (!settled) {
+                                fail("timeout");
+                                ctx.close();
+                            }
+                        },
+                        timeoutNanos,
+                        TimeUnit.NANOSECONDS);
     }
 
     @Override

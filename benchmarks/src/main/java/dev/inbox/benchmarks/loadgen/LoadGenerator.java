@@ -13,8 +13,7 @@ public final class LoadGenerator {
     public static final int FAILED = 1;
     public static final int BAD_FLAGS = 2;
 
-    private LoadGenerator() {
-    }
+    private LoadGenerator() {}
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));

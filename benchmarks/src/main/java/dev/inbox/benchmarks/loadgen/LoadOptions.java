@@ -1,7 +1,6 @@
 package dev.inbox.benchmarks.loadgen;
 
 import dev.inbox.testkit.SettingParser;
-
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -18,13 +17,36 @@ import java.util.Map;
  * {@link Flag}s. A bad value stops the run before anything connects, with one line naming the flag, the value and
  * what was expected.
  */
-record LoadOptions(Mode mode, Scenario scenario, List<URI> nodes, List<URI> admins, String apiKey, String jwtSecret,
-                   int users, int groupSize, int senders, int connectionsPerUser, double rate, int messageChars,
-                   Duration warmup, Duration duration, Duration drain, Duration tick, int connections, int threads,
-                   int connectConcurrency, Duration handshakeTimeout, List<InetAddress> sourceAddresses,
-                   List<Long> nodePids, Path json, boolean allowRefusals) {
+record LoadOptions(
+        Mode mode,
+        Scenario scenario,
+        List<URI> nodes,
+        List<URI> admins,
+        String apiKey,
+        String jwtSecret,
+        int users,
+        int groupSize,
+        int senders,
+        int connectionsPerUser,
+        double rate,
+        int messageChars,
+        Duration warmup,
+        Duration duration,
+        Duration drain,
+        Duration tick,
+        int connections,
+        int threads,
+        int connectConcurrency,
+        Duration handshakeTimeout,
+        List<InetAddress> sourceAddresses,
+        List<Long> nodePids,
+        Path json,
+        boolean allowRefusals) {
 
-    enum Mode { THROUGHPUT, MEMORY }
+    enum Mode {
+        THROUGHPUT,
+        MEMORY
+    }
 
     /** A flag with a bad value, or a contradiction between flags. */
     static final class BadFlag extends Exception {
@@ -127,7 +149,10 @@ record LoadOptions(Mode mode, Scenario scenario, List<URI> nodes, List<URI> admi
             throw new BadFlag("authentication: pass exactly one of --dev and --jwt-secret");
         }
         if (secret != null && secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
-            throw bad(Flag.JWT_SECRET, "(" + secret.length() + " characters)", "at least 32 bytes, as the gateway requires");
+            throw bad(
+                    Flag.JWT_SECRET,
+                    "(" + secret.length() + " characters)",
+                    "at least 32 bytes, as the gateway requires");
         }
         int users = integer(raw, Flag.USERS, 1, 10_000_000);
         int groupSize = integer(raw, Flag.GROUP_SIZE, 2, 10_000_000);
@@ -167,13 +192,35 @@ record LoadOptions(Mode mode, Scenario scenario, List<URI> nodes, List<URI> admi
                 throw bad(Flag.NODES, raw.get(Flag.NODES), "exactly one node in memory mode");
             }
             if (pids.isEmpty()) {
-                throw new BadFlag("--node-pid: required in memory mode (the node is garbage-collected and its RSS read)");
+                throw new BadFlag(
+                        "--node-pid: required in memory mode (the node is garbage-collected and its RSS read)");
             }
         }
         Path json = raw.containsKey(Flag.JSON) ? Path.of(raw.get(Flag.JSON)) : null;
-        return new LoadOptions(mode, scenario, List.copyOf(nodes), List.copyOf(admins), raw.get(Flag.API_KEY), secret,
-                users, groupSize, senders, perUser, rate, messageChars, warmup, measured, drain, tick, connections,
-                threads, concurrency, handshakeTimeout, List.copyOf(sources), List.copyOf(pids), json,
+        return new LoadOptions(
+                mode,
+                scenario,
+                List.copyOf(nodes),
+                List.copyOf(admins),
+                raw.get(Flag.API_KEY),
+                secret,
+                users,
+                groupSize,
+                senders,
+                perUser,
+                rate,
+                messageChars,
+                warmup,
+                measured,
+                drain,
+                tick,
+                connections,
+                threads,
+                concurrency,
+                handshakeTimeout,
+                List.copyOf(sources),
+                List.copyOf(pids),
+                json,
                 raw.containsKey(Flag.ALLOW_REFUSALS));
     }
 
@@ -191,7 +238,8 @@ record LoadOptions(Mode mode, Scenario scenario, List<URI> nodes, List<URI> admi
 
     private static URI wsUri(String s) throws BadFlag {
         URI u = uri(Flag.NODES, s, "ws");
-        String path = u.getPath() == null || u.getPath().isEmpty() || u.getPath().equals("/") ? "/ws/inbox/" : u.getPath();
+        String path =
+                u.getPath() == null || u.getPath().isEmpty() || u.getPath().equals("/") ? "/ws/inbox/" : u.getPath();
         return URI.create("ws://" + u.getHost() + ":" + u.getPort() + path);
     }
 

@@ -2,19 +2,17 @@ package dev.inbox.benchmarks.loadgen;
 
 import dev.inbox.testkit.DeliveryCounts;
 import dev.inbox.testkit.DeliveryLedger;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.concurrent.ScheduledFuture;
-import org.HdrHistogram.Histogram;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 
 /**
  * Everything the load generator does on one event loop: the connections placed on it (every connection of a
@@ -176,8 +174,8 @@ final class LoadWorker {
             backlogSkipped++;
             return;
         }
-        ByteBuf payload = MessageText.clientFrame(ch.alloc(), c.conversation.prefix, c.slot, c.nextSeq++,
-                intended - origin, messageChars);
+        ByteBuf payload = MessageText.clientFrame(
+                ch.alloc(), c.conversation.prefix, c.slot, c.nextSeq++, intended - origin, messageChars);
         ch.writeAndFlush(new TextWebSocketFrame(payload), ch.voidPromise());
         c.conversation.sent++;
         sent++;
@@ -240,7 +238,8 @@ final class LoadWorker {
     /** Whether every expected delivery and every answer to a sent message has come (or the schedule is not done). */
     boolean drained() {
         return (schedule == null || next >= schedule.count())
-                && counts.unique >= expected() && acked + refused() >= sent;
+                && counts.unique >= expected()
+                && acked + refused() >= sent;
     }
 
     /** Adds this loop's results to {@code t}; run on this loop. */

@@ -3,7 +3,6 @@ package dev.inbox.benchmarks.loadgen;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -22,8 +21,14 @@ import java.util.Locale;
  * @param nodeConnections the node's {@code inbox_connections} when measured
  * @param wantedConnections the baseline plus the connections this run opened
  */
-record MemoryReport(LoadOptions options, long pid, RunTotals totals, MemoryRun.Sample before, MemoryRun.Sample after,
-                    long nodeConnections, long wantedConnections) {
+record MemoryReport(
+        LoadOptions options,
+        long pid,
+        RunTotals totals,
+        MemoryRun.Sample before,
+        MemoryRun.Sample after,
+        long nodeConnections,
+        long wantedConnections) {
 
     double perConnection(double before, double after) {
         return totals.established == 0 ? Double.NaN : (after - before) / totals.established;
@@ -68,13 +73,22 @@ record MemoryReport(LoadOptions options, long pid, RunTotals totals, MemoryRun.S
     }
 
     void print(PrintStream out) {
-        out.printf(Locale.ROOT, "memory: %d of %d idle connections open on pid %d (handshake ms p50 %s p99 %s)%n",
-                totals.established, totals.attempted, pid, ThroughputReport.ms(totals.handshakes, 50),
+        out.printf(
+                Locale.ROOT,
+                "memory: %d of %d idle connections open on pid %d (handshake ms p50 %s p99 %s)%n",
+                totals.established,
+                totals.attempted,
+                pid,
+                ThroughputReport.ms(totals.handshakes, 50),
                 ThroughputReport.ms(totals.handshakes, 99));
         out.printf(Locale.ROOT, "%-26s %14s %14s %16s%n", "", "before", "after", "per connection");
         row(out, "heap after full GC", before.heapBytes(), after.heapBytes(), heapPerConnection());
         row(out, "direct (JVM buffer pool)", before.jvmDirectBytes(), after.jvmDirectBytes(), jvmDirectPerConnection());
-        row(out, "direct (Netty allocator)", before.nettyDirectBytes(), after.nettyDirectBytes(),
+        row(
+                out,
+                "direct (Netty allocator)",
+                before.nettyDirectBytes(),
+                after.nettyDirectBytes(),
                 nettyDirectPerConnection());
         row(out, "RSS", before.rssBytes(), after.rssBytes(), rssPerConnection());
         List<String> f = failures();

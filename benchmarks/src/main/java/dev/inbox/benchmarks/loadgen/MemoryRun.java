@@ -2,7 +2,6 @@ package dev.inbox.benchmarks.loadgen;
 
 import dev.inbox.testkit.NodeProcess;
 import dev.inbox.testkit.PrometheusText;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -34,13 +33,13 @@ final class MemoryRun {
     }
 
     /** One reading of the node. */
-    record Sample(long heapBytes, long rssBytes, double jvmDirectBytes, double nettyDirectBytes, long connections) {
-    }
+    record Sample(long heapBytes, long rssBytes, double jvmDirectBytes, double nettyDirectBytes, long connections) {}
 
     MemoryReport run() throws IOException, InterruptedException {
         Sample before = sample();
-        log.printf("baseline: heap %d B, RSS %d B, %d connections on the node%n", before.heapBytes(), before.rssBytes(),
-                before.connections());
+        log.printf(
+                "baseline: heap %d B, RSS %d B, %d connections on the node%n",
+                before.heapBytes(), before.rssBytes(), before.connections());
         try (ConnectionFleet fleet = new ConnectionFleet(o)) {
             LoadWorker[] workers = fleet.workers();
             log.printf("opening %d idle connections%n", o.connections());
@@ -66,7 +65,10 @@ final class MemoryRun {
         long heap = node.heapUsedBytes();
         long rss = node.rssBytes();
         PrometheusText m = admin.metrics(adminUri);
-        return new Sample(heap, rss, m.sum("jvm_buffer_memory_used_bytes", "id=\"direct\""),
+        return new Sample(
+                heap,
+                rss,
+                m.sum("jvm_buffer_memory_used_bytes", "id=\"direct\""),
                 m.sum("netty_allocator_memory_used", "memory_type=\"direct\""),
                 (long) m.sum("inbox_connections", ""));
     }

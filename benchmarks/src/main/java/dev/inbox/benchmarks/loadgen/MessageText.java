@@ -2,7 +2,6 @@ package dev.inbox.benchmarks.loadgen;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -21,8 +20,7 @@ final class MessageText {
     private static final byte[] CLIENT_MSG_ID = "\",\"client_msg_id\":\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\"}".getBytes(StandardCharsets.US_ASCII);
 
-    private MessageText() {
-    }
+    private MessageText() {}
 
     /** {@code {"type":"TEXT","conversation_id":<id>,"message":"}: the part of a frame fixed per conversation. */
     static byte[] prefix(long conversationId) {

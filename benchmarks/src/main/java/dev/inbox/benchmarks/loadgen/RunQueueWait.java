@@ -13,8 +13,7 @@ import java.nio.file.Path;
  * but only in the second do the threads wait on the run queue.
  */
 final class RunQueueWait {
-    private RunQueueWait() {
-    }
+    private RunQueueWait() {}
 
     /**
      * Nanoseconds the threads of {@code pid} whose name starts with {@code threadPrefix} (every thread when null)
@@ -26,10 +25,13 @@ final class RunQueueWait {
             for (Path task : tasks) {
                 try {
                     if (threadPrefix != null
-                            && !Files.readString(task.resolve("comm"), StandardCharsets.US_ASCII).startsWith(threadPrefix)) {
+                            && !Files.readString(task.resolve("comm"), StandardCharsets.US_ASCII)
+                                    .startsWith(threadPrefix)) {
                         continue;
                     }
-                    String[] f = Files.readString(task.resolve("schedstat"), StandardCharsets.US_ASCII).trim().split(" ");
+                    String[] f = Files.readString(task.resolve("schedstat"), StandardCharsets.US_ASCII)
+                            .trim()
+                            .split(" ");
                     sum += Long.parseLong(f[1]);
                 } catch (java.nio.file.NoSuchFileException e) {
                     // the thread ended meanwhile

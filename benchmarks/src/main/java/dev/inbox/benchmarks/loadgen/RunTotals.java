@@ -1,11 +1,10 @@
 package dev.inbox.benchmarks.loadgen;
 
 import dev.inbox.testkit.DeliveryCounts;
-import org.HdrHistogram.Histogram;
-
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 
 /**
  * Every event loop's results added together, on the reporting thread, once the loops have handed them over (each

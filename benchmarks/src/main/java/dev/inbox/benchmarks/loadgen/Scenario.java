@@ -34,10 +34,12 @@ enum Scenario {
     String check(int users, int groupSize, int senders) {
         return switch (this) {
             case DM -> users % 2 == 0 ? null : "--users: " + users + " (expected: an even number for --scenario dm)";
-            case GROUP -> users % groupSize == 0 && users >= groupSize ? null
-                    : "--users: " + users + " (expected: a multiple of --group-size " + groupSize + ")";
-            case BROADCAST -> senders <= users ? null
-                    : "--senders: " + senders + " (expected: at most --users " + users + ")";
+            case GROUP ->
+                users % groupSize == 0 && users >= groupSize
+                        ? null
+                        : "--users: " + users + " (expected: a multiple of --group-size " + groupSize + ")";
+            case BROADCAST ->
+                senders <= users ? null : "--senders: " + senders + " (expected: at most --users " + users + ")";
         };
     }
 

@@ -3,8 +3,6 @@ package dev.inbox.benchmarks.loadgen;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import org.HdrHistogram.Histogram;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.HdrHistogram.Histogram;
 
 /**
  * What a throughput run found: connections, messages, deliveries (expected, received, lost, duplicated), rate,
@@ -23,8 +22,8 @@ import java.util.Map;
  * @param cpu               CPU both sides spent in the measured window, and their waits for a CPU
  * @param gatewayDeliveries {@code inbox_deliveries_total} over the whole run by the node(s)' own count, or -1
  */
-record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSeconds, CpuUse cpu,
-                        long gatewayDeliveries) {
+record ThroughputReport(
+        LoadOptions options, RunTotals totals, double measuredSeconds, CpuUse cpu, long gatewayDeliveries) {
     /** Past this share of the window spent waiting for a CPU, the report warns that the machine is oversubscribed. */
     static final double OVERSUBSCRIBED = 0.05;
 
@@ -111,49 +110,111 @@ record ThroughputReport(LoadOptions options, RunTotals totals, double measuredSe
     void print(PrintStream out) {
         RunTotals t = totals;
         LoadOptions o = options;
-        out.printf(Locale.ROOT, "scenario %s: %d users, %s, %d connection(s) each, %d node(s), %d thread(s)%n",
-                o.scenario().flagValue, o.users(), switch (o.scenario()) {
+        out.printf(
+                Locale.ROOT,
+                "scenario %s: %d users, %s, %d connection(s) each, %d node(s), %d thread(s)%n",
+                o.scenario().flagValue,
+                o.users(),
+                switch (o.scenario()) {
                     case DM -> "conversations of 2";
                     case GROUP -> "groups of " + o.groupSize();
                     case BROADCAST -> "one conversation, " + o.senders() + " sender(s)";
-                }, o.connectionsPerUser(), o.nodes().size(), o.threads());
-        out.printf(Locale.ROOT, "offered    %.0f msgs/s over %d sending connections (%.2f msgs/s each); warm-up %ss,"
-                        + " measured %ss%n", o.rate(), t.senders, t.senders == 0 ? 0 : o.rate() / t.senders,
-                o.warmup().toMillis() / 1e3, o.duration().toMillis() / 1e3);
-        out.printf(Locale.ROOT, "connections %d of %d open; handshake ms p50 %s p90 %s p99 %s max %s%s%n",
-                t.established, t.attempted, ms(t.handshakes, 50), ms(t.handshakes, 90), ms(t.handshakes, 99),
-                ms(t.handshakes.getMaxValue()), t.failed() == 0 ? "" : "; failed " + t.failures);
-        out.printf(Locale.ROOT, "messages   sent %d (measured %d), acknowledged %d, refused %d%s, unanswered %d%n",
-                t.sent, t.sentMeasured, t.acked, t.refused(), t.refused() == 0 ? "" : " " + t.refusals, t.unanswered());
-        out.printf(Locale.ROOT, "deliveries expected %d, received %d, lost %d, duplicated %d%n",
-                t.expected, t.counts.received, lost(), duplicated());
-        out.printf(Locale.ROOT, "rate       %.0f deliveries/s in the measured window (%d)%n",
-                deliveriesPerSecond(), t.deliveriesMeasured);
-        out.printf(Locale.ROOT, "latency ms p50 %s p90 %s p99 %s p99.9 %s max %s (%d deliveries, from intended send time)%n",
-                ms(t.latency, 50), ms(t.latency, 90), ms(t.latency, 99), ms(t.latency, 99.9),
-                ms(t.latency.getMaxValue()), t.latency.getTotalCount());
-        out.printf(Locale.ROOT, "gateway    CPU %s us/delivery%s%s%n",
+                },
+                o.connectionsPerUser(),
+                o.nodes().size(),
+                o.threads());
+        out.printf(
+                Locale.ROOT,
+                "offered    %.0f msgs/s over %d sending connections (%.2f msgs/s each); warm-up %ss,"
+                        + " measured %ss%n",
+                o.rate(),
+                t.senders,
+                t.senders == 0 ? 0 : o.rate() / t.senders,
+                o.warmup().toMillis() / 1e3,
+                o.duration().toMillis() / 1e3);
+        out.printf(
+                Locale.ROOT,
+                "connections %d of %d open; handshake ms p50 %s p90 %s p99 %s max %s%s%n",
+                t.established,
+                t.attempted,
+                ms(t.handshakes, 50),
+                ms(t.handshakes, 90),
+                ms(t.handshakes, 99),
+                ms(t.handshakes.getMaxValue()),
+                t.failed() == 0 ? "" : "; failed " + t.failures);
+        out.printf(
+                Locale.ROOT,
+                "messages   sent %d (measured %d), acknowledged %d, refused %d%s, unanswered %d%n",
+                t.sent,
+                t.sentMeasured,
+                t.acked,
+                t.refused(),
+                t.refused() == 0 ? "" : " " + t.refusals,
+                t.unanswered());
+        out.printf(
+                Locale.ROOT,
+                "deliveries expected %d, received %d, lost %d, duplicated %d%n",
+                t.expected,
+                t.counts.received,
+                lost(),
+                duplicated());
+        out.printf(
+                Locale.ROOT,
+                "rate       %.0f deliveries/s in the measured window (%d)%n",
+                deliveriesPerSecond(),
+                t.deliveriesMeasured);
+        out.printf(
+                Locale.ROOT,
+                "latency ms p50 %s p90 %s p99 %s p99.9 %s max %s (%d deliveries, from intended send time)%n",
+                ms(t.latency, 50),
+                ms(t.latency, 90),
+                ms(t.latency, 99),
+                ms(t.latency, 99.9),
+                ms(t.latency.getMaxValue()),
+                t.latency.getTotalCount());
+        out.printf(
+                Locale.ROOT,
+                "gateway    CPU %s us/delivery%s%s%n",
                 !Double.isNaN(gatewayCpuMicrosPerDelivery())
                         ? String.format(Locale.ROOT, "%.2f", gatewayCpuMicrosPerDelivery())
-                        : o.nodePids().isEmpty() && o.admins().size() != o.nodes().size()
-                        ? "unknown (pass --node-pid, or one --admin per node)" : "not measured",
-                cpu.gatewayNanos() < 0 ? "" : String.format(Locale.ROOT, " (%.0f%% of one core, from %s)",
-                        100.0 * cpu.gatewayNanos() / 1e9 / measuredSeconds, cpu.gatewaySource()),
+                        : o.nodePids().isEmpty()
+                                        && o.admins().size() != o.nodes().size()
+                                ? "unknown (pass --node-pid, or one --admin per node)"
+                                : "not measured",
+                cpu.gatewayNanos() < 0
+                        ? ""
+                        : String.format(
+                                Locale.ROOT,
+                                " (%.0f%% of one core, from %s)",
+                                100.0 * cpu.gatewayNanos() / 1e9 / measuredSeconds,
+                                cpu.gatewaySource()),
                 gatewayDeliveries < 0 ? "" : "; its own delivery count " + gatewayDeliveries);
         if (cpu.ownNanos() < 0) {
             out.println("loadgen    not measured");
         } else {
-            out.printf(Locale.ROOT, "loadgen    CPU %.0f%% of one core (%.2f us/delivery; event loops %.2f); send lag max %s ms,"
-                        + " mean %s ms%n",
-                100.0 * cpu.ownNanos() / 1e9 / measuredSeconds, perDelivery(cpu.ownNanos()),
-                perDelivery(cpu.loopNanos()), ms(t.maxLagNanos), t.sent == 0 ? "0" : ms(t.lagSumNanos / t.sent));
+            out.printf(
+                    Locale.ROOT,
+                    "loadgen    CPU %.0f%% of one core (%.2f us/delivery; event loops %.2f); send lag max %s ms,"
+                            + " mean %s ms%n",
+                    100.0 * cpu.ownNanos() / 1e9 / measuredSeconds,
+                    perDelivery(cpu.ownNanos()),
+                    perDelivery(cpu.loopNanos()),
+                    ms(t.maxLagNanos),
+                    t.sent == 0 ? "0" : ms(t.lagSumNanos / t.sent));
         }
         if (loopWaitShare() > OVERSUBSCRIBED) {
-            out.printf(Locale.ROOT, "WARNING    the load generator's event loops were ready to run but waiting for a CPU"
+            out.printf(
+                    Locale.ROOT,
+                    "WARNING    the load generator's event loops were ready to run but waiting for a CPU"
                             + " %.0f%% of the window%s: the machine is oversubscribed, so rate and latency measure"
-                            + " the contention, not the gateway alone%n", 100 * loopWaitShare(),
-                    cpu.gatewayWaitNanos() < 0 ? "" : String.format(Locale.ROOT,
-                            " (the gateway's threads %.1f s in all)", cpu.gatewayWaitNanos() / 1e9));
+                            + " the contention, not the gateway alone%n",
+                    100 * loopWaitShare(),
+                    cpu.gatewayWaitNanos() < 0
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT,
+                                    " (the gateway's threads %.1f s in all)",
+                                    cpu.gatewayWaitNanos() / 1e9));
         }
         List<String> f = failures();
         out.println(f.isEmpty() ? "PASSED" : "FAILED: " + String.join("; ", f));

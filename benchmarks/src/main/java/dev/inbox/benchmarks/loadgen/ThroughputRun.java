@@ -1,7 +1,6 @@
 package dev.inbox.benchmarks.loadgen;
 
 import dev.inbox.testkit.NodeProcess;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -20,6 +19,7 @@ import java.util.concurrent.locks.LockSupport;
 final class ThroughputRun {
     /** Lets every loop have its first tick scheduled before message 0 is due. */
     private static final long START_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
     private static final long DRAIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private final LoadOptions o;
@@ -39,7 +39,9 @@ final class ThroughputRun {
     ThroughputReport run() throws InterruptedException, IOException {
         List<ConversationPlan> plan = o.scenario().plan(o.users(), o.groupSize(), o.senders());
         // One membership store serves every node (in-memory: one node; clustered: Redis), so the first admin URL.
-        log.printf("setting members of %d conversations through %s%n", plan.size(), o.admins().get(0));
+        log.printf(
+                "setting members of %d conversations through %s%n",
+                plan.size(), o.admins().get(0));
         admin.setMembers(o.admins().get(0), plan);
         long deliveriesBefore = gatewayDeliveries();
 
@@ -55,15 +57,19 @@ final class ThroughputRun {
                 ConversationPlan c = plan.get(k);
                 for (int m = 0; m < c.members(); m++) {
                     for (int j = 0; j < o.connectionsPerUser(); j++) {
-                        fleet.connect(workers[k % workers.length], states.get(k), m * o.connectionsPerUser() + j,
+                        fleet.connect(
+                                workers[k % workers.length],
+                                states.get(k),
+                                m * o.connectionsPerUser() + j,
                                 c.firstUser() + m);
                     }
                 }
             }
             fleet.awaitSettled();
             RunTotals connected = fleet.totals();
-            log.printf("%d of %d connections open%s%n", connected.established, total,
-                    connected.failed() == 0 ? "" : ", failed: " + connected.failures);
+            log.printf(
+                    "%d of %d connections open%s%n",
+                    connected.established, total, connected.failed() == 0 ? "" : ", failed: " + connected.failures);
             if (connected.established == 0 || (connected.failed() > 0 && !o.allowRefusals())) {
                 return new ThroughputReport(o, connected, o.duration().toMillis() / 1e3, CpuUse.UNKNOWN, -1);
             }
@@ -87,11 +93,18 @@ final class ThroughputRun {
                 double share = allSenders == 0 ? 0 : o.rate() * senders[w] / allSenders;
                 long offset = (long) (interval * w);
                 LoadWorker worker = workers[w];
-                worker.loop().execute(() -> worker.start(origin, origin + offset, measureFrom, measureTo, share,
-                        o.tick().toNanos()));
+                worker.loop()
+                        .execute(() -> worker.start(
+                                origin,
+                                origin + offset,
+                                measureFrom,
+                                measureTo,
+                                share,
+                                o.tick().toNanos()));
             }
-            log.printf("sending %.0f msgs/s: warm-up %s s, then measuring %s s%n", o.rate(),
-                    o.warmup().toMillis() / 1e3, o.duration().toMillis() / 1e3);
+            log.printf(
+                    "sending %.0f msgs/s: warm-up %s s, then measuring %s s%n",
+                    o.rate(), o.warmup().toMillis() / 1e3, o.duration().toMillis() / 1e3);
 
             parkUntil(measureFrom);
             CpuUse start = cpuUse(loopThreads);
@@ -104,7 +117,11 @@ final class ThroughputRun {
             }
             RunTotals totals = fleet.totals();
             long deliveriesAfter = gatewayDeliveries();
-            return new ThroughputReport(o, totals, o.duration().toMillis() / 1e3, cpu,
+            return new ThroughputReport(
+                    o,
+                    totals,
+                    o.duration().toMillis() / 1e3,
+                    cpu,
                     deliveriesBefore < 0 || deliveriesAfter < 0 ? -1 : deliveriesAfter - deliveriesBefore);
         }
     }
@@ -141,7 +158,12 @@ final class ThroughputRun {
             long w = RunQueueWait.nanos(p.pid(), null);
             gatewayWait = w < 0 || gatewayWait < 0 ? -1 : gatewayWait + w;
         }
-        return new CpuUse(gatewayCpuNanos(), cpuSource(), gatewayWait, ownCpuNanos(), threadCpuNanos(loopThreads),
+        return new CpuUse(
+                gatewayCpuNanos(),
+                cpuSource(),
+                gatewayWait,
+                ownCpuNanos(),
+                threadCpuNanos(loopThreads),
                 RunQueueWait.nanos(ProcessHandle.current().pid(), ConnectionFleet.THREAD_PREFIX));
     }
 

@@ -1,5 +1,9 @@
 package dev.inbox.benchmarks.loadgen;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
 import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.ErrorCode;
@@ -11,13 +15,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import org.junit.jupiter.api.Test;
 
 /**
  * The scanner against the gateway's own codec: what the load generator sends is decoded by the gateway's
@@ -43,8 +42,8 @@ class EventScannerTest {
         assertEquals("345", m.clientMsgId());
         assertEquals(64, m.message().length());
 
-        ServerEvent event = new ServerEvent(m.type(), m.message(), m.conversationId(), 9, "u9", null,
-                1_700_000_000_000L, 1_234_567_890_123_456L);
+        ServerEvent event = new ServerEvent(
+                m.type(), m.message(), m.conversationId(), 9, "u9", null, 1_700_000_000_000L, 1_234_567_890_123_456L);
         for (String clientMsgId : new String[] {null, m.clientMsgId()}) {
             TextWebSocketFrame frame = receive(encoder.encodeEvent(ALLOC, event, clientMsgId));
             try {
@@ -61,8 +60,8 @@ class EventScannerTest {
 
     @Test
     void anErrorGivesItsCodeConversationAndClientMsgId() {
-        TextWebSocketFrame frame = receive(encoder.encodeError(ALLOC, ErrorCode.RATE_LIMITED,
-                "over \"conversation_id\":1 \"code\":\"x\" limit", 7, "42"));
+        TextWebSocketFrame frame = receive(encoder.encodeError(
+                ALLOC, ErrorCode.RATE_LIMITED, "over \"conversation_id\":1 \"code\":\"x\" limit", 7, "42"));
         try {
             assertEquals(EventScanner.Kind.ERROR, scanner.scan(frame.content()));
         } finally {
@@ -76,8 +75,15 @@ class EventScannerTest {
     @Test
     void keysInsideStringValuesAreNotTakenForKeys() {
         // A sender name holding what looks like the fields; the server escapes its quotes.
-        ServerEvent event = new ServerEvent("TEXT", "3 4 5 pad", 8, 1,
-                "\"conversation_id\":99,\"message\":\"1 1 1 \"", null, 1_700_000_000_000L, 1_234_567_890_123_456L);
+        ServerEvent event = new ServerEvent(
+                "TEXT",
+                "3 4 5 pad",
+                8,
+                1,
+                "\"conversation_id\":99,\"message\":\"1 1 1 \"",
+                null,
+                1_700_000_000_000L,
+                1_234_567_890_123_456L);
         TextWebSocketFrame frame = receive(encoder.encodeEvent(ALLOC, event, null));
         try {
             assertEquals(EventScanner.Kind.TEXT, scanner.scan(frame.content()));
@@ -92,7 +98,8 @@ class EventScannerTest {
 
     @Test
     void fieldsAreFoundInAnyOrder() {
-        assertEquals(EventScanner.Kind.TEXT,
+        assertEquals(
+                EventScanner.Kind.TEXT,
                 scan("{\"conversation_id\":5,\"message\":\"1 2 3 x\",\"type\":\"TEXT\",\"message_id\":1}"));
         assertEquals(5, scanner.conversationId);
         assertEquals(1, scanner.slot);
@@ -103,16 +110,19 @@ class EventScannerTest {
     @Test
     void otherTypesAndTextsNotOursAreToldApart() {
         assertEquals(EventScanner.Kind.OTHER, scan("{\"type\":\"PRESENCE\",\"conversation_id\":5}"));
-        assertEquals(EventScanner.Kind.MALFORMED, scan("{\"type\":\"TEXT\",\"message\":\"hello\",\"conversation_id\":5}"));
+        assertEquals(
+                EventScanner.Kind.MALFORMED, scan("{\"type\":\"TEXT\",\"message\":\"hello\",\"conversation_id\":5}"));
         assertEquals(EventScanner.Kind.MALFORMED, scan("{\"type\":\"TEXT\",\"message\":\"1 2 3 x\"}"));
         assertEquals(EventScanner.Kind.MALFORMED, scan("not json"));
-        assertEquals(EventScanner.Kind.MALFORMED, scan("{\"type\":\"TEXT\",\"message\":\"1 99999999999999999999 3 \"}"));
+        assertEquals(
+                EventScanner.Kind.MALFORMED, scan("{\"type\":\"TEXT\",\"message\":\"1 99999999999999999999 3 \"}"));
     }
 
     @Test
     void aFrameLargerThanTheScratchArrayIsRead() {
         String pad = "x".repeat(5000);
-        assertEquals(EventScanner.Kind.TEXT,
+        assertEquals(
+                EventScanner.Kind.TEXT,
                 scan("{\"type\":\"TEXT\",\"message\":\"1 2 3 " + pad + "\",\"conversation_id\":6}"));
         assertEquals(6, scanner.conversationId);
     }

@@ -1,6 +1,7 @@
 package dev.inbox.benchmarks.loadgen;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The load generator's flag table in benchmarks/README.md is {@link Flag}, row for row, as {@code --help} is: each
@@ -35,9 +34,11 @@ class FlagsDocumentedTest {
         for (int i = at + 2; i < lines.size() && lines.get(i).startsWith("|"); i++) {
             documented.add(lines.get(i));
         }
-        assertEquals(String.join("\n", expected), String.join("\n", documented),
-                "benchmarks/" + DOC + ": the table under '" + HEADER + "' must be exactly (paste it):\n"
-                        + HEADER + "\n|---|---|---|\n" + String.join("\n", expected) + "\n");
+        assertEquals(
+                String.join("\n", expected),
+                String.join("\n", documented),
+                "benchmarks/" + DOC + ": the table under '" + HEADER + "' must be exactly (paste it):\n" + HEADER
+                        + "\n|---|---|---|\n" + String.join("\n", expected) + "\n");
     }
 
     private static String cell(String text) {

@@ -1,12 +1,11 @@
 package dev.inbox.benchmarks.loadgen;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.inbox.testkit.GatewayProcess;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.http.HttpClient;
@@ -14,9 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Memory mode against a gateway in its own process (so its heap and RSS are the node's alone, not this test's):
@@ -42,11 +41,27 @@ class MemoryModeIT {
 
     @Test
     void idleConnectionsAreMeasuredPerConnection() throws Exception {
-        GatewayProcess gateway = GatewayProcess.started("memory-mode", List.of("-Xmx256m"),
-                List.of("--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
-                        "--max-handshakes-per-ip", "100000", "--drain-delay", "1ms", "--drain-window", "100ms",
-                        "--drain-deadline", "2s"),
-                HttpClient.newHttpClient(), "dev-api-key");
+        GatewayProcess gateway = GatewayProcess.started(
+                "memory-mode",
+                List.of("-Xmx256m"),
+                List.of(
+                        "--dev",
+                        "--port",
+                        "0",
+                        "--admin-port",
+                        "0",
+                        "--bind",
+                        "127.0.0.1",
+                        "--max-handshakes-per-ip",
+                        "100000",
+                        "--drain-delay",
+                        "1ms",
+                        "--drain-window",
+                        "100ms",
+                        "--drain-deadline",
+                        "2s"),
+                HttpClient.newHttpClient(),
+                "dev-api-key");
         node = gateway.process();
         int port = gateway.port();
         int admin = gateway.adminPort();
@@ -54,10 +69,26 @@ class MemoryModeIT {
         Path json = dir.resolve("memory.json");
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         PrintStream print = new PrintStream(text, true, StandardCharsets.UTF_8);
-        int exit = LoadGenerator.run(new String[] {"--mode", "memory", "--dev", "--connections", "" + CONNECTIONS,
-                "--connections-per-user", "2", "--nodes", "ws://127.0.0.1:" + port,
-                "--admin", "http://127.0.0.1:" + admin, "--node-pid", Long.toString(node.pid()),
-                "--json", json.toString()}, print, print);
+        int exit = LoadGenerator.run(
+                new String[] {
+                    "--mode",
+                    "memory",
+                    "--dev",
+                    "--connections",
+                    "" + CONNECTIONS,
+                    "--connections-per-user",
+                    "2",
+                    "--nodes",
+                    "ws://127.0.0.1:" + port,
+                    "--admin",
+                    "http://127.0.0.1:" + admin,
+                    "--node-pid",
+                    Long.toString(node.pid()),
+                    "--json",
+                    json.toString()
+                },
+                print,
+                print);
         String output = text.toString(StandardCharsets.UTF_8);
         assertEquals(LoadGenerator.PASSED, exit, output);
 
@@ -74,7 +105,8 @@ class MemoryModeIT {
         assertTrue(per.get("rss").isNumber(), output);
         assertTrue(per.get("jvm_direct").isNumber(), output);
         assertTrue(per.get("netty_direct").isNumber(), output);
-        assertTrue(j.at("/after/heap_bytes").asLong() > j.at("/before/heap_bytes").asLong());
+        assertTrue(
+                j.at("/after/heap_bytes").asLong() > j.at("/before/heap_bytes").asLong());
         assertTrue(j.at("/after/rss_bytes").asLong() > 0);
         assertTrue(output.contains("heap after full GC"), output);
     }

@@ -1,8 +1,8 @@
 package dev.inbox.benchmarks.loadgen;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
 
 class SendScheduleTest {
 

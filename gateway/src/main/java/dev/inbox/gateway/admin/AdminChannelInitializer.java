@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
-
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -57,8 +56,11 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
             metrics.limitHit(Limit.ADMIN_BODY);
-            ctx.writeAndFlush(AdminRequestGate.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                    "request body over " + maxContentLength() + " bytes")).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(AdminRequestGate.error(
+                            HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                            "body_too_large",
+                            "request body over " + maxContentLength() + " bytes"))
+                    .addListener(ChannelFutureListener.CLOSE);
         }
     }
 }

@@ -1,10 +1,9 @@
 package dev.inbox.gateway.admin;
 
-import dev.inbox.gateway.health.Readiness;
-
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.routing.ConversationRouter;
@@ -30,15 +29,14 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin API:
@@ -68,8 +66,13 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final int maxMembers;
     private final JsonFactory json = JsonFactory.builder().build();
 
-    public AdminHandler(Membership membership, ConversationRouter router, Readiness readiness,
-                        GatewayMetrics metrics, int maxMembers, int maxMessageChars) {
+    public AdminHandler(
+            Membership membership,
+            ConversationRouter router,
+            Readiness readiness,
+            GatewayMetrics metrics,
+            int maxMembers,
+            int maxMessageChars) {
         this.metrics = metrics;
         this.membership = membership;
         this.router = router;
@@ -136,13 +139,19 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         } else if (resource.equals("members")) {
             long userId = pathId(segments[2], "user id");
             if (HttpMethod.POST.equals(method) || HttpMethod.PUT.equals(method)) {
-                reply(ctx, keepAlive, membership.members(conversationId).thenCompose(m -> {
-                    if (m != null && !m.contains(userId) && m.size() >= maxMembers) {
-                        throw new CompletionException(new AdminException(HttpResponseStatus.CONFLICT,
-                                "too_many_members", "conversation already has " + maxMembers + " members"));
-                    }
-                    return membership.add(conversationId, userId);
-                }), conversationId);
+                reply(
+                        ctx,
+                        keepAlive,
+                        membership.members(conversationId).thenCompose(m -> {
+                            if (m != null && !m.contains(userId) && m.size() >= maxMembers) {
+                                throw new CompletionException(new AdminException(
+                                        HttpResponseStatus.CONFLICT,
+                                        "too_many_members",
+                                        "conversation already has " + maxMembers + " members"));
+                            }
+                            return membership.add(conversationId, userId);
+                        }),
+                        conversationId);
             } else if (HttpMethod.DELETE.equals(method)) {
                 reply(ctx, keepAlive, membership.remove(conversationId, userId), conversationId);
             } else {
@@ -166,12 +175,13 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
-    private void reply(ChannelHandlerContext ctx, boolean keepAlive, CompletionStage<Members> stage,
-                       long conversationId) {
+    private void reply(
+            ChannelHandlerContext ctx, boolean keepAlive, CompletionStage<Members> stage, long conversationId) {
         stage.whenComplete((members, failure) -> {
             if (failure != null) {
                 Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
+                        ? failure.getCause()
+                        : failure;
                 if (cause instanceof AdminException ae) {
                     if (ae.code().equals("too_many_members")) {
                         metrics.limitHit(Limit.MEMBERS);
@@ -179,12 +189,22 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                     error(ctx, keepAlive, ae);
                 } else {
                     log.warn("membership call failed for conversation {}: {}", conversationId, cause.toString());
-                    error(ctx, keepAlive, new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                            "membership_unavailable", "membership store unavailable; nothing was changed"));
+                    error(
+                            ctx,
+                            keepAlive,
+                            new AdminException(
+                                    HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                    "membership_unavailable",
+                                    "membership store unavailable; nothing was changed"));
                 }
             } else if (members == null) {
-                error(ctx, keepAlive, new AdminException(HttpResponseStatus.NOT_FOUND, "unknown_conversation",
-                        "conversation " + conversationId + " has no members set"));
+                error(
+                        ctx,
+                        keepAlive,
+                        new AdminException(
+                                HttpResponseStatus.NOT_FOUND,
+                                "unknown_conversation",
+                                "conversation " + conversationId + " has no members set"));
             } else {
                 respond(ctx, keepAlive, HttpResponseStatus.OK, g -> {
                     g.writeNumberField("conversation_id", conversationId);
@@ -211,18 +231,22 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
      * no internal text reaches a caller (issue 11). The cause is logged instead.
      */
     private static AdminException fromRouting(Throwable failure, long conversationId) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
+        Throwable cause =
+                failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (cause instanceof RoutingException re && re.code() == ErrorCode.NOT_A_MEMBER) {
             return new AdminException(HttpResponseStatus.FORBIDDEN, re.code().wireName(), re.getMessage());
         }
         log.warn("publish to conversation {} failed: {}", conversationId, cause.toString());
         if (cause instanceof RoutingException re && re.code() == ErrorCode.RELAY_UNAVAILABLE) {
             // Redis holds membership and admits every message: unreachable, it is the membership store that failed.
-            return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, "membership_unavailable",
+            return new AdminException(
+                    HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "membership_unavailable",
                     "membership store unavailable; nothing was delivered, retry later");
         }
-        return new AdminException(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVER_ERROR.wireName(),
+        return new AdminException(
+                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                ErrorCode.SERVER_ERROR.wireName(),
                 "message not accepted; nothing was delivered, retry later");
     }
 
@@ -233,8 +257,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
 
     private static AdminException notAllowed(String allowed) {
-        return new AdminException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
-                "allowed: " + allowed);
+        return new AdminException(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed", "allowed: " + allowed);
     }
 
     private static long pathId(String segment, String what) throws AdminException {
@@ -260,7 +283,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     /** Prometheus text, or OpenMetrics when the scraper asks for it; no key, like the health endpoints. */
     private void scrape(ChannelHandlerContext ctx, boolean keepAlive, String accept) {
         byte[] text = metrics.scrape(accept).getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                HttpResponseStatus.OK,
                 ctx.alloc().buffer(text.length).writeBytes(text));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, GatewayMetrics.contentType(accept));
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, text.length);

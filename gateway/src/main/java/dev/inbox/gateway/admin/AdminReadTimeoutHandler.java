@@ -8,7 +8,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -69,12 +68,16 @@ final class AdminReadTimeoutHandler extends ChannelDuplexHandler {
 
     private void arm(ChannelHandlerContext ctx) {
         disarm();
-        deadline = ctx.executor().schedule(() -> {
-            if (ctx.channel().isOpen()) {
-                metrics.limitHit(Limit.ADMIN_READ_TIMEOUT);
-                ctx.close();
-            }
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        deadline = ctx.executor()
+                .schedule(
+                        () -> {
+                            if (ctx.channel().isOpen()) {
+                                metrics.limitHit(Limit.ADMIN_READ_TIMEOUT);
+                                ctx.close();
+                            }
+                        },
+                        timeoutNanos,
+                        TimeUnit.NANOSECONDS);
     }
 
     private void disarm() {

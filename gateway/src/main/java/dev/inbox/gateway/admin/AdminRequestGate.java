@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -104,13 +103,19 @@ final class AdminRequestGate extends ChannelInboundHandlerAdapter {
             return true;
         }
         if (!authorized(request)) {
-            refuse(ctx, HttpResponseStatus.UNAUTHORIZED, "unauthorized",
+            refuse(
+                    ctx,
+                    HttpResponseStatus.UNAUTHORIZED,
+                    "unauthorized",
                     "missing or wrong API key (Authorization: Bearer <api key>)");
             return false;
         }
         if (overCap) {
             metrics.limitHit(Limit.ADMIN_CONNECTIONS);
-            refuse(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "too_many_connections",
+            refuse(
+                    ctx,
+                    HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "too_many_connections",
                     "more than " + maxConnections + " admin connections are open; retry later");
             return false;
         }
@@ -120,7 +125,8 @@ final class AdminRequestGate extends ChannelInboundHandlerAdapter {
     private boolean authorized(HttpRequest request) {
         String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
         byte[] presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
-                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8)
+                : new byte[0];
         // Constant-time: the comparison must not tell an attacker how much of the key was right.
         return MessageDigest.isEqual(presented, apiKey);
     }
@@ -138,8 +144,8 @@ final class AdminRequestGate extends ChannelInboundHandlerAdapter {
      */
     static FullHttpResponse error(HttpResponseStatus status, String code, String message) {
         String body = "{\"error\":\"" + code + "\",\"message\":\"" + message + "\"}\n";
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        FullHttpResponse r = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -10,7 +10,6 @@ import dev.inbox.protocol.ServerEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.handler.codec.http.HttpResponseStatus;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -25,7 +24,10 @@ import java.util.Set;
  */
 final class AdminRequests {
     private final JsonFactory json = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(16).maxNumberLength(64).build())
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(16)
+                    .maxNumberLength(64)
+                    .build())
             .build();
     private static final Set<String> PUBLISH_FIELDS =
             Set.of("sender_id", "message", "type", "sender_name", "sender_avatar");
@@ -39,8 +41,7 @@ final class AdminRequests {
     }
 
     /** A publish request body. */
-    record Publish(long senderId, String message, String type, String senderName, String senderAvatar) {
-    }
+    record Publish(long senderId, String message, String type, String senderName, String senderAvatar) {}
 
     long[] userIds(ByteBuf body) throws AdminException {
         try (JsonParser p = open(body)) {
@@ -63,7 +64,9 @@ final class AdminRequests {
                 int n = 0;
                 while (p.nextToken() != JsonToken.END_ARRAY) {
                     if (n == maxMembers) {
-                        throw new AdminException(HttpResponseStatus.BAD_REQUEST, "too_many_members",
+                        throw new AdminException(
+                                HttpResponseStatus.BAD_REQUEST,
+                                "too_many_members",
                                 "user_ids has more than " + maxMembers + " entries");
                     }
                     if (n == buf.length) {
@@ -102,10 +105,11 @@ final class AdminRequests {
                     case "sender_id" -> senderId = id(p, "sender_id");
                     case "message" -> message = string(p, "message");
                     case "type" -> type = string(p, "type");
-                    case "sender_name" -> name = bounded(string(p, "sender_name"), "sender_name",
-                            ServerEvent.MAX_SENDER_NAME_CHARS);
-                    case "sender_avatar" -> avatar = bounded(string(p, "sender_avatar"), "sender_avatar",
-                            ServerEvent.MAX_SENDER_AVATAR_CHARS);
+                    case "sender_name" ->
+                        name = bounded(string(p, "sender_name"), "sender_name", ServerEvent.MAX_SENDER_NAME_CHARS);
+                    case "sender_avatar" ->
+                        avatar = bounded(
+                                string(p, "sender_avatar"), "sender_avatar", ServerEvent.MAX_SENDER_AVATAR_CHARS);
                     default -> p.skipChildren();
                 }
             }
@@ -148,7 +152,8 @@ final class AdminRequests {
     }
 
     private static long id(JsonParser p, String what) throws IOException, AdminException {
-        if (p.currentToken() != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+        if (p.currentToken() != JsonToken.VALUE_NUMBER_INT
+                || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
                 || !Ids.isValid(p.getLongValue())) {
             throw bad("wrong_type", what + " must be an integer from 1 to 2^53-1");
         }

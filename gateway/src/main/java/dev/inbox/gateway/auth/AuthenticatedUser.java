@@ -9,5 +9,4 @@ package dev.inbox.gateway.auth;
  * @param avatar          avatar URL ({@code picture} claim), or {@code null}
  * @param expiresAtMillis when the credential expires (epoch ms), or {@link Long#MAX_VALUE} for a dev-mode user
  */
-public record AuthenticatedUser(long id, String name, String avatar, long expiresAtMillis) {
-}
+public record AuthenticatedUser(long id, String name, String avatar, long expiresAtMillis) {}

@@ -6,7 +6,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
-
 import java.util.List;
 import java.util.Set;
 
@@ -78,7 +77,8 @@ public final class Authenticator {
         for (String protocols : request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL)) {
             for (String p : protocols.split(",")) {
                 String offered = p.trim();
-                if (offered.startsWith(TOKEN_SUBPROTOCOL_PREFIX) && offered.length() > TOKEN_SUBPROTOCOL_PREFIX.length()) {
+                if (offered.startsWith(TOKEN_SUBPROTOCOL_PREFIX)
+                        && offered.length() > TOKEN_SUBPROTOCOL_PREFIX.length()) {
                     return offered.substring(TOKEN_SUBPROTOCOL_PREFIX.length());
                 }
             }

@@ -4,7 +4,6 @@ import dev.inbox.gateway.config.IpBlock;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AttributeKey;
-
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;

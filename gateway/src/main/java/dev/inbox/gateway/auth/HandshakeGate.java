@@ -3,7 +3,6 @@ package dev.inbox.gateway.auth;
 import dev.inbox.gateway.metrics.HandshakeOutcome;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpResponseStatus;
-
 import java.net.InetAddress;
 
 /**
@@ -14,8 +13,7 @@ import java.net.InetAddress;
  */
 public interface HandshakeGate {
     /** Why an upgrade is refused. */
-    record Refusal(HttpResponseStatus status, String code, String message, HandshakeOutcome outcome) {
-    }
+    record Refusal(HttpResponseStatus status, String code, String message, HandshakeOutcome outcome) {}
 
     /** {@code null} to go on, or the refusal. Runs on the channel's event loop. */
     Refusal beforeAuthentication(Channel channel, InetAddress client);

@@ -19,19 +19,18 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakeException;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The public port's HTTP phase: every request is either upgraded to the inbox WebSocket or answered with an error
@@ -70,9 +69,15 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
      * @param gate      the node's limits: draining, capacity, per-address and per-user connections
      * @param addresses who the client is behind proxies
      */
-    public HandshakeHandler(Authenticator authenticator, OriginPolicy origins, WebSocketDecoderConfig decoderConfig,
-                            Duration timeout, UpgradeListener listener, GatewayMetrics metrics, HandshakeGate gate,
-                            ClientAddressResolver addresses) {
+    public HandshakeHandler(
+            Authenticator authenticator,
+            OriginPolicy origins,
+            WebSocketDecoderConfig decoderConfig,
+            Duration timeout,
+            UpgradeListener listener,
+            GatewayMetrics metrics,
+            HandshakeGate gate,
+            ClientAddressResolver addresses) {
         this.gate = gate;
         this.addresses = addresses;
         this.metrics = metrics;
@@ -85,13 +90,20 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        deadline = ctx.executor().schedule(() -> {
-            if (ctx.channel().isActive() && !answered) {
-                metrics.handshake(HandshakeOutcome.TIMEOUT);
-                reject(ctx, HttpResponseStatus.REQUEST_TIMEOUT, "handshake_timeout",
-                        "no complete upgrade request within " + timeout.toMillis() + " ms");
-            }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        deadline = ctx.executor()
+                .schedule(
+                        () -> {
+                            if (ctx.channel().isActive() && !answered) {
+                                metrics.handshake(HandshakeOutcome.TIMEOUT);
+                                reject(
+                                        ctx,
+                                        HttpResponseStatus.REQUEST_TIMEOUT,
+                                        "handshake_timeout",
+                                        "no complete upgrade request within " + timeout.toMillis() + " ms");
+                            }
+                        },
+                        timeout.toNanos(),
+                        TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -130,7 +142,9 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         if (!HttpMethod.GET.equals(request.method())) {
             metrics.handshake(HandshakeOutcome.METHOD_NOT_ALLOWED);
-            FullHttpResponse r = response(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+            FullHttpResponse r = response(
+                    HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
                     PATH_SLASH + " accepts GET with a WebSocket upgrade");
             r.headers().set(HttpHeaderNames.ALLOW, "GET");
             send(ctx, r);
@@ -138,7 +152,9 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
             metrics.handshake(HandshakeOutcome.UPGRADE_REQUIRED);
-            FullHttpResponse r = response(HttpResponseStatus.UPGRADE_REQUIRED, "upgrade_required",
+            FullHttpResponse r = response(
+                    HttpResponseStatus.UPGRADE_REQUIRED,
+                    "upgrade_required",
                     PATH_SLASH + " is a WebSocket endpoint: connect with a WebSocket client");
             r.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
             r.headers().set(HttpHeaderNames.CONNECTION, "upgrade, close");
@@ -186,9 +202,9 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
     private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, AuthenticatedUser user) {
         String url = "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + PATH_SLASH;
-        WebSocketServerHandshaker handshaker =
-                new WebSocketServerHandshakerFactory(url, Authenticator.SUBPROTOCOL, decoderConfig)
-                        .newHandshaker(request);
+        WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(
+                        url, Authenticator.SUBPROTOCOL, decoderConfig)
+                .newHandshaker(request);
         // Only RFC 6455 (version 13): without Sec-WebSocket-Version Netty would fall back to the pre-RFC draft-00.
         if (handshaker == null || handshaker.version() != WebSocketVersion.V13) {
             metrics.handshake(HandshakeOutcome.UPGRADE_REQUIRED);
@@ -208,14 +224,16 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         // queued meanwhile go out after the 101, on this same loop.
         listener.upgraded(ctx.channel(), user);
         try {
-            handshaker.handshake(ctx.channel(), request, headers, ctx.newPromise()).addListener(f -> {
-                if (f.isSuccess()) {
-                    metrics.handshake(HandshakeOutcome.OK);
-                } else {
-                    log.debug("handshake failed on {}", ctx.channel(), f.cause());
-                    ctx.close();
-                }
-            });
+            handshaker
+                    .handshake(ctx.channel(), request, headers, ctx.newPromise())
+                    .addListener(f -> {
+                        if (f.isSuccess()) {
+                            metrics.handshake(HandshakeOutcome.OK);
+                        } else {
+                            log.debug("handshake failed on {}", ctx.channel(), f.cause());
+                            ctx.close();
+                        }
+                    });
         } catch (WebSocketServerHandshakeException e) {
             metrics.handshake(HandshakeOutcome.BAD_REQUEST);
             // A malformed upgrade, such as a missing Sec-WebSocket-Key (RFC 6455 §4.2.1): 400, not a silent close.
@@ -245,8 +263,8 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private static FullHttpResponse response(HttpResponseStatus status, String code, String message) {
         String body = "{\"error\":\"" + code + "\",\"message\":\""
                 + new String(JsonStringEncoder.getInstance().quoteAsString(message)) + "\"}\n";
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        FullHttpResponse r = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
         r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -11,8 +11,6 @@ import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.protocol.Ids;
-
-import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +25,7 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.Set;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Verifies a JWT with Nimbus JOSE+JWT against the one configured key: HS256 with a secret, or RS256/ES256 with a
@@ -108,22 +107,23 @@ public final class TokenVerifier {
         try {
             der = Base64.getDecoder().decode(body);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("jwt-public-key: " + auth.jwtPublicKey()
-                    + " (expected: a PEM '-----BEGIN PUBLIC KEY-----' block)");
+            throw new ConfigException(
+                    "jwt-public-key: " + auth.jwtPublicKey() + " (expected: a PEM '-----BEGIN PUBLIC KEY-----' block)");
         }
-        for (String algorithm : new String[]{"RSA", "EC"}) {
+        for (String algorithm : new String[] {"RSA", "EC"}) {
             try {
                 PublicKey key = KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(der));
-                if (key instanceof ECPublicKey ec && ec.getParams().getCurve().getField().getFieldSize() != 256) {
-                    throw new ConfigException("jwt-public-key: " + auth.jwtPublicKey()
-                            + " (expected: an EC key on P-256 for ES256)");
+                if (key instanceof ECPublicKey ec
+                        && ec.getParams().getCurve().getField().getFieldSize() != 256) {
+                    throw new ConfigException(
+                            "jwt-public-key: " + auth.jwtPublicKey() + " (expected: an EC key on P-256 for ES256)");
                 }
                 return key;
             } catch (GeneralSecurityException e) {
                 // not this algorithm; try the next
             }
         }
-        throw new ConfigException("jwt-public-key: " + auth.jwtPublicKey()
-                + " (expected: an RSA or EC P-256 public key in PEM)");
+        throw new ConfigException(
+                "jwt-public-key: " + auth.jwtPublicKey() + " (expected: an RSA or EC P-256 public key in PEM)");
     }
 }

@@ -23,12 +23,12 @@ public final class ConfigLoader {
     static final int MIN_API_KEY_CHARS = 16;
     /** HS256 needs a key at least as long as its output (RFC 7518 §3.2). */
     static final int MIN_HS256_SECRET_BYTES = 32;
+
     static final int MIN_FRAME_BYTES = 1024;
     static final int MAX_FRAME_BYTES = 16 * 1024 * 1024;
     static final String DEV_API_KEY = "dev-api-key";
 
-    private ConfigLoader() {
-    }
+    private ConfigLoader() {}
 
     /** Reads the process's own flags and environment. */
     public static GatewayConfig load(String[] args) throws ConfigException {
@@ -138,11 +138,16 @@ public final class ConfigLoader {
             }
         }
         if (secretBytes == null && publicKey == null && !dev) {
-            throw new ConfigException("no token key: set --jwt-secret or --jwt-public-key (or --dev to try the gateway)");
+            throw new ConfigException(
+                    "no token key: set --jwt-secret or --jwt-public-key (or --dev to try the gateway)");
         }
-        GatewayConfig.Auth auth = new GatewayConfig.Auth(secretBytes, publicKey,
-                emptyToNull(raw.get(Setting.JWT_ISSUER)), emptyToNull(raw.get(Setting.JWT_AUDIENCE)),
-                emptyToNull(raw.get(Setting.TOKEN_COOKIE)), origins(raw.get(Setting.ALLOWED_ORIGINS)));
+        GatewayConfig.Auth auth = new GatewayConfig.Auth(
+                secretBytes,
+                publicKey,
+                emptyToNull(raw.get(Setting.JWT_ISSUER)),
+                emptyToNull(raw.get(Setting.JWT_AUDIENCE)),
+                emptyToNull(raw.get(Setting.TOKEN_COOKIE)),
+                origins(raw.get(Setting.ALLOWED_ORIGINS)));
 
         int maxFrameBytes = intIn(raw, Setting.MAX_FRAME_BYTES, MIN_FRAME_BYTES, MAX_FRAME_BYTES);
         int maxMessageChars = intIn(raw, Setting.MAX_MESSAGE_CHARS, 1, maxFrameBytes);
@@ -153,21 +158,28 @@ public final class ConfigLoader {
                     + " (expected: longer than ping-interval " + raw.get(Setting.PING_INTERVAL) + ")");
         }
         int maxOutbound = intIn(raw, Setting.MAX_OUTBOUND_BYTES, 2 * maxFrameBytes, 256 * 1024 * 1024);
-        GatewayConfig.Inbox inbox = new GatewayConfig.Inbox(maxFrameBytes, maxMessageChars, ping, idle,
-                duration(raw, Setting.HANDSHAKE_TIMEOUT), maxOutbound, duration(raw, Setting.SLOW_CONSUMER_GRACE));
+        GatewayConfig.Inbox inbox = new GatewayConfig.Inbox(
+                maxFrameBytes,
+                maxMessageChars,
+                ping,
+                idle,
+                duration(raw, Setting.HANDSHAKE_TIMEOUT),
+                maxOutbound,
+                duration(raw, Setting.SLOW_CONSUMER_GRACE));
 
         String apiKey = raw.get(Setting.API_KEY);
         if (apiKey.isEmpty()) {
             if (!dev) {
-                throw new ConfigException("no api-key: set --api-key (at least " + MIN_API_KEY_CHARS
-                        + " characters) for the admin API");
+                throw new ConfigException(
+                        "no api-key: set --api-key (at least " + MIN_API_KEY_CHARS + " characters) for the admin API");
             }
             apiKey = DEV_API_KEY;
         } else if (apiKey.length() < MIN_API_KEY_CHARS && !dev) {
-            throw new ConfigException("api-key: " + apiKey.length() + " characters (expected: at least "
-                    + MIN_API_KEY_CHARS + ")");
+            throw new ConfigException(
+                    "api-key: " + apiKey.length() + " characters (expected: at least " + MIN_API_KEY_CHARS + ")");
         }
-        GatewayConfig.Admin admin = new GatewayConfig.Admin(apiKey,
+        GatewayConfig.Admin admin = new GatewayConfig.Admin(
+                apiKey,
                 intIn(raw, Setting.ADMIN_MAX_BODY_BYTES, 64, 64 * 1024 * 1024),
                 intIn(raw, Setting.MAX_MEMBERS, 1, 1_000_000),
                 duration(raw, Setting.ADMIN_READ_TIMEOUT),
@@ -177,8 +189,11 @@ public final class ConfigLoader {
         String redisUri = raw.get(Setting.REDIS);
         if (!redisUri.isEmpty()) {
             Duration timeout = duration(raw, Setting.REDIS_TIMEOUT);
-            redis = new GatewayConfig.Redis(RedisTarget.parse(redisUri, timeout), timeout,
-                    duration(raw, Setting.REDIS_PING_INTERVAL), intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000),
+            redis = new GatewayConfig.Redis(
+                    RedisTarget.parse(redisUri, timeout),
+                    timeout,
+                    duration(raw, Setting.REDIS_PING_INTERVAL),
+                    intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000),
                     duration(raw, Setting.REDIS_GAP_WINDOW));
         }
         // The delay is for a load balancer's health check to notice /readyz; a dev node has none in front of it, and
@@ -186,7 +201,8 @@ public final class ConfigLoader {
         boolean noDrainDelay = dev && !explicit.contains(Setting.DRAIN_DELAY);
         GatewayConfig.Drain drain = new GatewayConfig.Drain(
                 noDrainDelay ? Duration.ZERO : duration(raw, Setting.DRAIN_DELAY),
-                duration(raw, Setting.DRAIN_WINDOW), duration(raw, Setting.DRAIN_DEADLINE));
+                duration(raw, Setting.DRAIN_WINDOW),
+                duration(raw, Setting.DRAIN_DEADLINE));
         if (drain.delay().plus(drain.window()).compareTo(drain.deadline()) >= 0) {
             throw new ConfigException("drain-deadline: " + raw.get(Setting.DRAIN_DEADLINE)
                     + " (expected: longer than drain-delay + drain-window, "
@@ -194,7 +210,8 @@ public final class ConfigLoader {
                     + raw.get(Setting.DRAIN_WINDOW) + ")");
         }
         GatewayConfig.Limits limits = new GatewayConfig.Limits(
-                intIn(raw, Setting.RATE_LIMIT, 1, 1_000_000), intIn(raw, Setting.RATE_BURST, 1, 1_000_000),
+                intIn(raw, Setting.RATE_LIMIT, 1, 1_000_000),
+                intIn(raw, Setting.RATE_BURST, 1, 1_000_000),
                 intIn(raw, Setting.MAX_CONNECTIONS_PER_USER, 1, 1_000_000),
                 intIn(raw, Setting.MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
                 intIn(raw, Setting.MAX_HANDSHAKES_PER_IP, 1, 1_000_000),
@@ -263,7 +280,8 @@ public final class ConfigLoader {
             d.toNanos(); // timers run in nanoseconds: about 292 years is the most they hold
             return d;
         } catch (NumberFormatException | ArithmeticException e) {
-            throw new ConfigException(s.flag() + ": " + raw.get(s) + " (expected: a positive duration like 500ms, 30s, 2m)");
+            throw new ConfigException(
+                    s.flag() + ": " + raw.get(s) + " (expected: a positive duration like 500ms, 30s, 2m)");
         }
     }
 

@@ -17,8 +17,16 @@ import java.util.List;
  * @param dev     development mode (see {@link Setting#DEV})
  * @param logFormat {@code text} or {@code json}
  */
-public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits, Admin admin, Drain drain,
-                            Redis redis, boolean dev, String logFormat) {
+public record GatewayConfig(
+        Listen listen,
+        Auth auth,
+        Inbox inbox,
+        Limits limits,
+        Admin admin,
+        Drain drain,
+        Redis redis,
+        boolean dev,
+        String logFormat) {
 
     /**
      * Limits that protect the node and its users from one client.
@@ -31,9 +39,13 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param handshakesPerAddress upgrade requests a second from one client address
      * @param perNode              connections this node takes
      */
-    public record Limits(int messagesPerSecond, int messageBurst, int perUser, int perAddress,
-                         int handshakesPerAddress, int perNode) {
-    }
+    public record Limits(
+            int messagesPerSecond,
+            int messageBurst,
+            int perUser,
+            int perAddress,
+            int handshakesPerAddress,
+            int perNode) {}
 
     /**
      * The SIGTERM timeline.
@@ -42,8 +54,7 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param window   existing connections are closed spread over this, after the delay
      * @param deadline the process exits by this time after the signal
      */
-    public record Drain(Duration delay, Duration window, Duration deadline) {
-    }
+    public record Drain(Duration delay, Duration window, Duration deadline) {}
 
     /** Whether this node is one of many, relaying through Redis. */
     public boolean clustered() {
@@ -58,9 +69,8 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param gapWindow    after an interruption of the relay subscription, the connections that may have missed
      *                     messages are closed (4002) spread over this, so they do not all reconnect at once
      */
-    public record Redis(RedisTarget target, Duration timeout, Duration pingInterval, int queueSize,
-                        Duration gapWindow) {
-    }
+    public record Redis(
+            RedisTarget target, Duration timeout, Duration pingInterval, int queueSize, Duration gapWindow) {}
 
     /**
      * @param bind          address the public port listens on
@@ -71,8 +81,14 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param proxyProtocol  whether every public connection starts with a PROXY protocol header
      * @param trustedProxies addresses and CIDR blocks whose X-Forwarded-For is believed
      */
-    public record Listen(String bind, String adminBind, int port, int adminPort, int workerThreads,
-                         boolean proxyProtocol, List<IpBlock> trustedProxies) {
+    public record Listen(
+            String bind,
+            String adminBind,
+            int port,
+            int adminPort,
+            int workerThreads,
+            boolean proxyProtocol,
+            List<IpBlock> trustedProxies) {
         public Listen {
             trustedProxies = List.copyOf(trustedProxies);
         }
@@ -86,8 +102,13 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param tokenCookie    cookie that may carry the token, or {@code null}
      * @param allowedOrigins Origin allow-list; empty allows all
      */
-    public record Auth(byte[] jwtSecret, Path jwtPublicKey, String issuer, String audience, String tokenCookie,
-                       List<String> allowedOrigins) {
+    public record Auth(
+            byte[] jwtSecret,
+            Path jwtPublicKey,
+            String issuer,
+            String audience,
+            String tokenCookie,
+            List<String> allowedOrigins) {
         public Auth {
             jwtSecret = jwtSecret == null ? null : jwtSecret.clone();
             allowedOrigins = List.copyOf(allowedOrigins);
@@ -121,9 +142,14 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
      * @param maxOutboundBytes  queued bytes past which a connection is slow (Netty's high water mark)
      * @param slowConsumerGrace how long a connection may stay slow before it is closed
      */
-    public record Inbox(int maxFrameBytes, int maxMessageChars, Duration pingInterval, Duration idleTimeout,
-                        Duration handshakeTimeout, int maxOutboundBytes, Duration slowConsumerGrace) {
-    }
+    public record Inbox(
+            int maxFrameBytes,
+            int maxMessageChars,
+            Duration pingInterval,
+            Duration idleTimeout,
+            Duration handshakeTimeout,
+            int maxOutboundBytes,
+            Duration slowConsumerGrace) {}
 
     /**
      * @param apiKey       the bearer key every admin API call must present
@@ -135,8 +161,8 @@ public record GatewayConfig(Listen listen, Auth auth, Inbox inbox, Limits limits
     public record Admin(String apiKey, int maxBodyBytes, int maxMembers, Duration readTimeout, int maxConnections) {
         @Override
         public String toString() {
-            return "Admin[apiKey=set, maxBodyBytes=" + maxBodyBytes + ", maxMembers=" + maxMembers
-                    + ", readTimeout=" + readTimeout + ", maxConnections=" + maxConnections + "]";
+            return "Admin[apiKey=set, maxBodyBytes=" + maxBodyBytes + ", maxMembers=" + maxMembers + ", readTimeout="
+                    + readTimeout + ", maxConnections=" + maxConnections + "]";
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.config;
 
 import io.netty.util.NetUtil;
-
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 

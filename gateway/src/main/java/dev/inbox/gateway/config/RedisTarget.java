@@ -1,7 +1,6 @@
 package dev.inbox.gateway.config;
 
 import io.lettuce.core.RedisURI;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +40,7 @@ public final class RedisTarget {
         String credentials = form.group(3) == null ? "" : form.group(3) + "@";
         String rest = form.group(4);
         List<RedisURI> nodes = new ArrayList<>();
-        for (String node : cluster ? rest.split(",") : new String[]{rest}) {
+        for (String node : cluster ? rest.split(",") : new String[] {rest}) {
             try {
                 RedisURI parsed = RedisURI.create(scheme + "://" + credentials + node.trim());
                 parsed.setTimeout(timeout);

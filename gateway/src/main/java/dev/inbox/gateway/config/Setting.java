@@ -8,44 +8,100 @@ public enum Setting {
     PORT("port", "8080", "Public WebSocket port (0 picks a free port)."),
     ADMIN_PORT("admin-port", "8081", "Admin HTTP port: membership API, publish API, health (0 picks a free port)."),
     BIND("bind", "0.0.0.0", "Address the public port listens on."),
-    ADMIN_BIND("admin-bind", "127.0.0.1", "Address the admin port listens on: loopback unless set. Set it (0.0.0.0 in a container) where probes and Prometheus must reach it; never expose it to clients."),
-    PROXY_PROTOCOL("proxy-protocol", "false", "Expect a PROXY protocol v1/v2 header on every public connection (behind HAProxy, an AWS NLB...)."),
-    TRUSTED_PROXIES("trusted-proxies", "", "Comma-separated addresses or CIDR blocks whose X-Forwarded-For is believed."),
+    ADMIN_BIND(
+            "admin-bind",
+            "127.0.0.1",
+            "Address the admin port listens on: loopback unless set. Set it (0.0.0.0 in a container) where probes and Prometheus must reach it; never expose it to clients."),
+    PROXY_PROTOCOL(
+            "proxy-protocol",
+            "false",
+            "Expect a PROXY protocol v1/v2 header on every public connection (behind HAProxy, an AWS NLB...)."),
+    TRUSTED_PROXIES(
+            "trusted-proxies", "", "Comma-separated addresses or CIDR blocks whose X-Forwarded-For is believed."),
     LOG_FORMAT("log-format", "text", "Log format: text, or json (one JSON object a line, for log pipelines)."),
     API_KEY("api-key", "", "Bearer key for the admin API. Required unless --dev (then defaults to 'dev-api-key')."),
-    JWT_SECRET("jwt-secret", "", "HS256 secret (at least 32 bytes). One of --jwt-secret or --jwt-public-key is required unless --dev."),
+    JWT_SECRET(
+            "jwt-secret",
+            "",
+            "HS256 secret (at least 32 bytes). One of --jwt-secret or --jwt-public-key is required unless --dev."),
     JWT_PUBLIC_KEY("jwt-public-key", "", "PEM file with an RSA (RS256) or EC P-256 (ES256) public key."),
     JWT_ISSUER("jwt-issuer", "", "When set, a token's 'iss' must equal it."),
     JWT_AUDIENCE("jwt-audience", "", "When set, a token's 'aud' must contain it."),
     TOKEN_COOKIE("token-cookie", "inbox_token", "Cookie that may carry the token (empty disables cookie auth)."),
     ALLOWED_ORIGINS("allowed-origins", "", "Comma-separated Origin allow-list; empty allows every origin."),
-    DEV("dev", "false", "Development mode: accept ?user_id=N&name=... without a token; unknown conversations are open."),
-    MAX_FRAME_BYTES("max-frame-bytes", "65536", "Largest frame, and largest reassembled message, in bytes (over it: close 1009)."),
-    MAX_MESSAGE_CHARS("max-message-chars", "4096", "Most characters (code points) in 'message' (over it: message_too_long)."),
+    DEV(
+            "dev",
+            "false",
+            "Development mode: accept ?user_id=N&name=... without a token; unknown conversations are open."),
+    MAX_FRAME_BYTES(
+            "max-frame-bytes",
+            "65536",
+            "Largest frame, and largest reassembled message, in bytes (over it: close 1009)."),
+    MAX_MESSAGE_CHARS(
+            "max-message-chars", "4096", "Most characters (code points) in 'message' (over it: message_too_long)."),
     PING_INTERVAL("ping-interval", "30s", "How often a quiet connection is pinged."),
     IDLE_TIMEOUT("idle-timeout", "75s", "Close (4000) a connection silent this long: no frame, no pong."),
-    HANDSHAKE_TIMEOUT("handshake-timeout", "10s", "Close a connection that has not completed its upgrade request in this time."),
-    MAX_OUTBOUND_BYTES("max-outbound-bytes", "1048576", "Bytes queued for one connection before it is no longer read and counts as slow (a hard cap of 4x closes it at once)."),
-    SLOW_CONSUMER_GRACE("slow-consumer-grace", "5s", "How long a connection may stay over max-outbound-bytes before it is closed (1013)."),
+    HANDSHAKE_TIMEOUT(
+            "handshake-timeout", "10s", "Close a connection that has not completed its upgrade request in this time."),
+    MAX_OUTBOUND_BYTES(
+            "max-outbound-bytes",
+            "1048576",
+            "Bytes queued for one connection before it is no longer read and counts as slow (a hard cap of 4x closes it at once)."),
+    SLOW_CONSUMER_GRACE(
+            "slow-consumer-grace",
+            "5s",
+            "How long a connection may stay over max-outbound-bytes before it is closed (1013)."),
     RATE_LIMIT("rate-limit", "20", "Messages a second one connection may send (token bucket); over it: rate_limited."),
-    RATE_BURST("rate-burst", "40", "Messages one connection may send at once; a connection refused this many in a row is closed (1008)."),
-    MAX_CONNECTIONS_PER_USER("max-connections-per-user", "10", "Concurrent connections of one user on this node; the next upgrade gets 429."),
-    MAX_CONNECTIONS_PER_IP("max-connections-per-ip", "1000", "Concurrent connections from one client address; the next upgrade gets 429. Also bounds the connections one TCP peer holds before their upgrade (the next: 429 at accept), except a trusted proxy's or with --proxy-protocol."),
-    MAX_HANDSHAKES_PER_IP("max-handshakes-per-ip", "50", "Upgrade requests a second from one client address; over it: 429."),
-    MAX_CONNECTIONS("max-connections", "100000", "Connections this node takes; over it: 503, and /readyz fails while full."),
+    RATE_BURST(
+            "rate-burst",
+            "40",
+            "Messages one connection may send at once; a connection refused this many in a row is closed (1008)."),
+    MAX_CONNECTIONS_PER_USER(
+            "max-connections-per-user",
+            "10",
+            "Concurrent connections of one user on this node; the next upgrade gets 429."),
+    MAX_CONNECTIONS_PER_IP(
+            "max-connections-per-ip",
+            "1000",
+            "Concurrent connections from one client address; the next upgrade gets 429. Also bounds the connections one TCP peer holds before their upgrade (the next: 429 at accept), except a trusted proxy's or with --proxy-protocol."),
+    MAX_HANDSHAKES_PER_IP(
+            "max-handshakes-per-ip", "50", "Upgrade requests a second from one client address; over it: 429."),
+    MAX_CONNECTIONS(
+            "max-connections", "100000", "Connections this node takes; over it: 503, and /readyz fails while full."),
     ADMIN_MAX_BODY_BYTES("admin-max-body-bytes", "1048576", "Largest admin API request body (over it: 413)."),
-    ADMIN_READ_TIMEOUT("admin-read-timeout", "10s", "Close an admin connection that sends nothing for this long (a stalled request head or body, an idle kept-alive connection)."),
-    ADMIN_MAX_CONNECTIONS("admin-max-connections", "64", "Admin connections open at once; past it, API requests get 503 and are closed (health, readiness and metrics still answer)."),
+    ADMIN_READ_TIMEOUT(
+            "admin-read-timeout",
+            "10s",
+            "Close an admin connection that sends nothing for this long (a stalled request head or body, an idle kept-alive connection)."),
+    ADMIN_MAX_CONNECTIONS(
+            "admin-max-connections",
+            "64",
+            "Admin connections open at once; past it, API requests get 503 and are closed (health, readiness and metrics still answer)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: one per core)."),
-    DRAIN_DELAY("drain-delay", "5s", "On SIGTERM: /readyz fails at once; new upgrades are refused (503) after this delay. 0 under --dev unless set."),
+    DRAIN_DELAY(
+            "drain-delay",
+            "5s",
+            "On SIGTERM: /readyz fails at once; new upgrades are refused (503) after this delay. 0 under --dev unless set."),
     DRAIN_WINDOW("drain-window", "10s", "After the delay, open connections are closed (1001) spread over this window."),
     DRAIN_DEADLINE("drain-deadline", "25s", "The process exits 0 by this time after SIGTERM, whatever is left."),
-    REDIS("redis", "INBOX_REDIS_URL", "", "Redis URI (redis://, rediss://, with a password if needed): makes this node one of many. Empty: single node, in memory."),
-    REDIS_TIMEOUT("redis-timeout", "5s", "How long a Redis command may take before the message gets relay_unavailable."),
-    REDIS_PING_INTERVAL("redis-ping-interval", "10s", "How often the relay connection is pinged; two failed pings replace the connection."),
-    REDIS_QUEUE("redis-queue", "10000", "Most Redis commands queued on the relay connection; past it, relay_unavailable."),
-    REDIS_GAP_WINDOW("redis-gap-window", "5s", "After the relay subscription was interrupted and is whole again, connections open meanwhile are closed (4002) spread over this window.");
+    REDIS(
+            "redis",
+            "INBOX_REDIS_URL",
+            "",
+            "Redis URI (redis://, rediss://, with a password if needed): makes this node one of many. Empty: single node, in memory."),
+    REDIS_TIMEOUT(
+            "redis-timeout", "5s", "How long a Redis command may take before the message gets relay_unavailable."),
+    REDIS_PING_INTERVAL(
+            "redis-ping-interval",
+            "10s",
+            "How often the relay connection is pinged; two failed pings replace the connection."),
+    REDIS_QUEUE(
+            "redis-queue", "10000", "Most Redis commands queued on the relay connection; past it, relay_unavailable."),
+    REDIS_GAP_WINDOW(
+            "redis-gap-window",
+            "5s",
+            "After the relay subscription was interrupted and is whole again, connections open meanwhile are closed (4002) spread over this window.");
 
     private final String flag;
     private final String env;

@@ -2,11 +2,10 @@ package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.auth.ClientAddressResolver;
 import dev.inbox.gateway.routing.InboxSession;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One structured line when a connection opens and one when it closes, on the logger {@code inbox.access}: the user,
@@ -17,26 +16,43 @@ import java.util.concurrent.TimeUnit;
 final class AccessLog {
     private static final Logger log = LoggerFactory.getLogger("inbox.access");
 
-    private AccessLog() {
-    }
+    private AccessLog() {}
 
     static void opened(InboxSession s) {
         if (log.isInfoEnabled()) {
-            log.atInfo().addKeyValue("event", "open").addKeyValue("user", s.userId())
-                    .addKeyValue("client", client(s)).addKeyValue("conn", s.channel().id().asShortText())
-                    .log("open user={} client={} conn={}", s.userId(), client(s), s.channel().id().asShortText());
+            log.atInfo()
+                    .addKeyValue("event", "open")
+                    .addKeyValue("user", s.userId())
+                    .addKeyValue("client", client(s))
+                    .addKeyValue("conn", s.channel().id().asShortText())
+                    .log(
+                            "open user={} client={} conn={}",
+                            s.userId(),
+                            client(s),
+                            s.channel().id().asShortText());
         }
     }
 
     static void closed(InboxSession s) {
         if (log.isInfoEnabled()) {
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.openedAtNanos());
-            log.atInfo().addKeyValue("event", "close").addKeyValue("user", s.userId())
-                    .addKeyValue("client", client(s)).addKeyValue("conn", s.channel().id().asShortText())
-                    .addKeyValue("duration_ms", ms).addKeyValue("close_code", s.closeCode())
-                    .addKeyValue("frames_in", s.framesIn()).addKeyValue("frames_out", s.framesOut())
-                    .log("close user={} client={} conn={} duration_ms={} close_code={} frames_in={} frames_out={}",
-                            s.userId(), client(s), s.channel().id().asShortText(), ms, s.closeCode(), s.framesIn(),
+            log.atInfo()
+                    .addKeyValue("event", "close")
+                    .addKeyValue("user", s.userId())
+                    .addKeyValue("client", client(s))
+                    .addKeyValue("conn", s.channel().id().asShortText())
+                    .addKeyValue("duration_ms", ms)
+                    .addKeyValue("close_code", s.closeCode())
+                    .addKeyValue("frames_in", s.framesIn())
+                    .addKeyValue("frames_out", s.framesOut())
+                    .log(
+                            "close user={} client={} conn={} duration_ms={} close_code={} frames_in={} frames_out={}",
+                            s.userId(),
+                            client(s),
+                            s.channel().id().asShortText(),
+                            ms,
+                            s.closeCode(),
+                            s.framesIn(),
                             s.framesOut());
         }
     }

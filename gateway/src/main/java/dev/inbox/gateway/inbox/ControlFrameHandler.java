@@ -15,10 +15,9 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.io.IOException;
 
 /**
  * The WebSocket protocol side of an upgraded connection, in front of its {@link InboxEndpoint}: pings are answered
@@ -80,20 +79,23 @@ public final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
             // A protocol violation found by the frame decoder or the UTF-8 validator: answer with the code RFC 6455
             // §7.4.1 prescribes (1002, 1007, 1009) and close. The decoder is configured not to answer itself: it
             // would close without any close frame after a malformed close frame.
-            if (session == null || !session.fail(c.closeStatus().code(), c.closeStatus().reasonText())) {
+            if (session == null
+                    || !session.fail(c.closeStatus().code(), c.closeStatus().reasonText())) {
                 ctx.close();
             }
             log.debug("protocol violation on {}: {}", ctx.channel(), cause.getMessage());
             return;
         }
-        if (!ctx.channel().isActive() || (session != null && session.isClosing() && !(cause instanceof TooLongFrameException))) {
+        if (!ctx.channel().isActive()
+                || (session != null && session.isClosing() && !(cause instanceof TooLongFrameException))) {
             // Already closing: a half-reassembled message cut off by the close, a write to a closed socket.
             log.debug("error on closing {}: {}", ctx.channel(), cause.toString());
             return;
         }
         if (cause instanceof TooLongFrameException) {
             // The aggregator's limit on a fragmented message: same rule as one big frame.
-            if (session == null || !session.fail(CloseCode.MESSAGE_TOO_BIG.code(), CloseCode.MESSAGE_TOO_BIG.reason())) {
+            if (session == null
+                    || !session.fail(CloseCode.MESSAGE_TOO_BIG.code(), CloseCode.MESSAGE_TOO_BIG.reason())) {
                 ctx.close();
             }
         } else if (cause instanceof CorruptedFrameException) {

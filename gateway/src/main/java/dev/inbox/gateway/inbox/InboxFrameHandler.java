@@ -18,7 +18,6 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-
 /**
  * The production {@link InboxEndpoint}: the router's side of an upgraded connection. Text messages (already
  * reassembled and UTF-8-checked) are decoded and routed; a bad one gets an {@code ERROR} and the connection stays
@@ -42,8 +41,12 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
      * @param messagesPerSecond each connection's sustained message rate
      * @param messageBurst      messages at once; refused this many times in a row, the connection is closed (1008)
      */
-    public InboxFrameHandler(ClientMessageDecoder decoder, ConversationRouter router, UserGroups groups,
-                             int messagesPerSecond, int messageBurst) {
+    public InboxFrameHandler(
+            ClientMessageDecoder decoder,
+            ConversationRouter router,
+            UserGroups groups,
+            int messagesPerSecond,
+            int messageBurst) {
         this.decoder = decoder;
         this.router = router;
         this.groups = groups;
@@ -76,8 +79,8 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             if (msg instanceof TextWebSocketFrame text) {
                 onText(session, text);
             } else if (msg instanceof BinaryWebSocketFrame) {
-                session.sendError(ErrorCode.BINARY_NOT_SUPPORTED, "binary frames are not supported; send JSON text",
-                        0, null);
+                session.sendError(
+                        ErrorCode.BINARY_NOT_SUPPORTED, "binary frames are not supported; send JSON text", 0, null);
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -96,15 +99,20 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         try {
             message = decoder.decode(frame.content());
         } catch (ProtocolException e) {
-            session.sendError(allowed ? e.code() : ErrorCode.RATE_LIMITED,
+            session.sendError(
+                    allowed ? e.code() : ErrorCode.RATE_LIMITED,
                     allowed ? e.getMessage() : "rate limit: at most " + messagesPerSecond + " messages a second",
-                    e.conversationId(), e.clientMsgId());
+                    e.conversationId(),
+                    e.clientMsgId());
             return;
         }
         if (!allowed) {
             session.metrics().limitHit(Limit.RATE);
-            session.sendError(ErrorCode.RATE_LIMITED, "rate limit: at most " + messagesPerSecond
-                    + " messages a second; this one was not delivered", message.conversationId(), message.clientMsgId());
+            session.sendError(
+                    ErrorCode.RATE_LIMITED,
+                    "rate limit: at most " + messagesPerSecond + " messages a second; this one was not delivered",
+                    message.conversationId(),
+                    message.clientMsgId());
             return;
         }
         router.route(session, message);

@@ -4,7 +4,6 @@ import dev.inbox.gateway.routing.InboxSession;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 

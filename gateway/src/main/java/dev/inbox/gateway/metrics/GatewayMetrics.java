@@ -21,7 +21,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutorGroup;
-
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -35,9 +34,10 @@ import java.util.function.Supplier;
 public final class GatewayMetrics {
     /** Latency buckets for SLOs: 1 ms to 10 s. */
     private static final Duration[] LATENCY_SLOS = {
-            Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
-            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
-            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(10)};
+        Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(10)
+    };
 
     private final PrometheusMeterRegistry registry;
     private final Counter[] handshakes = new Counter[HandshakeOutcome.values().length];
@@ -54,6 +54,7 @@ public final class GatewayMetrics {
     private final DeliveryLatency latency;
     /** False for {@link #disabled()}: the delivery latency rows are not even written. */
     private final boolean recording;
+
     private final Timer relayPublish;
     private final Counter relayReceived;
     private final Counter relayGaps;
@@ -91,7 +92,8 @@ public final class GatewayMetrics {
         for (CloseCode c : CloseCode.values()) {
             closesSent.put(c.code(), counter(InboxMeters.CLOSES_SENT, Integer.toString(c.code())));
         }
-        for (int code : new int[]{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 4000, 4002, 4501}) {
+        for (int code :
+                new int[] {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 4000, 4002, 4501}) {
             closesReceived.put(code, counter(InboxMeters.CLOSES_RECEIVED, Integer.toString(code)));
         }
         closesReceivedOther = counter(InboxMeters.CLOSES_RECEIVED, "other");
@@ -103,20 +105,23 @@ public final class GatewayMetrics {
                 .description(InboxMeters.FANOUT.description())
                 .serviceLevelObjectives(1, 2, 5, 10, 25, 50, 100, 250, 1000, 10_000)
                 .register(registry);
-        latency = new DeliveryLatency(InboxMeters.DELIVERY_LATENCY.meterName(),
-                InboxMeters.DELIVERY_LATENCY.description(), LATENCY_SLOS);
+        latency = new DeliveryLatency(
+                InboxMeters.DELIVERY_LATENCY.meterName(), InboxMeters.DELIVERY_LATENCY.description(), LATENCY_SLOS);
         registry.getPrometheusRegistry().register(latency);
         relayPublish = Timer.builder(InboxMeters.RELAY_PUBLISH.meterName())
                 .description(InboxMeters.RELAY_PUBLISH.description())
                 .serviceLevelObjectives(LATENCY_SLOS)
                 .register(registry);
         relayReceived = Counter.builder(InboxMeters.RELAY_RECEIVED.meterName())
-                .description(InboxMeters.RELAY_RECEIVED.description()).register(registry);
+                .description(InboxMeters.RELAY_RECEIVED.description())
+                .register(registry);
         relayGaps = Counter.builder(InboxMeters.RELAY_GAPS.meterName())
-                .description(InboxMeters.RELAY_GAPS.description()).register(registry);
+                .description(InboxMeters.RELAY_GAPS.description())
+                .register(registry);
 
         slowConsumers = Counter.builder(InboxMeters.SLOW_CONSUMERS.meterName())
-                .description(InboxMeters.SLOW_CONSUMERS.description()).register(registry);
+                .description(InboxMeters.SLOW_CONSUMERS.description())
+                .register(registry);
 
         for (Limit l : Limit.values()) {
             limitHits[l.ordinal()] = counter(InboxMeters.LIMIT_HITS, l.label());
@@ -133,21 +138,26 @@ public final class GatewayMetrics {
     }
 
     private Counter counter(InboxMeters meter, String labelValue) {
-        return Counter.builder(meter.meterName()).description(meter.description())
-                .tag(meter.label(), labelValue).register(registry);
+        return Counter.builder(meter.meterName())
+                .description(meter.description())
+                .tag(meter.label(), labelValue)
+                .register(registry);
     }
 
     /** Gauges read from the node's state at scrape time. */
     public void gauges(Supplier<Number> connections, Supplier<Number> users) {
-        Gauge.builder(InboxMeters.CONNECTIONS.meterName(), connections).description(InboxMeters.CONNECTIONS.description())
+        Gauge.builder(InboxMeters.CONNECTIONS.meterName(), connections)
+                .description(InboxMeters.CONNECTIONS.description())
                 .register(registry);
-        Gauge.builder(InboxMeters.USERS.meterName(), users).description(InboxMeters.USERS.description())
+        Gauge.builder(InboxMeters.USERS.meterName(), users)
+                .description(InboxMeters.USERS.description())
                 .register(registry);
     }
 
     /** The Redis reachability gauge, for a clustered node. */
     public void redisGauge(Supplier<Number> up) {
-        Gauge.builder(InboxMeters.REDIS_UP.meterName(), up).description(InboxMeters.REDIS_UP.description())
+        Gauge.builder(InboxMeters.REDIS_UP.meterName(), up)
+                .description(InboxMeters.REDIS_UP.description())
                 .register(registry);
     }
 

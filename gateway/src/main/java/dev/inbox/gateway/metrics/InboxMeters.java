@@ -10,21 +10,43 @@ public enum InboxMeters {
     USERS("inbox.users", "gauge", "", "Users with at least one open connection on this node."),
     HANDSHAKES("inbox.handshakes", "counter", "outcome", "Upgrade requests by outcome."),
     FRAMES_RECEIVED("inbox.frames.received", "counter", "type", "WebSocket frames received, by type."),
-    MESSAGES_ROUTED("inbox.messages.routed", "counter", "source", "Messages admitted into a conversation (client or admin)."),
-    DELIVERIES("inbox.deliveries", "counter", "path", "Frames written to connections, local (sent on this node) or relayed."),
+    MESSAGES_ROUTED(
+            "inbox.messages.routed", "counter", "source", "Messages admitted into a conversation (client or admin)."),
+    DELIVERIES(
+            "inbox.deliveries",
+            "counter",
+            "path",
+            "Frames written to connections, local (sent on this node) or relayed."),
     FANOUT("inbox.fanout.recipients", "histogram", "", "Connections on this node a message was written to."),
-    DELIVERY_LATENCY("inbox.delivery.latency.seconds", "histogram", "path",
+    DELIVERY_LATENCY(
+            "inbox.delivery.latency.seconds",
+            "histogram",
+            "path",
             "From accept on the sending node to the flush to each recipient socket; one observation per delivery."),
-    RELAY_PUBLISH("inbox.relay.publish.seconds", "histogram", "", "Round trip of the admission script that numbers and publishes a message."),
+    RELAY_PUBLISH(
+            "inbox.relay.publish.seconds",
+            "histogram",
+            "",
+            "Round trip of the admission script that numbers and publishes a message."),
     RELAY_RECEIVED("inbox.relay.received", "counter", "", "Envelopes received from other nodes."),
-    RELAY_GAPS("inbox.relay.gaps", "counter", "",
+    RELAY_GAPS(
+            "inbox.relay.gaps",
+            "counter",
+            "",
             "Interruptions of this node's relay subscription (connection lost or replaced); each ends with 4002 closes."),
     ERRORS_SENT("inbox.errors.sent", "counter", "code", "ERROR frames sent, by code."),
     CLOSES_SENT("inbox.closes.sent", "counter", "code", "Close frames sent, by close code."),
-    CLOSES_RECEIVED("inbox.closes.received", "counter", "code", "Close frames received, by close code (unknown codes: other)."),
-    SLOW_CONSUMERS("inbox.slow.consumer.disconnects", "counter", "",
+    CLOSES_RECEIVED(
+            "inbox.closes.received", "counter", "code", "Close frames received, by close code (unknown codes: other)."),
+    SLOW_CONSUMERS(
+            "inbox.slow.consumer.disconnects",
+            "counter",
+            "",
             "Connections closed (1013) because they read too slowly: over the outbound bound past the grace, or over the hard cap."),
-    LIMIT_HITS("inbox.limit.hits", "counter", "limit",
+    LIMIT_HITS(
+            "inbox.limit.hits",
+            "counter",
+            "limit",
             "How often a limit fired: rate, flood_close, user_connections, address_connections, address_handshakes, address_pending, node_connections, admin_body, members, admin_connections, admin_read_timeout."),
     REDIS_UP("inbox.redis.up", "gauge", "", "1 while the node reaches Redis, 0 when not; absent on a single node.");
 

@@ -2,8 +2,17 @@ package dev.inbox.gateway.metrics;
 
 /** The limits that can fire: the {@code limit} label of {@code inbox_limit_hits_total}. */
 public enum Limit {
-    RATE, FLOOD_CLOSE, USER_CONNECTIONS, ADDRESS_CONNECTIONS, ADDRESS_HANDSHAKES, ADDRESS_PENDING, NODE_CONNECTIONS, ADMIN_BODY,
-    MEMBERS, ADMIN_CONNECTIONS, ADMIN_READ_TIMEOUT;
+    RATE,
+    FLOOD_CLOSE,
+    USER_CONNECTIONS,
+    ADDRESS_CONNECTIONS,
+    ADDRESS_HANDSHAKES,
+    ADDRESS_PENDING,
+    NODE_CONNECTIONS,
+    ADMIN_BODY,
+    MEMBERS,
+    ADMIN_CONNECTIONS,
+    ADMIN_READ_TIMEOUT;
 
     String label() {
         return name().toLowerCase(java.util.Locale.ROOT);

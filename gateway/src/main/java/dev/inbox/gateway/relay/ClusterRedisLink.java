@@ -1,6 +1,9 @@
 package dev.inbox.gateway.relay;
 
+import static dev.inbox.gateway.relay.RedisLink.describe;
+
 import dev.inbox.gateway.config.GatewayConfig;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
@@ -8,12 +11,8 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubListener;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,8 +20,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-
-import static dev.inbox.gateway.relay.RedisLink.describe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The link to a Redis Cluster ({@code redis+cluster://host:port[,host:port...]}). Relay traffic uses sharded
@@ -49,6 +48,7 @@ final class ClusterRedisLink implements RedisLink {
     private final RedisPubSubListener<byte[], byte[]> listener;
     /** Loaded on every new connection, on every master; registered before {@link #start}. */
     private final List<RedisScript> scripts = new CopyOnWriteArrayList<>();
+
     private final Events events;
     private final RedisWatchdog watchdog = new RedisWatchdog();
     private volatile StatefulRedisClusterConnection<byte[], byte[]> commands;
@@ -92,19 +92,20 @@ final class ClusterRedisLink implements RedisLink {
         // The slot map first (Lettuce's async connect does not load it), then the two connections.
         client.refreshPartitionsAsync()
                 .thenCompose(v -> client.connectAsync(ByteArrayCodec.INSTANCE))
-                .thenCompose(c -> client.connectPubSubAsync(ByteArrayCodec.INSTANCE).thenApply(p -> {
-                    p.setNodeMessagePropagation(true);
-                    p.addListener(new CurrentConnectionListener(listener, () -> pubsub == p));
-                    StatefulRedisClusterConnection<byte[], byte[]> oldCommands = commands;
-                    StatefulRedisClusterPubSubConnection<byte[], byte[]> oldPubsub = pubsub;
-                    commands = c;
-                    pubsub = p;
-                    if (oldPubsub != null) { // left by an attempt that failed later on
-                        oldPubsub.closeAsync();
-                        oldCommands.closeAsync();
-                    }
-                    return p;
-                }))
+                .thenCompose(c -> client.connectPubSubAsync(ByteArrayCodec.INSTANCE)
+                        .thenApply(p -> {
+                            p.setNodeMessagePropagation(true);
+                            p.addListener(new CurrentConnectionListener(listener, () -> pubsub == p));
+                            StatefulRedisClusterConnection<byte[], byte[]> oldCommands = commands;
+                            StatefulRedisClusterPubSubConnection<byte[], byte[]> oldPubsub = pubsub;
+                            commands = c;
+                            pubsub = p;
+                            if (oldPubsub != null) { // left by an attempt that failed later on
+                                oldPubsub.closeAsync();
+                                oldCommands.closeAsync();
+                            }
+                            return p;
+                        }))
                 .thenCompose(p -> RedisLink.loadAll(scripts, commands.async()).thenApply(loaded -> p))
                 .whenComplete((p, failure) -> {
                     if (failure != null) {

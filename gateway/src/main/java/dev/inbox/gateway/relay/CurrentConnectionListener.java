@@ -2,7 +2,6 @@ package dev.inbox.gateway.relay;
 
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.RedisPubSubListener;
-
 import java.util.function.BooleanSupplier;
 
 /**

@@ -9,7 +9,6 @@ import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.Ids;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -59,6 +58,7 @@ final class RedisAdmission implements Admission {
     /** The same admission without publishing, for a Redis Cluster: a script may only touch its own slot. */
     static final String CLUSTER_SCRIPT = SCRIPT.substring(0, SCRIPT.indexOf("local at = tonumber(ARGV[5])"))
             + "table.insert(members, 1, digits)\nreturn members\n";
+
     private static final byte[] DEV = {'1'};
     private static final byte[] LATE = {'l', 'a', 't', 'e'};
     private static final byte[] NOT_DEV = {'0'};
@@ -88,16 +88,26 @@ final class RedisAdmission implements Admission {
     }
 
     @Override
-    public void admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event,
-                      BiConsumer<Admitted, Throwable> outcome) {
+    public void admit(
+            long conversationId,
+            long senderId,
+            ServerFrameEncoder.PreparedFrame event,
+            BiConsumer<Admitted, Throwable> outcome) {
         ByteBuf frame = event.frame();
         long now = System.currentTimeMillis();
         byte[] payload = RelayEnvelope.encode(nodeId, conversationId, now, frame);
         // Lua strings are 1-based: the first id digit's position in the envelope.
         int idAt = RelayEnvelope.HEADER_BYTES + (event.messageIdAt() - frame.readerIndex()) + 1;
         byte[][] keys = RedisKeys.conversation(conversationId);
-        byte[][] args = {ascii(senderId), ascii(ClockMessageIds.floor(now)), dev ? DEV : NOT_DEV, payload,
-                ascii(idAt), CHANNEL_PREFIX, ascii(now + lateAfterMillis)};
+        byte[][] args = {
+            ascii(senderId),
+            ascii(ClockMessageIds.floor(now)),
+            dev ? DEV : NOT_DEV,
+            payload,
+            ascii(idAt),
+            CHANNEL_PREFIX,
+            ascii(now + lateAfterMillis)
+        };
         long started = System.nanoTime();
         // The outcome rides with the command: read and handed over on Lettuce's thread as the reply is decoded, in
         // the order of the publications decoded around it (see Admission#admit).
@@ -117,8 +127,8 @@ final class RedisAdmission implements Admission {
     }
 
     private static RoutingException unavailable(String why) {
-        return new RoutingException(ErrorCode.RELAY_UNAVAILABLE,
-                "relay unavailable (" + why + "); not delivered, retry later");
+        return new RoutingException(
+                ErrorCode.RELAY_UNAVAILABLE, "relay unavailable (" + why + "); not delivered, retry later");
     }
 
     /**

@@ -16,16 +16,16 @@ final class RedisKeys {
     static final String USER_CHANNEL_PREFIX = "inbox:u:";
     private static final byte[] USER_CHANNEL_PREFIX_BYTES = USER_CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII);
 
-    private RedisKeys() {
-    }
+    private RedisKeys() {}
 
     /** The state, members and seq keys of a conversation, in the order the scripts expect. */
     static byte[][] conversation(long conversationId) {
         String tag = "inbox:{c:" + conversationId + "}:";
-        return new byte[][]{
-                (tag + "state").getBytes(StandardCharsets.US_ASCII),
-                (tag + "members").getBytes(StandardCharsets.US_ASCII),
-                (tag + "seq").getBytes(StandardCharsets.US_ASCII)};
+        return new byte[][] {
+            (tag + "state").getBytes(StandardCharsets.US_ASCII),
+            (tag + "members").getBytes(StandardCharsets.US_ASCII),
+            (tag + "seq").getBytes(StandardCharsets.US_ASCII)
+        };
     }
 
     static byte[] userChannel(long userId) {
@@ -34,7 +34,8 @@ final class RedisKeys {
 
     /** The user id of a user channel, or -1 when it is not one. */
     static long userOf(byte[] channel) {
-        if (channel.length <= USER_CHANNEL_PREFIX_BYTES.length || channel.length > USER_CHANNEL_PREFIX_BYTES.length + 16) {
+        if (channel.length <= USER_CHANNEL_PREFIX_BYTES.length
+                || channel.length > USER_CHANNEL_PREFIX_BYTES.length + 16) {
             return -1;
         }
         for (int i = 0; i < USER_CHANNEL_PREFIX_BYTES.length; i++) {

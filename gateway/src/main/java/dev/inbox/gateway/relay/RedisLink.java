@@ -3,7 +3,6 @@ package dev.inbox.gateway.relay;
 import dev.inbox.gateway.config.GatewayConfig;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -102,7 +101,8 @@ interface RedisLink extends AutoCloseable {
     }
 
     /** Loads every script of {@code scripts}; completes when all are loaded, or with the first failure. */
-    static CompletableFuture<Void> loadAll(List<RedisScript> scripts, RedisScriptingAsyncCommands<byte[], byte[]> redis) {
+    static CompletableFuture<Void> loadAll(
+            List<RedisScript> scripts, RedisScriptingAsyncCommands<byte[], byte[]> redis) {
         CompletableFuture<?>[] loads = new CompletableFuture<?>[scripts.size()];
         for (int i = 0; i < loads.length; i++) {
             loads[i] = scripts.get(i).load(redis).toCompletableFuture();
@@ -119,7 +119,8 @@ interface RedisLink extends AutoCloseable {
         StringBuilder b = new StringBuilder();
         for (int depth = 0; c != null && depth < 4; c = c.getCause(), depth++) {
             String m = c.getMessage();
-            b.append(depth == 0 ? "" : " <- ").append(c.getClass().getSimpleName())
+            b.append(depth == 0 ? "" : " <- ")
+                    .append(c.getClass().getSimpleName())
                     .append(m == null ? "" : ": " + m.replaceAll("//[^@/]*@", "//***@"));
         }
         return b.toString();

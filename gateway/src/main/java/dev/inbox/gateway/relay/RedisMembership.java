@@ -2,7 +2,6 @@ package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.routing.Members;
 import dev.inbox.gateway.routing.Membership;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -22,6 +21,7 @@ final class RedisMembership implements Membership {
             table.insert(out, 1, state)
             return out
             """;
+
     private static final String REPLACE = """
             redis.call('DEL', KEYS[2])
             for i = 1, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end

@@ -1,22 +1,21 @@
 package dev.inbox.gateway.relay;
 
-import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Membership;
 import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Relay} of a node that is one of many, through Redis. Its parts, wired: Redis-backed {@link Admission} and {@link Membership}, the user-channel
@@ -32,6 +31,7 @@ public final class RedisRelay implements Relay {
     private final RelayReceiver receiver;
     /** Whether Redis answered last; any thread. */
     private volatile boolean reachable;
+
     private final ScheduledExecutorService subscriber = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "inbox-relay-subscriptions");
         t.setDaemon(true);
@@ -45,8 +45,8 @@ public final class RedisRelay implements Relay {
     /** How long to wait before trying a failed resubscription again. */
     private final Duration retry;
 
-    public RedisRelay(GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev,
-                      GatewayMetrics metrics) {
+    public RedisRelay(
+            GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev, GatewayMetrics metrics) {
         this.receiver = new RelayReceiver(nodeId, metrics);
         this.gaps = new RelayGaps(groups, readiness, metrics, config.gapWindow());
         this.retry = config.pingInterval();
@@ -68,7 +68,8 @@ public final class RedisRelay implements Relay {
                 resubscribe(gaps.reconnected());
             }
         };
-        this.link = config.target().cluster() ? new ClusterRedisLink(config, receiver, events)
+        this.link = config.target().cluster()
+                ? new ClusterRedisLink(config, receiver, events)
                 : new StandaloneRedisLink(config, receiver, events);
         this.channels = new UserChannels(groups, link, subscriber);
         groups.presenceListener(channels);
@@ -83,15 +84,20 @@ public final class RedisRelay implements Relay {
      * itself. The outcome is handled on the subscriptions thread, not Lettuce's.
      */
     private void resubscribe(int epoch) {
-        channels.resubscribeAll().whenCompleteAsync((v, failure) -> {
-            if (failure == null) {
-                gaps.resubscribed(epoch);
-            } else if (gaps.resubscribing(epoch)) {
-                log.warn("resubscribing after a reconnect failed ({}); retrying in {} ms",
-                        RedisLink.describe(failure), retry.toMillis());
-                subscriber.schedule(() -> resubscribe(epoch), retry.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        }, this::onSubscriber);
+        channels.resubscribeAll()
+                .whenCompleteAsync(
+                        (v, failure) -> {
+                            if (failure == null) {
+                                gaps.resubscribed(epoch);
+                            } else if (gaps.resubscribing(epoch)) {
+                                log.warn(
+                                        "resubscribing after a reconnect failed ({}); retrying in {} ms",
+                                        RedisLink.describe(failure),
+                                        retry.toMillis());
+                                subscriber.schedule(() -> resubscribe(epoch), retry.toMillis(), TimeUnit.MILLISECONDS);
+                            }
+                        },
+                        this::onSubscriber);
     }
 
     private void onSubscriber(Runnable task) {

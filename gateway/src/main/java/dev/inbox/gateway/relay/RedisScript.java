@@ -9,7 +9,6 @@ import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.Command;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -50,12 +49,19 @@ final class RedisScript {
      *
      * @param redis the same connection's commands, to load the script again after a NOSCRIPT
      */
-    void run(StatefulConnection<byte[], byte[]> connection, RedisScriptingAsyncCommands<byte[], byte[]> redis,
-             byte[][] keys, byte[][] args, BiConsumer<List<Object>, Throwable> then) {
+    void run(
+            StatefulConnection<byte[], byte[]> connection,
+            RedisScriptingAsyncCommands<byte[], byte[]> redis,
+            byte[][] keys,
+            byte[][] args,
+            BiConsumer<List<Object>, Throwable> then) {
         CommandArgs<byte[], byte[]> commandArgs = new CommandArgs<>(ByteArrayCodec.INSTANCE)
-                .add(sha).add(keys.length).addKeys(keys).addValues(args);
-        AsyncCommand<byte[], byte[], List<Object>> evalsha = new AsyncCommand<>(new Command<>(CommandType.EVALSHA,
-                new NestedMultiOutput<>(ByteArrayCodec.INSTANCE), commandArgs));
+                .add(sha)
+                .add(keys.length)
+                .addKeys(keys)
+                .addValues(args);
+        AsyncCommand<byte[], byte[], List<Object>> evalsha = new AsyncCommand<>(
+                new Command<>(CommandType.EVALSHA, new NestedMultiOutput<>(ByteArrayCodec.INSTANCE), commandArgs));
         evalsha.whenComplete((reply, failure) -> {
             if (failure instanceof RedisNoScriptException) {
                 load(redis); // for the next call; this one is refused, see above

@@ -1,12 +1,11 @@
 package dev.inbox.gateway.relay;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one thread a Redis link uses to check its connection and to retry connecting. Blocking on a PING reply is
@@ -24,13 +23,17 @@ final class RedisWatchdog implements AutoCloseable {
     /** Runs {@code check} every {@code interval}, starting one interval from now. */
     void every(Duration interval, Runnable check) {
         long ms = interval.toMillis();
-        thread.scheduleWithFixedDelay(() -> {
-            try {
-                check.run();
-            } catch (RuntimeException | Error e) {
-                log.error("redis watchdog check failed", e);
-            }
-        }, ms, ms, TimeUnit.MILLISECONDS);
+        thread.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        check.run();
+                    } catch (RuntimeException | Error e) {
+                        log.error("redis watchdog check failed", e);
+                    }
+                },
+                ms,
+                ms,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Runs {@code task} once, after {@code delay}. */

@@ -2,7 +2,6 @@ package dev.inbox.gateway.relay;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -24,8 +23,7 @@ public final class RelayEnvelope {
     /** Big-endian longs read and written in place: no {@code ByteBuffer} wrapper per field. */
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
-    private RelayEnvelope() {
-    }
+    private RelayEnvelope() {}
 
     /** The envelope of {@code frame} (its readable bytes, which stay unread) from {@code originNode}. */
     public static byte[] encode(long originNode, long conversationId, long acceptedAtMillis, ByteBuf frame) {

@@ -6,13 +6,12 @@ import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.SpreadCloses;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.CloseCode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Which connections may have missed relayed messages, and telling them (close 4002) once the relay is whole again.
@@ -130,8 +129,11 @@ final class RelayGaps implements UserGroups.JoinListener {
         if (epoch == 1 && open.isEmpty()) {
             return true; // the node's start, with nobody here yet: nothing to say
         }
-        log.info("relay subscriptions whole again after {} ms; closing (4002) the connections open meanwhile, up to "
-                        + "{}, over {} ms", TimeUnit.NANOSECONDS.toMillis(start - gapSince), open.size(),
+        log.info(
+                "relay subscriptions whole again after {} ms; closing (4002) the connections open meanwhile, up to "
+                        + "{}, over {} ms",
+                TimeUnit.NANOSECONDS.toMillis(start - gapSince),
+                open.size(),
                 TimeUnit.NANOSECONDS.toMillis(windowNanos));
         return true;
     }

@@ -48,7 +48,9 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
         metrics.relayReceived();
         if (r != null) {
             // A view of Lettuce's array, not a copy; the transport copies it to the socket once per connection.
-            r.deliverRelayed(RelayEnvelope.conversationId(envelope), userId,
+            r.deliverRelayed(
+                    RelayEnvelope.conversationId(envelope),
+                    userId,
                     RelayEnvelope.frameOf(envelope),
                     RelayEnvelope.acceptedAtMillis(envelope));
         }

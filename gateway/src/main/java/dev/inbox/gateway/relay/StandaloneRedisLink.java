@@ -1,5 +1,7 @@
 package dev.inbox.gateway.relay;
 
+import static dev.inbox.gateway.relay.RedisLink.describe;
+
 import dev.inbox.gateway.config.GatewayConfig;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
@@ -12,9 +14,6 @@ import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubListener;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.pubsub.api.async.RedisPubSubAsyncCommands;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -24,8 +23,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-
-import static dev.inbox.gateway.relay.RedisLink.describe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The link to a standalone Redis: the node's one connection to it, used for scripts, commands and pub/sub alike, and everything that keeps it
@@ -57,15 +56,18 @@ final class StandaloneRedisLink implements RedisLink {
     private final RedisPubSubListener<byte[], byte[]> listener;
     /** Loaded on every new connection; registered before {@link #start}. */
     private final List<RedisScript> scripts = new CopyOnWriteArrayList<>();
+
     private final Events events;
     private final RedisWatchdog watchdog = new RedisWatchdog();
     /** The connection in use; replaced by the watchdog. */
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> connection;
     /** Consecutive pings without an answer; watchdog thread only. */
     private int missedPings;
+
     private volatile boolean closed;
     /** A silent connection is being replaced; until the new one is up, readiness says so. */
     private volatile boolean replacing;
+
     static final String REPLACING = "redis unreachable: replacing a silent connection";
 
     StandaloneRedisLink(GatewayConfig.Redis config, RedisPubSubListener<byte[], byte[]> listener, Events events) {
@@ -91,8 +93,8 @@ final class StandaloneRedisLink implements RedisLink {
                     // A restarted Redis has forgotten the scripts: load them before saying it is back.
                     RedisLink.loadAll(scripts, connection.async()).whenComplete((v, failure) -> {
                         if (failure != null) {
-                            log.warn("redis scripts not loaded ({}); admissions fail until they are",
-                                    describe(failure));
+                            log.warn(
+                                    "redis scripts not loaded ({}); admissions fail until they are", describe(failure));
                         }
                         events.reachability(null);
                         events.connected();
@@ -177,7 +179,9 @@ final class StandaloneRedisLink implements RedisLink {
         }
         client.connectPubSubAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((c, failure) -> {
             if (failure != null) {
-                log.warn("redis connect failed ({}); retrying in {} ms", describe(failure),
+                log.warn(
+                        "redis connect failed ({}); retrying in {} ms",
+                        describe(failure),
                         config.pingInterval().toMillis());
                 events.reachability(replacing ? REPLACING : "redis unreachable");
                 watchdog.after(config.pingInterval(), this::connectNew);
@@ -185,7 +189,9 @@ final class StandaloneRedisLink implements RedisLink {
             }
             RedisLink.loadAll(scripts, c.async()).whenComplete((loaded, notLoaded) -> {
                 if (notLoaded != null) {
-                    log.warn("redis scripts not loaded ({}); retrying in {} ms", describe(notLoaded),
+                    log.warn(
+                            "redis scripts not loaded ({}); retrying in {} ms",
+                            describe(notLoaded),
                             config.pingInterval().toMillis());
                     c.closeAsync();
                     events.reachability(replacing ? REPLACING : "redis unreachable");

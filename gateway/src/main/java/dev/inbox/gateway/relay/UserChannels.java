@@ -1,7 +1,6 @@
 package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.routing.UserGroups;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

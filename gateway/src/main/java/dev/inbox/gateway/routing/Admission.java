@@ -1,7 +1,6 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.protocol.ServerFrameEncoder;
-
 import java.util.function.BiConsumer;
 
 /**
@@ -23,6 +22,9 @@ public interface Admission {
      * @param event the encoded event, its id still a placeholder; read, never released, by the implementation
      * @throws RuntimeException when nothing was sent; {@code outcome} is then never called
      */
-    void admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event,
-               BiConsumer<Admitted, Throwable> outcome);
+    void admit(
+            long conversationId,
+            long senderId,
+            ServerFrameEncoder.PreparedFrame event,
+            BiConsumer<Admitted, Throwable> outcome);
 }

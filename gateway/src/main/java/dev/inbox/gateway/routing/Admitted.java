@@ -6,5 +6,4 @@ package dev.inbox.gateway.routing;
  * @param messageId the id it was given
  * @param members   every member at that moment: the recipients
  */
-public record Admitted(long messageId, long[] members) {
-}
+public record Admitted(long messageId, long[] members) {}

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.protocol.Ids;
-
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;

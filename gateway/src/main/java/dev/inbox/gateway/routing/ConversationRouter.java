@@ -10,13 +10,12 @@ import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Routes a message by its {@code conversation_id}: encodes the event once, has the {@link Admission} check the
@@ -41,8 +40,13 @@ public final class ConversationRouter {
     /** Per loop: the ordered way in for admission results and relayed frames (see {@link LoopTaskQueue}). */
     private final LoopTaskQueue[] taskQueues;
 
-    public ConversationRouter(Admission admission, EventLoops loops, UserGroups groups, ServerFrameEncoder encoder,
-                              ByteBufAllocator alloc, GatewayMetrics metrics) {
+    public ConversationRouter(
+            Admission admission,
+            EventLoops loops,
+            UserGroups groups,
+            ServerFrameEncoder encoder,
+            ByteBufAllocator alloc,
+            GatewayMetrics metrics) {
         this.admission = admission;
         this.loops = loops;
         this.metrics = metrics;
@@ -79,8 +83,16 @@ public final class ConversationRouter {
      */
     public void route(InboxSession sender, ClientMessage message) {
         AuthenticatedUser user = sender.user();
-        Submission s = new Submission(user.id(), user.name(), user.avatar(), message.type(), message.message(),
-                message.conversationId(), System.currentTimeMillis(), sender, message.clientMsgId());
+        Submission s = new Submission(
+                user.id(),
+                user.name(),
+                user.avatar(),
+                message.type(),
+                message.message(),
+                message.conversationId(),
+                System.currentTimeMillis(),
+                sender,
+                message.clientMsgId());
         submit(s);
         s.result.whenComplete((event, failure) -> {
             if (failure != null) {
@@ -94,10 +106,18 @@ public final class ConversationRouter {
      * Publishes on behalf of {@code senderId} (the admin API): the same checks, ids and delivery as a client frame.
      * Completes with the delivered event, or exceptionally with a {@link RoutingException}.
      */
-    public CompletionStage<ServerEvent> publish(long senderId, String senderName, String senderAvatar, String type,
-                                                String message, long conversationId) {
-        Submission s = new Submission(senderId, senderName, senderAvatar, type, message, conversationId,
-                System.currentTimeMillis(), null, null);
+    public CompletionStage<ServerEvent> publish(
+            long senderId, String senderName, String senderAvatar, String type, String message, long conversationId) {
+        Submission s = new Submission(
+                senderId,
+                senderName,
+                senderAvatar,
+                type,
+                message,
+                conversationId,
+                System.currentTimeMillis(),
+                null,
+                null);
         submit(s);
         return s.result;
     }
@@ -113,14 +133,24 @@ public final class ConversationRouter {
 
     /** On the owner loop: encode once, with a placeholder id, and let the admission check, number and relay it. */
     private void admit(Submission s, EventLoop owner) {
-        ServerEvent provisional = new ServerEvent(s.type, s.message, s.conversationId, s.senderId, s.senderName,
-                s.senderAvatar, s.acceptedAtMillis, Ids.MIN_MESSAGE_ID);
+        ServerEvent provisional = new ServerEvent(
+                s.type,
+                s.message,
+                s.conversationId,
+                s.senderId,
+                s.senderName,
+                s.senderAvatar,
+                s.acceptedAtMillis,
+                Ids.MIN_MESSAGE_ID);
         ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(alloc, provisional);
         // Handed over with the admission, before Redis is asked, and always queued, never run in place: why that
         // keeps id order is docs/clustering.md#order (ConversationRouterTest).
         LoopTaskQueue queue = taskQueues[loops.ownerIndexOf(s.conversationId)];
         try {
-            admission.admit(s.conversationId, s.senderId, prepared,
+            admission.admit(
+                    s.conversationId,
+                    s.senderId,
+                    prepared,
                     (a, failure) -> queue.execute(() -> admitted(s, prepared, a, failure)));
         } catch (RuntimeException e) {
             prepared.frame().release(); // nothing was sent, and the outcome will not come
@@ -135,8 +165,8 @@ public final class ConversationRouter {
             fail(s, failure);
         } else if (a == null) {
             prepared.frame().release();
-            s.result.completeExceptionally(new RoutingException(ErrorCode.NOT_A_MEMBER,
-                    "not a member of conversation " + s.conversationId));
+            s.result.completeExceptionally(
+                    new RoutingException(ErrorCode.NOT_A_MEMBER, "not a member of conversation " + s.conversationId));
         } else {
             deliver(s, prepared, a);
         }
@@ -148,8 +178,15 @@ public final class ConversationRouter {
         ServerEvent event;
         try {
             ServerFrameEncoder.writeMessageId(frame, prepared.messageIdAt(), admitted.messageId());
-            event = new ServerEvent(s.type, s.message, s.conversationId, s.senderId, s.senderName, s.senderAvatar,
-                    s.acceptedAtMillis, admitted.messageId());
+            event = new ServerEvent(
+                    s.type,
+                    s.message,
+                    s.conversationId,
+                    s.senderId,
+                    s.senderName,
+                    s.senderAvatar,
+                    s.acceptedAtMillis,
+                    admitted.messageId());
             if (s.sender != null && s.clientMsgId != null) {
                 ack = encoder.encodeEvent(alloc, event, s.clientMsgId);
             }
@@ -191,12 +228,21 @@ public final class ConversationRouter {
         final long acceptedAtMillis;
         /** {@link System#nanoTime()} at accept, for the delivery latency meter. */
         final long acceptedNanos = System.nanoTime();
+
         final InboxSession sender;
         final String clientMsgId;
         final CompletableFuture<ServerEvent> result = new CompletableFuture<>();
 
-        Submission(long senderId, String senderName, String senderAvatar, String type, String message,
-                   long conversationId, long acceptedAtMillis, InboxSession sender, String clientMsgId) {
+        Submission(
+                long senderId,
+                String senderName,
+                String senderAvatar,
+                String type,
+                String message,
+                long conversationId,
+                long acceptedAtMillis,
+                InboxSession sender,
+                String clientMsgId) {
             this.senderId = senderId;
             this.senderName = senderName;
             this.senderAvatar = senderAvatar;

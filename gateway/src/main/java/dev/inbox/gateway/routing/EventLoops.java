@@ -3,7 +3,6 @@ package dev.inbox.gateway.routing;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -6,7 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.Recycler;
 import io.netty.util.concurrent.FastThreadLocal;
-
 import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -93,8 +92,8 @@ final class Fanout {
         return sessions.length;
     }
 
-    private void dispatch(LoopWrite[] batches, ByteBuf frame, InboxSession ackTo, ByteBuf ack, boolean relayed,
-                          long acceptedNanos) {
+    private void dispatch(
+            LoopWrite[] batches, ByteBuf frame, InboxSession ackTo, ByteBuf ack, boolean relayed, long acceptedNanos) {
         for (int i = 0; i < batches.length; i++) {
             LoopWrite batch = batches[i];
             if (batch == null) {
@@ -103,7 +102,12 @@ final class Fanout {
             batches[i] = null;
             // The loop's own view of the frame: its recipients' duplicates retain and release this view's count,
             // on its own cache line, rather than all loops hammering the frame's at once.
-            batch.hold(frame.retainedDuplicate(), ackTo, ack == null ? null : ack.retain(), relayed, acceptedNanos,
+            batch.hold(
+                    frame.retainedDuplicate(),
+                    ackTo,
+                    ack == null ? null : ack.retain(),
+                    relayed,
+                    acceptedNanos,
                     flushers[i]);
             EventLoop loop = loops.get(i);
             if (loop.inEventLoop()) {
@@ -124,6 +128,7 @@ final class Fanout {
         private static final int POOL_CAPACITY = 64;
         /** A returned batch keeps an array of at most this many references; a bigger one is dropped. */
         static final int RETAINED_CAPACITY = 8192;
+
         static final Recycler<LoopWrite> RECYCLER = new Recycler<>(POOL_CAPACITY) {
             @Override
             protected LoopWrite newObject(Handle<LoopWrite> handle) {
@@ -153,8 +158,13 @@ final class Fanout {
             sessions[size++] = s;
         }
 
-        void hold(ByteBuf frame, InboxSession ackTo, ByteBuf ack, boolean relayed, long acceptedNanos,
-                  LoopFlusher flusher) {
+        void hold(
+                ByteBuf frame,
+                InboxSession ackTo,
+                ByteBuf ack,
+                boolean relayed,
+                long acceptedNanos,
+                LoopFlusher flusher) {
             this.frame = frame;
             this.ackTo = ackTo;
             this.ack = ack;

@@ -26,14 +26,17 @@ public final class InMemoryMembership implements Membership {
 
     @Override
     public CompletionStage<Members> add(long conversationId, long userId) {
-        return CompletableFuture.completedFuture(conversations.compute(conversationId,
-                (id, m) -> m == null ? Members.of(new long[]{userId}, true) : m.with(userId, true)));
+        return CompletableFuture.completedFuture(conversations.compute(
+                conversationId, (id, m) -> m == null ? Members.of(new long[] {userId}, true) : m.with(userId, true)));
     }
 
     @Override
     public CompletionStage<Members> remove(long conversationId, long userId) {
-        return CompletableFuture.completedFuture(conversations.computeIfPresent(conversationId,
-                (id, m) -> m.managed() ? m.without(userId) : Members.of(m.without(userId).userIds(), true)));
+        return CompletableFuture.completedFuture(conversations.computeIfPresent(
+                conversationId,
+                (id, m) -> m.managed()
+                        ? m.without(userId)
+                        : Members.of(m.without(userId).userIds(), true)));
     }
 
     /**
@@ -41,7 +44,9 @@ public final class InMemoryMembership implements Membership {
      * conversation is returned unchanged.
      */
     public CompletionStage<Members> joinOpen(long conversationId, long userId) {
-        return CompletableFuture.completedFuture(conversations.compute(conversationId,
-                (id, m) -> m == null ? Members.of(new long[]{userId}, false) : m.managed() ? m : m.with(userId, false)));
+        return CompletableFuture.completedFuture(conversations.compute(
+                conversationId,
+                (id, m) ->
+                        m == null ? Members.of(new long[] {userId}, false) : m.managed() ? m : m.with(userId, false)));
     }
 }

@@ -7,14 +7,13 @@ import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -47,6 +46,7 @@ public final class InboxSession {
     private int refusedInRow;
     /** For the access log: frames received and written, and the close code sent or received; event loop only. */
     private int framesIn;
+
     private int framesOut;
     private int closeCode = -1;
     private final long openedAtNanos = System.nanoTime();
@@ -61,8 +61,12 @@ public final class InboxSession {
      */
     private int relayEpoch;
 
-    public InboxSession(Channel channel, AuthenticatedUser user, int loopIndex, ServerFrameEncoder encoder,
-                        GatewayMetrics metrics) {
+    public InboxSession(
+            Channel channel,
+            AuthenticatedUser user,
+            int loopIndex,
+            ServerFrameEncoder encoder,
+            GatewayMetrics metrics) {
         this.channel = channel;
         this.user = user;
         this.loopIndex = loopIndex;
@@ -110,7 +114,8 @@ public final class InboxSession {
         }
         metrics.errorSent(code);
         framesOut++;
-        channel.writeAndFlush(encoder.encodeError(channel.alloc(), code, message, conversationId, clientMsgId),
+        channel.writeAndFlush(
+                encoder.encodeError(channel.alloc(), code, message, conversationId, clientMsgId),
                 channel.voidPromise());
     }
 
@@ -179,8 +184,9 @@ public final class InboxSession {
     public void closeOverCap() {
         if (startClose(CloseCode.SLOW_CONSUMER.code())) {
             metrics.slowConsumerClosed();
-            channel.writeAndFlush(new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(),
-                    CloseCode.SLOW_CONSUMER.reason()), channel.voidPromise());
+            channel.writeAndFlush(
+                    new CloseWebSocketFrame(CloseCode.SLOW_CONSUMER.code(), CloseCode.SLOW_CONSUMER.reason()),
+                    channel.voidPromise());
             channel.close();
         }
     }
@@ -220,8 +226,8 @@ public final class InboxSession {
     }
 
     private void sendCloseFrame(CloseWebSocketFrame frame) {
-        ScheduledFuture<?> timeout = channel.eventLoop().schedule(() -> channel.close(),
-                CLOSE_HANDSHAKE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> timeout = channel.eventLoop()
+                .schedule(() -> channel.close(), CLOSE_HANDSHAKE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
         channel.closeFuture().addListener(f -> timeout.cancel(false));
         channel.writeAndFlush(frame).addListener(f -> {
             if (!f.isSuccess()) {
@@ -243,7 +249,8 @@ public final class InboxSession {
      */
     public boolean overHardCap() {
         return !channel.isWritable()
-                && channel.bytesBeforeWritable() > HARD_CAP_FACTOR * (long) channel.config().getWriteBufferHighWaterMark();
+                && channel.bytesBeforeWritable()
+                        > HARD_CAP_FACTOR * (long) channel.config().getWriteBufferHighWaterMark();
     }
 
     /**

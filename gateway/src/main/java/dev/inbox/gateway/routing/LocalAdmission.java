@@ -1,7 +1,6 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.protocol.ServerFrameEncoder;
-
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
@@ -22,18 +21,25 @@ public final class LocalAdmission implements Admission {
      * {@code outcome} runs here, before this returns.
      */
     @Override
-    public void admit(long conversationId, long senderId, ServerFrameEncoder.PreparedFrame event,
-                      BiConsumer<Admitted, Throwable> outcome) {
-        membership.members(conversationId).thenCompose(m -> {
-            if (dev && (m == null || (!m.managed() && !m.contains(senderId)))) {
-                return membership.joinOpen(conversationId, senderId);
-            }
-            return CompletableFuture.completedFuture(m);
-        }).thenCompose(m -> {
-            if (m == null || !m.contains(senderId)) {
-                return CompletableFuture.<Admitted>completedFuture(null);
-            }
-            return ids.next(conversationId).thenApply(id -> new Admitted(id, m.userIds()));
-        }).whenComplete(outcome);
+    public void admit(
+            long conversationId,
+            long senderId,
+            ServerFrameEncoder.PreparedFrame event,
+            BiConsumer<Admitted, Throwable> outcome) {
+        membership
+                .members(conversationId)
+                .thenCompose(m -> {
+                    if (dev && (m == null || (!m.managed() && !m.contains(senderId)))) {
+                        return membership.joinOpen(conversationId, senderId);
+                    }
+                    return CompletableFuture.completedFuture(m);
+                })
+                .thenCompose(m -> {
+                    if (m == null || !m.contains(senderId)) {
+                        return CompletableFuture.<Admitted>completedFuture(null);
+                    }
+                    return ids.next(conversationId).thenApply(id -> new Admitted(id, m.userIds()));
+                })
+                .whenComplete(outcome);
     }
 }

@@ -3,7 +3,6 @@ package dev.inbox.gateway.routing;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
-
 import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -34,11 +33,13 @@ final class LoopFlusher implements Runnable {
     private final GatewayMetrics.LatencyRecorder deliveries;
     /** Connections written to since the last run, each once (see {@link InboxSession#flushPending}). */
     private InboxSession[] written = new InboxSession[64];
+
     private int writtenCount;
     /** Frames written since the last flush, counting each connection's every frame. */
     private int unflushed;
     /** Per fan-out batch since the last run: whether relayed, how many connections, when accepted (nanoTime). */
     private boolean[] relayed = new boolean[16];
+
     private int[] counts = new int[16];
     private long[] acceptedNanos = new long[16];
     private int batches;

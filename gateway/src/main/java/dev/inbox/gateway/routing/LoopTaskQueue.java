@@ -2,13 +2,12 @@ package dev.inbox.gateway.routing;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.Queue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The way into one event loop for what the router hands it from other threads: admission results and relayed

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.protocol.CloseCode;
-
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -15,16 +14,15 @@ import java.util.function.Predicate;
  * queued to it. The drain's 1001 and the relay's 4002 both go out this way.
  */
 public final class SpreadCloses {
-    private SpreadCloses() {
-    }
+    private SpreadCloses() {}
 
     /**
      * Schedules the closes and returns at once. Each connection is checked against {@code stillDue} on its loop
      * when its turn comes (it may have left, or no longer need closing); one on a loop that is shutting down is
      * passed over, since it is closing with its loop.
      */
-    public static void over(List<InboxSession> sessions, long windowNanos, CloseCode code,
-                            Predicate<InboxSession> stillDue) {
+    public static void over(
+            List<InboxSession> sessions, long windowNanos, CloseCode code, Predicate<InboxSession> stillDue) {
         int n = sessions.size();
         long share = n == 0 ? 0 : windowNanos / n;
         ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -32,11 +30,16 @@ public final class SpreadCloses {
             InboxSession s = sessions.get(i);
             long at = share * i + (share > 0 ? random.nextLong(share) : 0);
             try {
-                s.channel().eventLoop().schedule(() -> {
-                    if (stillDue.test(s)) {
-                        s.close(code);
-                    }
-                }, at, TimeUnit.NANOSECONDS);
+                s.channel()
+                        .eventLoop()
+                        .schedule(
+                                () -> {
+                                    if (stillDue.test(s)) {
+                                        s.close(code);
+                                    }
+                                },
+                                at,
+                                TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
                 // Its loop is shutting down, and the connection with it.
             }

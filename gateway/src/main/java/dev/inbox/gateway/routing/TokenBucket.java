@@ -12,6 +12,7 @@ public final class TokenBucket {
     private final long capacityNanos;
     /** Tokens held, in nanoseconds of refill time (so no fractions). */
     private long storedNanos;
+
     private long lastNanos;
 
     public TokenBucket(int ratePerSecond, int burst, long nowNanos) {

@@ -1,12 +1,11 @@
 package dev.inbox.gateway.routing;
 
-import org.jctools.maps.NonBlockingHashMapLong;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jctools.maps.NonBlockingHashMapLong;
 
 /**
  * Per-user channel groups on this node: for each user with at least one open connection, every one of them (tabs,
@@ -30,7 +29,7 @@ public final class UserGroups {
         void presenceChanged(long userId);
     }
 
-    private static final PresenceListener NOBODY = userId -> { };
+    private static final PresenceListener NOBODY = userId -> {};
 
     /** Told of every connection that joins, after it is in its group, on the joining thread (its event loop). */
     public interface JoinListener {
@@ -38,7 +37,7 @@ public final class UserGroups {
         void joined(InboxSession session, boolean first);
     }
 
-    private static final JoinListener NO_ONE = (session, first) -> { };
+    private static final JoinListener NO_ONE = (session, first) -> {};
 
     private final NonBlockingHashMapLong<InboxSession[]> groups = new NonBlockingHashMapLong<>();
     private final AtomicInteger connections = new AtomicInteger();
@@ -82,7 +81,7 @@ public final class UserGroups {
         while (true) {
             InboxSession[] group = groups.get(user);
             if (group == null) {
-                if (groups.putIfAbsent(user, new InboxSession[]{session}) == null) {
+                if (groups.putIfAbsent(user, new InboxSession[] {session}) == null) {
                     first = true;
                     break;
                 }

@@ -5,7 +5,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
-
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 
@@ -27,17 +26,19 @@ final class AddressPendingLimit extends ChannelInboundHandlerAdapter {
         String body = "{\"error\":\"too_many\",\"message\":\"too many connections from this address are still "
                 + "handshaking; connect again later\"}\n";
         REFUSAL = ("HTTP/1.1 429 Too Many Requests\r\n"
-                + "Content-Type: application/json\r\n"
-                + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n"
-                + "Retry-After: 1\r\n"
-                + "Connection: close\r\n"
-                + "\r\n" + body).getBytes(StandardCharsets.UTF_8);
+                        + "Content-Type: application/json\r\n"
+                        + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n"
+                        + "Retry-After: 1\r\n"
+                        + "Connection: close\r\n"
+                        + "\r\n" + body)
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     private final ConnectionGate gate;
     private final InetAddress peer;
     /** Whether this socket holds one of the peer's slots. */
     private boolean counted;
+
     private boolean refused;
 
     AddressPendingLimit(ConnectionGate gate, InetAddress peer) {

@@ -1,17 +1,16 @@
 package dev.inbox.gateway.server;
 
-import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.auth.HandshakeGate;
 import dev.inbox.gateway.config.GatewayConfig;
-import dev.inbox.gateway.routing.TokenBucket;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.HandshakeOutcome;
 import dev.inbox.gateway.metrics.Limit;
+import dev.inbox.gateway.routing.TokenBucket;
 import dev.inbox.gateway.routing.UserGroups;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpResponseStatus;
-
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -62,8 +61,8 @@ final class ConnectionGate implements HandshakeGate {
         }
     }
 
-    ConnectionGate(GatewayConfig.Limits limits, UserGroups groups, Readiness readiness, GatewayMetrics metrics,
-                   Drain drain) {
+    ConnectionGate(
+            GatewayConfig.Limits limits, UserGroups groups, Readiness readiness, GatewayMetrics metrics, Drain drain) {
         this.limits = limits;
         this.groups = groups;
         this.readiness = readiness;
@@ -100,12 +99,17 @@ final class ConnectionGate implements HandshakeGate {
     @Override
     public Refusal beforeAuthentication(Channel channel, InetAddress client) {
         if (drain.refusingUpgrades()) {
-            return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining",
-                    "this node is shutting down; connect again (another node will answer)", HandshakeOutcome.UNAVAILABLE);
+            return new Refusal(
+                    HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "draining",
+                    "this node is shutting down; connect again (another node will answer)",
+                    HandshakeOutcome.UNAVAILABLE);
         }
         if (admitted.get() >= limits.perNode()) {
             metrics.limitHit(Limit.NODE_CONNECTIONS);
-            return new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE, "node_full",
+            return new Refusal(
+                    HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "node_full",
                     "this node is at its connection limit; connect again (another node will answer)",
                     HandshakeOutcome.UNAVAILABLE);
         }
@@ -182,5 +186,4 @@ final class ConnectionGate implements HandshakeGate {
     private static Refusal tooMany(String message) {
         return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too_many", message, HandshakeOutcome.RATE_LIMITED);
     }
-
 }

@@ -1,15 +1,14 @@
 package dev.inbox.gateway.server;
 
-import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.routing.SpreadCloses;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.CloseCode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The SIGTERM timeline, for load balancers in front of many nodes:
@@ -49,8 +48,11 @@ final class Drain {
         long deadline = start + timeline.deadline().toNanos();
         long window = timeline.window().toNanos();
         readiness.notReady("draining");
-        log.info("draining: not ready; refusing upgrades in {} ms, closing {} connections over {} ms",
-                timeline.delay().toMillis(), groups.connectionCount(), timeline.window().toMillis());
+        log.info(
+                "draining: not ready; refusing upgrades in {} ms, closing {} connections over {} ms",
+                timeline.delay().toMillis(),
+                groups.connectionCount(),
+                timeline.window().toMillis());
         LockSupport.parkNanos(timeline.delay().toNanos());
         refusingUpgrades = true;
 
@@ -60,7 +62,9 @@ final class Drain {
         while (groups.connectionCount() > 0 && System.nanoTime() < waitUntil) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
-        log.info("drained: {} connections left after {} ms", groups.connectionCount(),
+        log.info(
+                "drained: {} connections left after {} ms",
+                groups.connectionCount(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
     }
 }

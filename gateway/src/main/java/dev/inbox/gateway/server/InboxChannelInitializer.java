@@ -8,9 +8,9 @@ import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.inbox.ControlFrameHandler;
 import dev.inbox.gateway.inbox.InboxEndpoint;
-import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.inbox.KeepaliveHandler;
 import dev.inbox.gateway.inbox.SlowConsumerHandler;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.ServerFrameEncoder;
@@ -53,6 +53,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     /** Request line and headers: a browser's upgrade request with cookies fits well inside this. */
     private static final int MAX_HEADER_BYTES = 16 * 1024;
+
     private static final int MAX_REQUEST_BODY_BYTES = 1024;
 
     private final GatewayConfig.Inbox limits;
@@ -68,9 +69,16 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final ClientAddressResolver addresses;
     private final boolean proxyProtocol;
 
-    InboxChannelInitializer(GatewayConfig.Inbox limits, Authenticator authenticator, OriginPolicy origins,
-                            InboxEndpoint endpoint, EventLoops loops, ServerFrameEncoder encoder,
-                            GatewayMetrics metrics, ConnectionGate gate, GatewayConfig.Listen listen) {
+    InboxChannelInitializer(
+            GatewayConfig.Inbox limits,
+            Authenticator authenticator,
+            OriginPolicy origins,
+            InboxEndpoint endpoint,
+            EventLoops loops,
+            ServerFrameEncoder encoder,
+            GatewayMetrics metrics,
+            ConnectionGate gate,
+            GatewayConfig.Listen listen) {
         this.metrics = metrics;
         this.gate = gate;
         this.addresses = new ClientAddressResolver(listen.trustedProxies());
@@ -86,7 +94,8 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .expectMaskedFrames(true)
                 .allowMaskMismatch(false)
                 .allowExtensions(false)
-                .closeOnProtocolViolation(false) // ControlFrameHandler answers with the RFC code, even for a bad close frame
+                .closeOnProtocolViolation(
+                        false) // ControlFrameHandler answers with the RFC code, even for a bad close frame
                 .withUTF8Validator(true)
                 .build();
     }
@@ -96,9 +105,14 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         // Behind a load balancer the TCP peer is the balancer, carrying every client: no per-peer count then.
-        if (!proxyProtocol && ch.remoteAddress() != null && ch.remoteAddress().getAddress() != null
+        if (!proxyProtocol
+                && ch.remoteAddress() != null
+                && ch.remoteAddress().getAddress() != null
                 && !addresses.isTrusted(ch.remoteAddress().getAddress())) {
-            ch.pipeline().addLast(PENDING_LIMIT, new AddressPendingLimit(gate, ch.remoteAddress().getAddress()));
+            ch.pipeline()
+                    .addLast(
+                            PENDING_LIMIT,
+                            new AddressPendingLimit(gate, ch.remoteAddress().getAddress()));
         }
         if (proxyProtocol) {
             ch.pipeline()
@@ -108,8 +122,17 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         ch.pipeline()
                 .addLast("http", new HttpServerCodec(4096, MAX_HEADER_BYTES, 8192))
                 .addLast("http-body", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES))
-                .addLast("handshake", new HandshakeHandler(authenticator, origins, decoderConfig,
-                        limits.handshakeTimeout(), this::upgraded, metrics, gate, addresses));
+                .addLast(
+                        "handshake",
+                        new HandshakeHandler(
+                                authenticator,
+                                origins,
+                                decoderConfig,
+                                limits.handshakeTimeout(),
+                                this::upgraded,
+                                metrics,
+                                gate,
+                                addresses));
     }
 
     private void upgraded(Channel ch, AuthenticatedUser user) {
@@ -120,7 +143,9 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder, metrics);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast("utf8", new Utf8FrameValidator(false)) // violations go to ControlFrameHandler, which answers once
+                .addLast(
+                        "utf8",
+                        new Utf8FrameValidator(false)) // violations go to ControlFrameHandler, which answers once
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()))
                 .addLast("keepalive", new KeepaliveHandler(limits.pingInterval(), limits.idleTimeout()))
                 .addLast("slow-consumer", new SlowConsumerHandler(limits.slowConsumerGrace()))

@@ -2,21 +2,21 @@ package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.admin.AdminChannelInitializer;
 import dev.inbox.gateway.admin.AdminHandler;
-import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.auth.Authenticator;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.LocalRelay;
 import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
-import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
@@ -29,11 +29,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One gateway node: wires configuration into the parts, binds the public and admin ports, and closes them.
@@ -63,9 +62,17 @@ public final class InboxServer implements AutoCloseable {
     private final Drain drain;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private InboxServer(EventLoopGroup boss, EventLoopGroup workers, EventLoopGroup adminLoop, Channel publicChannel,
-                        Channel adminChannel, Readiness readiness, UserGroups groups, Transport transport,
-                        Relay relay, Drain drain) {
+    private InboxServer(
+            EventLoopGroup boss,
+            EventLoopGroup workers,
+            EventLoopGroup adminLoop,
+            Channel publicChannel,
+            Channel adminChannel,
+            Readiness readiness,
+            UserGroups groups,
+            Transport transport,
+            Relay relay,
+            Drain drain) {
         this.relay = relay;
         this.drain = drain;
         this.boss = boss;
@@ -105,7 +112,8 @@ public final class InboxServer implements AutoCloseable {
         return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
     }
 
-    static InboxServer start(GatewayConfig config, InboxEndpoint endpoint) throws ConfigException, InterruptedException {
+    static InboxServer start(GatewayConfig config, InboxEndpoint endpoint)
+            throws ConfigException, InterruptedException {
         TokenVerifier verifier = config.auth().hasKey() ? new TokenVerifier(config.auth()) : null;
         Authenticator authenticator = new Authenticator(verifier, config.auth().tokenCookie(), config.dev());
         OriginPolicy origins = new OriginPolicy(config.auth().allowedOrigins());
@@ -114,14 +122,17 @@ public final class InboxServer implements AutoCloseable {
         UserGroups groups = new UserGroups();
         Readiness readiness = new Readiness();
         GatewayMetrics metrics = new GatewayMetrics();
-        Relay relay = config.clustered() ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
+        Relay relay = config.clustered()
+                ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
                 : new LocalRelay(config.dev());
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("inbox-accept"),
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("inbox-accept"), transport.ioHandlerFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(
+                workerThreads(config.listen().workerThreads()),
+                new DefaultThreadFactory("inbox-io"),
                 transport.ioHandlerFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(workerThreads(config.listen().workerThreads()),
-                new DefaultThreadFactory("inbox-io"), transport.ioHandlerFactory());
-        EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("inbox-admin"),
-                transport.ioHandlerFactory());
+        EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("inbox-admin"), transport.ioHandlerFactory());
         try {
             EventLoops loops = new EventLoops(workers);
             ServerFrameEncoder encoder = new ServerFrameEncoder();
@@ -129,39 +140,67 @@ public final class InboxServer implements AutoCloseable {
             ConnectionGate gate = new ConnectionGate(config.limits(), groups, readiness, metrics, drain);
             metrics.gauges(groups::connectionCount, groups::userCount);
             metrics.eventLoops(workers);
-            ConversationRouter router = new ConversationRouter(relay.admission(), loops, groups, encoder,
-                    BUFFERS, metrics);
+            ConversationRouter router =
+                    new ConversationRouter(relay.admission(), loops, groups, encoder, BUFFERS, metrics);
             relay.start(router);
-            ClientMessageDecoder decoder = new ClientMessageDecoder(config.inbox().maxMessageChars(),
-                    config.inbox().maxFrameBytes());
-            InboxEndpoint last = endpoint != null ? endpoint : new InboxFrameHandler(decoder, router, groups,
-                    config.limits().messagesPerSecond(), config.limits().messageBurst());
+            ClientMessageDecoder decoder = new ClientMessageDecoder(
+                    config.inbox().maxMessageChars(), config.inbox().maxFrameBytes());
+            InboxEndpoint last = endpoint != null
+                    ? endpoint
+                    : new InboxFrameHandler(
+                            decoder,
+                            router,
+                            groups,
+                            config.limits().messagesPerSecond(),
+                            config.limits().messageBurst());
 
-            Channel publicChannel = bind(new ServerBootstrap()
-                    .group(boss, workers)
-                    .channel(transport.serverChannel())
-                    .option(ChannelOption.SO_BACKLOG, 4096)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.ALLOCATOR, BUFFERS)
-                    // One allocator object for all: by default each connection gets its own (32 bytes each).
-                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
-                    // The per-connection outbound bound: unwritable past it (slow), writable again below half.
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
-                            config.inbox().maxOutboundBytes() / 2, config.inbox().maxOutboundBytes()))
-                    .childHandler(new InboxChannelInitializer(config.inbox(), authenticator, origins, last,
-                            loops, encoder, metrics, gate, config.listen())), config.listen().bind(),
-                    config.listen().port(), "port");
-            AdminHandler adminHandler = new AdminHandler(relay.membership(), router, readiness,
-                    metrics, config.admin().maxMembers(), config.inbox().maxMessageChars());
-            Channel adminChannel = bind(new ServerBootstrap()
-                    .group(adminLoop)
-                    .channel(transport.serverChannel())
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new AdminChannelInitializer(adminHandler, config.admin(), metrics)),
-                    config.listen().adminBind(), config.listen().adminPort(), "admin-port");
+            Channel publicChannel = bind(
+                    new ServerBootstrap()
+                            .group(boss, workers)
+                            .channel(transport.serverChannel())
+                            .option(ChannelOption.SO_BACKLOG, 4096)
+                            .childOption(ChannelOption.TCP_NODELAY, true)
+                            .childOption(ChannelOption.ALLOCATOR, BUFFERS)
+                            // One allocator object for all: by default each connection gets its own (32 bytes each).
+                            .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
+                            // The per-connection outbound bound: unwritable past it (slow), writable again below half.
+                            .childOption(
+                                    ChannelOption.WRITE_BUFFER_WATER_MARK,
+                                    new WriteBufferWaterMark(
+                                            config.inbox().maxOutboundBytes() / 2,
+                                            config.inbox().maxOutboundBytes()))
+                            .childHandler(new InboxChannelInitializer(
+                                    config.inbox(),
+                                    authenticator,
+                                    origins,
+                                    last,
+                                    loops,
+                                    encoder,
+                                    metrics,
+                                    gate,
+                                    config.listen())),
+                    config.listen().bind(),
+                    config.listen().port(),
+                    "port");
+            AdminHandler adminHandler = new AdminHandler(
+                    relay.membership(),
+                    router,
+                    readiness,
+                    metrics,
+                    config.admin().maxMembers(),
+                    config.inbox().maxMessageChars());
+            Channel adminChannel = bind(
+                    new ServerBootstrap()
+                            .group(adminLoop)
+                            .channel(transport.serverChannel())
+                            .childOption(ChannelOption.TCP_NODELAY, true)
+                            .childHandler(new AdminChannelInitializer(adminHandler, config.admin(), metrics)),
+                    config.listen().adminBind(),
+                    config.listen().adminPort(),
+                    "admin-port");
             readiness.ready();
-            return new InboxServer(boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport,
-                    relay, drain);
+            return new InboxServer(
+                    boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport, relay, drain);
         } catch (ConfigException | InterruptedException | RuntimeException e) {
             relay.close();
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -178,7 +217,8 @@ public final class InboxServer implements AutoCloseable {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            throw new ConfigException(setting + ": cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
+            throw new ConfigException(
+                    setting + ": cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
         }
     }
 

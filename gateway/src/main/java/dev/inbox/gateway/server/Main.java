@@ -4,11 +4,10 @@ import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.ConfigLoader;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.config.Setting;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
-
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Starts one node: {@code java -jar inbox-gateway.jar [--flag value ...]}. Exit code 2 on a bad configuration; 0
@@ -16,8 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code --help} print and exit 0.
  */
 public final class Main {
-    private Main() {
-    }
+    private Main() {}
 
     /**
      * Netty's object pools keep up to this many released objects per thread in a plain array before falling back to
@@ -77,25 +75,31 @@ public final class Main {
             server.drainAndClose();
             System.exit(0);
         };
-        for (String name : new String[]{"TERM", "INT"}) {
+        for (String name : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(name), signal -> {
                 if (signals.getAndIncrement() == 0) {
                     log.info("SIG{}: draining; a second SIGINT (Ctrl-C) or SIGTERM stops at once", signal.getName());
                     new Thread(drainThenExit, "inbox-drain").start();
                 } else {
-                    log.warn("SIG{} during the drain: stopping now, {} connections open", signal.getName(),
+                    log.warn(
+                            "SIG{} during the drain: stopping now, {} connections open",
+                            signal.getName(),
                             server.connectionCount());
                     Runtime.getRuntime().halt(128 + signal.getNumber());
                 }
             });
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "inbox-shutdown"));
-        log.info("listening public={} admin={} transport={} dev={}", server.port(), server.adminPort(),
-                server.transport(), config.dev());
+        log.info(
+                "listening public={} admin={} transport={} dev={}",
+                server.port(),
+                server.adminPort(),
+                server.transport(),
+                config.dev());
         if (config.dev()) {
             // The one line a newcomer acts on; plain in text format so it can be copied as it stands.
-            String tryIt = "try it: npx wscat -c '" + inboxUrl(config.listen().bind(), server.port())
-                    + "?user_id=1&name=Ann'";
+            String tryIt =
+                    "try it: npx wscat -c '" + inboxUrl(config.listen().bind(), server.port()) + "?user_id=1&name=Ann'";
             if (config.logFormat().equals("json")) {
                 log.info(tryIt);
             } else {
@@ -122,7 +126,10 @@ public final class Main {
     private static void printHelp() {
         StringBuilder b = new StringBuilder("inbox-gateway [--flag value ...]    (or --version, --help)\n\n");
         for (Setting s : Setting.values()) {
-            b.append(String.format("  --%-22s %-24s %s%n", s.flag(), s.env(),
+            b.append(String.format(
+                    "  --%-22s %-24s %s%n",
+                    s.flag(),
+                    s.env(),
                     s.description() + (s.defaultValue().isEmpty() ? "" : " [" + s.defaultValue() + "]")));
         }
         System.out.print(b);

@@ -1,14 +1,12 @@
 package dev.inbox.gateway.server;
 
-import dev.inbox.gateway.config.IpBlock;
-
 import dev.inbox.gateway.auth.ClientAddressResolver;
+import dev.inbox.gateway.config.IpBlock;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.util.ReferenceCountUtil;
-
 import java.net.InetAddress;
 
 /**

@@ -17,7 +17,9 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
  * {@code linux-x86_64}) or {@code netty-transport-native-io_uring} at run time to use them.
  */
 enum Transport {
-    IO_URING, EPOLL, NIO;
+    IO_URING,
+    EPOLL,
+    NIO;
 
     static Transport best() {
         if (available(IoUring::isAvailable)) {

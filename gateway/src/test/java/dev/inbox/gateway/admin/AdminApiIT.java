@@ -1,12 +1,12 @@
 package dev.inbox.gateway.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.Json;
 import dev.inbox.testkit.RawHttp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -14,10 +14,9 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** The admin API over real HTTP. */
 class AdminApiIT {
@@ -46,7 +45,9 @@ class AdminApiIT {
         assertError(gw.admin("GET", "/api/conversations/1/members", null, false), 401, "unauthorized");
         assertError(gw.admin("PUT", "/api/conversations/1/members", "{\"user_ids\":[1]}", false), 401, "unauthorized");
         assertError(gw.admin("POST", "/api/conversations/1/messages", "{}", false), 401, "unauthorized");
-        assertEquals(404, gw.admin("GET", "/api/conversations/1/members", null, true).statusCode(),
+        assertEquals(
+                404,
+                gw.admin("GET", "/api/conversations/1/members", null, true).statusCode(),
                 "the 401 above was not because the conversation is unknown");
     }
 
@@ -64,8 +65,10 @@ class AdminApiIT {
         HttpResponse<String> put = gw.admin("PUT", "/api/conversations/5/members", "{\"user_ids\":[3,1,3]}");
         assertEquals(200, put.statusCode(), put.body());
         assertEquals(List.of(1L, 3L), Json.parse(put.body()).get("user_ids"), "sorted, duplicates dropped");
-        assertEquals(200, gw.admin("POST", "/api/conversations/5/members/2", null).statusCode());
-        assertEquals(200, gw.admin("DELETE", "/api/conversations/5/members/1", null).statusCode());
+        assertEquals(
+                200, gw.admin("POST", "/api/conversations/5/members/2", null).statusCode());
+        assertEquals(
+                200, gw.admin("DELETE", "/api/conversations/5/members/1", null).statusCode());
         HttpResponse<String> get = gw.admin("GET", "/api/conversations/5/members", null);
         assertEquals(Map.of("conversation_id", 5L, "user_ids", List.of(2L, 3L)), Json.parse(get.body()));
     }
@@ -77,14 +80,18 @@ class AdminApiIT {
         assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":\"1\"}"), 400, "wrong_type");
         assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":[1,-2]}"), 400, "wrong_type");
         assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"members\":[1]}"), 400, "missing_field");
-        assertError(gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":[1,2,3,4]}"), 400,
-                "too_many_members");
+        assertError(
+                gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":[1,2,3,4]}"), 400, "too_many_members");
         assertError(gw.admin("PUT", "/api/conversations/abc/members", "{\"user_ids\":[1]}"), 400, "bad_id");
         assertError(gw.admin("PUT", "/api/conversations/0/members", "{\"user_ids\":[1]}"), 400, "bad_id");
-        assertError(gw.admin("PUT", "/api/conversations/6/members",
-                "{\"user_ids\":[" + "1,".repeat(200) + "1]}"), 413, "body_too_large");
-        assertEquals(List.of(1L, 2L),
-                Json.parse(gw.admin("GET", "/api/conversations/6/members", null).body()).get("user_ids"),
+        assertError(
+                gw.admin("PUT", "/api/conversations/6/members", "{\"user_ids\":[" + "1,".repeat(200) + "1]}"),
+                413,
+                "body_too_large");
+        assertEquals(
+                List.of(1L, 2L),
+                Json.parse(gw.admin("GET", "/api/conversations/6/members", null).body())
+                        .get("user_ids"),
                 "nothing was half-applied");
         String metrics = gw.admin("GET", "/metrics", null, false).body();
         assertTrue(metrics.contains("inbox_limit_hits_total{limit=\"admin_body\"} 1.0"), "the body limit is counted");
@@ -110,8 +117,13 @@ class AdminApiIT {
         gw.members(8, 1);
         assertError(gw.admin("POST", "/api/conversations/8/messages", "{\"message\":\"x\"}"), 400, "missing_field");
         assertError(gw.admin("POST", "/api/conversations/8/messages", "{\"sender_id\":1}"), 400, "missing_field");
-        assertError(gw.admin("POST", "/api/conversations/8/messages",
-                "{\"sender_id\":1,\"message\":\"x\",\"type\":\"IMAGE\"}"), 400, "unknown_type");
+        assertError(
+                gw.admin(
+                        "POST",
+                        "/api/conversations/8/messages",
+                        "{\"sender_id\":1,\"message\":\"x\",\"type\":\"IMAGE\"}"),
+                400,
+                "unknown_type");
         assertError(gw.admin("POST", "/api/conversations/8/messages", "[]"), 400, "bad_json");
     }
 
@@ -121,7 +133,7 @@ class AdminApiIT {
      */
     @Test
     void aRequestWithoutTheRightKeyIsRefusedOnItsHeadAndClosed() throws IOException {
-        for (String authorization : new String[]{"", "Authorization: Bearer wrong-key-0123456789\r\n"}) {
+        for (String authorization : new String[] {"", "Authorization: Bearer wrong-key-0123456789\r\n"}) {
             try (RawHttp c = RawHttp.connect(gw.server().adminPort())) {
                 c.write("PUT /api/conversations/1/members HTTP/1.1\r\nHost: test\r\n" + authorization
                         + "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n");
@@ -147,15 +159,18 @@ class AdminApiIT {
     @Test
     void aConnectionThatStallsIsClosedAfterTheReadTimeout() throws IOException {
         try (GatewayFixture quick = GatewayFixture.start("--admin-read-timeout", "1s");
-             RawHttp halfHead = RawHttp.connect(quick.server().adminPort());
-             RawHttp halfBody = RawHttp.connect(quick.server().adminPort())) {
+                RawHttp halfHead = RawHttp.connect(quick.server().adminPort());
+                RawHttp halfBody = RawHttp.connect(quick.server().adminPort())) {
             halfHead.write("PUT /api/conversations/1/members HTTP/1.1\r\nHost: test\r\n");
             halfBody.write("PUT /api/conversations/1/members HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer "
                     + GatewayFixture.API_KEY + "\r\nContent-Length: 100\r\n\r\n{\"user_ids\":[");
             assertTrue(halfHead.closedByServer(), "a stalled head");
             assertTrue(halfBody.closedByServer(), "a stalled body");
-            assertTrue(quick.admin("GET", "/metrics", null, false).body()
-                    .contains("inbox_limit_hits_total{limit=\"admin_read_timeout\"} 2.0"), "both are counted");
+            assertTrue(
+                    quick.admin("GET", "/metrics", null, false)
+                            .body()
+                            .contains("inbox_limit_hits_total{limit=\"admin_read_timeout\"} 2.0"),
+                    "both are counted");
         }
     }
 
@@ -166,8 +181,8 @@ class AdminApiIT {
     @Test
     void pastTheConnectionCapOnlyHealthReadinessAndMetricsAnswer() throws IOException {
         try (GatewayFixture capped = GatewayFixture.start("--admin-max-connections", "2");
-             RawHttp first = RawHttp.connect(capped.server().adminPort());
-             RawHttp second = RawHttp.connect(capped.server().adminPort())) {
+                RawHttp first = RawHttp.connect(capped.server().adminPort());
+                RawHttp second = RawHttp.connect(capped.server().adminPort())) {
             // An answer on each proves the node counts both before the next connection arrives.
             assertEquals(200, first.get("/healthz"));
             assertEquals(200, second.get("/healthz"));
@@ -176,12 +191,18 @@ class AdminApiIT {
             assertEquals(200, capped.admin("GET", "/readyz", null, false).statusCode());
             assertEquals(200, capped.admin("GET", "/metrics", null, false).statusCode());
             assertError(capped.admin("GET", "/api/conversations/1/members", null), 503, "too_many_connections");
-            assertTrue(capped.admin("GET", "/metrics", null, false).body()
-                    .contains("inbox_limit_hits_total{limit=\"admin_connections\"} 1.0"), "the refusal is counted");
+            assertTrue(
+                    capped.admin("GET", "/metrics", null, false)
+                            .body()
+                            .contains("inbox_limit_hits_total{limit=\"admin_connections\"} 1.0"),
+                    "the refusal is counted");
 
             first.close();
-            GatewayFixture.await("a place is free again",
-                    () -> capped.admin("GET", "/api/conversations/1/members", null).statusCode() == 404);
+            GatewayFixture.await(
+                    "a place is free again",
+                    () -> capped.admin("GET", "/api/conversations/1/members", null)
+                                    .statusCode()
+                            == 404);
         }
     }
 
@@ -200,7 +221,7 @@ class AdminApiIT {
             });
         }
         try (GatewayFixture exposed = GatewayFixture.start("--admin-bind", "0.0.0.0");
-             Socket s = new Socket()) {
+                Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.2", exposed.server().adminPort()), 2000);
             assertTrue(s.isConnected());
         }
@@ -210,14 +231,29 @@ class AdminApiIT {
     @Test
     void aFieldGivenTwiceIsRefused() {
         gw.members(9, 1);
-        assertError(gw.admin("PUT", "/api/conversations/9/members", "{\"user_ids\":[2],\"user_ids\":[3]}"), 400,
+        assertError(
+                gw.admin("PUT", "/api/conversations/9/members", "{\"user_ids\":[2],\"user_ids\":[3]}"),
+                400,
                 "bad_json");
-        assertError(gw.admin("POST", "/api/conversations/9/messages",
-                "{\"sender_id\":1,\"message\":\"a\",\"message\":\"b\"}"), 400, "bad_json");
-        assertError(gw.admin("POST", "/api/conversations/9/messages",
-                "{\"sender_id\":1,\"message\":\"a\",\"sender_name\":\"A\",\"sender_name\":\"B\"}"), 400, "bad_json");
-        assertEquals(List.of(1L), Json.parse(gw.admin("GET", "/api/conversations/9/members", null).body())
-                .get("user_ids"), "nothing was applied");
+        assertError(
+                gw.admin(
+                        "POST",
+                        "/api/conversations/9/messages",
+                        "{\"sender_id\":1,\"message\":\"a\",\"message\":\"b\"}"),
+                400,
+                "bad_json");
+        assertError(
+                gw.admin(
+                        "POST",
+                        "/api/conversations/9/messages",
+                        "{\"sender_id\":1,\"message\":\"a\",\"sender_name\":\"A\",\"sender_name\":\"B\"}"),
+                400,
+                "bad_json");
+        assertEquals(
+                List.of(1L),
+                Json.parse(gw.admin("GET", "/api/conversations/9/members", null).body())
+                        .get("user_ids"),
+                "nothing was applied");
     }
 
     /**
@@ -229,12 +265,25 @@ class AdminApiIT {
         try (GatewayFixture roomy = GatewayFixture.start()) {
             roomy.members(10, 1);
             String emoji = "\uD83D\uDE00";
-            assertEquals(200, roomy.admin("POST", "/api/conversations/10/messages", publish(emoji.repeat(128),
-                    "https://a.example/" + "x".repeat(2048 - 18))).statusCode(), "at the bounds");
-            assertError(roomy.admin("POST", "/api/conversations/10/messages", publish(emoji.repeat(129), null)),
-                    400, "wrong_type");
-            assertError(roomy.admin("POST", "/api/conversations/10/messages",
-                    publish("Ann", "https://a.example/" + "x".repeat(2048 - 17))), 400, "wrong_type");
+            assertEquals(
+                    200,
+                    roomy.admin(
+                                    "POST",
+                                    "/api/conversations/10/messages",
+                                    publish(emoji.repeat(128), "https://a.example/" + "x".repeat(2048 - 18)))
+                            .statusCode(),
+                    "at the bounds");
+            assertError(
+                    roomy.admin("POST", "/api/conversations/10/messages", publish(emoji.repeat(129), null)),
+                    400,
+                    "wrong_type");
+            assertError(
+                    roomy.admin(
+                            "POST",
+                            "/api/conversations/10/messages",
+                            publish("Ann", "https://a.example/" + "x".repeat(2048 - 17))),
+                    400,
+                    "wrong_type");
         }
     }
 

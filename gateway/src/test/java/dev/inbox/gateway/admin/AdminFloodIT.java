@@ -1,9 +1,10 @@
 package dev.inbox.gateway.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -18,9 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * Issue 11's attack on the admin port, scaled to a test: {@value #ATTACKERS} connections without the key, each
@@ -40,8 +39,9 @@ class AdminFloodIT {
     private static final long DOCUMENTED_BOUND = 64L * 1_048_576;
     /** A Kubernetes probe's default timeout is 1 s; a loaded two-core test machine gets twice that. */
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
-    private static final Pattern DIRECT = Pattern.compile(
-            "^jvm_buffer_memory_used_bytes\\{id=\"direct\"} (\\S+)$", Pattern.MULTILINE);
+
+    private static final Pattern DIRECT =
+            Pattern.compile("^jvm_buffer_memory_used_bytes\\{id=\"direct\"} (\\S+)$", Pattern.MULTILINE);
 
     @Test
     void bodiesWithoutTheKeyNeitherGrowMemoryNorStopHealthChecks() throws IOException {
@@ -52,7 +52,8 @@ class AdminFloodIT {
             long[] sent = new long[ATTACKERS];
             try {
                 for (int i = 0; i < ATTACKERS; i++) {
-                    SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", gw.server().adminPort()));
+                    SocketChannel c = SocketChannel.open(
+                            new InetSocketAddress("127.0.0.1", gw.server().adminPort()));
                     c.write(ByteBuffer.wrap(HEAD.getBytes(StandardCharsets.US_ASCII)));
                     c.configureBlocking(false);
                     attackers.add(c);
@@ -69,8 +70,10 @@ class AdminFloodIT {
                         SocketChannel c = attackers.get(i);
                         try {
                             int n;
-                            while (sent[i] < BODY_BYTES && (n = c.write(ByteBuffer.wrap(chunk, 0,
-                                    (int) Math.min(chunk.length, BODY_BYTES - sent[i])))) > 0) {
+                            while (sent[i] < BODY_BYTES
+                                    && (n = c.write(ByteBuffer.wrap(
+                                                    chunk, 0, (int) Math.min(chunk.length, BODY_BYTES - sent[i]))))
+                                            > 0) {
                                 sent[i] += n;
                             }
                         } catch (IOException refused) {
@@ -94,8 +97,9 @@ class AdminFloodIT {
                     }
                     peak = Math.max(peak, probe(gw, before));
                 }
-                assertTrue(peak <= DOCUMENTED_BOUND, "direct memory grew by " + peak / 1024 + " KiB (bound: "
-                        + DOCUMENTED_BOUND / 1024 + " KiB)");
+                assertTrue(
+                        peak <= DOCUMENTED_BOUND,
+                        "direct memory grew by " + peak / 1024 + " KiB (bound: " + DOCUMENTED_BOUND / 1024 + " KiB)");
                 assertEquals(0, open, "connections without the key the node left open, waiting for their bodies");
                 gw.connect(1).close(); // and the public port still upgrades
             } finally {
@@ -121,8 +125,11 @@ class AdminFloodIT {
     }
 
     private static HttpResponse<String> get(GatewayFixture gw, String path) {
-        HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.server().adminPort() + path))
-                .timeout(PROBE_TIMEOUT).GET().build();
+        HttpRequest r = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gw.server().adminPort() + path))
+                .timeout(PROBE_TIMEOUT)
+                .GET()
+                .build();
         try {
             return gw.http().send(r, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {

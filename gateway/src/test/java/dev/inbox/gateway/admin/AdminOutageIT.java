@@ -1,15 +1,14 @@
 package dev.inbox.gateway.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.Json;
 import dev.inbox.testkit.RedisServer;
-import org.junit.jupiter.api.Test;
-
 import java.net.http.HttpResponse;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import org.junit.jupiter.api.Test;
 
 /** The admin API of a clustered node while its real redis-server is gone. */
 class AdminOutageIT {
@@ -21,14 +20,15 @@ class AdminOutageIT {
     @Test
     void aPublishDuringARedisOutageIsMembershipUnavailableWithNoInternalText() {
         try (RedisServer redis = RedisServer.start();
-             GatewayFixture gw = GatewayFixture.start("--redis", redis.uri(), "--redis-timeout", "1s",
-                     "--redis-ping-interval", "500ms").awaitReady()) {
+                GatewayFixture gw = GatewayFixture.start(
+                                "--redis", redis.uri(), "--redis-timeout", "1s", "--redis-ping-interval", "500ms")
+                        .awaitReady()) {
             gw.members(1, 1);
             redis.kill();
             GatewayFixture.await("the node notices", () -> gw.readyz() == 503);
 
-            HttpResponse<String> r = gw.admin("POST", "/api/conversations/1/messages",
-                    "{\"sender_id\":1,\"message\":\"during the outage\"}");
+            HttpResponse<String> r = gw.admin(
+                    "POST", "/api/conversations/1/messages", "{\"sender_id\":1,\"message\":\"during the outage\"}");
             assertEquals(503, r.statusCode(), r.body());
             Map<String, Object> body = Json.parse(r.body());
             assertEquals("membership_unavailable", body.get("error"), r.body());

@@ -1,17 +1,16 @@
 package dev.inbox.gateway.admin;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.Size;
-
-import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Hostile admin bodies (jqwik): only a 4xx AdminException ever comes out, and member lists stay within the bound. */
 class AdminRequestsFuzzTest {
@@ -24,14 +23,18 @@ class AdminRequestsFuzzTest {
             long[] ids = requests.userIds(buf);
             assertTrue(ids.length <= MAX_MEMBERS, "member list bound");
         } catch (AdminException e) {
-            assertTrue(e.status().code() >= 400 && e.status().code() < 500, e.status().toString());
+            assertTrue(
+                    e.status().code() >= 400 && e.status().code() < 500,
+                    e.status().toString());
         } catch (Throwable t) {
             throw new AssertionError("userIds threw " + t + " for " + new String(body, StandardCharsets.ISO_8859_1), t);
         }
         try {
             requests.publish(buf);
         } catch (AdminException e) {
-            assertTrue(e.status().code() >= 400 && e.status().code() < 500, e.status().toString());
+            assertTrue(
+                    e.status().code() >= 400 && e.status().code() < 500,
+                    e.status().toString());
         } catch (Throwable t) {
             throw new AssertionError("publish threw " + t + " for " + new String(body, StandardCharsets.ISO_8859_1), t);
         }
@@ -49,9 +52,29 @@ class AdminRequestsFuzzTest {
 
     @Provide
     Arbitrary<String> jsonish() {
-        Arbitrary<String> atoms = Arbitraries.of("{", "}", "[", "]", ",", ":", "\"user_ids\"", "\"sender_id\"",
-                "\"message\"", "\"type\"", "\"TEXT\"", "1", "-1", "0", "1e400", "9007199254740992", "null", "true",
-                "\"x\"", "1.5", " ", "\"\\u0000\"");
+        Arbitrary<String> atoms = Arbitraries.of(
+                "{",
+                "}",
+                "[",
+                "]",
+                ",",
+                ":",
+                "\"user_ids\"",
+                "\"sender_id\"",
+                "\"message\"",
+                "\"type\"",
+                "\"TEXT\"",
+                "1",
+                "-1",
+                "0",
+                "1e400",
+                "9007199254740992",
+                "null",
+                "true",
+                "\"x\"",
+                "1.5",
+                " ",
+                "\"\\u0000\"");
         return atoms.list().ofMaxSize(60).map(l -> String.join("", l));
     }
 }

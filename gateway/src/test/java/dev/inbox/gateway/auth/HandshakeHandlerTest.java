@@ -1,6 +1,13 @@
 package dev.inbox.gateway.auth;
 
-import dev.inbox.gateway.metrics.GatewayMetrics;
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -12,6 +19,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -20,12 +28,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -39,14 +41,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static java.nio.charset.StandardCharsets.US_ASCII;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class HandshakeHandlerTest {
     private static final GatewayMetrics METRICS = new GatewayMetrics();
@@ -55,6 +54,7 @@ class HandshakeHandlerTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     /** RFC 6455 §1.3's sample key and the accept value it must produce. */
     private static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+
     private static final String ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
     private static final WebSocketDecoderConfig DECODER_CONFIG = WebSocketDecoderConfig.newBuilder()
@@ -70,6 +70,7 @@ class HandshakeHandlerTest {
     private final List<Channel> upgradedChannels = new ArrayList<>();
     /** How many messages the channel had written when the listener was told, per call. */
     private final List<Integer> writtenWhenTold = new ArrayList<>();
+
     private TokenVerifier verifier;
     private EmbeddedChannel ch;
 
@@ -97,9 +98,19 @@ class HandshakeHandlerTest {
         // The channel's clock stands still before the handler schedules its deadline: time moves only by
         // advanceTimeBy, so a descheduled test thread cannot make the deadline fire early.
         ch.freezeTime();
-        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024),
-                new HandshakeHandler(authenticator, origins, DECODER_CONFIG, TIMEOUT, listener, METRICS, NO_LIMITS,
-                        new ClientAddressResolver(List.of())));
+        ch.pipeline()
+                .addLast(
+                        new HttpServerCodec(),
+                        new HttpObjectAggregator(1024),
+                        new HandshakeHandler(
+                                authenticator,
+                                origins,
+                                DECODER_CONFIG,
+                                TIMEOUT,
+                                listener,
+                                METRICS,
+                                NO_LIMITS,
+                                new ClientAddressResolver(List.of())));
         return ch;
     }
 
@@ -127,7 +138,10 @@ class HandshakeHandlerTest {
 
     private static String token(long userId, String name, Instant exp) {
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
-                .subject(Long.toString(userId)).claim("name", name).expirationTime(Date.from(exp)).build();
+                .subject(Long.toString(userId))
+                .claim("name", name)
+                .expirationTime(Date.from(exp))
+                .build();
         try {
             SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
             jwt.sign(new MACSigner(SECRET));
@@ -143,11 +157,15 @@ class HandshakeHandlerTest {
 
     /** An RFC 6455 upgrade request for {@code target} with {@code extraHeaders} (each a full line, no CRLF). */
     private static String upgrade(String target, String... extraHeaders) {
-        StringBuilder b = new StringBuilder("GET ").append(target).append(" HTTP/1.1\r\n")
+        StringBuilder b = new StringBuilder("GET ")
+                .append(target)
+                .append(" HTTP/1.1\r\n")
                 .append("Host: gw.example\r\n")
                 .append("Upgrade: websocket\r\n")
                 .append("Connection: Upgrade\r\n")
-                .append("Sec-WebSocket-Key: ").append(KEY).append("\r\n")
+                .append("Sec-WebSocket-Key: ")
+                .append(KEY)
+                .append("\r\n")
                 .append("Sec-WebSocket-Version: 13\r\n");
         for (String h : extraHeaders) {
             b.append(h).append("\r\n");
@@ -184,7 +202,9 @@ class HandshakeHandlerTest {
             Map<String, String> headers = new HashMap<>();
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
-                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+                headers.put(
+                        lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).trim());
             }
             return new Response(s, status, headers, s.substring(end + 4));
         }
@@ -247,7 +267,8 @@ class HandshakeHandlerTest {
     @ValueSource(strings = {"/", "/x", "/ws", "/ws/inbox/x", "/ws/inbox//", "/WS/INBOX/", "/ws/inboxes"})
     void unknownPathGets404(String path) {
         channel();
-        Response r = assertRejected(ch, exchange(ch, upgrade(path, "Authorization: Bearer " + token(1))), 404, "not_found");
+        Response r =
+                assertRejected(ch, exchange(ch, upgrade(path, "Authorization: Bearer " + token(1))), 404, "not_found");
         assertTrue(upgraded.isEmpty());
         assertTrue(r.json().get("message").contains("/ws/inbox/"), r::raw);
     }
@@ -255,52 +276,66 @@ class HandshakeHandlerTest {
     @Test
     void postOnTheInboxPathGets405WithAllowGet() {
         channel();
-        Response r = assertRejected(ch, exchange(ch,
-                "POST /ws/inbox/ HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}"), 405, "method_not_allowed");
+        Response r = assertRejected(
+                ch,
+                exchange(ch, "POST /ws/inbox/ HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}"),
+                405,
+                "method_not_allowed");
         assertEquals("GET", r.header("allow"));
     }
 
     @Test
     void plainGetWithoutUpgradeGets426() {
         channel();
-        Response r = assertRejected(ch, exchange(ch, "GET /ws/inbox/ HTTP/1.1\r\nHost: a\r\n\r\n"),
-                426, "upgrade_required");
+        Response r =
+                assertRejected(ch, exchange(ch, "GET /ws/inbox/ HTTP/1.1\r\nHost: a\r\n\r\n"), 426, "upgrade_required");
         assertEquals("websocket", r.header("upgrade"));
     }
 
     @Test
     void upgradeToAnotherProtocolGets426() {
         channel();
-        assertRejected(ch, exchange(ch, "GET /ws/inbox HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
-                426, "upgrade_required");
+        assertRejected(
+                ch,
+                exchange(ch, "GET /ws/inbox HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
+                426,
+                "upgrade_required");
     }
 
     @Test
     void malformedRequestGets400() {
         channel();
-        assertRejected(ch, exchange(ch, "GET /ws/inbox/ HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n"),
-                400, "bad_request");
+        assertRejected(
+                ch,
+                exchange(ch, "GET /ws/inbox/ HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n"),
+                400,
+                "bad_request");
     }
 
     @Test
     void foreignOriginGets403WhenThereIsAnAllowList() {
         channel(new Authenticator(verifier, COOKIE, false), new OriginPolicy(List.of("https://app.example.com")));
-        assertRejected(ch, exchange(ch, upgrade("/ws/inbox/", "Origin: https://evil.example",
-                "Authorization: Bearer " + token(1))), 403, "forbidden_origin");
+        assertRejected(
+                ch,
+                exchange(
+                        ch, upgrade("/ws/inbox/", "Origin: https://evil.example", "Authorization: Bearer " + token(1))),
+                403,
+                "forbidden_origin");
         assertTrue(upgraded.isEmpty());
     }
 
     @Test
     void originIsCheckedBeforeTheToken() {
         channel(new Authenticator(verifier, COOKIE, false), new OriginPolicy(List.of("https://app.example.com")));
-        assertRejected(ch, exchange(ch, upgrade("/ws/inbox/", "Origin: https://evil.example")), 403, "forbidden_origin");
+        assertRejected(
+                ch, exchange(ch, upgrade("/ws/inbox/", "Origin: https://evil.example")), 403, "forbidden_origin");
     }
 
     @Test
     void allowedOriginPasses() {
         channel(new Authenticator(verifier, COOKIE, false), new OriginPolicy(List.of("https://app.example.com")));
-        Response r = exchange(ch, upgrade("/ws/inbox/", "Origin: https://App.Example.com/",
-                "Authorization: Bearer " + token(3)));
+        Response r = exchange(
+                ch, upgrade("/ws/inbox/", "Origin: https://App.Example.com/", "Authorization: Bearer " + token(3)));
         assertUpgraded(r, 3);
     }
 
@@ -313,8 +348,11 @@ class HandshakeHandlerTest {
     @Test
     void anyOriginPassesWithoutAnAllowList() {
         channel();
-        assertUpgraded(exchange(ch, upgrade("/ws/inbox/", "Origin: https://anywhere.example",
-                "Authorization: Bearer " + token(3))), 3);
+        assertUpgraded(
+                exchange(
+                        ch,
+                        upgrade("/ws/inbox/", "Origin: https://anywhere.example", "Authorization: Bearer " + token(3))),
+                3);
     }
 
     @Test
@@ -335,8 +373,8 @@ class HandshakeHandlerTest {
     void badTokenGets401WithoutEchoingIt() {
         channel();
         String forged = token(1) + "x";
-        Response r = assertRejected(ch, exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + forged)),
-                401, "unauthorized");
+        Response r = assertRejected(
+                ch, exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + forged)), 401, "unauthorized");
         assertEquals("Bearer", r.header("www-authenticate"));
         assertFalse(r.raw().contains(forged), "the response never echoes the token");
         assertTrue(upgraded.isEmpty());
@@ -344,8 +382,12 @@ class HandshakeHandlerTest {
 
     @Test
     void tokenSignedWithAnotherSecretGets401() throws JOSEException {
-        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("1")
-                .expirationTime(Date.from(Instant.now().plus(1, ChronoUnit.HOURS))).build());
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader(JWSAlgorithm.HS256),
+                new JWTClaimsSet.Builder()
+                        .subject("1")
+                        .expirationTime(Date.from(Instant.now().plus(1, ChronoUnit.HOURS)))
+                        .build());
         jwt.sign(new MACSigner("fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.UTF_8)));
         channel();
         assertRejected(ch, exchange(ch, upgrade("/ws/inbox/?token=" + jwt.serialize())), 401, "unauthorized");
@@ -355,8 +397,8 @@ class HandshakeHandlerTest {
     void expiredTokenGets401WithWwwAuthenticate() {
         channel();
         String expired = token(1, "Ann", Instant.now().minus(10, ChronoUnit.MINUTES));
-        Response r = assertRejected(ch, exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + expired)),
-                401, "unauthorized");
+        Response r = assertRejected(
+                ch, exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + expired)), 401, "unauthorized");
         assertEquals("Bearer", r.header("www-authenticate"));
         assertTrue(upgraded.isEmpty());
     }
@@ -366,8 +408,8 @@ class HandshakeHandlerTest {
         // Nimbus accepts up to 60 s past exp; the handler itself refuses a token whose exp has passed.
         channel();
         String justExpired = token(1, "Ann", Instant.now().minus(10, ChronoUnit.SECONDS));
-        Response r = assertRejected(ch, exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + justExpired)),
-                401, "unauthorized");
+        Response r = assertRejected(
+                ch, exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + justExpired)), 401, "unauthorized");
         assertTrue(r.json().get("message").contains("expired"), r::raw);
         assertTrue(upgraded.isEmpty());
     }
@@ -380,23 +422,28 @@ class HandshakeHandlerTest {
     void tokenExpiredWithinTheVerifiersClockSkewGets401WithWwwAuthenticate() {
         channel();
         String justExpired = token(1, "Ann", Instant.now().minus(10, ChronoUnit.SECONDS));
-        Response r = assertRejected(ch, exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + justExpired)),
-                401, "unauthorized");
+        Response r = assertRejected(
+                ch, exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + justExpired)), 401, "unauthorized");
         assertEquals("Bearer", r.header("www-authenticate"));
     }
 
     @Test
     void tokenInDevModeWithoutAKeyGets401() {
         channel(new Authenticator(null, COOKIE, true), new OriginPolicy(List.of()));
-        assertRejected(ch, exchange(ch, upgrade("/ws/inbox/?user_id=7", "Authorization: Bearer " + token(7))),
-                401, "unauthorized");
+        assertRejected(
+                ch,
+                exchange(ch, upgrade("/ws/inbox/?user_id=7", "Authorization: Bearer " + token(7))),
+                401,
+                "unauthorized");
     }
 
     @Test
     void unsupportedWebSocketVersionGets426WithTheSupportedVersion() {
         channel();
-        Response r = exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + token(1))
-                .replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 99"));
+        Response r = exchange(
+                ch,
+                upgrade("/ws/inbox/", "Authorization: Bearer " + token(1))
+                        .replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 99"));
         assertEquals(426, r.status(), r::raw);
         assertEquals("13", r.header("sec-websocket-version"));
         assertFalse(ch.isOpen());
@@ -412,8 +459,10 @@ class HandshakeHandlerTest {
     @Test
     void upgradeWithoutWebSocketVersionGets426() {
         channel();
-        Response r = exchange(ch, upgrade("/ws/inbox/", "Origin: https://app.example.com",
-                "Authorization: Bearer " + token(1)).replace("Sec-WebSocket-Version: 13\r\n", ""));
+        Response r = exchange(
+                ch,
+                upgrade("/ws/inbox/", "Origin: https://app.example.com", "Authorization: Bearer " + token(1))
+                        .replace("Sec-WebSocket-Version: 13\r\n", ""));
         assertEquals(426, r.status(), r::raw);
         assertEquals("13", r.header("sec-websocket-version"));
         assertTrue(upgraded.isEmpty());
@@ -427,8 +476,10 @@ class HandshakeHandlerTest {
     @Test
     void upgradeWithoutSecWebSocketKeyGets400() {
         channel();
-        Response r = exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + token(1))
-                .replace("Sec-WebSocket-Key: " + KEY + "\r\n", ""));
+        Response r = exchange(
+                ch,
+                upgrade("/ws/inbox/", "Authorization: Bearer " + token(1))
+                        .replace("Sec-WebSocket-Key: " + KEY + "\r\n", ""));
         assertEquals(400, r.status(), r::raw);
         assertTrue(upgraded.isEmpty());
         assertFalse(ch.isOpen());
@@ -437,8 +488,10 @@ class HandshakeHandlerTest {
     @Test
     void upgradeWithoutSecWebSocketKeyIsNotUpgraded() {
         channel();
-        exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + token(1))
-                .replace("Sec-WebSocket-Key: " + KEY + "\r\n", ""));
+        exchange(
+                ch,
+                upgrade("/ws/inbox/", "Authorization: Bearer " + token(1))
+                        .replace("Sec-WebSocket-Key: " + KEY + "\r\n", ""));
         assertTrue(upgraded.isEmpty());
         assertFalse(ch.isOpen());
     }
@@ -459,15 +512,26 @@ class HandshakeHandlerTest {
     @Test
     void inboxV1OfferedAloneIsSelected() {
         channel();
-        assertUpgraded(exchange(ch, upgrade("/ws/inbox/", "Sec-WebSocket-Protocol: inbox.v1",
-                "Authorization: Bearer " + token(42))), 42, "inbox.v1");
+        assertUpgraded(
+                exchange(
+                        ch,
+                        upgrade(
+                                "/ws/inbox/",
+                                "Sec-WebSocket-Protocol: inbox.v1",
+                                "Authorization: Bearer " + token(42))),
+                42,
+                "inbox.v1");
     }
 
     @Test
     void tokenInAuthorizationHeaderUpgrades() {
         channel();
-        Response r = exchange(ch, upgrade("/ws/inbox/", "Authorization: Bearer " + token(42, "Ann",
-                Instant.now().plus(1, ChronoUnit.HOURS))));
+        Response r = exchange(
+                ch,
+                upgrade(
+                        "/ws/inbox/",
+                        "Authorization: Bearer "
+                                + token(42, "Ann", Instant.now().plus(1, ChronoUnit.HOURS))));
         assertUpgraded(r, 42);
         assertEquals("Ann", upgraded.get(0).name());
     }
@@ -520,14 +584,21 @@ class HandshakeHandlerTest {
     @Test
     void cookieIsIgnoredWhenCookieAuthIsDisabled() {
         channel(new Authenticator(verifier, null, false), new OriginPolicy(List.of()));
-        assertRejected(ch, exchange(ch, upgrade("/ws/inbox/", "Cookie: " + COOKIE + "=" + token(42))), 401, "unauthorized");
+        assertRejected(
+                ch, exchange(ch, upgrade("/ws/inbox/", "Cookie: " + COOKIE + "=" + token(42))), 401, "unauthorized");
     }
 
     @Test
     void authorizationHeaderWinsOverTheOtherSources() {
         channel();
-        assertUpgraded(exchange(ch, upgrade("/ws/inbox/?token=" + token(2), "Authorization: Bearer " + token(1),
-                "Cookie: " + COOKIE + "=" + token(3))), 1);
+        assertUpgraded(
+                exchange(
+                        ch,
+                        upgrade(
+                                "/ws/inbox/?token=" + token(2),
+                                "Authorization: Bearer " + token(1),
+                                "Cookie: " + COOKIE + "=" + token(3))),
+                1);
     }
 
     @ParameterizedTest
@@ -552,8 +623,16 @@ class HandshakeHandlerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"?user_id=0", "?user_id=abc", "?user_id=-3", "?user_id=", "?name=Ann", "",
-            "?user_id=9007199254740992"})
+    @ValueSource(
+            strings = {
+                "?user_id=0",
+                "?user_id=abc",
+                "?user_id=-3",
+                "?user_id=",
+                "?name=Ann",
+                "",
+                "?user_id=9007199254740992"
+            })
     void devModeWithoutAValidUserIdGets401(String query) {
         devChannel();
         Response r = assertRejected(ch, exchange(ch, upgrade("/ws/inbox/" + query)), 401, "unauthorized");

@@ -1,12 +1,12 @@
 package dev.inbox.gateway.auth;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.Json;
 import dev.inbox.testkit.Tokens;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -14,9 +14,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Authentication and the upgrade, over real sockets with the JDK's WebSocket and HTTP clients. */
 class HandshakeIT {
@@ -30,8 +29,12 @@ class HandshakeIT {
     }
 
     private HttpResponse<String> plainGet(String path) throws IOException, InterruptedException {
-        return gw.http().send(HttpRequest.newBuilder(gw.publicHttp(path)).timeout(WsClient.WAIT).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return gw.http()
+                .send(
+                        HttpRequest.newBuilder(gw.publicHttp(path))
+                                .timeout(WsClient.WAIT)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
     }
 
     private void assertChats(WsClient client, long userId) {
@@ -51,15 +54,25 @@ class HandshakeIT {
     void badlySignedTokenGets401() {
         gw = GatewayFixture.start();
         String forged = Tokens.hs256("another-secret-0123456789-abcdefghij", 1, Duration.ofHours(1));
-        assertEquals(401, gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer " + forged), List.of()).status());
-        assertEquals(401, gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer not.a.jwt"), List.of()).status());
+        assertEquals(
+                401,
+                gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer " + forged), List.of())
+                        .status());
+        assertEquals(
+                401,
+                gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer not.a.jwt"), List.of())
+                        .status());
     }
 
     @Test
     void expiredTokenGets401() {
         gw = GatewayFixture.start();
-        String expired = Tokens.hs256(GatewayFixture.SECRET, 1, "Ann", null, Instant.now().minusSeconds(300));
-        assertEquals(401, gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer " + expired), List.of()).status());
+        String expired = Tokens.hs256(
+                GatewayFixture.SECRET, 1, "Ann", null, Instant.now().minusSeconds(300));
+        assertEquals(
+                401,
+                gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer " + expired), List.of())
+                        .status());
     }
 
     @Test
@@ -71,8 +84,7 @@ class HandshakeIT {
     @Test
     void tokenOfferedAsSubprotocolAuthenticatesAndOnlyInboxV1IsSelected() {
         gw = GatewayFixture.start();
-        WsClient c = gw.connect("/ws/inbox/", Map.of(),
-                List.of("inbox.v1", "inbox.token." + gw.token(6)));
+        WsClient c = gw.connect("/ws/inbox/", Map.of(), List.of("inbox.v1", "inbox.token." + gw.token(6)));
         assertEquals("inbox.v1", c.subprotocol(), "the token is never echoed back");
         assertChats(c, 6);
     }
@@ -93,8 +105,8 @@ class HandshakeIT {
     void foreignOriginGets403AndAllowedOriginPasses() {
         gw = GatewayFixture.start("--allowed-origins", "https://app.example.com");
         String bearer = "Bearer " + gw.token(1);
-        WsClient.Refused r = gw.refused("/ws/inbox/", Map.of("Authorization", bearer, "Origin", "https://evil.example"),
-                List.of());
+        WsClient.Refused r =
+                gw.refused("/ws/inbox/", Map.of("Authorization", bearer, "Origin", "https://evil.example"), List.of());
         assertEquals(403, r.status());
         assertChats(gw.connect(Map.of("Authorization", bearer, "Origin", "https://app.example.com")), 1);
     }
@@ -102,8 +114,10 @@ class HandshakeIT {
     @Test
     void otherPathsGet404() throws Exception {
         gw = GatewayFixture.start();
-        assertEquals(404, gw.refused("/ws/chat/1/", Map.of("Authorization", "Bearer " + gw.token(1)), List.of())
-                .status());
+        assertEquals(
+                404,
+                gw.refused("/ws/chat/1/", Map.of("Authorization", "Bearer " + gw.token(1)), List.of())
+                        .status());
         HttpResponse<String> r = plainGet("/");
         assertEquals(404, r.statusCode());
         assertEquals("not_found", Json.parse(r.body()).get("error"));
@@ -145,13 +159,15 @@ class HandshakeIT {
     @Test
     void userIdInTheQueryIsNotAcceptedOutsideDevMode() {
         gw = GatewayFixture.start();
-        assertEquals(401, gw.refused("/ws/inbox/?user_id=1", Map.of(), List.of()).status());
+        assertEquals(
+                401, gw.refused("/ws/inbox/?user_id=1", Map.of(), List.of()).status());
     }
 
     @Test
     void tokenExpiringOnAnOpenConnectionClosesItWith4501() {
         gw = GatewayFixture.start();
-        String shortLived = Tokens.hs256(GatewayFixture.SECRET, 1, "Ann", null, Instant.now().plusMillis(1500));
+        String shortLived = Tokens.hs256(
+                GatewayFixture.SECRET, 1, "Ann", null, Instant.now().plusMillis(1500));
         WsClient c = gw.connect(Map.of("Authorization", "Bearer " + shortLived));
         assertEquals(4501, c.awaitClose());
         assertFalse(c.pending() > 0);

@@ -1,5 +1,11 @@
 package dev.inbox.gateway.auth;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -12,12 +18,6 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,12 +33,11 @@ import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TokenVerifierTest {
     private static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
@@ -75,9 +74,11 @@ class TokenVerifierTest {
     }
 
     private Path pem(PublicKey key) throws IOException {
-        String body = Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(key.getEncoded());
-        return Files.writeString(Files.createTempFile(dir, "key", ".pem"),
-                "-----BEGIN PUBLIC KEY-----\n" + body + "\n-----END PUBLIC KEY-----\n", StandardCharsets.US_ASCII);
+        String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getEncoded());
+        return Files.writeString(
+                Files.createTempFile(dir, "key", ".pem"),
+                "-----BEGIN PUBLIC KEY-----\n" + body + "\n-----END PUBLIC KEY-----\n",
+                StandardCharsets.US_ASCII);
     }
 
     private static Instant inAnHour() {
@@ -131,9 +132,14 @@ class TokenVerifierTest {
     @Test
     void validHs256TokenGivesTheUserItNames() throws Exception {
         Instant exp = inAnHour();
-        String token = hs256Token(SECRET, new JWTClaimsSet.Builder()
-                .subject("42").claim("name", "Ann").claim("picture", "https://cdn.example/ann.png")
-                .expirationTime(Date.from(exp)).build());
+        String token = hs256Token(
+                SECRET,
+                new JWTClaimsSet.Builder()
+                        .subject("42")
+                        .claim("name", "Ann")
+                        .claim("picture", "https://cdn.example/ann.png")
+                        .expirationTime(Date.from(exp))
+                        .build());
 
         AuthenticatedUser user = new TokenVerifier(hs256(null, null)).verify(token);
 
@@ -148,7 +154,8 @@ class TokenVerifierTest {
         assertNull(bare.name());
         assertNull(bare.avatar());
 
-        AuthenticatedUser odd = v.verify(hs256Token(SECRET, claims("7").claim("name", 12).claim("picture", "").build()));
+        AuthenticatedUser odd = v.verify(hs256Token(
+                SECRET, claims("7").claim("name", 12).claim("picture", "").build()));
         assertNull(odd.name(), "a non-string name is ignored");
         assertNull(odd.avatar(), "an empty picture is ignored");
     }
@@ -162,8 +169,11 @@ class TokenVerifierTest {
 
     @Test
     void expiredTokenIsRefused() throws Exception {
-        String token = hs256Token(SECRET, claims("42")
-                .expirationTime(Date.from(Instant.now().minus(10, ChronoUnit.MINUTES))).build());
+        String token = hs256Token(
+                SECRET,
+                claims("42")
+                        .expirationTime(Date.from(Instant.now().minus(10, ChronoUnit.MINUTES)))
+                        .build());
         refused(new TokenVerifier(hs256(null, null)), token);
     }
 
@@ -172,33 +182,42 @@ class TokenVerifierTest {
         // Nimbus allows 60 s of skew; the caller (HandshakeHandler) compares expiresAtMillis with the clock itself.
         Instant exp = Instant.now().minus(10, ChronoUnit.SECONDS).truncatedTo(ChronoUnit.SECONDS);
         AuthenticatedUser user = new TokenVerifier(hs256(null, null))
-                .verify(hs256Token(SECRET, claims("42").expirationTime(Date.from(exp)).build()));
+                .verify(hs256Token(
+                        SECRET, claims("42").expirationTime(Date.from(exp)).build()));
         assertEquals(exp.toEpochMilli(), user.expiresAtMillis());
     }
 
     @Test
     void tokenNotYetValidIsRefused() throws Exception {
-        String token = hs256Token(SECRET, claims("42")
-                .notBeforeTime(Date.from(Instant.now().plus(10, ChronoUnit.MINUTES))).build());
+        String token = hs256Token(
+                SECRET,
+                claims("42")
+                        .notBeforeTime(Date.from(Instant.now().plus(10, ChronoUnit.MINUTES)))
+                        .build());
         refused(new TokenVerifier(hs256(null, null)), token);
     }
 
     @Test
     void tokenWithoutExpIsRefused() throws Exception {
-        String token = hs256Token(SECRET, new JWTClaimsSet.Builder().subject("42").build());
+        String token =
+                hs256Token(SECRET, new JWTClaimsSet.Builder().subject("42").build());
         AuthenticationException e = refused(new TokenVerifier(hs256(null, null)), token);
         assertTrue(e.getMessage().contains("exp"), e::getMessage);
     }
 
     @Test
     void tokenWithoutSubIsRefused() throws Exception {
-        String token = hs256Token(SECRET, new JWTClaimsSet.Builder().expirationTime(Date.from(inAnHour())).build());
+        String token = hs256Token(
+                SECRET,
+                new JWTClaimsSet.Builder().expirationTime(Date.from(inAnHour())).build());
         AuthenticationException e = refused(new TokenVerifier(hs256(null, null)), token);
         assertTrue(e.getMessage().contains("sub"), e::getMessage);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"abc", "0", "-5", "1.5", "", " 7", "9007199254740992", "99999999999999999999", "0x10", "05", "+5"})
+    @ValueSource(
+            strings = {"abc", "0", "-5", "1.5", "", " 7", "9007199254740992", "99999999999999999999", "0x10", "05", "+5"
+            })
     void subThatIsNotAPositiveSafeIntegerIsRefused(String sub) throws Exception {
         TokenVerifier v = new TokenVerifier(hs256(null, null));
         AuthenticationException e = refused(v, hs256Token(SECRET, claims(sub).build()));
@@ -207,15 +226,18 @@ class TokenVerifierTest {
 
     @Test
     void tokenSignedWithAnotherSecretIsRefused() throws Exception {
-        refused(new TokenVerifier(hs256(null, null)), hs256Token(OTHER_SECRET, claims("42").build()));
+        refused(
+                new TokenVerifier(hs256(null, null)),
+                hs256Token(OTHER_SECRET, claims("42").build()));
     }
 
     @Test
     void tamperedPayloadIsRefused() throws Exception {
         String token = hs256Token(SECRET, claims("42").build());
         String[] parts = token.split("\\.");
-        String forged = Base64.getUrlEncoder().withoutPadding().encodeToString(
-                claims("1").build().toString().getBytes(StandardCharsets.UTF_8));
+        String forged = Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(claims("1").build().toString().getBytes(StandardCharsets.UTF_8));
         refused(new TokenVerifier(hs256(null, null)), parts[0] + "." + forged + "." + parts[2]);
     }
 
@@ -224,7 +246,9 @@ class TokenVerifierTest {
         byte[] longSecret = (new String(SECRET, StandardCharsets.UTF_8) + new String(SECRET, StandardCharsets.UTF_8))
                 .getBytes(StandardCharsets.UTF_8);
         TokenVerifier v = new TokenVerifier(new GatewayConfig.Auth(longSecret, null, null, null, null, List.of()));
-        refused(v, sign(JWSAlgorithm.HS512, new MACSigner(longSecret), claims("42").build()));
+        refused(
+                v,
+                sign(JWSAlgorithm.HS512, new MACSigner(longSecret), claims("42").build()));
     }
 
     @Test
@@ -250,7 +274,9 @@ class TokenVerifierTest {
 
     @Test
     void rs256TokenFromAnotherKeyIsRefused() throws Exception {
-        refused(new TokenVerifier(publicKey(rsa.getPublic())), rs256Token(otherRsa, claims("42").build()));
+        refused(
+                new TokenVerifier(publicKey(rsa.getPublic())),
+                rs256Token(otherRsa, claims("42").build()));
     }
 
     @Test
@@ -265,21 +291,26 @@ class TokenVerifierTest {
 
     @Test
     void es256TokenIsRefusedWhenConfiguredForRs256() throws Exception {
-        refused(new TokenVerifier(publicKey(rsa.getPublic())), es256Token(ec, claims("42").build()));
+        refused(
+                new TokenVerifier(publicKey(rsa.getPublic())),
+                es256Token(ec, claims("42").build()));
     }
 
     @Test
     void validEs256TokenIsAccepted() throws Exception {
         Instant exp = inAnHour();
         TokenVerifier v = new TokenVerifier(publicKey(ec.getPublic()));
-        AuthenticatedUser user = v.verify(es256Token(ec, claims("9").claim("name", "Bo")
-                .expirationTime(Date.from(exp)).build()));
+        AuthenticatedUser user = v.verify(es256Token(
+                ec,
+                claims("9").claim("name", "Bo").expirationTime(Date.from(exp)).build()));
         assertEquals(new AuthenticatedUser(9, "Bo", null, exp.toEpochMilli()), user);
     }
 
     @Test
     void es256TokenFromAnotherKeyIsRefused() throws Exception {
-        refused(new TokenVerifier(publicKey(ec.getPublic())), es256Token(otherEc, claims("42").build()));
+        refused(
+                new TokenVerifier(publicKey(ec.getPublic())),
+                es256Token(otherEc, claims("42").build()));
     }
 
     @Test
@@ -291,7 +322,9 @@ class TokenVerifierTest {
 
     @Test
     void unsignedAlgNoneTokenIsRefusedWhenConfiguredForAPublicKey() throws Exception {
-        refused(new TokenVerifier(publicKey(rsa.getPublic())), new PlainJWT(claims("42").build()).serialize());
+        refused(
+                new TokenVerifier(publicKey(rsa.getPublic())),
+                new PlainJWT(claims("42").build()).serialize());
     }
 
     @Test
@@ -300,13 +333,16 @@ class TokenVerifierTest {
         g.initialize(new ECGenParameterSpec("secp384r1"));
         GatewayConfig.Auth auth = publicKey(g.generateKeyPair().getPublic());
         ConfigException e = assertThrows(ConfigException.class, () -> new TokenVerifier(auth));
-        assertTrue(e.getMessage().startsWith("jwt-public-key: ") && e.getMessage().contains("P-256"), e::getMessage);
+        assertTrue(
+                e.getMessage().startsWith("jwt-public-key: ") && e.getMessage().contains("P-256"), e::getMessage);
     }
 
     @Test
     void keyFileWithoutAKeyIsAConfigurationError() throws Exception {
-        Path notBase64 = Files.writeString(dir.resolve("a.pem"), "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----\n");
-        Path notAKey = Files.writeString(dir.resolve("b.pem"), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+        Path notBase64 =
+                Files.writeString(dir.resolve("a.pem"), "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----\n");
+        Path notAKey =
+                Files.writeString(dir.resolve("b.pem"), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
         for (Path p : List.of(notBase64, notAKey)) {
             GatewayConfig.Auth auth = new GatewayConfig.Auth(null, p, null, null, null, List.of());
             ConfigException e = assertThrows(ConfigException.class, () -> new TokenVerifier(auth));
@@ -334,23 +370,45 @@ class TokenVerifierTest {
     void configuredIssuerMustMatch() throws Exception {
         TokenVerifier v = new TokenVerifier(hs256("https://idp.example", null));
 
-        assertEquals(42, v.verify(hs256Token(SECRET, claims("42").issuer("https://idp.example").build())).id());
-        refused(v, hs256Token(SECRET, claims("42").issuer("https://evil.example").build()));
+        assertEquals(
+                42,
+                v.verify(hs256Token(
+                                SECRET,
+                                claims("42").issuer("https://idp.example").build()))
+                        .id());
+        refused(
+                v,
+                hs256Token(SECRET, claims("42").issuer("https://evil.example").build()));
         refused(v, hs256Token(SECRET, claims("42").build()));
     }
 
     @Test
     void anyIssuerIsAcceptedWhenNoneIsConfigured() throws Exception {
         TokenVerifier v = new TokenVerifier(hs256(null, null));
-        assertEquals(42, v.verify(hs256Token(SECRET, claims("42").issuer("https://anyone.example").build())).id());
+        assertEquals(
+                42,
+                v.verify(hs256Token(
+                                SECRET,
+                                claims("42").issuer("https://anyone.example").build()))
+                        .id());
     }
 
     @Test
     void configuredAudienceMustBeAmongTheTokensAudiences() throws Exception {
         TokenVerifier v = new TokenVerifier(hs256(null, "inbox"));
 
-        assertEquals(42, v.verify(hs256Token(SECRET, claims("42").audience("inbox").build())).id());
-        assertEquals(42, v.verify(hs256Token(SECRET, claims("42").audience(List.of("billing", "inbox")).build())).id());
+        assertEquals(
+                42,
+                v.verify(hs256Token(SECRET, claims("42").audience("inbox").build()))
+                        .id());
+        assertEquals(
+                42,
+                v.verify(hs256Token(
+                                SECRET,
+                                claims("42")
+                                        .audience(List.of("billing", "inbox"))
+                                        .build()))
+                        .id());
         refused(v, hs256Token(SECRET, claims("42").audience("billing").build()));
         refused(v, hs256Token(SECRET, claims("42").build()));
     }
@@ -359,8 +417,15 @@ class TokenVerifierTest {
     void issuerAndAudienceAreCheckedTogether() throws Exception {
         TokenVerifier v = new TokenVerifier(hs256("https://idp.example", "inbox"));
 
-        assertEquals(42, v.verify(hs256Token(SECRET,
-                claims("42").issuer("https://idp.example").audience("inbox").build())).id());
+        assertEquals(
+                42,
+                v.verify(hs256Token(
+                                SECRET,
+                                claims("42")
+                                        .issuer("https://idp.example")
+                                        .audience("inbox")
+                                        .build()))
+                        .id());
         refused(v, hs256Token(SECRET, claims("42").issuer("https://idp.example").build()));
         refused(v, hs256Token(SECRET, claims("42").audience("inbox").build()));
     }

@@ -1,9 +1,12 @@
 package dev.inbox.gateway.config;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,18 +19,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ConfigLoaderTest {
     /** Exactly {@link ConfigLoader#MIN_HS256_SECRET_BYTES} ASCII bytes. */
     private static final String SECRET = "0123456789abcdef0123456789abcdef";
+
     private static final String API_KEY = "0123456789abcdef";
 
     @TempDir
@@ -50,7 +50,9 @@ class ConfigLoaderTest {
     }
 
     private static ConfigException rejectedWith(Map<String, String> env, String prefix, String... args) {
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(args, env),
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.load(args, env),
                 () -> "expected a ConfigException for " + Arrays.toString(args));
         String m = e.getMessage();
         assertTrue(m.startsWith(prefix), () -> "message '" + m + "' should start with '" + prefix + "'");
@@ -73,30 +75,47 @@ class ConfigLoaderTest {
         assertNull(c.auth().audience());
         assertEquals("inbox_token", c.auth().tokenCookie());
         assertEquals(List.of(), c.auth().allowedOrigins());
-        assertEquals(new GatewayConfig.Inbox(65536, 4096, Duration.ofSeconds(30), Duration.ofSeconds(75),
-                Duration.ofSeconds(10), 1_048_576, Duration.ofSeconds(5)), c.inbox());
-        assertEquals(new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000, Duration.ofSeconds(10), 64),
+        assertEquals(
+                new GatewayConfig.Inbox(
+                        65536,
+                        4096,
+                        Duration.ofSeconds(30),
+                        Duration.ofSeconds(75),
+                        Duration.ofSeconds(10),
+                        1_048_576,
+                        Duration.ofSeconds(5)),
+                c.inbox());
+        assertEquals(
+                new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000, Duration.ofSeconds(10), 64),
                 c.admin());
     }
 
     @Test
     void devModeDrainsWithoutDelayUnlessTheDelayIsSet() throws ConfigException {
         Duration fiveSeconds = Duration.ofSeconds(5);
-        assertEquals(new GatewayConfig.Drain(Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(25)),
-                load("--dev").drain(), "no load balancer waits on a dev node's /readyz");
+        assertEquals(
+                new GatewayConfig.Drain(Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(25)),
+                load("--dev").drain(),
+                "no load balancer waits on a dev node's /readyz");
         assertEquals(fiveSeconds, load(prod()).drain().delay(), "the default everywhere else");
         assertEquals(fiveSeconds, load("--dev", "--drain-delay", "5s").drain().delay(), "a flag holds in dev mode");
-        assertEquals(Duration.ofSeconds(2), ConfigLoader.load(new String[]{"--dev"},
-                Map.of("INBOX_DRAIN_DELAY", "2s")).drain().delay(), "so does the environment");
+        assertEquals(
+                Duration.ofSeconds(2),
+                ConfigLoader.load(new String[] {"--dev"}, Map.of("INBOX_DRAIN_DELAY", "2s"))
+                        .drain()
+                        .delay(),
+                "so does the environment");
         assertTrue(rejected("drain-deadline: 20s", "--dev", "--drain-window", "20s", "--drain-deadline", "20s")
-                .getMessage().contains("0 in dev mode + 20s"));
+                .getMessage()
+                .contains("0 in dev mode + 20s"));
     }
 
     @Test
     void environmentVariablesAreTheFlagsInUpperSnakeCaseWithInboxPrefix() {
         for (Setting s : Setting.values()) {
             if (s != Setting.REDIS) {
-                assertEquals("INBOX_" + s.flag().toUpperCase(java.util.Locale.ROOT).replace('-', '_'), s.env());
+                assertEquals(
+                        "INBOX_" + s.flag().toUpperCase(java.util.Locale.ROOT).replace('-', '_'), s.env());
             }
         }
         assertEquals("INBOX_MAX_FRAME_BYTES", Setting.MAX_FRAME_BYTES.env());
@@ -105,21 +124,30 @@ class ConfigLoaderTest {
 
     @Test
     void redisUrlFromTheEnvironmentMakesTheNodeClustered() throws ConfigException {
-        GatewayConfig c = ConfigLoader.load(new String[]{"--dev"}, Map.of("INBOX_REDIS_URL", "redis://:pw@127.0.0.1:7000"));
+        GatewayConfig c =
+                ConfigLoader.load(new String[] {"--dev"}, Map.of("INBOX_REDIS_URL", "redis://:pw@127.0.0.1:7000"));
         assertTrue(c.clustered());
         assertEquals("127.0.0.1", c.redis().target().node().getHost());
         assertEquals(7000, c.redis().target().node().getPort());
-        assertEquals("pw", new String(c.redis().target().node().getCredentialsProvider().resolveCredentials().block().getPassword()));
+        assertEquals(
+                "pw",
+                new String(c.redis()
+                        .target()
+                        .node()
+                        .getCredentialsProvider()
+                        .resolveCredentials()
+                        .block()
+                        .getPassword()));
         assertFalse(c.redis().toString().contains("pw"), "the password is never printed");
-        assertFalse(ConfigLoader.load(new String[]{"--dev"}, Map.of()).clustered());
+        assertFalse(ConfigLoader.load(new String[] {"--dev"}, Map.of()).clustered());
     }
 
     @Test
     void gapWindowDefaultsToFiveSecondsAndTakesTheEnvironment() throws ConfigException {
-        GatewayConfig c = ConfigLoader.load(new String[]{"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of());
+        GatewayConfig c = ConfigLoader.load(new String[] {"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of());
         assertEquals(java.time.Duration.ofSeconds(5), c.redis().gapWindow());
-        c = ConfigLoader.load(new String[]{"--dev", "--redis", "redis://127.0.0.1:7000"},
-                Map.of("INBOX_REDIS_GAP_WINDOW", "750ms"));
+        c = ConfigLoader.load(
+                new String[] {"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of("INBOX_REDIS_GAP_WINDOW", "750ms"));
         assertEquals(java.time.Duration.ofMillis(750), c.redis().gapWindow());
         rejected("redis-gap-window: 0s", "--dev", "--redis", "redis://127.0.0.1:7000", "--redis-gap-window", "0s");
     }
@@ -151,11 +179,8 @@ class ConfigLoaderTest {
     @Test
     void flagsOverrideEnvironmentWhichOverridesDefaults() throws ConfigException {
         Map<String, String> env = Map.of(
-                "INBOX_PORT", "9000",
-                "INBOX_ADMIN_PORT", "9001",
-                "INBOX_JWT_SECRET", SECRET,
-                "INBOX_API_KEY", API_KEY);
-        GatewayConfig c = ConfigLoader.load(new String[]{"--port", "9100"}, env);
+                "INBOX_PORT", "9000", "INBOX_ADMIN_PORT", "9001", "INBOX_JWT_SECRET", SECRET, "INBOX_API_KEY", API_KEY);
+        GatewayConfig c = ConfigLoader.load(new String[] {"--port", "9100"}, env);
 
         assertEquals(9100, c.listen().port(), "flag beats environment");
         assertEquals(9001, c.listen().adminPort(), "environment beats default");
@@ -167,14 +192,15 @@ class ConfigLoaderTest {
 
     @Test
     void unrelatedEnvironmentVariablesAreIgnored() throws ConfigException {
-        GatewayConfig c = ConfigLoader.load(new String[]{"--dev"}, Map.of("PORT", "1", "INBOX_PORTS", "2"));
+        GatewayConfig c = ConfigLoader.load(new String[] {"--dev"}, Map.of("PORT", "1", "INBOX_PORTS", "2"));
         assertEquals(8080, c.listen().port());
     }
 
     @Test
     void flagWithEqualsAndFlagWithSeparateValueAreTheSame() throws ConfigException {
         GatewayConfig eq = load(prod("--port=9100", "--jwt-issuer=https://idp.example", "--ping-interval=2s"));
-        GatewayConfig sep = load(prod("--port", "9100", "--jwt-issuer", "https://idp.example", "--ping-interval", "2s"));
+        GatewayConfig sep =
+                load(prod("--port", "9100", "--jwt-issuer", "https://idp.example", "--ping-interval", "2s"));
 
         assertEquals(9100, eq.listen().port());
         assertEquals("https://idp.example", eq.auth().issuer());
@@ -207,14 +233,28 @@ class ConfigLoaderTest {
 
     @Test
     void productionConfigurationLoads() throws ConfigException {
-        GatewayConfig c = load(prod("--allowed-origins", " https://App.Example.com/ ,, http://localhost:3000 ",
-                "--token-cookie", "", "--max-frame-bytes", "1024", "--max-message-chars", "1024",
-                "--handshake-timeout", "500ms", "--idle-timeout", "1h", "--ping-interval", "59m"));
+        GatewayConfig c = load(prod(
+                "--allowed-origins",
+                " https://App.Example.com/ ,, http://localhost:3000 ",
+                "--token-cookie",
+                "",
+                "--max-frame-bytes",
+                "1024",
+                "--max-message-chars",
+                "1024",
+                "--handshake-timeout",
+                "500ms",
+                "--idle-timeout",
+                "1h",
+                "--ping-interval",
+                "59m"));
 
         assertFalse(c.dev());
         assertTrue(c.auth().hasKey());
         assertNull(c.auth().tokenCookie(), "an empty cookie name disables cookie auth");
-        assertEquals(List.of("https://app.example.com", "http://localhost:3000"), c.auth().allowedOrigins(),
+        assertEquals(
+                List.of("https://app.example.com", "http://localhost:3000"),
+                c.auth().allowedOrigins(),
                 "origins are trimmed, lower-cased, stripped of a trailing slash; empty entries are skipped");
         assertEquals(1024, c.inbox().maxFrameBytes());
         assertEquals(Duration.ofMillis(500), c.inbox().handshakeTimeout());
@@ -248,8 +288,8 @@ class ConfigLoaderTest {
     @Test
     void noTokenKeyOutsideDevModeIsRefused() {
         ConfigException e = rejected("no token key", "--api-key", API_KEY);
-        assertTrue(e.getMessage().contains("--jwt-secret") && e.getMessage().contains("--jwt-public-key"),
-                e::getMessage);
+        assertTrue(
+                e.getMessage().contains("--jwt-secret") && e.getMessage().contains("--jwt-public-key"), e::getMessage);
     }
 
     @ParameterizedTest
@@ -287,7 +327,8 @@ class ConfigLoaderTest {
     void theAdminPortStaysOnLoopbackWhenOnlyThePublicBindIsSet() throws ConfigException {
         GatewayConfig c = load("--dev", "--bind", "0.0.0.0");
         assertEquals("127.0.0.1", c.listen().adminBind());
-        assertEquals("0.0.0.0", load("--dev", "--admin-bind", "0.0.0.0").listen().adminBind());
+        assertEquals(
+                "0.0.0.0", load("--dev", "--admin-bind", "0.0.0.0").listen().adminBind());
     }
 
     @Test
@@ -312,8 +353,14 @@ class ConfigLoaderTest {
     @Test
     void secretAndPublicKeyTogetherAreRefused() throws IOException {
         Path pem = Files.writeString(dir.resolve("key.pem"), "x");
-        rejected("jwt-secret and jwt-public-key are both set",
-                "--jwt-secret", SECRET, "--jwt-public-key", pem.toString(), "--api-key", API_KEY);
+        rejected(
+                "jwt-secret and jwt-public-key are both set",
+                "--jwt-secret",
+                SECRET,
+                "--jwt-public-key",
+                pem.toString(),
+                "--api-key",
+                API_KEY);
     }
 
     @Test
@@ -353,8 +400,12 @@ class ConfigLoaderTest {
 
     @Test
     void durationsAreCaseInsensitive() throws ConfigException {
-        assertEquals(Duration.ofMillis(250), load("--dev", "--handshake-timeout", "250MS").inbox().handshakeTimeout());
-        assertEquals(Duration.ofHours(2), load("--dev", "--idle-timeout", "2H").inbox().idleTimeout());
+        assertEquals(
+                Duration.ofMillis(250),
+                load("--dev", "--handshake-timeout", "250MS").inbox().handshakeTimeout());
+        assertEquals(
+                Duration.ofHours(2),
+                load("--dev", "--idle-timeout", "2H").inbox().idleTimeout());
     }
 
     /**
@@ -409,12 +460,14 @@ class ConfigLoaderTest {
 
     @Test
     void apiKeyShorterThan16CharactersOutsideDevModeIsRefused() {
-        ConfigException e = rejected("api-key: 15 characters", "--jwt-secret", SECRET, "--api-key", API_KEY.substring(1));
+        ConfigException e =
+                rejected("api-key: 15 characters", "--jwt-secret", SECRET, "--api-key", API_KEY.substring(1));
         assertFalse(e.getMessage().contains(API_KEY.substring(1)), "the key itself is never printed");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"app.example.com", "ftp://app.example.com", "https://ok.example.com,*", "//app.example.com"})
+    @ValueSource(
+            strings = {"app.example.com", "ftp://app.example.com", "https://ok.example.com,*", "//app.example.com"})
     void badAllowedOriginIsRefused(String origins) {
         rejected("allowed-origins: ", "--dev", "--allowed-origins", origins);
     }
@@ -427,8 +480,11 @@ class ConfigLoaderTest {
 
     @Test
     void messageCharsUpToFrameBytesIsAllowed() throws ConfigException {
-        assertEquals(2048, load("--dev", "--max-frame-bytes", "2048", "--max-message-chars", "2048")
-                .inbox().maxMessageChars());
+        assertEquals(
+                2048,
+                load("--dev", "--max-frame-bytes", "2048", "--max-message-chars", "2048")
+                        .inbox()
+                        .maxMessageChars());
     }
 
     @Test
@@ -451,24 +507,27 @@ class ConfigLoaderTest {
     // ---- the real entry point --------------------------------------------------------------------------------
 
     /** Exit code and stderr lines of the real {@code Main} run in a child JVM with {@code args}. */
-    private record Exit(int code, List<String> stderr) {
-    }
+    private record Exit(int code, List<String> stderr) {}
 
     private Exit runMain(String... args) throws IOException, InterruptedException {
         Path stderr = Files.createTempFile(dir, "stderr", ".txt");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx64m",
-                "-cp", System.getProperty("java.class.path"),
+                "-cp",
+                System.getProperty("java.class.path"),
                 "dev.inbox.gateway.server.Main"));
         command.addAll(Arrays.asList(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         // The child must see neither our INBOX_ settings nor JVM option variables (the JVM reports those on stderr).
         Map<String, String> env = pb.environment();
-        new HashMap<>(env).keySet().stream()
-                .filter(k -> k.startsWith("INBOX_") || k.equals("JAVA_TOOL_OPTIONS") || k.equals("JDK_JAVA_OPTIONS")
-                        || k.equals("_JAVA_OPTIONS"))
-                .forEach(env::remove);
+        new HashMap<>(env)
+                .keySet().stream()
+                        .filter(k -> k.startsWith("INBOX_")
+                                || k.equals("JAVA_TOOL_OPTIONS")
+                                || k.equals("JDK_JAVA_OPTIONS")
+                                || k.equals("_JAVA_OPTIONS"))
+                        .forEach(env::remove);
         pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.redirectError(stderr.toFile());
         Process p = pb.start();
@@ -488,7 +547,9 @@ class ConfigLoaderTest {
 
         assertEquals(2, exit.code(), () -> "exit code; stderr: " + exit.stderr());
         assertEquals(1, exit.stderr().size(), () -> "stderr: " + exit.stderr());
-        assertTrue(exit.stderr().get(0).startsWith("inbox-gateway: port: 70000"), exit.stderr().get(0));
+        assertTrue(
+                exit.stderr().get(0).startsWith("inbox-gateway: port: 70000"),
+                exit.stderr().get(0));
     }
 
     @Test
@@ -497,6 +558,8 @@ class ConfigLoaderTest {
 
         assertEquals(2, exit.code(), () -> "exit code; stderr: " + exit.stderr());
         assertEquals(1, exit.stderr().size(), () -> "stderr: " + exit.stderr());
-        assertTrue(exit.stderr().get(0).startsWith("inbox-gateway: idle-timeout: "), exit.stderr().get(0));
+        assertTrue(
+                exit.stderr().get(0).startsWith("inbox-gateway: idle-timeout: "),
+                exit.stderr().get(0));
     }
 }

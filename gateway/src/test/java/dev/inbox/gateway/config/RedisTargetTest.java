@@ -1,14 +1,13 @@
 package dev.inbox.gateway.config;
 
-import io.lettuce.core.RedisURI;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lettuce.core.RedisURI;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
 class RedisTargetTest {
     private static final Duration TIMEOUT = Duration.ofMillis(1500);
@@ -22,7 +21,9 @@ class RedisTargetTest {
         assertEquals(6380, node.getPort());
         assertEquals(3, node.getDatabase());
         assertTrue(node.isSsl());
-        assertEquals("user", node.getCredentialsProvider().resolveCredentials().block().getUsername());
+        assertEquals(
+                "user",
+                node.getCredentialsProvider().resolveCredentials().block().getUsername());
         assertEquals("pw", password(node));
         assertEquals(TIMEOUT, node.getTimeout());
         assertEquals("inbox-gateway", node.getClientName());
@@ -42,7 +43,7 @@ class RedisTargetTest {
 
     @Test
     void anythingElseIsRefusedWithoutPrintingThePassword() {
-        for (String bad : new String[]{"http://:secret@host:6379", "redis://:secret@", "redis:/host", "host:6379"}) {
+        for (String bad : new String[] {"http://:secret@host:6379", "redis://:secret@", "redis:/host", "host:6379"}) {
             ConfigException e = assertThrows(ConfigException.class, () -> RedisTarget.parse(bad, TIMEOUT), bad);
             assertTrue(e.getMessage().startsWith("redis: "), e.getMessage());
             assertTrue(e.getMessage().contains("expected: redis://host:port"), e.getMessage());
@@ -51,6 +52,7 @@ class RedisTargetTest {
     }
 
     private static String password(RedisURI node) {
-        return new String(node.getCredentialsProvider().resolveCredentials().block().getPassword());
+        return new String(
+                node.getCredentialsProvider().resolveCredentials().block().getPassword());
     }
 }

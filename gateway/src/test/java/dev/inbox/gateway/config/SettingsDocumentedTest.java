@@ -1,6 +1,7 @@
 package dev.inbox.gateway.config;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The configuration table in docs/operations.md is what operators read, so it is {@link Setting}, row for row: each
@@ -28,15 +27,17 @@ class SettingsDocumentedTest {
             expected.add(row(s));
         }
         List<String> documented = tableAfter(Files.readAllLines(DOC, StandardCharsets.UTF_8), HEADER);
-        assertEquals(String.join("\n", expected), String.join("\n", documented),
-                DOC + ": the table under '" + HEADER + "' must be exactly (paste it):\n"
-                        + HEADER + "\n|---|---|---|---|\n" + String.join("\n", expected) + "\n");
+        assertEquals(
+                String.join("\n", expected),
+                String.join("\n", documented),
+                DOC + ": the table under '" + HEADER + "' must be exactly (paste it):\n" + HEADER
+                        + "\n|---|---|---|---|\n" + String.join("\n", expected) + "\n");
     }
 
     /** One row: {@code | `--flag` | `ENV` | default | description |}, a {@code |} in a cell escaped. */
     static String row(Setting s) {
-        return "| `--" + s.flag() + "` | `" + s.env() + "` | " + cell(s.defaultValue()) + " | "
-                + cell(s.description()) + " |";
+        return "| `--" + s.flag() + "` | `" + s.env() + "` | " + cell(s.defaultValue()) + " | " + cell(s.description())
+                + " |";
     }
 
     private static String cell(String text) {

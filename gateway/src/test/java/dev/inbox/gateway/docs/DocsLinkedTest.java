@@ -1,6 +1,7 @@
 package dev.inbox.gateway.docs;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,9 +17,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The README is the front door (STYLE item 15): every document is reachable from it, and no link in the documents
@@ -64,7 +63,8 @@ class DocsLinkedTest {
                 if (!Files.exists(to)) {
                     broken.add(ROOT.relativize(doc) + ": " + target + " (no such file)");
                 } else if (hash >= 0 && !anchors(to).contains(target.substring(hash + 1))) {
-                    broken.add(ROOT.relativize(doc) + ": " + target + " (no such heading in " + ROOT.relativize(to) + ")");
+                    broken.add(
+                            ROOT.relativize(doc) + ": " + target + " (no such heading in " + ROOT.relativize(to) + ")");
                 }
             }
         }
@@ -74,7 +74,10 @@ class DocsLinkedTest {
     private static List<Path> markdownIn(Path dir) throws IOException {
         assertTrue(Files.isDirectory(dir), dir + " is missing");
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.toString().endsWith(".md")).map(Path::normalize).sorted().toList();
+            return files.filter(p -> p.toString().endsWith(".md"))
+                    .map(Path::normalize)
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -106,8 +109,11 @@ class DocsLinkedTest {
             if (!line.startsWith("#")) {
                 continue;
             }
-            String slug = line.replaceFirst("^#+\\s*", "").strip().toLowerCase(Locale.ROOT)
-                    .replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-');
+            String slug = line.replaceFirst("^#+\\s*", "")
+                    .strip()
+                    .toLowerCase(Locale.ROOT)
+                    .replaceAll("[^\\p{L}\\p{N} _-]", "")
+                    .replace(' ', '-');
             int n = seen.merge(slug, 1, Integer::sum);
             anchors.add(n == 1 ? slug : slug + "-" + (n - 1));
         }

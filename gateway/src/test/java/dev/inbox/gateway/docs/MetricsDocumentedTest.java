@@ -1,8 +1,9 @@
 package dev.inbox.gateway.docs;
 
-import dev.inbox.gateway.metrics.GatewayMetrics;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,9 +14,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The metrics table in docs/operations.md is what a scrape shows: every {@code inbox_} family in it, each with the
@@ -55,7 +54,9 @@ class MetricsDocumentedTest {
             while (names.find()) {
                 String name = names.group(1);
                 documented.put(name, type);
-                if (label.find(0) && !scrape.matches("(?s).*\n" + name + "(_bucket|_count|_sum)?\\{([^}]*,)?" + label.group(1) + "=\".*")) {
+                if (label.find(0)
+                        && !scrape.matches(
+                                "(?s).*\n" + name + "(_bucket|_count|_sum)?\\{([^}]*,)?" + label.group(1) + "=\".*")) {
                     wrongLabels.add(name + " has no label " + label.group(1));
                 }
             }

@@ -1,5 +1,10 @@
 package dev.inbox.gateway.inbox;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
@@ -18,18 +23,12 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The contract an {@link InboxEndpoint} relies on: it gets complete text and binary messages untouched, and never a
@@ -47,7 +46,8 @@ class ControlFrameHandlerTest {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             try {
                 WebSocketFrame frame = (WebSocketFrame) msg;
-                received.add(frame.getClass().getSimpleName() + ":" + frame.content().toString(StandardCharsets.UTF_8));
+                received.add(
+                        frame.getClass().getSimpleName() + ":" + frame.content().toString(StandardCharsets.UTF_8));
             } finally {
                 ReferenceCountUtil.release(msg);
             }
@@ -66,8 +66,8 @@ class ControlFrameHandlerTest {
     @BeforeEach
     void connect() {
         ch = new EmbeddedChannel();
-        session = new InboxSession(ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0,
-                new ServerFrameEncoder(), METRICS);
+        session = new InboxSession(
+                ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline().addLast("ws-control", new ControlFrameHandler()).addLast("inbox", endpoint);
     }
@@ -123,8 +123,9 @@ class ControlFrameHandlerTest {
 
     @Test
     void protocolViolationIsAnsweredWithItsCodeAndNeverReachesTheEndpoint() {
-        ch.pipeline().fireExceptionCaught(new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA,
-                "bad UTF-8"));
+        ch.pipeline()
+                .fireExceptionCaught(
+                        new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "bad UTF-8"));
 
         CloseWebSocketFrame close = assertInstanceOf(CloseWebSocketFrame.class, ch.readOutbound());
         try {

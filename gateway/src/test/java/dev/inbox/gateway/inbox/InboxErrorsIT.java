@@ -1,17 +1,16 @@
 package dev.inbox.gateway.inbox;
 
-import dev.inbox.gateway.testing.GatewayFixture;
-import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.testkit.WsClient;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** Every error code over a real socket; ordinary bad input never costs the connection. */
 class InboxErrorsIT {
@@ -55,16 +54,23 @@ class InboxErrorsIT {
     void nestingDeeperThan32GetsBadJson() {
         assertEquals("bad_json", errorFor("[".repeat(4_000)).get("code")); // within this node's 4096-byte frames
         assertEquals("bad_json", errorFor("[".repeat(33) + "]".repeat(33)).get("code"));
-        assertEquals("bad_json", errorFor("{\"x\":" + "[".repeat(32) + "]".repeat(32)
-                + ",\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"a\"}").get("code"));
+        assertEquals(
+                "bad_json",
+                errorFor("{\"x\":" + "[".repeat(32) + "]".repeat(32)
+                                + ",\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"a\"}")
+                        .get("code"));
         assertStillServes();
     }
 
     @Test
     void jsonThatIsNotOneObjectGetsBadFrame() {
         assertEquals("bad_frame", errorFor("[1,2,3]").get("code"));
-        assertEquals("bad_frame", errorFor("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"a\"} {}").get("code"));
-        Map<String, Object> dup = errorFor("{\"type\":\"TEXT\",\"conversation_id\":1,\"conversation_id\":2,\"message\":\"a\"}");
+        assertEquals(
+                "bad_frame",
+                errorFor("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"a\"} {}")
+                        .get("code"));
+        Map<String, Object> dup =
+                errorFor("{\"type\":\"TEXT\",\"conversation_id\":1,\"conversation_id\":2,\"message\":\"a\"}");
         assertEquals("bad_frame", dup.get("code"));
         assertStillServes();
     }
@@ -80,14 +86,23 @@ class InboxErrorsIT {
 
     @Test
     void wrongTypeGetsWrongType() {
-        Map<String, Object> e = errorFor("{\"type\":\"TEXT\",\"message\":42,\"conversation_id\":1,\"client_msg_id\":\"x2\"}");
+        Map<String, Object> e =
+                errorFor("{\"type\":\"TEXT\",\"message\":42,\"conversation_id\":1,\"client_msg_id\":\"x2\"}");
         assertEquals("wrong_type", e.get("code"));
         assertEquals(1L, e.get("conversation_id"), "fields after the bad one are still read for the error");
         assertEquals("x2", e.get("client_msg_id"));
-        assertEquals("wrong_type", errorFor("{\"type\":\"TEXT\",\"conversation_id\":\"1\",\"message\":\"a\"}").get("code"));
-        assertEquals("wrong_type", errorFor("{\"type\":\"TEXT\",\"conversation_id\":1e400,\"message\":\"a\"}").get("code"));
-        assertEquals("wrong_type",
-                errorFor("{\"type\":\"TEXT\",\"conversation_id\":9007199254740992,\"message\":\"a\"}").get("code"));
+        assertEquals(
+                "wrong_type",
+                errorFor("{\"type\":\"TEXT\",\"conversation_id\":\"1\",\"message\":\"a\"}")
+                        .get("code"));
+        assertEquals(
+                "wrong_type",
+                errorFor("{\"type\":\"TEXT\",\"conversation_id\":1e400,\"message\":\"a\"}")
+                        .get("code"));
+        assertEquals(
+                "wrong_type",
+                errorFor("{\"type\":\"TEXT\",\"conversation_id\":9007199254740992,\"message\":\"a\"}")
+                        .get("code"));
         assertStillServes();
     }
 
@@ -96,14 +111,18 @@ class InboxErrorsIT {
         Map<String, Object> e = errorFor("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"12345678901\"}");
         assertEquals("message_too_long", e.get("code"));
         assertEquals(1L, e.get("conversation_id"));
-        ann.send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00"
-                + "\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\"}");
+        ann.send(
+                "{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00"
+                        + "\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\uD83D\uDE00\"}");
         assertEquals(1L, ann.nextJson().get("sender_id"), "ten emoji are ten characters, within the limit");
     }
 
     @Test
     void unknownTypeGetsUnknownType() {
-        assertEquals("unknown_type", errorFor("{\"type\":\"VIDEO\",\"conversation_id\":1,\"message\":\"a\"}").get("code"));
+        assertEquals(
+                "unknown_type",
+                errorFor("{\"type\":\"VIDEO\",\"conversation_id\":1,\"message\":\"a\"}")
+                        .get("code"));
         assertStillServes();
     }
 
@@ -131,7 +150,9 @@ class InboxErrorsIT {
 
     @Test
     void fragmentedMessageIsReassembled() {
-        ann.socket().sendText("{\"type\":\"TEXT\",\"conversation_id\":1,", false).join();
+        ann.socket()
+                .sendText("{\"type\":\"TEXT\",\"conversation_id\":1,", false)
+                .join();
         ann.socket().sendText("\"message\":\"two parts\"}", true).join();
         assertEquals("two parts", ann.nextJson().get("message"));
     }
@@ -139,7 +160,9 @@ class InboxErrorsIT {
     @Test
     void fragmentedMessageOverTheMaximumClosesWith1009() {
         String chunk = "x".repeat(3000);
-        ann.socket().sendText("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"" + chunk, false).join();
+        ann.socket()
+                .sendText("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"" + chunk, false)
+                .join();
         ann.socket().sendText(chunk + "\"}", true).join();
         assertEquals(1009, ann.awaitClose());
         assertFalse(ann.pending() > 0);

@@ -1,16 +1,22 @@
 package dev.inbox.gateway.inbox;
 
-import dev.inbox.gateway.metrics.GatewayMetrics;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.ClockMessageIds;
-import dev.inbox.gateway.routing.LocalAdmission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InMemoryMembership;
 import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.gateway.routing.LocalAdmission;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.ServerFrameEncoder;
@@ -27,25 +33,17 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The frame handler behind the UTF-8 validator, the fragment aggregator and the control-frame handler, as
@@ -57,13 +55,15 @@ class InboxFrameHandlerTest {
     private static final int MAX_FRAME_BYTES = 1024;
     /** Rate and burst high enough that no test here meets the rate limit unless it sets its own. */
     private static final int UNLIMITED = Integer.MAX_VALUE / 2;
+
     private static final int MAX_MESSAGE_CHARS = 16;
     private static final long CONVERSATION = 5;
 
     private final ServerFrameEncoder encoder = new ServerFrameEncoder();
     private final UserGroups groups = new UserGroups();
     private final InMemoryMembership membership = new InMemoryMembership();
-    private final AuthenticatedUser ann = new AuthenticatedUser(1, "Ann", "https://cdn.example/ann.png", Long.MAX_VALUE);
+    private final AuthenticatedUser ann =
+            new AuthenticatedUser(1, "Ann", "https://cdn.example/ann.png", Long.MAX_VALUE);
     private EmbeddedChannel ch;
     private EventLoops loops;
     private InboxFrameHandler handler;
@@ -74,10 +74,14 @@ class InboxFrameHandlerTest {
         ch = new EmbeddedChannel();
         loops = new EventLoops(ch.eventLoop());
         ConversationRouter router = new ConversationRouter(
-                new LocalAdmission(membership, new ClockMessageIds(), false), loops, groups, encoder,
-                ByteBufAllocator.DEFAULT, METRICS);
-        handler = new InboxFrameHandler(new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups,
-                UNLIMITED, UNLIMITED);
+                new LocalAdmission(membership, new ClockMessageIds(), false),
+                loops,
+                groups,
+                encoder,
+                ByteBufAllocator.DEFAULT,
+                METRICS);
+        handler = new InboxFrameHandler(
+                new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups, UNLIMITED, UNLIMITED);
         session = start(ch, ann);
     }
 
@@ -95,7 +99,8 @@ class InboxFrameHandlerTest {
     private InboxSession start(EmbeddedChannel c, AuthenticatedUser user) {
         InboxSession s = new InboxSession(c, user, loops.indexOf(ch.eventLoop()), encoder, METRICS);
         c.attr(InboxSession.KEY).set(s);
-        c.pipeline().addLast("utf8", new Utf8FrameValidator(false))
+        c.pipeline()
+                .addLast("utf8", new Utf8FrameValidator(false))
                 .addLast("ws-aggregator", new WebSocketFrameAggregator(MAX_FRAME_BYTES))
                 .addLast("ws-control", new ControlFrameHandler())
                 .addLast("inbox", handler);
@@ -183,19 +188,22 @@ class InboxFrameHandlerTest {
     // ---- bad frames get an ERROR and the connection stays open --------------------------------------------
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', quoteCharacter = '\'', value = {
-            "{not json                                                           | bad_json",
-            "''                                                                  | bad_json",
-            "[1,2]                                                               | bad_frame",
-            "{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"a\"} {}       | bad_frame",
-            "{\"type\":\"TEXT\",\"message\":\"hi\"}                               | missing_field",
-            "{\"type\":\"TEXT\",\"conversation_id\":null,\"message\":\"hi\"}      | missing_field",
-            "{\"type\":\"TEXT\",\"conversation_id\":\"5\",\"message\":\"hi\"}     | wrong_type",
-            "{\"type\":\"TEXT\",\"conversation_id\":0,\"message\":\"hi\"}         | wrong_type",
-            "{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":7}              | wrong_type",
-            "{\"type\":\"IMAGE\",\"conversation_id\":5,\"message\":\"hi\"}        | unknown_type",
-            "{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"seventeen chars!!\"} | message_too_long",
-    })
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '\'',
+            value = {
+                "{not json                                                           | bad_json",
+                "''                                                                  | bad_json",
+                "[1,2]                                                               | bad_frame",
+                "{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"a\"} {}       | bad_frame",
+                "{\"type\":\"TEXT\",\"message\":\"hi\"}                               | missing_field",
+                "{\"type\":\"TEXT\",\"conversation_id\":null,\"message\":\"hi\"}      | missing_field",
+                "{\"type\":\"TEXT\",\"conversation_id\":\"5\",\"message\":\"hi\"}     | wrong_type",
+                "{\"type\":\"TEXT\",\"conversation_id\":0,\"message\":\"hi\"}         | wrong_type",
+                "{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":7}              | wrong_type",
+                "{\"type\":\"IMAGE\",\"conversation_id\":5,\"message\":\"hi\"}        | unknown_type",
+                "{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"seventeen chars!!\"} | message_too_long",
+            })
     void badFrameGetsAnErrorAndTheConnectionStaysOpen(String json, String code) {
         ch.writeInbound(text(json.strip()));
 
@@ -207,7 +215,8 @@ class InboxFrameHandlerTest {
 
     @Test
     void errorCarriesTheConversationAndClientMessageIdItCouldRead() {
-        ch.writeInbound(text("{\"type\":\"NOPE\",\"conversation_id\":77,\"message\":\"hi\",\"client_msg_id\":\"c-9\"}"));
+        ch.writeInbound(
+                text("{\"type\":\"NOPE\",\"conversation_id\":77,\"message\":\"hi\",\"client_msg_id\":\"c-9\"}"));
 
         Map<String, Object> error = readError(ch, "unknown_type");
         assertEquals(77L, error.get("conversation_id"));
@@ -217,7 +226,7 @@ class InboxFrameHandlerTest {
 
     @Test
     void connectionKeepsWorkingAfterAnError() {
-        membership.replace(CONVERSATION, new long[]{ann.id()});
+        membership.replace(CONVERSATION, new long[] {ann.id()});
         ch.writeInbound(text("{oops"));
         readError(ch, "bad_json");
 
@@ -227,7 +236,7 @@ class InboxFrameHandlerTest {
 
     @Test
     void binaryFrameGetsBinaryNotSupportedAndTheConnectionStaysOpen() {
-        ch.writeInbound(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[]{1, 2, 3})));
+        ch.writeInbound(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {1, 2, 3})));
 
         readError(ch, "binary_not_supported");
         assertNull(ch.readOutbound());
@@ -238,7 +247,7 @@ class InboxFrameHandlerTest {
 
     @Test
     void memberMessageIsDeliveredWithSenderFromTheCredentials() {
-        membership.replace(CONVERSATION, new long[]{ann.id()});
+        membership.replace(CONVERSATION, new long[] {ann.id()});
 
         ch.writeInbound(text("{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"hi\",\"sender_id\":999}"));
 
@@ -260,7 +269,7 @@ class InboxFrameHandlerTest {
         AuthenticatedUser bob = new AuthenticatedUser(2, "Bob", null, Long.MAX_VALUE);
         EmbeddedChannel bobCh = new EmbeddedChannel();
         start(bobCh, bob);
-        membership.replace(CONVERSATION, new long[]{ann.id(), bob.id()});
+        membership.replace(CONVERSATION, new long[] {ann.id(), bob.id()});
 
         ch.writeInbound(text("{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"hi\",\"client_msg_id\":\"c1\"}"));
 
@@ -277,7 +286,7 @@ class InboxFrameHandlerTest {
 
     @Test
     void messageIdsIncreaseWithinAConversation() {
-        membership.replace(CONVERSATION, new long[]{ann.id()});
+        membership.replace(CONVERSATION, new long[] {ann.id()});
         long previous = 0;
         for (int i = 0; i < 5; i++) {
             ch.writeInbound(text("{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"m" + i + "\"}"));
@@ -294,7 +303,7 @@ class InboxFrameHandlerTest {
         AuthenticatedUser bob = new AuthenticatedUser(2, "Bob", null, Long.MAX_VALUE);
         EmbeddedChannel bobCh = new EmbeddedChannel();
         start(bobCh, bob);
-        membership.replace(CONVERSATION, new long[]{bob.id()});
+        membership.replace(CONVERSATION, new long[] {bob.id()});
 
         ch.writeInbound(text("{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"hi\",\"client_msg_id\":\"c1\"}"));
 
@@ -314,7 +323,7 @@ class InboxFrameHandlerTest {
 
     @Test
     void fragmentedTextIsReassembledBeforeDecoding() {
-        membership.replace(CONVERSATION, new long[]{ann.id()});
+        membership.replace(CONVERSATION, new long[] {ann.id()});
 
         ch.writeInbound(new TextWebSocketFrame(false, 0, "{\"type\":\"TEXT\","));
         assertNull(ch.readOutbound(), "nothing happens before the final fragment");
@@ -328,7 +337,7 @@ class InboxFrameHandlerTest {
 
     @Test
     void multiByteCharacterSplitAcrossFragmentsIsReassembled() {
-        membership.replace(CONVERSATION, new long[]{ann.id()});
+        membership.replace(CONVERSATION, new long[] {ann.id()});
         String json = "{\"type\":\"TEXT\",\"conversation_id\":5,\"message\":\"\u20ac\"}";
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         int cut = json.indexOf('\u20ac') + 1; // ASCII before it, so a byte index: after the first of its 3 bytes
@@ -427,15 +436,16 @@ class InboxFrameHandlerTest {
 
     @Test
     void invalidUtf8ClosesWith1007() {
-        ch.writeInbound(new TextWebSocketFrame(Unpooled.wrappedBuffer(new byte[]{'"', (byte) 0xC3, 0x28, '"'})));
+        ch.writeInbound(new TextWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {'"', (byte) 0xC3, 0x28, '"'})));
 
         assertFailedWith(ch, 1007);
     }
 
     @Test
     void invalidUtf8InALaterFragmentClosesWith1007() {
-        ch.writeInbound(new TextWebSocketFrame(false, 0, Unpooled.wrappedBuffer(new byte[]{'"', (byte) 0xE2, (byte) 0x82})));
-        ch.writeInbound(new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[]{'x', '"'})));
+        ch.writeInbound(
+                new TextWebSocketFrame(false, 0, Unpooled.wrappedBuffer(new byte[] {'"', (byte) 0xE2, (byte) 0x82})));
+        ch.writeInbound(new ContinuationWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[] {'x', '"'})));
 
         assertFailedWith(ch, 1007);
     }

@@ -1,7 +1,13 @@
 package dev.inbox.gateway.inbox;
 
-import dev.inbox.gateway.metrics.GatewayMetrics;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -10,18 +16,11 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Keepalive under EmbeddedChannel time control: time is frozen and only moves with {@code advanceTimeBy}.
@@ -37,8 +36,13 @@ class KeepaliveHandlerTest {
     void connect() {
         ch = new EmbeddedChannel();
         ch.freezeTime();
-        ch.attr(InboxSession.KEY).set(new InboxSession(ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0,
-                new ServerFrameEncoder(), METRICS));
+        ch.attr(InboxSession.KEY)
+                .set(new InboxSession(
+                        ch,
+                        new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE),
+                        0,
+                        new ServerFrameEncoder(),
+                        METRICS));
         ch.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
     }
 
@@ -129,12 +133,12 @@ class KeepaliveHandlerTest {
 
     @Test
     void silentChannelPastTheIdleTimeoutIsClosedWith4000() {
-        advance(PING);           // 30 s: ping
+        advance(PING); // 30 s: ping
         assertPinged();
-        advance(PING);           // 60 s: ping
+        advance(PING); // 60 s: ping
         assertPinged();
         assertTrue(ch.isActive(), "still within the idle timeout");
-        advance(PING);           // past 75 s: closed at the timeout
+        advance(PING); // past 75 s: closed at the timeout
 
         Object o = ch.readOutbound();
         assertInstanceOf(CloseWebSocketFrame.class, o, "expected a close, got " + o);
@@ -175,7 +179,7 @@ class KeepaliveHandlerTest {
         advance(PING);
         assertPinged();
         clientSends(new TextWebSocketFrame("{}")); // at 60 s
-        advance(PING);                             // 90 s: heard from 30 s ago: a ping, not a close
+        advance(PING); // 90 s: heard from 30 s ago: a ping, not a close
         assertPinged();
         assertTrue(ch.isActive());
     }
@@ -186,8 +190,13 @@ class KeepaliveHandlerTest {
     private EmbeddedChannel expiringIn45s() {
         EmbeddedChannel cy = new EmbeddedChannel();
         cy.freezeTime();
-        cy.attr(InboxSession.KEY).set(new InboxSession(cy, new AuthenticatedUser(3, "Cy", null,
-                System.currentTimeMillis() + 45_000), 0, new ServerFrameEncoder(), METRICS));
+        cy.attr(InboxSession.KEY)
+                .set(new InboxSession(
+                        cy,
+                        new AuthenticatedUser(3, "Cy", null, System.currentTimeMillis() + 45_000),
+                        0,
+                        new ServerFrameEncoder(),
+                        METRICS));
         cy.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
         return cy;
     }
@@ -228,8 +237,13 @@ class KeepaliveHandlerTest {
     void anExpiredTokenIsNotPingedFirst() {
         EmbeddedChannel cy = new EmbeddedChannel();
         cy.freezeTime();
-        cy.attr(InboxSession.KEY).set(new InboxSession(cy, new AuthenticatedUser(3, "Cy", null,
-                System.currentTimeMillis() - 1), 0, new ServerFrameEncoder(), METRICS));
+        cy.attr(InboxSession.KEY)
+                .set(new InboxSession(
+                        cy,
+                        new AuthenticatedUser(3, "Cy", null, System.currentTimeMillis() - 1),
+                        0,
+                        new ServerFrameEncoder(),
+                        METRICS));
         cy.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
         cy.runScheduledPendingTasks();
         Object o = cy.readOutbound();

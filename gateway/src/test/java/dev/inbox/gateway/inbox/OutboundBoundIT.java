@@ -1,18 +1,17 @@
 package dev.inbox.gateway.inbox;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.RawWebSocket;
 import io.netty.buffer.PooledByteBufAllocator;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * What a client makes the node write (pongs, errors, a close) counts against the same outbound bound as deliveries:
@@ -33,17 +32,25 @@ class OutboundBoundIT {
     }
 
     private static void assertFloodIsBounded(byte[] burst) throws Exception {
-        try (GatewayFixture gw = GatewayFixture.start("--max-outbound-bytes", String.valueOf(MAX_OUTBOUND),
-                "--slow-consumer-grace", "1s", "--rate-limit", "1000000", "--rate-burst", "1000000");
-             RawWebSocket flooder = RawWebSocket.connect(gw.server().port(), "/ws/inbox/",
-                     "Bearer " + gw.token(1), 4096)) {
+        try (GatewayFixture gw = GatewayFixture.start(
+                        "--max-outbound-bytes",
+                        String.valueOf(MAX_OUTBOUND),
+                        "--slow-consumer-grace",
+                        "1s",
+                        "--rate-limit",
+                        "1000000",
+                        "--rate-burst",
+                        "1000000");
+                RawWebSocket flooder =
+                        RawWebSocket.connect(gw.server().port(), "/ws/inbox/", "Bearer " + gw.token(1), 4096)) {
             GatewayFixture.await("the flooder is connected", () -> gw.server().connectionCount() == 1);
             long baseline = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
             AtomicLong peak = new AtomicLong(baseline);
             AtomicBoolean flooding = new AtomicBoolean(true);
             Thread sampler = new Thread(() -> {
                 while (flooding.get()) {
-                    peak.accumulateAndGet(PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory(), Math::max);
+                    peak.accumulateAndGet(
+                            PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory(), Math::max);
                     LockSupport.parkNanos(1_000_000);
                 }
             });
@@ -63,8 +70,11 @@ class OutboundBoundIT {
             try {
                 // The node stops reading the flooder once its queue passes the bound, so the queue stops growing;
                 // when the grace runs out the flooder is closed as a slow consumer.
-                GatewayFixture.await("the grace has run out", () -> gw.admin("GET", "/metrics", null, false).body()
-                        .contains("inbox_slow_consumer_disconnects_total 1.0"));
+                GatewayFixture.await(
+                        "the grace has run out",
+                        () -> gw.admin("GET", "/metrics", null, false)
+                                .body()
+                                .contains("inbox_slow_consumer_disconnects_total 1.0"));
                 close = flooder.readUntilClose(); // a peer that catches up now still learns why
                 assertTrue(flooder.serverClosedTcp(), "the node closes the socket after the close frame");
             } finally {
@@ -76,8 +86,10 @@ class OutboundBoundIT {
             assertEquals(1013, close.closeCode());
             GatewayFixture.await("the flooder is gone", () -> gw.server().connectionCount() == 0);
             long grew = peak.get() - baseline;
-            assertTrue(grew < DIRECT_MEMORY_BOUND, "direct memory grew by " + (grew >> 10) + " KiB, over the bound of "
-                    + (DIRECT_MEMORY_BOUND >> 10) + " KiB");
+            assertTrue(
+                    grew < DIRECT_MEMORY_BOUND,
+                    "direct memory grew by " + (grew >> 10) + " KiB, over the bound of " + (DIRECT_MEMORY_BOUND >> 10)
+                            + " KiB");
             String metrics = gw.admin("GET", "/metrics", null, false).body();
             assertTrue(metrics.contains("inbox_closes_sent_total{code=\"1013\"} 1.0"), "closed once, as slow");
         }

@@ -1,18 +1,16 @@
 package dev.inbox.gateway.inbox;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.RawWebSocket;
 import dev.inbox.testkit.WsClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Frames no client library would send, over a raw socket: each closes with the RFC 6455 code, others unharmed. */
 class ProtocolViolationIT {
@@ -44,7 +42,7 @@ class ProtocolViolationIT {
     @Test
     void invalidUtf8ClosesWith1007() throws IOException {
         try (RawWebSocket ws = raw()) {
-            ws.send(true, TEXT, new byte[]{'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}, true);
+            ws.send(true, TEXT, new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}, true);
             assertClosedWith(1007, ws);
         }
         assertOthersUnharmed();
@@ -53,8 +51,8 @@ class ProtocolViolationIT {
     @Test
     void invalidUtf8SplitAcrossFragmentsClosesWith1007() throws IOException {
         try (RawWebSocket ws = raw()) {
-            ws.send(false, TEXT, new byte[]{'"', (byte) 0xE2, (byte) 0x82}, true);
-            ws.send(true, 0x0, new byte[]{(byte) 0x28, '"'}, true);
+            ws.send(false, TEXT, new byte[] {'"', (byte) 0xE2, (byte) 0x82}, true);
+            ws.send(true, 0x0, new byte[] {(byte) 0x28, '"'}, true);
             assertEquals(1007, ws.readUntilClose().closeCode());
         }
         assertOthersUnharmed();
@@ -126,7 +124,7 @@ class ProtocolViolationIT {
     @Test
     void invalidCloseCodeClosesWith1002() throws IOException {
         try (RawWebSocket ws = raw()) {
-            ws.send(true, CLOSE, new byte[]{0x03, (byte) 0xEC}, true); // 1004 is reserved (§7.4.2)
+            ws.send(true, CLOSE, new byte[] {0x03, (byte) 0xEC}, true); // 1004 is reserved (§7.4.2)
             assertClosedWith(1002, ws);
         }
         assertOthersUnharmed();
@@ -146,7 +144,7 @@ class ProtocolViolationIT {
     void closeInTheMiddleOfAFragmentedMessageIsEchoed() throws IOException {
         try (RawWebSocket ws = raw()) {
             ws.send(false, TEXT, "{\"type\":".getBytes(StandardCharsets.UTF_8), true);
-            ws.send(true, CLOSE, new byte[]{0x03, (byte) 0xE8}, true); // control frames may interleave (§5.4)
+            ws.send(true, CLOSE, new byte[] {0x03, (byte) 0xE8}, true); // control frames may interleave (§5.4)
             assertClosedWith(1000, ws);
         }
         assertOthersUnharmed();

@@ -1,5 +1,11 @@
 package dev.inbox.gateway.inbox;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
@@ -11,23 +17,17 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The outbound bound holds for whatever the client makes the node write, not only for deliveries. */
 class SlowConsumerHandlerTest {
     /** High water mark: the channel turns unwritable past this many queued bytes. */
     private static final int BOUND = 16;
+
     private static final Duration GRACE = Duration.ofSeconds(5);
 
     private EmbeddedChannel ch;
@@ -37,8 +37,12 @@ class SlowConsumerHandlerTest {
     void connect() {
         ch = new EmbeddedChannel();
         ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(BOUND / 2, BOUND));
-        session = new InboxSession(ch, new AuthenticatedUser(1, "Ann", "", Long.MAX_VALUE), 0,
-                new ServerFrameEncoder(), new GatewayMetrics());
+        session = new InboxSession(
+                ch,
+                new AuthenticatedUser(1, "Ann", "", Long.MAX_VALUE),
+                0,
+                new ServerFrameEncoder(),
+                new GatewayMetrics());
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline().addLast(new SlowConsumerHandler(GRACE)).addLast(new ControlFrameHandler());
     }

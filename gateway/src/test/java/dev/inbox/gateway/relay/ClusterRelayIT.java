@@ -1,22 +1,21 @@
 package dev.inbox.gateway.relay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.RedisClusterServers;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** Gateway nodes on a three-master Redis Cluster the test makes: relay over sharded pub/sub. */
 class ClusterRelayIT {
@@ -37,8 +36,9 @@ class ClusterRelayIT {
     }
 
     private GatewayFixture node() {
-        GatewayFixture n = GatewayFixture.start("--redis", cluster.uri(), "--redis-ping-interval", "500ms",
-                "--redis-timeout", "2s").awaitReady();
+        GatewayFixture n = GatewayFixture.start(
+                        "--redis", cluster.uri(), "--redis-ping-interval", "500ms", "--redis-timeout", "2s")
+                .awaitReady();
         nodes.add(n);
         return n;
     }
@@ -70,13 +70,17 @@ class ClusterRelayIT {
         for (int i = 0; i < users; i++) {
             clients.add((i % 2 == 0 ? a : b).connect(ids[i]));
         }
-        GatewayFixture.await("every user channel is subscribed on its shard", () ->
-                shardChannels().stream().mapToInt(Set::size).sum() == users);
+        GatewayFixture.await(
+                "every user channel is subscribed on its shard",
+                () -> shardChannels().stream().mapToInt(Set::size).sum() == users);
         List<Set<String>> shards = shardChannels();
-        assertTrue(shards.stream().filter(s -> !s.isEmpty()).count() >= 2,
+        assertTrue(
+                shards.stream().filter(s -> !s.isEmpty()).count() >= 2,
                 "relay traffic spreads over the shards: " + shards);
         for (RedisServer m : cluster.masters()) {
-            assertEquals(List.of(), m.arrayReply("PUBSUB CHANNELS inbox:*"),
+            assertEquals(
+                    List.of(),
+                    m.arrayReply("PUBSUB CHANNELS inbox:*"),
                     "nothing on classic pub/sub, which the cluster bus would copy to every shard");
         }
 
@@ -105,7 +109,9 @@ class ClusterRelayIT {
         WsClient ann = a.connect(1);
         WsClient bob = b.connect(2);
         WsClient eve = b.connect(3);
-        GatewayFixture.await("three channels subscribed", () -> shardChannels().stream().mapToInt(Set::size).sum() == 3);
+        GatewayFixture.await(
+                "three channels subscribed",
+                () -> shardChannels().stream().mapToInt(Set::size).sum() == 3);
         ann.send("{\"type\":\"TEXT\",\"conversation_id\":2,\"message\":\"secret\"}");
         assertEquals("secret", bob.nextJson().get("message"));
         b.members(2, 1, 2, 3);

@@ -1,14 +1,13 @@
 package dev.inbox.gateway.relay;
 
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** A replaced pub/sub connection's late publications are second copies: dropped, in every form. */
 class CurrentConnectionListenerTest {
@@ -17,22 +16,24 @@ class CurrentConnectionListenerTest {
     void messagesPassWhileTheConnectionIsCurrentAndNotAfter() {
         List<String> seen = new ArrayList<>();
         AtomicBoolean current = new AtomicBoolean(true);
-        CurrentConnectionListener l = new CurrentConnectionListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(byte[] channel, byte[] message) {
-                seen.add("message " + new String(message, StandardCharsets.UTF_8));
-            }
+        CurrentConnectionListener l = new CurrentConnectionListener(
+                new RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(byte[] channel, byte[] message) {
+                        seen.add("message " + new String(message, StandardCharsets.UTF_8));
+                    }
 
-            @Override
-            public void message(byte[] pattern, byte[] channel, byte[] message) {
-                seen.add("pmessage " + new String(message, StandardCharsets.UTF_8));
-            }
+                    @Override
+                    public void message(byte[] pattern, byte[] channel, byte[] message) {
+                        seen.add("pmessage " + new String(message, StandardCharsets.UTF_8));
+                    }
 
-            @Override
-            public void smessage(byte[] channel, byte[] message) {
-                seen.add("smessage " + new String(message, StandardCharsets.UTF_8));
-            }
-        }, current::get);
+                    @Override
+                    public void smessage(byte[] channel, byte[] message) {
+                        seen.add("smessage " + new String(message, StandardCharsets.UTF_8));
+                    }
+                },
+                current::get);
         byte[] ch = "inbox:u:1".getBytes(StandardCharsets.UTF_8);
 
         l.message(ch, "1".getBytes(StandardCharsets.UTF_8));

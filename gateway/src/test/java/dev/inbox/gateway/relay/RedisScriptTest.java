@@ -1,17 +1,16 @@
 package dev.inbox.gateway.relay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.protocol.RedisCommand;
-import org.junit.jupiter.api.Test;
-
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /**
  * Where and when {@link RedisScript#run} hands a reply over, with a connection that stands in for Lettuce's: it
@@ -35,8 +34,14 @@ class RedisScriptTest {
             handedOver.add("the next publication");
         }));
 
-        new RedisScript("return {}").run(answersAtOnce, null, KEYS, NO_ARGS,
-                (reply, failure) -> handedOver.add("the reply, on " + Thread.currentThread().getName()));
+        new RedisScript("return {}")
+                .run(
+                        answersAtOnce,
+                        null,
+                        KEYS,
+                        NO_ARGS,
+                        (reply, failure) -> handedOver.add(
+                                "the reply, on " + Thread.currentThread().getName()));
 
         assertEquals(List.of("the reply, on decoder", "the next publication"), handedOver);
     }
@@ -49,17 +54,28 @@ class RedisScriptTest {
             throw new RedisException("Request queue size exceeded");
         });
 
-        new RedisScript("return {}").run(full, null, KEYS, NO_ARGS, (reply, failure) -> handedOver.add(
-                reply + " " + failure.getMessage() + " on " + Thread.currentThread().getName()));
+        new RedisScript("return {}")
+                .run(
+                        full,
+                        null,
+                        KEYS,
+                        NO_ARGS,
+                        (reply, failure) -> handedOver.add(reply + " " + failure.getMessage() + " on "
+                                + Thread.currentThread().getName()));
 
-        assertEquals(List.of("null Request queue size exceeded on " + Thread.currentThread().getName()), handedOver);
+        assertEquals(
+                List.of("null Request queue size exceeded on "
+                        + Thread.currentThread().getName()),
+                handedOver);
     }
 
     /** A connection whose only ability is {@code dispatch}, which hands the command to {@code decoder}. */
     @SuppressWarnings("unchecked")
     private static StatefulConnection<byte[], byte[]> connection(Consumer<RedisCommand<?, ?, ?>> decoder) {
-        return (StatefulConnection<byte[], byte[]>) Proxy.newProxyInstance(RedisScriptTest.class.getClassLoader(),
-                new Class<?>[]{StatefulConnection.class}, (proxy, method, args) -> {
+        return (StatefulConnection<byte[], byte[]>) Proxy.newProxyInstance(
+                RedisScriptTest.class.getClassLoader(),
+                new Class<?>[] {StatefulConnection.class},
+                (proxy, method, args) -> {
                     if (method.getName().equals("dispatch") && args[0] instanceof RedisCommand<?, ?, ?> command) {
                         decoder.accept(command);
                         return command;

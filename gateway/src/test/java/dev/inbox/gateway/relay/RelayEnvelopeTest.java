@@ -1,17 +1,16 @@
 package dev.inbox.gateway.relay;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 
 class RelayEnvelopeTest {
     /** A text frame of two bytes of JSON: FIN + text opcode, length 2, then {@code {}}. */
@@ -23,7 +22,8 @@ class RelayEnvelopeTest {
         byte[] envelope = RelayEnvelope.encode(0x0102030405060708L, 42, 1_767_225_600_123L, frame);
 
         // 01 | origin 0102030405060708 | conversation 000000000000002a | accepted 0000019b76daa87b | frame 8102 7b7d
-        assertEquals("01" + "0102030405060708" + "000000000000002a" + "0000019b76daa87b" + "81027b7d",
+        assertEquals(
+                "01" + "0102030405060708" + "000000000000002a" + "0000019b76daa87b" + "81027b7d",
                 ByteBufUtil.hexDump(envelope));
         assertEquals(0, frame.readerIndex(), "the frame is read in place, not consumed");
         assertEquals(4, frame.readableBytes());

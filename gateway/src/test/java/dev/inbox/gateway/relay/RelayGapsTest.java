@@ -1,24 +1,23 @@
 package dev.inbox.gateway.relay;
 
-import dev.inbox.gateway.health.Readiness;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Which connections a relay gap closes: those open at any moment of it, except a user's first connection joining
@@ -31,6 +30,7 @@ class RelayGapsTest {
     private final Readiness readiness = new Readiness();
     /** A window of one nanosecond: every close is due at once, so running the channel's tasks runs the sweep. */
     private final RelayGaps gaps = new RelayGaps(groups, readiness, metrics, Duration.ofNanos(1));
+
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 
     RelayGapsTest() {
@@ -51,8 +51,8 @@ class RelayGapsTest {
     private EmbeddedChannel join(long userId) {
         EmbeddedChannel ch = new EmbeddedChannel();
         channels.add(ch);
-        groups.join(new InboxSession(ch, new AuthenticatedUser(userId, null, null, Long.MAX_VALUE), 0, encoder,
-                metrics));
+        groups.join(
+                new InboxSession(ch, new AuthenticatedUser(userId, null, null, Long.MAX_VALUE), 0, encoder, metrics));
         return ch;
     }
 
@@ -146,8 +146,13 @@ class RelayGapsTest {
         assertTrue(gaps.resubscribing(second));
         assertTrue(gaps.resubscribed(second));
         assertEquals(4002, closeSent(ann));
-        assertEquals(1.0, metrics.scrape(null).lines().filter(l -> l.startsWith("inbox_relay_gaps_total"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).sum(),
+        assertEquals(
+                1.0,
+                metrics.scrape(null)
+                        .lines()
+                        .filter(l -> l.startsWith("inbox_relay_gaps_total"))
+                        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+                        .sum(),
                 "one gap, as users saw it");
     }
 

@@ -1,26 +1,25 @@
 package dev.inbox.gateway.relay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.Json;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** Several gateway nodes in this JVM and one real redis-server of the test's own. */
 class RelayIT {
@@ -46,8 +45,15 @@ class RelayIT {
     private static final Duration GAP_MARGIN = Duration.ofSeconds(2);
 
     private GatewayFixture node(String... flags) {
-        List<String> args = new ArrayList<>(List.of("--redis", redis.uri(), "--redis-ping-interval", "500ms",
-                "--redis-timeout", "1s", "--redis-gap-window", GAP_WINDOW.toMillis() + "ms"));
+        List<String> args = new ArrayList<>(List.of(
+                "--redis",
+                redis.uri(),
+                "--redis-ping-interval",
+                "500ms",
+                "--redis-timeout",
+                "1s",
+                "--redis-gap-window",
+                GAP_WINDOW.toMillis() + "ms"));
         args.addAll(List.of(flags));
         GatewayFixture n = GatewayFixture.start(args.toArray(new String[0])).awaitReady();
         nodes.add(n);
@@ -122,7 +128,10 @@ class RelayIT {
     @Test
     void scriptsAreInRedisBeforeTheNodeIsReady() throws IOException {
         node();
-        assertEquals(":1", redis.commandLines("SCRIPT EXISTS " + sha1(RedisAdmission.SCRIPT), 2).get(1));
+        assertEquals(
+                ":1",
+                redis.commandLines("SCRIPT EXISTS " + sha1(RedisAdmission.SCRIPT), 2)
+                        .get(1));
     }
 
     /**
@@ -141,7 +150,9 @@ class RelayIT {
         assertEquals("relay_unavailable", ann.nextJson().get("code"), "refused, so the sender knows to resend");
         GatewayFixture.await("the script is loaded again", () -> {
             try {
-                return redis.commandLines("SCRIPT EXISTS " + sha1(RedisAdmission.SCRIPT), 2).get(1).equals(":1");
+                return redis.commandLines("SCRIPT EXISTS " + sha1(RedisAdmission.SCRIPT), 2)
+                        .get(1)
+                        .equals(":1");
             } catch (IOException e) {
                 return false;
             }
@@ -154,8 +165,9 @@ class RelayIT {
 
     private static String sha1(String script) {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-1")
-                    .digest(script.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            return java.util.HexFormat.of()
+                    .formatHex(java.security.MessageDigest.getInstance("SHA-1")
+                            .digest(script.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
@@ -212,18 +224,22 @@ class RelayIT {
         GatewayFixture a = node();
         GatewayFixture b = node();
         a.members(4, 1, 2);
-        assertEquals(List.of(1L, 2L),
-                Json.parse(b.admin("GET", "/api/conversations/4/members", null).body()).get("user_ids"));
+        assertEquals(
+                List.of(1L, 2L),
+                Json.parse(b.admin("GET", "/api/conversations/4/members", null).body())
+                        .get("user_ids"));
         WsClient ann = a.connect(1);
         WsClient bob = b.connect(2);
         awaitSubscribers(2, 1);
 
-        assertEquals(200, a.admin("DELETE", "/api/conversations/4/members/2", null).statusCode());
+        assertEquals(
+                200, a.admin("DELETE", "/api/conversations/4/members/2", null).statusCode());
         ann.send(text(4, "after removal"));
         ann.next();
         bob.send(text(4, "can I still post?"));
         assertEquals("not_a_member", bob.nextJson().get("code"), "node B sees the removal made on A");
-        assertEquals(200, a.admin("POST", "/api/conversations/4/members/2", null).statusCode());
+        assertEquals(
+                200, a.admin("POST", "/api/conversations/4/members/2", null).statusCode());
         ann.send(text(4, "welcome back"));
         assertEquals("welcome back", bob.nextJson().get("message"), "nothing sent while removed arrived first");
     }
@@ -284,7 +300,8 @@ class RelayIT {
 
         redis.kill();
         GatewayFixture.await("node A reports not ready", () -> a.readyz() == 503);
-        GatewayFixture.await("node A's redis gauge drops",
+        GatewayFixture.await(
+                "node A's redis gauge drops",
                 () -> a.admin("GET", "/metrics", null, false).body().contains("inbox_redis_up 0.0"));
         assertTrue(a.admin("GET", "/readyz", null, false).body().contains("redis"));
         ann.send(text(7, "during"));
@@ -330,8 +347,10 @@ class RelayIT {
         GatewayFixture.await("both nodes report not ready", () -> a.readyz() == 503 && b.readyz() == 503);
         long restartedAt = System.nanoTime();
         for (WsClient c : concat(onA, onB)) {
-            assertFalse(c.isClosedByServer(), "nothing is closed while Redis is away: the client would come back "
-                    + "to a node that cannot serve it");
+            assertFalse(
+                    c.isClosedByServer(),
+                    "nothing is closed while Redis is away: the client would come back "
+                            + "to a node that cannot serve it");
         }
         redis.restart();
         a.awaitReady();
@@ -349,10 +368,13 @@ class RelayIT {
                 last = Math.max(last, c.closedAtNanos());
             }
             assertTrue(first > restartedAt, "closed only once Redis was back");
-            assertTrue(last - readyAt < GAP_WINDOW.plus(GAP_MARGIN).toNanos(),
+            assertTrue(
+                    last - readyAt < GAP_WINDOW.plus(GAP_MARGIN).toNanos(),
                     "within the window: " + (last - readyAt) / 1_000_000 + " ms after ready");
-            // Four connections, each in its own quarter of the window: the first and the last are over half of it apart.
-            assertTrue(last - first > GAP_WINDOW.toNanos() / 4,
+            // Four connections, each in its own quarter of the window: the first and the last are over half of it
+            // apart.
+            assertTrue(
+                    last - first > GAP_WINDOW.toNanos() / 4,
                     "spread over the window, not at once: " + (last - first) / 1_000_000 + " ms apart");
         }
         WsClient sender = a.connect(1);
@@ -414,8 +436,9 @@ class RelayIT {
         assertTrue(System.nanoTime() - frozenAt < TimeUnit.SECONDS.toNanos(30), "detected within 30 s");
         ann.send(text(9, "into the void"));
         assertEquals("relay_unavailable", ann.nextJson().get("code"));
-        GatewayFixture.await("both nodes give up on their silent connections", () ->
-                a.admin("GET", "/readyz", null, false).body().contains("replacing")
+        GatewayFixture.await(
+                "both nodes give up on their silent connections",
+                () -> a.admin("GET", "/readyz", null, false).body().contains("replacing")
                         && b.admin("GET", "/readyz", null, false).body().contains("replacing"));
         assertFalse(ann.isClosedByServer() || bob.isClosedByServer(), "not told before the node can serve again");
 

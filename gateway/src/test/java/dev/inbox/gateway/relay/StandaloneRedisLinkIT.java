@@ -1,22 +1,21 @@
 package dev.inbox.gateway.relay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.config.RedisTarget;
 import dev.inbox.testkit.RedisServer;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * What the per-conversation order of a standalone Redis rests on, against a real redis-server: the link's one
@@ -37,18 +36,16 @@ class StandaloneRedisLinkIT {
         RedisPubSubAdapter<byte[], byte[]> receiver = new RedisPubSubAdapter<>() {
             @Override
             public void message(byte[] channel, byte[] message) {
-                handedOver.add(new String[]{Thread.currentThread().getName(), "published", ascii(message)});
+                handedOver.add(new String[] {Thread.currentThread().getName(), "published", ascii(message)});
             }
         };
         CountDownLatch connected = new CountDownLatch(1);
         RedisLink.Events events = new RedisLink.Events() {
             @Override
-            public void reachability(String problem) {
-            }
+            public void reachability(String problem) {}
 
             @Override
-            public void interrupted() {
-            }
+            public void interrupted() {}
 
             @Override
             public void connected() {
@@ -58,20 +55,28 @@ class StandaloneRedisLinkIT {
         RedisScript script = new RedisScript(PUBLISH_AND_ANSWER);
         int scripts = 500;
         try (RedisServer redis = RedisServer.start();
-             StandaloneRedisLink link = new StandaloneRedisLink(new GatewayConfig.Redis(RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
-                     Duration.ofSeconds(5), Duration.ofSeconds(1), 2 * scripts, Duration.ofSeconds(1)),
-                     receiver, events)) {
+                StandaloneRedisLink link = new StandaloneRedisLink(
+                        new GatewayConfig.Redis(
+                                RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
+                                Duration.ofSeconds(5),
+                                Duration.ofSeconds(1),
+                                2 * scripts,
+                                Duration.ofSeconds(1)),
+                        receiver,
+                        events)) {
             link.preload(script);
             link.start();
             assertTrue(connected.await(10, TimeUnit.SECONDS), "connected");
-            link.subscribe(new byte[][]{CHANNEL}).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            link.subscribe(new byte[][] {CHANNEL}).toCompletableFuture().get(5, TimeUnit.SECONDS);
 
             // All in flight at once, as a busy conversation's messages are.
             for (int i = 0; i < scripts; i++) {
-                link.run(script, new byte[][]{CHANNEL}, new byte[][]{RedisAdmission.ascii(i)}, (reply, failure) -> {
+                link.run(script, new byte[][] {CHANNEL}, new byte[][] {RedisAdmission.ascii(i)}, (reply, failure) -> {
                     String by = Thread.currentThread().getName();
-                    handedOver.add(failure == null ? new String[]{by, "replied", ascii((byte[]) reply.get(0))}
-                            : new String[]{by, "failed", failure.toString()});
+                    handedOver.add(
+                            failure == null
+                                    ? new String[] {by, "replied", ascii((byte[]) reply.get(0))}
+                                    : new String[] {by, "failed", failure.toString()});
                 });
             }
 
@@ -87,13 +92,13 @@ class StandaloneRedisLinkIT {
                 int n = Integer.parseInt(next[2]);
                 if (next[1].equals("replied")) {
                     assertEquals(replied + 1, n, "replies in order");
-                    assertTrue(published >= n - 1, "script " + (n - 1) + " published before script " + n
-                            + " replied");
+                    assertTrue(published >= n - 1, "script " + (n - 1) + " published before script " + n + " replied");
                     replied = n;
                 } else {
                     assertEquals(published + 1, n, "publications in order");
-                    assertTrue(replied >= n - 1, "script " + (n - 1) + "'s reply was handed over before script " + n
-                            + "'s publication");
+                    assertTrue(
+                            replied >= n - 1,
+                            "script " + (n - 1) + "'s reply was handed over before script " + n + "'s publication");
                     published = n;
                 }
             }

@@ -1,9 +1,10 @@
 package dev.inbox.gateway.routing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,9 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * Many users, many conversations, thousands of messages, a third of them aimed at conversations the sender is not in
@@ -85,7 +84,8 @@ class AuthorizationIT {
                         assertTrue(members.get(c).contains(u), "user " + u + " got an event of conversation " + c);
                         String message = (String) e.get("message");
                         long realSender = Long.parseLong(message.split(":")[1]);
-                        assertEquals(realSender, e.get("sender_id"), "sender_id is the real sender, never the forged one");
+                        assertEquals(
+                                realSender, e.get("sender_id"), "sender_id is the real sender, never the forged one");
                         assertEquals("User " + realSender, e.get("sender_name"));
                         assertTrue(members.get(c).contains(realSender));
                         assertTrue(seen.add(message), "exactly once: " + message);
@@ -97,12 +97,18 @@ class AuthorizationIT {
             // before them has been written to it, so anything else left in its queue would be a leak or a duplicate.
             for (long c = 1; c <= CONVERSATIONS; c++) {
                 long sender = members.get(c).iterator().next();
-                assertEquals(200, gw.admin("POST", "/api/conversations/" + c + "/messages",
-                        "{\"sender_id\":" + sender + ",\"message\":\"marker\",\"type\":\"TEXT\"}").statusCode());
+                assertEquals(
+                        200,
+                        gw.admin(
+                                        "POST",
+                                        "/api/conversations/" + c + "/messages",
+                                        "{\"sender_id\":" + sender + ",\"message\":\"marker\",\"type\":\"TEXT\"}")
+                                .statusCode());
             }
             for (long u = 1; u <= USERS; u++) {
                 final long user = u;
-                long mine = members.values().stream().filter(m -> m.contains(user)).count();
+                long mine =
+                        members.values().stream().filter(m -> m.contains(user)).count();
                 for (WsClient conn : connections.get(u)) {
                     for (int i = 0; i < mine; i++) {
                         assertEquals("marker", conn.nextJson().get("message"), "nothing but the markers is left");

@@ -1,8 +1,11 @@
 package dev.inbox.gateway.routing;
 
-import dev.inbox.protocol.Ids;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.inbox.protocol.Ids;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,11 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class ClockMessageIdsTest {
     private static final long JAN_2026 = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();
@@ -39,7 +38,8 @@ class ClockMessageIdsTest {
     @Test
     void firstIdIsTheBasePlusTheClockSinceTheEpochShiftedBySequenceBits() {
         ClockMessageIds ids = new ClockMessageIds(() -> JAN_2026);
-        assertEquals(Ids.MIN_MESSAGE_ID + ((JAN_2026 - ClockMessageIds.EPOCH_MILLIS) << ClockMessageIds.SEQUENCE_BITS),
+        assertEquals(
+                Ids.MIN_MESSAGE_ID + ((JAN_2026 - ClockMessageIds.EPOCH_MILLIS) << ClockMessageIds.SEQUENCE_BITS),
                 next(ids, 1));
     }
 

@@ -1,5 +1,9 @@
 package dev.inbox.gateway.routing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.Ids;
@@ -20,9 +24,6 @@ import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
 import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.local.LocalServerChannel;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
@@ -33,10 +34,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The router on a real event loop, with an {@link Admission} whose outcomes arrive the way Redis's do: on another
@@ -49,6 +48,7 @@ class ConversationRouterTest {
     private static final long BOB = 2;
     /** On another node. */
     private static final long CY = 3;
+
     private static final Pattern MESSAGE = Pattern.compile("\"message\":\"([^\"]*)\"");
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
@@ -74,8 +74,8 @@ class ConversationRouterTest {
             } else {
                 // Message 7's answer arrives on Redis's thread, and message 8's is known here.
                 onLettuceThread(() ->
-                        seventh.get().accept(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[]{BOB}), null));
-                outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 8, new long[]{BOB}), null);
+                        seventh.get().accept(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[] {BOB}), null));
+                outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 8, new long[] {BOB}), null);
             }
         };
         ConversationRouter router = router(redisLike);
@@ -105,9 +105,10 @@ class ConversationRouterTest {
         Channel bob = connect(BOB, bobReceives);
         AtomicReference<ConversationRouter> router = new AtomicReference<>();
         Admission redisLike = (conversationId, senderId, event, outcome) -> onLettuceThread(() -> {
-            outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[]{BOB}), null);
-            router.get().deliverRelayed(CONVERSATION, BOB, relayed("m8", Ids.MIN_MESSAGE_ID + 8),
-                    System.currentTimeMillis());
+            outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[] {BOB}), null);
+            router.get()
+                    .deliverRelayed(
+                            CONVERSATION, BOB, relayed("m8", Ids.MIN_MESSAGE_ID + 8), System.currentTimeMillis());
         });
         router.set(router(redisLike));
 
@@ -132,13 +133,17 @@ class ConversationRouterTest {
 
     /** Message {@code text} as another node encoded it, frame bytes as they arrive in its relay envelope. */
     private static ByteBuf relayed(String text, long messageId) {
-        return new ServerFrameEncoder().encodeEvent(ByteBufAllocator.DEFAULT, new ServerEvent("TEXT", text,
-                CONVERSATION, CY, "Cy", null, System.currentTimeMillis(), messageId), null);
+        return new ServerFrameEncoder()
+                .encodeEvent(
+                        ByteBufAllocator.DEFAULT,
+                        new ServerEvent(
+                                "TEXT", text, CONVERSATION, CY, "Cy", null, System.currentTimeMillis(), messageId),
+                        null);
     }
 
     private ConversationRouter router(Admission admission) {
-        return new ConversationRouter(admission, new EventLoops(group), groups, new ServerFrameEncoder(),
-                ByteBufAllocator.DEFAULT, metrics);
+        return new ConversationRouter(
+                admission, new EventLoops(group), groups, new ServerFrameEncoder(), ByteBufAllocator.DEFAULT, metrics);
     }
 
     private final UserGroups groups = new UserGroups();
@@ -147,14 +152,21 @@ class ConversationRouterTest {
     /** A connection of {@code userId} on the loop; the text of every frame its peer receives goes to {@code into}. */
     private Channel connect(long userId, BlockingQueue<String> into) throws InterruptedException {
         BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
-        Channel server = new ServerBootstrap().group(loop).channel(LocalServerChannel.class)
+        Channel server = new ServerBootstrap()
+                .group(loop)
+                .channel(LocalServerChannel.class)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         accepted.add(ch);
                     }
-                }).bind(LocalAddress.ANY).sync().channel();
-        Channel peer = new Bootstrap().group(loop).channel(LocalChannel.class)
+                })
+                .bind(LocalAddress.ANY)
+                .sync()
+                .channel();
+        Channel peer = new Bootstrap()
+                .group(loop)
+                .channel(LocalChannel.class)
                 .handler(new SimpleChannelInboundHandler<ByteBuf>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frames) {
@@ -162,19 +174,28 @@ class ConversationRouterTest {
                         while (frames.isReadable()) {
                             int len7 = frames.getByte(frames.readerIndex() + 1) & 0x7F;
                             int header = len7 < 126 ? 2 : len7 == 126 ? 4 : 10;
-                            long length = len7 < 126 ? len7 : len7 == 126
-                                    ? frames.getUnsignedShort(frames.readerIndex() + 2)
-                                    : frames.getLong(frames.readerIndex() + 2);
+                            long length = len7 < 126
+                                    ? len7
+                                    : len7 == 126
+                                            ? frames.getUnsignedShort(frames.readerIndex() + 2)
+                                            : frames.getLong(frames.readerIndex() + 2);
                             frames.skipBytes(header);
                             Matcher m = MESSAGE.matcher(frames.readCharSequence((int) length, StandardCharsets.UTF_8));
                             into.add(m.find() ? m.group(1) : "(no message)");
                         }
                     }
-                }).connect(server.localAddress()).sync().channel();
+                })
+                .connect(server.localAddress())
+                .sync()
+                .channel();
         Channel gatewayEnd = accepted.poll(5, TimeUnit.SECONDS);
         assertNotNull(gatewayEnd);
-        InboxSession session = new InboxSession(gatewayEnd, new AuthenticatedUser(userId, "user", null,
-                Long.MAX_VALUE), 0, new ServerFrameEncoder(), metrics);
+        InboxSession session = new InboxSession(
+                gatewayEnd,
+                new AuthenticatedUser(userId, "user", null, Long.MAX_VALUE),
+                0,
+                new ServerFrameEncoder(),
+                metrics);
         loop.submit(() -> groups.join(session)).sync();
         gatewayEnd.closeFuture().addListener(f -> groups.leave(session));
         server.close();

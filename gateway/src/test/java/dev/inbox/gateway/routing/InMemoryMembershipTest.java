@@ -1,6 +1,11 @@
 package dev.inbox.gateway.routing;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,13 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class InMemoryMembershipTest {
     private final InMemoryMembership membership = new InMemoryMembership();
@@ -36,17 +35,17 @@ class InMemoryMembershipTest {
 
     @Test
     void replaceSetsAManagedSortedDistinctList() {
-        Members m = now(membership.replace(1, new long[]{3, 1, 3}));
-        assertArrayEquals(new long[]{1, 3}, m.userIds());
+        Members m = now(membership.replace(1, new long[] {3, 1, 3}));
+        assertArrayEquals(new long[] {1, 3}, m.userIds());
         assertTrue(m.managed());
         assertEquals(m, now(membership.members(1)));
     }
 
     @Test
     void replaceOverwritesTheWholeList() {
-        membership.replace(1, new long[]{1, 2, 3});
-        membership.replace(1, new long[]{4});
-        assertArrayEquals(new long[]{4}, now(membership.members(1)).userIds());
+        membership.replace(1, new long[] {1, 2, 3});
+        membership.replace(1, new long[] {4});
+        assertArrayEquals(new long[] {4}, now(membership.members(1)).userIds());
     }
 
     @Test
@@ -59,32 +58,32 @@ class InMemoryMembershipTest {
 
     @Test
     void conversationsAreIndependent() {
-        membership.replace(1, new long[]{1});
-        membership.replace(2, new long[]{2});
-        assertArrayEquals(new long[]{1}, now(membership.members(1)).userIds());
-        assertArrayEquals(new long[]{2}, now(membership.members(2)).userIds());
+        membership.replace(1, new long[] {1});
+        membership.replace(2, new long[] {2});
+        assertArrayEquals(new long[] {1}, now(membership.members(1)).userIds());
+        assertArrayEquals(new long[] {2}, now(membership.members(2)).userIds());
         assertNull(now(membership.members(3)));
     }
 
     @Test
     void addToAnUnknownConversationCreatesAManagedOne() {
         Members m = now(membership.add(1, 7));
-        assertArrayEquals(new long[]{7}, m.userIds());
+        assertArrayEquals(new long[] {7}, m.userIds());
         assertTrue(m.managed());
     }
 
     @Test
     void addToAManagedConversationAddsTheMember() {
-        membership.replace(1, new long[]{1, 3});
-        assertArrayEquals(new long[]{1, 2, 3}, now(membership.add(1, 2)).userIds());
-        assertArrayEquals(new long[]{1, 2, 3}, now(membership.add(1, 2)).userIds(), "adding twice is harmless");
+        membership.replace(1, new long[] {1, 3});
+        assertArrayEquals(new long[] {1, 2, 3}, now(membership.add(1, 2)).userIds());
+        assertArrayEquals(new long[] {1, 2, 3}, now(membership.add(1, 2)).userIds(), "adding twice is harmless");
     }
 
     @Test
     void addToAnOpenConversationMakesItManaged() {
         membership.joinOpen(1, 5);
         Members m = now(membership.add(1, 6));
-        assertArrayEquals(new long[]{5, 6}, m.userIds());
+        assertArrayEquals(new long[] {5, 6}, m.userIds());
         assertTrue(m.managed());
     }
 
@@ -96,16 +95,16 @@ class InMemoryMembershipTest {
 
     @Test
     void removeFromAManagedConversationRemovesTheMember() {
-        membership.replace(1, new long[]{1, 2});
+        membership.replace(1, new long[] {1, 2});
         Members m = now(membership.remove(1, 2));
-        assertArrayEquals(new long[]{1}, m.userIds());
+        assertArrayEquals(new long[] {1}, m.userIds());
         assertTrue(m.managed());
         assertSame(m, now(membership.remove(1, 2)), "removing a non-member changes nothing");
     }
 
     @Test
     void removingTheLastMemberKeepsTheConversationManaged() {
-        membership.replace(1, new long[]{1});
+        membership.replace(1, new long[] {1});
         Members m = now(membership.remove(1, 1));
         assertEquals(0, m.size());
         assertTrue(m.managed());
@@ -117,14 +116,14 @@ class InMemoryMembershipTest {
         membership.joinOpen(1, 5);
         membership.joinOpen(1, 6);
         Members m = now(membership.remove(1, 5));
-        assertArrayEquals(new long[]{6}, m.userIds());
+        assertArrayEquals(new long[] {6}, m.userIds());
         assertTrue(m.managed(), "once the admin API touches it, only the admin API changes it");
     }
 
     @Test
     void joinOpenOnAnUnknownConversationOpensIt() {
         Members m = now(membership.joinOpen(1, 5));
-        assertArrayEquals(new long[]{5}, m.userIds());
+        assertArrayEquals(new long[] {5}, m.userIds());
         assertFalse(m.managed());
     }
 
@@ -132,14 +131,14 @@ class InMemoryMembershipTest {
     void joinOpenOnAnOpenConversationAddsTheUser() {
         membership.joinOpen(1, 5);
         Members m = now(membership.joinOpen(1, 3));
-        assertArrayEquals(new long[]{3, 5}, m.userIds());
+        assertArrayEquals(new long[] {3, 5}, m.userIds());
         assertFalse(m.managed());
         assertSame(m, now(membership.joinOpen(1, 3)), "joining twice changes nothing");
     }
 
     @Test
     void joinOpenOnAManagedConversationChangesNothing() {
-        Members managed = now(membership.replace(1, new long[]{1, 2}));
+        Members managed = now(membership.replace(1, new long[] {1, 2}));
         Members m = now(membership.joinOpen(1, 9));
         assertSame(managed, m);
         assertFalse(m.contains(9));

@@ -1,21 +1,20 @@
 package dev.inbox.gateway.routing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.protocol.Ids;
 import dev.inbox.testkit.Json;
 import dev.inbox.testkit.WsClient;
-import dev.inbox.protocol.Ids;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** Routing by conversation_id over real sockets, with the JDK's WebSocket client. */
 class RoutingIT {
@@ -46,14 +45,17 @@ class RoutingIT {
         Map<String, Object> ack = ann.nextJson();
         Map<String, Object> got = bob.nextJson();
 
-        assertEquals(List.of("type", "message", "conversation_id", "sender_id", "sender_name", "created_at",
-                "message_id"), List.copyOf(got.keySet()), "the seed's fields, in order; no picture claim, no avatar");
+        assertEquals(
+                List.of("type", "message", "conversation_id", "sender_id", "sender_name", "created_at", "message_id"),
+                List.copyOf(got.keySet()),
+                "the seed's fields, in order; no picture claim, no avatar");
         assertEquals("TEXT", got.get("type"));
         assertEquals("Hello", got.get("message"));
         assertEquals(100L, got.get("conversation_id"));
         assertEquals(1L, got.get("sender_id"));
         assertEquals("User 1", got.get("sender_name"));
-        assertTrue(((String) got.get("created_at")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
+        assertTrue(
+                ((String) got.get("created_at")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
                 got.get("created_at").toString());
         long id = (Long) got.get("message_id");
         assertTrue(id > 0 && id <= Ids.MAX_SAFE, "message_id within JavaScript's exact range: " + id);
@@ -158,10 +160,12 @@ class RoutingIT {
         WsClient ann = gw.connect(1);
         WsClient bob = gw.connect(2);
 
-        assertEquals(200, gw.admin("DELETE", "/api/conversations/13/members/2", null).statusCode());
+        assertEquals(
+                200, gw.admin("DELETE", "/api/conversations/13/members/2", null).statusCode());
         ann.send(text(13, "bob is gone", null));
         ann.next();
-        assertEquals(200, gw.admin("POST", "/api/conversations/13/members/2", null).statusCode());
+        assertEquals(
+                200, gw.admin("POST", "/api/conversations/13/members/2", null).statusCode());
         ann.send(text(13, "bob is back", null));
         assertEquals("bob is back", bob.nextJson().get("message"));
         assertEquals(0, bob.pending());
@@ -173,22 +177,33 @@ class RoutingIT {
         WsClient ann = gw.connect(1);
         WsClient bob = gw.connect(2);
 
-        HttpResponse<String> r = gw.admin("POST", "/api/conversations/14/messages",
+        HttpResponse<String> r = gw.admin(
+                "POST",
+                "/api/conversations/14/messages",
                 "{\"sender_id\":1,\"message\":\"from the backend\",\"type\":\"TEXT\",\"sender_name\":\"Ann\","
                         + "\"sender_avatar\":\"https://cdn.example/ann.png\"}");
         assertEquals(200, r.statusCode(), r.body());
         Map<String, Object> body = Json.parse(r.body());
         for (WsClient c : List.of(ann, bob)) {
             Map<String, Object> e = c.nextJson();
-            assertEquals(List.of("type", "message", "conversation_id", "sender_id", "sender_name", "sender_avatar",
-                    "created_at", "message_id"), List.copyOf(e.keySet()));
+            assertEquals(
+                    List.of(
+                            "type",
+                            "message",
+                            "conversation_id",
+                            "sender_id",
+                            "sender_name",
+                            "sender_avatar",
+                            "created_at",
+                            "message_id"),
+                    List.copyOf(e.keySet()));
             assertEquals("from the backend", e.get("message"));
             assertEquals("Ann", e.get("sender_name"));
             assertEquals("https://cdn.example/ann.png", e.get("sender_avatar"));
             assertEquals(body.get("message_id"), e.get("message_id"));
         }
-        HttpResponse<String> forbidden = gw.admin("POST", "/api/conversations/14/messages",
-                "{\"sender_id\":9,\"message\":\"x\",\"type\":\"TEXT\"}");
+        HttpResponse<String> forbidden = gw.admin(
+                "POST", "/api/conversations/14/messages", "{\"sender_id\":9,\"message\":\"x\",\"type\":\"TEXT\"}");
         assertEquals(403, forbidden.statusCode(), forbidden.body());
         assertEquals("not_a_member", Json.parse(forbidden.body()).get("error"));
     }
@@ -205,7 +220,8 @@ class RoutingIT {
         cat.send(text(21, "to 21", null));
         assertEquals(20L, bob.nextJson().get("conversation_id"));
         assertEquals(21L, cat.nextJson().get("conversation_id"));
-        Set<Object> seen = Set.of(ann.nextJson().get("conversation_id"), ann.nextJson().get("conversation_id"));
+        Set<Object> seen =
+                Set.of(ann.nextJson().get("conversation_id"), ann.nextJson().get("conversation_id"));
         assertEquals(Set.of(20L, 21L), seen);
     }
 }

@@ -1,10 +1,10 @@
 package dev.inbox.gateway.routing;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 class TokenBucketTest {
     private static final long SECOND = 1_000_000_000L;

@@ -1,12 +1,15 @@
 package dev.inbox.gateway.routing;
 
-import dev.inbox.gateway.metrics.GatewayMetrics;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.channel.embedded.EmbeddedChannel;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,18 +19,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class UserGroupsTest {
     private static final GatewayMetrics METRICS = new GatewayMetrics();
     private final ServerFrameEncoder encoder = new ServerFrameEncoder();
     /** Sessions only need a channel for their identity and toString; they all share this one. */
     private final EmbeddedChannel ch = new EmbeddedChannel();
+
     private final UserGroups groups = new UserGroups();
 
     @AfterEach
@@ -72,11 +72,11 @@ class UserGroupsTest {
         groups.join(tab2);
         groups.join(tab3);
 
-        assertArrayEquals(new InboxSession[]{tab1, tab2, tab3}, groups.sessionsOf(1));
-        assertArrayEquals(new InboxSession[]{other}, groups.sessionsOf(2));
+        assertArrayEquals(new InboxSession[] {tab1, tab2, tab3}, groups.sessionsOf(1));
+        assertArrayEquals(new InboxSession[] {other}, groups.sessionsOf(2));
 
         groups.leave(tab2);
-        assertArrayEquals(new InboxSession[]{tab1, tab3}, groups.sessionsOf(1), "order kept when one leaves");
+        assertArrayEquals(new InboxSession[] {tab1, tab3}, groups.sessionsOf(1), "order kept when one leaves");
     }
 
     @Test
@@ -132,7 +132,7 @@ class UserGroupsTest {
         assertFalse(groups.leave(tab1));
         assertFalse(groups.leave(tab1), "a second leave changes nothing");
         assertEquals(1, groups.connectionCount());
-        assertArrayEquals(new InboxSession[]{tab2}, groups.sessionsOf(1));
+        assertArrayEquals(new InboxSession[] {tab2}, groups.sessionsOf(1));
 
         assertTrue(groups.leave(tab2));
         assertFalse(groups.leave(tab2), "nor after the last one");
@@ -149,7 +149,7 @@ class UserGroupsTest {
         assertFalse(groups.leave(session(2)), "unknown user");
         assertEquals(1, groups.connectionCount());
         assertEquals(1, groups.userCount());
-        assertArrayEquals(new InboxSession[]{joined}, groups.sessionsOf(1));
+        assertArrayEquals(new InboxSession[] {joined}, groups.sessionsOf(1));
     }
 
     @Test

@@ -1,20 +1,19 @@
 package dev.inbox.gateway.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.inbox.gateway.config.ConfigLoader;
 import dev.inbox.gateway.testing.AutobahnFuzzingClient;
 import dev.inbox.gateway.testing.AutobahnReport;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
 
 /**
  * The Autobahn|Testsuite (the WebSocket conformance suite Netty, Jetty and Undertow run) against the gateway's public
@@ -32,23 +31,45 @@ class AutobahnIT {
     private static final String AGENT = "inbox-gateway";
 
     /** How many cases Autobahn|Testsuite 0.6.4 has in each group the gateway answers for. */
-    private static final Map<String, Integer> CASES_PER_GROUP = Map.of(
-            "1", 16, "2", 11, "3", 7, "4", 10, "5", 20, "6", 145, "7", 37, "9", 54, "10", 1);
+    private static final Map<String, Integer> CASES_PER_GROUP =
+            Map.of("1", 16, "2", 11, "3", 7, "4", 10, "5", 20, "6", 145, "7", 37, "9", 54, "10", 1);
 
     @Test
     void everyCaseConformsInBehaviourAndClose() throws Exception {
         List<String> cases = Arrays.stream(System.getProperty("autobahn.cases", "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*")
-                .split(",")).map(String::strip).toList();
+                        .split(","))
+                .map(String::strip)
+                .toList();
         Path lib = Path.of(System.getProperty("autobahn.lib", "target/autobahn-lib"));
         boolean slow = cases.contains("9.*");
 
-        try (InboxServer server = InboxServer.start(ConfigLoader.load(new String[]{
-                "--dev", "--bind", "127.0.0.1", "--port", "0", "--admin-port", "0",
-                "--max-frame-bytes", "16777216", // case 9.1.6 and 9.2.6 send 16 MiB messages; the setting's maximum
-                "--max-outbound-bytes", "268435456", // echoes of those queue while the (Jython) client reads
-                "--max-handshakes-per-ip", "1000000", "--max-connections-per-ip", "100000",
-                "--max-connections-per-user", "100000", "--rate-limit", "1000000", "--rate-burst", "1000000",
-        }, Map.of()), new EchoEndpoint())) {
+        try (InboxServer server = InboxServer.start(
+                ConfigLoader.load(
+                        new String[] {
+                            "--dev",
+                            "--bind",
+                            "127.0.0.1",
+                            "--port",
+                            "0",
+                            "--admin-port",
+                            "0",
+                            "--max-frame-bytes",
+                            "16777216", // case 9.1.6 and 9.2.6 send 16 MiB messages; the setting's maximum
+                            "--max-outbound-bytes",
+                            "268435456", // echoes of those queue while the (Jython) client reads
+                            "--max-handshakes-per-ip",
+                            "1000000",
+                            "--max-connections-per-ip",
+                            "100000",
+                            "--max-connections-per-user",
+                            "100000",
+                            "--rate-limit",
+                            "1000000",
+                            "--rate-burst",
+                            "1000000",
+                        },
+                        Map.of()),
+                new EchoEndpoint())) {
             URI url = URI.create("ws://127.0.0.1:" + server.port() + "/ws/inbox/?user_id=1"); // dev-mode credential
             long start = System.nanoTime();
             AutobahnFuzzingClient.run(lib, AGENT, url, cases, slow ? Duration.ofMinutes(30) : Duration.ofMinutes(10));

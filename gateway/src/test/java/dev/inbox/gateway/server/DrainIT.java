@@ -1,11 +1,11 @@
 package dev.inbox.gateway.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.GatewayProcess;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,9 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** SIGTERM to a real gateway process, observed from outside over real sockets. */
 class DrainIT {
@@ -37,26 +36,52 @@ class DrainIT {
 
     private int status(int adminPort, String path) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
-                    .timeout(WsClient.WAIT).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return http.send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                                    .timeout(WsClient.WAIT)
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException | InterruptedException e) {
             return -1;
         }
     }
 
     private int put(int adminPort, String path, String body) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
-                .header("Authorization", "Bearer dev-api-key").PUT(HttpRequest.BodyPublishers.ofString(body))
-                .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                                .header("Authorization", "Bearer dev-api-key")
+                                .PUT(HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     @Test
     void sigtermDrainsReadinessFirstThenSpreadsClosesFlushesAndExitsZero() throws Exception {
-        GatewayProcess node = GatewayProcess.started("drain", List.of("-Dio.netty.leakDetection.level=paranoid"),
-                List.of("--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
-                        "--drain-delay", DELAY_MS + "ms", "--drain-window", WINDOW_MS + "ms",
-                        "--drain-deadline", DEADLINE_MS + "ms", "--rate-limit", "1000", "--rate-burst", "1000"),
-                http, "dev-api-key");
+        GatewayProcess node = GatewayProcess.started(
+                "drain",
+                List.of("-Dio.netty.leakDetection.level=paranoid"),
+                List.of(
+                        "--dev",
+                        "--port",
+                        "0",
+                        "--admin-port",
+                        "0",
+                        "--bind",
+                        "127.0.0.1",
+                        "--drain-delay",
+                        DELAY_MS + "ms",
+                        "--drain-window",
+                        WINDOW_MS + "ms",
+                        "--drain-deadline",
+                        DEADLINE_MS + "ms",
+                        "--rate-limit",
+                        "1000",
+                        "--rate-burst",
+                        "1000"),
+                http,
+                "dev-api-key");
         process = node.process();
         int port = node.port();
         int admin = node.adminPort();
@@ -69,8 +94,8 @@ class DrainIT {
         assertEquals(200, put(admin, "/api/conversations/1/members", "{\"user_ids\":[" + ids + "]}"));
         List<WsClient> clients = new ArrayList<>();
         for (int u = 1; u <= users; u++) {
-            clients.add(WsClient.connect(http, URI.create("ws://127.0.0.1:" + port + "/ws/inbox/?user_id=" + u),
-                    Map.of(), List.of()));
+            clients.add(WsClient.connect(
+                    http, URI.create("ws://127.0.0.1:" + port + "/ws/inbox/?user_id=" + u), Map.of(), List.of()));
         }
         int burst = 50;
         for (int i = 0; i < burst; i++) {
@@ -84,14 +109,20 @@ class DrainIT {
         process.destroy(); // SIGTERM
         final int adminPort = admin;
         GatewayFixture.await("readiness fails at once", () -> status(adminPort, "/readyz") == 503);
-        assertTrue(System.nanoTime() - signalled < TimeUnit.MILLISECONDS.toNanos(DELAY_MS),
+        assertTrue(
+                System.nanoTime() - signalled < TimeUnit.MILLISECONDS.toNanos(DELAY_MS),
                 "readiness flips before upgrades are refused and before any close");
 
         final int publicPort = port;
-        GatewayFixture.await("a first connection is closed", () -> clients.stream().anyMatch(WsClient::isClosedByServer));
-        WsClient.Refused refused = org.junit.jupiter.api.Assertions.assertThrows(WsClient.Refused.class,
-                () -> WsClient.connect(http, URI.create("ws://127.0.0.1:" + publicPort + "/ws/inbox/?user_id=99"),
-                        Map.of(), List.of()));
+        GatewayFixture.await(
+                "a first connection is closed", () -> clients.stream().anyMatch(WsClient::isClosedByServer));
+        WsClient.Refused refused = org.junit.jupiter.api.Assertions.assertThrows(
+                WsClient.Refused.class,
+                () -> WsClient.connect(
+                        http,
+                        URI.create("ws://127.0.0.1:" + publicPort + "/ws/inbox/?user_id=99"),
+                        Map.of(),
+                        List.of()));
         assertEquals(503, refused.status(), "past the delay, new upgrades are refused");
 
         long first = Long.MAX_VALUE;

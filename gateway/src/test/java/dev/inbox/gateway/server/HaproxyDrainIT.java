@@ -1,13 +1,13 @@
 package dev.inbox.gateway.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.ExternalProgram;
 import dev.inbox.testkit.GatewayProcess;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,9 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The whole operational path, end to end: a real HAProxy (PROXY protocol v2, leastconn, health checks on /readyz)
@@ -36,8 +35,7 @@ class HaproxyDrainIT {
     private Path dir;
 
     /** A gateway process: its ports once it logs them. */
-    private record Node(Process process, int port, int admin) {
-    }
+    private record Node(Process process, int port, int admin) {}
 
     @AfterEach
     void stop() throws IOException {
@@ -49,33 +47,61 @@ class HaproxyDrainIT {
         }
         if (dir != null) {
             try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                files.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
             }
         }
     }
 
     private Node node() throws IOException {
-        GatewayProcess node = GatewayProcess.started("haproxy-drain", List.of(),
-                List.of("--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1", "--redis", redis.uri(),
-                        "--redis-ping-interval", "500ms", "--proxy-protocol", "true",
-                        "--drain-delay", "1s", "--drain-window", "1s", "--drain-deadline", "6s"),
-                http, "dev-api-key");
+        GatewayProcess node = GatewayProcess.started(
+                "haproxy-drain",
+                List.of(),
+                List.of(
+                        "--dev",
+                        "--port",
+                        "0",
+                        "--admin-port",
+                        "0",
+                        "--bind",
+                        "127.0.0.1",
+                        "--redis",
+                        redis.uri(),
+                        "--redis-ping-interval",
+                        "500ms",
+                        "--proxy-protocol",
+                        "true",
+                        "--drain-delay",
+                        "1s",
+                        "--drain-window",
+                        "1s",
+                        "--drain-deadline",
+                        "6s"),
+                http,
+                "dev-api-key");
         processes.add(node.process());
         return new Node(node.process(), node.port(), node.adminPort());
     }
 
     private int get(int port, String path) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                    .timeout(WsClient.WAIT).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return http.send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                    .timeout(WsClient.WAIT)
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException | InterruptedException e) {
             return -1;
         }
     }
 
     private String metrics(int admin) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static String text(String message) {
@@ -84,8 +110,8 @@ class HaproxyDrainIT {
 
     /** Connects {@code user} through HAProxy, in dev mode, and joins conversation 1 by sending to it. */
     private WsClient connect(int haproxyPort, long user) throws WsClient.Refused {
-        return WsClient.connect(http, URI.create("ws://127.0.0.1:" + haproxyPort + "/ws/inbox/?user_id=" + user),
-                Map.of(), List.of());
+        return WsClient.connect(
+                http, URI.create("ws://127.0.0.1:" + haproxyPort + "/ws/inbox/?user_id=" + user), Map.of(), List.of());
     }
 
     @Test
@@ -95,20 +121,34 @@ class HaproxyDrainIT {
         Node b = node();
         dir = Files.createTempDirectory("inbox-haproxy-");
         int front = RedisServer.freePort();
-        String cfg = String.join("\n",
-                "global", "    maxconn 1000",
-                "defaults", "    mode http", "    timeout connect 2s", "    timeout client 30s",
-                "    timeout server 30s", "    timeout tunnel 5m",
-                "frontend inbox", "    bind 127.0.0.1:" + front, "    default_backend nodes",
-                "backend nodes", "    balance leastconn", "    option httpchk GET /readyz",
+        String cfg = String.join(
+                "\n",
+                "global",
+                "    maxconn 1000",
+                "defaults",
+                "    mode http",
+                "    timeout connect 2s",
+                "    timeout client 30s",
+                "    timeout server 30s",
+                "    timeout tunnel 5m",
+                "frontend inbox",
+                "    bind 127.0.0.1:" + front,
+                "    default_backend nodes",
+                "backend nodes",
+                "    balance leastconn",
+                "    option httpchk GET /readyz",
                 "    http-check expect status 200",
-                "    server a 127.0.0.1:" + a.port() + " check port " + a.admin() + " inter 200ms fall 2 rise 2 send-proxy-v2",
-                "    server b 127.0.0.1:" + b.port() + " check port " + b.admin() + " inter 200ms fall 2 rise 2 send-proxy-v2",
+                "    server a 127.0.0.1:" + a.port() + " check port " + a.admin()
+                        + " inter 200ms fall 2 rise 2 send-proxy-v2",
+                "    server b 127.0.0.1:" + b.port() + " check port " + b.admin()
+                        + " inter 200ms fall 2 rise 2 send-proxy-v2",
                 "");
         Path cfgFile = Files.writeString(dir.resolve("haproxy.cfg"), cfg);
-        Process haproxy = new ProcessBuilder(ExternalProgram.require("haproxy", "haproxy").toString(), "-db", "-f",
-                cfgFile.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+        Process haproxy = new ProcessBuilder(
+                        ExternalProgram.require("haproxy", "haproxy").toString(), "-db", "-f", cfgFile.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("haproxy.log").toFile())
+                .start();
         processes.add(haproxy);
         assertEquals(200, get(a.admin(), "/readyz"));
         GatewayFixture.await("haproxy answers", () -> get(front, "/ws/inbox/") == 426);
@@ -123,7 +163,8 @@ class HaproxyDrainIT {
         }
         for (int i = 0; i < 6; i++) {
             for (int later = i + 1; later < 6; later++) {
-                assertEquals("hello from " + (later + 1), clients.get(i).nextJson().get("message"));
+                assertEquals(
+                        "hello from " + (later + 1), clients.get(i).nextJson().get("message"));
             }
         }
         clients.get(0).send(text("across nodes"));
@@ -139,7 +180,8 @@ class HaproxyDrainIT {
         long exitedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - signalled);
         assertEquals(0, a.process().exitValue(), "a drained node exits 0");
         assertTrue(exitedAfterMs < 6500, "exited " + exitedAfterMs + " ms after SIGTERM (deadline 6 s)");
-        GatewayFixture.await("node A's clients are closed",
+        GatewayFixture.await(
+                "node A's clients are closed",
                 () -> clients.stream().filter(WsClient::isClosedByServer).count() == 3);
         List<WsClient> moved = new ArrayList<>();
         for (WsClient c : clients) {

@@ -1,13 +1,12 @@
 package dev.inbox.gateway.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** What a connection's life leaves behind, and the timers that end it. */
 class LifecycleIT {
@@ -20,12 +19,14 @@ class LifecycleIT {
                 clients.add(gw.connect(user));
                 clients.add(gw.connect(user));
             }
-            GatewayFixture.await("200 connections are registered", () -> gw.server().connectionCount() == 200);
+            GatewayFixture.await(
+                    "200 connections are registered", () -> gw.server().connectionCount() == 200);
             assertEquals(100, gw.server().userCount());
             for (WsClient c : clients) {
                 c.close();
             }
-            GatewayFixture.await("every group is released",
+            GatewayFixture.await(
+                    "every group is released",
                     () -> gw.server().connectionCount() == 0 && gw.server().userCount() == 0);
         }
     }

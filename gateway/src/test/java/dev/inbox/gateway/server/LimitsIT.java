@@ -1,19 +1,18 @@
 package dev.inbox.gateway.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.Json;
 import dev.inbox.testkit.RawHttp;
 import dev.inbox.testkit.WsClient;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Each limit over real sockets: what the client sees, and the meter that counts it. */
 class LimitsIT {
@@ -36,7 +35,8 @@ class LimitsIT {
             WsClient bob = gw.connect(2);
             // Six back to back: a burst of five passes, the sixth comes long before the next token (1 s).
             for (int i = 0; i < 6; i++) {
-                ann.send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"m" + i + "\",\"client_msg_id\":\"c" + i + "\"}");
+                ann.send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"m" + i + "\",\"client_msg_id\":\"c" + i
+                        + "\"}");
             }
             Map<String, Object> refused = null;
             for (int i = 0; i < 6; i++) {
@@ -53,7 +53,8 @@ class LimitsIT {
             }
             for (int i = 0; i < 10 && !ann.isClosedByServer(); i++) {
                 try {
-                    ann.socket().sendText("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"flood\"}", true)
+                    ann.socket()
+                            .sendText("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"flood\"}", true)
                             .join();
                 } catch (RuntimeException closedMeanwhile) {
                     break;
@@ -86,8 +87,10 @@ class LimitsIT {
             WsClient first = gw.connect(1);
             gw.connect(2);
             gw.connect(3);
-            assertEquals(429, gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer " + gw.token(4)), List.of())
-                    .status());
+            assertEquals(
+                    429,
+                    gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer " + gw.token(4)), List.of())
+                            .status());
             first.close();
             GatewayFixture.await("a slot frees up", () -> gw.server().connectionCount() == 2);
             gw.connect(4);
@@ -115,8 +118,8 @@ class LimitsIT {
      */
     @Test
     void oneAddressHoldingSocketsThatNeverUpgradeIsRefusedAtAccept() throws IOException {
-        try (GatewayFixture gw = GatewayFixture.start("--max-connections-per-ip", "3", "--worker-threads", "1",
-                "--handshake-timeout", "60s")) {
+        try (GatewayFixture gw = GatewayFixture.start(
+                "--max-connections-per-ip", "3", "--worker-threads", "1", "--handshake-timeout", "60s")) {
             int port = gw.server().port();
             List<RawHttp> held = new ArrayList<>();
             try {
@@ -131,8 +134,10 @@ class LimitsIT {
                         try {
                             r = extra.read();
                         } catch (SocketTimeoutException e) {
-                            throw new AssertionError("socket " + (4 + i) + " from an address holding 3 was not refused:"
-                                    + " no answer within " + WsClient.WAIT, e);
+                            throw new AssertionError(
+                                    "socket " + (4 + i) + " from an address holding 3 was not refused:"
+                                            + " no answer within " + WsClient.WAIT,
+                                    e);
                         }
                         assertEquals(429, r.status(), r.body());
                         assertEquals("too_many", Json.parse(r.body()).get("error"));
@@ -180,11 +185,12 @@ class LimitsIT {
     /** A socket that upgrades gives its pending slot back: an address may hold the bound pending and more upgraded. */
     @Test
     void anUpgradedConnectionNoLongerCountsAsPending() throws IOException {
-        try (GatewayFixture gw = GatewayFixture.start("--max-connections-per-ip", "2", "--worker-threads", "1",
-                "--handshake-timeout", "60s")) {
+        try (GatewayFixture gw = GatewayFixture.start(
+                "--max-connections-per-ip", "2", "--worker-threads", "1", "--handshake-timeout", "60s")) {
             int port = gw.server().port();
             gw.connect(1);
-            try (RawHttp a = RawHttp.connect(port); RawHttp b = RawHttp.connect(port)) {
+            try (RawHttp a = RawHttp.connect(port);
+                    RawHttp b = RawHttp.connect(port)) {
                 assertEquals(404, probe(a));
                 assertEquals(404, probe(b));
             }
@@ -232,8 +238,12 @@ class LimitsIT {
             int refused = 0;
             for (int i = 0; i < 10; i++) {
                 try {
-                    WsClient.connect(gw.http(), gw.ws("/ws/inbox/"), Map.of("Authorization", "Bearer " + gw.token(i + 1)),
-                            List.of()).close();
+                    WsClient.connect(
+                                    gw.http(),
+                                    gw.ws("/ws/inbox/"),
+                                    Map.of("Authorization", "Bearer " + gw.token(i + 1)),
+                                    List.of())
+                            .close();
                 } catch (WsClient.Refused r) {
                     assertEquals(429, r.status());
                     assertEquals("too_many", Json.parse(r.body()).get("error"));
@@ -251,8 +261,10 @@ class LimitsIT {
             WsClient a = gw.connect(1);
             gw.connect(2);
             assertEquals(503, gw.readyz(), "full: the balancer should send new users elsewhere");
-            assertEquals(503, gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer " + gw.token(3)), List.of())
-                    .status());
+            assertEquals(
+                    503,
+                    gw.refused("/ws/inbox/", Map.of("Authorization", "Bearer " + gw.token(3)), List.of())
+                            .status());
             a.close();
             GatewayFixture.await("ready again", () -> gw.readyz() == 200);
             gw.connect(3);

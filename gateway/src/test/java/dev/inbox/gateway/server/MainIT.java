@@ -1,9 +1,10 @@
 package dev.inbox.gateway.server;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -23,12 +24,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The README's first command, as a newcomer meets it: the packaged jar ({@code target/inbox-gateway.jar}, built in
@@ -57,7 +56,8 @@ class MainIT {
         assertTrue(n.process.waitFor(START.toSeconds(), TimeUnit.SECONDS), "--version did not exit");
         n.reader.join(START.toMillis());
         assertEquals(0, n.process.exitValue(), n.output());
-        assertTrue(n.output().matches("inbox-gateway \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"),
+        assertTrue(
+                n.output().matches("inbox-gateway \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"),
                 "the version from the jar's manifest, got: " + n.output());
     }
 
@@ -68,12 +68,19 @@ class MainIT {
         Matcher m = LISTENING.matcher(listening);
         assertTrue(m.find());
         String url = "ws://localhost:" + m.group(1) + "/ws/inbox/?user_id=1&name=Ann";
-        assertEquals("try it: npx wscat -c '" + url + "'", n.awaitLine(l -> true, START),
+        assertEquals(
+                "try it: npx wscat -c '" + url + "'",
+                n.awaitLine(l -> true, START),
                 "the line after listening, with the bound port");
-        assertFalse(n.output().contains("\u001b"), "no terminal escape code in: " + n.output().replace("\u001b", "ESC"));
+        assertFalse(
+                n.output().contains("\u001b"),
+                "no terminal escape code in: " + n.output().replace("\u001b", "ESC"));
         // The line is one to act on: its URL takes a dev-mode connection.
-        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(URI.create(url), new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
+        WebSocket ws = HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(URI.create(url), new WebSocket.Listener() {})
+                .get(10, TimeUnit.SECONDS);
         ws.abort();
     }
 
@@ -83,7 +90,8 @@ class MainIT {
         n.awaitLine(l -> LISTENING.matcher(l).find(), START);
         assumeFalse(n.ignores(2), "SIGINT is ignored in this process tree (started in the background?)");
         n.signal("INT");
-        assertTrue(n.process.waitFor(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS),
+        assertTrue(
+                n.process.waitFor(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS),
                 "still running " + PROMPTLY + " after SIGINT; output:\n" + n.output());
         assertEquals(0, n.process.exitValue(), "a drain ends with 0; output:\n" + n.output());
     }
@@ -92,28 +100,46 @@ class MainIT {
     @CsvSource({"INT, 130", "TERM, 143"})
     void aSecondSignalDuringADrainStopsAtOnce(String second, int exitCode) throws Exception {
         // A drain kept busy: a delay set explicitly (dev mode would have none) and a connection open.
-        Node n = start("--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
-                "--drain-delay", "60s", "--drain-window", "10s", "--drain-deadline", "2m");
+        Node n = start(
+                "--dev",
+                "--port",
+                "0",
+                "--admin-port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--drain-delay",
+                "60s",
+                "--drain-window",
+                "10s",
+                "--drain-deadline",
+                "2m");
         String listening = n.awaitLine(l -> LISTENING.matcher(l).find(), START);
         Matcher m = LISTENING.matcher(listening);
         assertTrue(m.find());
         if (second.equals("INT")) {
             assumeFalse(n.ignores(2), "SIGINT is ignored in this process tree (started in the background?)");
         }
-        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(URI.create("ws://127.0.0.1:" + m.group(1) + "/ws/inbox/?user_id=1&name=Ann"),
-                        new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
+        WebSocket ws = HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(
+                        URI.create("ws://127.0.0.1:" + m.group(1) + "/ws/inbox/?user_id=1&name=Ann"),
+                        new WebSocket.Listener() {})
+                .get(10, TimeUnit.SECONDS);
         try {
             n.signal("TERM");
             n.awaitLine(l -> l.contains("draining: not ready"), START);
             assertTrue(n.process.isAlive(), "the first signal drains; output:\n" + n.output());
 
             n.signal(second);
-            assertTrue(n.process.waitFor(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS),
+            assertTrue(
+                    n.process.waitFor(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS),
                     "still running " + PROMPTLY + " after a second signal; output:\n" + n.output());
             assertEquals(exitCode, n.process.exitValue(), "128 + SIG" + second + "; output:\n" + n.output());
             n.reader.join(START.toMillis());
-            assertTrue(n.output().contains("SIG" + second + " during the drain: stopping now, 1 connections open"),
+            assertTrue(
+                    n.output().contains("SIG" + second + " during the drain: stopping now, 1 connections open"),
                     "the drain was cut short with the connection still open; output:\n" + n.output());
         } finally {
             ws.abort();
@@ -123,8 +149,8 @@ class MainIT {
     /** Starts the jar with {@code args}, its output (both streams) read line by line. */
     private Node start(String... args) throws IOException {
         assertTrue(Files.isRegularFile(JAR), JAR.toAbsolutePath() + " is built by the package phase (mvn verify)");
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+        List<String> cmd = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         cmd.addAll(List.of(args));
         Node n = new Node(new ProcessBuilder(cmd).redirectErrorStream(true).start());
         started.add(n);
@@ -145,8 +171,8 @@ class MainIT {
         }
 
         private void read() {
-            try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
                     output.append(line).append('\n');
                     unread.add(line);
@@ -175,7 +201,8 @@ class MainIT {
         /** Sends SIG{@code name} with kill(1) (Process.destroy sends only TERM). */
         void signal(String name) throws IOException, InterruptedException {
             Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             assertTrue(kill.waitFor(10, TimeUnit.SECONDS), "kill did not return");
             assertEquals(0, kill.exitValue(), "kill -" + name);
         }

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.soak;
 
 import dev.inbox.testkit.RedisServer;
-
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,7 +42,8 @@ final class ChannelWatch {
         int pending = groups.size();
         while (pending > 0 && System.nanoTime() < deadline) {
             for (int g = 0; g < groups.size(); g++) {
-                if (at[g] == Long.MAX_VALUE && allSubscribed(commands.get(g), groups.get(g).size())) {
+                if (at[g] == Long.MAX_VALUE
+                        && allSubscribed(commands.get(g), groups.get(g).size())) {
                     at[g] = System.nanoTime();
                     pending--;
                 }

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.soak;
 
 import dev.inbox.testkit.GatewayProcess;
-
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -38,6 +37,7 @@ final class Churn {
     private final String padding;
     /** Users without a connection; timer thread only. */
     private final ArrayDeque<Long> free;
+
     private final AtomicInteger live = new AtomicInteger();
     private final AtomicInteger opened = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
@@ -45,12 +45,20 @@ final class Churn {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     /** Timer thread only. */
     private double budget;
+
     private int nextNode;
     private volatile boolean stopping;
 
-    Churn(SoakSettings settings, List<GatewayProcess> nodes, List<HttpClient> clients, Ledger ledger,
-          Map<Long, long[]> conversationsOf, LongFunction<String> tokens, ScheduledExecutorService timer,
-          SplittableRandom random, String padding) {
+    Churn(
+            SoakSettings settings,
+            List<GatewayProcess> nodes,
+            List<HttpClient> clients,
+            Ledger ledger,
+            Map<Long, long[]> conversationsOf,
+            LongFunction<String> tokens,
+            ScheduledExecutorService timer,
+            SplittableRandom random,
+            String padding) {
         this.settings = settings;
         this.nodes = nodes;
         this.clients = clients;
@@ -83,8 +91,10 @@ final class Churn {
         int node = nextNode;
         nextNode = (nextNode + 1) % nodes.size();
         long[] convs = conversationsOf.get(user);
-        long lifeNanos = settings.churnLifeMin().toNanos() + (long) (random.nextDouble()
-                * (settings.churnLifeMax().toNanos() - settings.churnLifeMin().toNanos()));
+        long lifeNanos = settings.churnLifeMin().toNanos()
+                + (long) (random.nextDouble()
+                        * (settings.churnLifeMax().toNanos()
+                                - settings.churnLifeMin().toNanos()));
         int messages = 1 + random.nextInt(settings.churnMessagesMax());
         long[] to = new long[messages];
         for (int i = 0; i < messages; i++) {
@@ -101,11 +111,14 @@ final class Churn {
                     }
                     for (int i = 0; i < messages; i++) {
                         long conversation = to[i];
-                        timer.schedule(() -> {
-                            if (c.conn().isOpen()) { // not once its node closed it (4002 after the outage)
-                                c.send(conversation, padding);
-                            }
-                        }, lifeNanos * i / messages, TimeUnit.NANOSECONDS);
+                        timer.schedule(
+                                () -> {
+                                    if (c.conn().isOpen()) { // not once its node closed it (4002 after the outage)
+                                        c.send(conversation, padding);
+                                    }
+                                },
+                                lifeNanos * i / messages,
+                                TimeUnit.NANOSECONDS);
                     }
                     // Ties on a one-thread timer run in submission order: the close comes after the last send.
                     timer.schedule(() -> finish(c, user), lifeNanos, TimeUnit.NANOSECONDS);
@@ -113,7 +126,8 @@ final class Churn {
     }
 
     private void finish(SoakConnection c, long user) {
-        c.allAnswered().orTimeout(ANSWER_BOUND.toMillis(), TimeUnit.MILLISECONDS)
+        c.allAnswered()
+                .orTimeout(ANSWER_BOUND.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((x, unanswered) -> null) // an unanswered message is the ledger's to report
                 .thenCompose(x -> c.close())
                 .orTimeout(CLOSE_BOUND.toMillis(), TimeUnit.MILLISECONDS)

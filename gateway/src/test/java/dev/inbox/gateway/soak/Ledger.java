@@ -1,7 +1,6 @@
 package dev.inbox.gateway.soak;
 
 import dev.inbox.gateway.soak.Verdict.Count;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -65,6 +64,7 @@ final class Ledger {
         private volatile long sentAt;
         /** Guarded by this. */
         private int answers;
+
         private boolean acked;
         private long messageId;
         private String code;
@@ -122,15 +122,18 @@ final class Ledger {
         private final long[] conversations;
         /** From when on this connection is owed every message of its conversations; never, unless made steady. */
         private volatile long readyAt = Long.MAX_VALUE;
+
         private volatile long openedAt;
         private volatile long closedAt;
         private volatile boolean closedByServer;
         private volatile int closeCode = -1;
         /** Delivery thread only (then read by the verdict, after the close). */
         private int[] received = new int[8];
+
         private int receivedCount;
         /** Per conversation: the highest message_id received and the message that carried it. */
         private final Map<Long, Msg> lastMessage = new HashMap<>(4);
+
         private final Map<Long, Long> lastMessageId = new HashMap<>(4);
         private int frames;
         private final List<String> anomalies = new ArrayList<>(0);
@@ -219,8 +222,8 @@ final class Ledger {
             Long last = lastMessageId.get(f.conversationId());
             if (last != null && f.messageId() < last) {
                 outOfOrder++;
-                note(m + " (id " + f.messageId() + ") arrived after " + lastMessage.get(f.conversationId())
-                        + " (id " + last + ")" + (f.answerTo() >= 0 ? " as its acknowledgement" : ""));
+                note(m + " (id " + f.messageId() + ") arrived after " + lastMessage.get(f.conversationId()) + " (id "
+                        + last + ")" + (f.answerTo() >= 0 ? " as its acknowledgement" : ""));
             }
             if (last == null || f.messageId() > last) {
                 lastMessageId.put(f.conversationId(), f.messageId());
@@ -330,14 +333,22 @@ final class Ledger {
                 } else if (c.closedByServer) {
                     v.add(Count.CLOSED_BY_SERVER, c + " closed by the server with " + c.closeCode);
                 }
-                boolean acrossOutage = outage.happened() && c.openedAt != 0 && c.openedAt < outage.killedAt()
+                boolean acrossOutage = outage.happened()
+                        && c.openedAt != 0
+                        && c.openedAt < outage.killedAt()
                         && (c.closedAt == 0 || c.closedAt > outage.killedAt());
-                long toldBy = outage.resubscribedAt(c.node) == Long.MAX_VALUE ? Long.MAX_VALUE
+                long toldBy = outage.resubscribedAt(c.node) == Long.MAX_VALUE
+                        ? Long.MAX_VALUE
                         : outage.resubscribedAt(c.node) + Outage.TOLD_BOUND_NANOS;
                 if (acrossOutage && !c.told() && (c.closedAt == 0 || c.closedAt > toldBy)) {
-                    v.add(Count.UNTOLD, c + " was open across the outage" + (c.closedAt == 0 ? " and never closed"
-                            : " and closed with " + c.closeCode + " " + ms(c.closedAt - outage.restartedAt())
-                            + " ms after Redis came back"));
+                    v.add(
+                            Count.UNTOLD,
+                            c + " was open across the outage"
+                                    + (c.closedAt == 0
+                                            ? " and never closed"
+                                            : " and closed with " + c.closeCode + " "
+                                                    + ms(c.closedAt - outage.restartedAt())
+                                                    + " ms after Redis came back"));
                 }
                 addAnomalies(v, c);
                 int[] r = Arrays.copyOf(c.received, c.receivedCount);
@@ -380,8 +391,13 @@ final class Ledger {
                     if (from.told() && m.sentAt >= outage.killedAt()) {
                         v.add(Count.UNANSWERED_AT_TOLD_CLOSE, 1);
                     } else {
-                        v.add(Count.UNANSWERED, m + (from.closedAt == 0 ? "" : ", sent " + ms(from.closedAt - m.sentAt)
-                                + " ms before its connection's close " + from.closeCode));
+                        v.add(
+                                Count.UNANSWERED,
+                                m
+                                        + (from.closedAt == 0
+                                                ? ""
+                                                : ", sent " + ms(from.closedAt - m.sentAt)
+                                                        + " ms before its connection's close " + from.closeCode));
                     }
                     continue;
                 }
@@ -391,8 +407,7 @@ final class Ledger {
             }
             if (m.acked()) {
                 v.add(Count.ACKED, 1);
-                owed(v, m, steadyMembers.getOrDefault(m.conversation, List.of()), sorted, outage, preCrashHighest,
-                        cut);
+                owed(v, m, steadyMembers.getOrDefault(m.conversation, List.of()), sorted, outage, preCrashHighest, cut);
             } else {
                 refused(v, m, all, sorted, outage);
             }
@@ -400,12 +415,18 @@ final class Ledger {
         return v;
     }
 
-    private void owed(Verdict v, Msg m, List<Conn> members, Map<Conn, int[]> sorted, Outage outage,
-                      List<Map<Long, Long>> preCrashHighest, long[] cut) {
+    private void owed(
+            Verdict v,
+            Msg m,
+            List<Conn> members,
+            Map<Conn, int[]> sorted,
+            Outage outage,
+            List<Map<Long, Long>> preCrashHighest,
+            long[] cut) {
         for (Conn r : members) {
             // Owed while open: to the end of the run, or, for a connection its node closed with 4002, until then.
-            boolean openThroughout = r.readyAt <= m.sentAt && (r.closedAt == 0 || r.closedAt >= quiescedAt
-                    || (r.told() && m.sentAt < r.closedAt));
+            boolean openThroughout = r.readyAt <= m.sentAt
+                    && (r.closedAt == 0 || r.closedAt >= quiescedAt || (r.told() && m.sentAt < r.closedAt));
             if (r == m.sender || !openThroughout) {
                 continue;
             }
@@ -417,29 +438,45 @@ final class Ledger {
             String what = m + " never reached " + r;
             boolean inGap = m.sentAt >= outage.killedAt() && m.sentAt <= outage.resubscribedAt(r.node);
             if (r.told() && m.sentAt >= outage.killedAt()) {
-                v.add(Count.MISSED_THEN_TOLD, what + ", sent " + ms(m.sentAt - outage.restartedAt())
-                        + " ms after Redis answered again, " + ms(r.closedAt - m.sentAt) + " ms before its 4002 close");
+                v.add(
+                        Count.MISSED_THEN_TOLD,
+                        what + ", sent " + ms(m.sentAt - outage.restartedAt()) + " ms after Redis answered again, "
+                                + ms(r.closedAt - m.sentAt) + " ms before its 4002 close");
             } else if (r.node == m.sender.node) {
-                v.add(Count.LOST, what + " (same node: delivered from the script's own reply" + (r.closedAt == 0 ? ""
-                        : "; sent " + ms(r.closedAt - m.sentAt) + " ms before its close " + r.closeCode) + ")");
+                v.add(
+                        Count.LOST,
+                        what + " (same node: delivered from the script's own reply"
+                                + (r.closedAt == 0
+                                        ? ""
+                                        : "; sent " + ms(r.closedAt - m.sentAt) + " ms before its close " + r.closeCode)
+                                + ")");
             } else if (inGap) {
-                v.add(Count.MISSED_UNTOLD, what + ", sent " + ms(m.sentAt - outage.restartedAt())
-                        + " ms after Redis answered again, and the connection was never closed with 4002");
-            } else if (m.sentAt < outage.deadAt() && m.answeredAt >= cut[r.node] - Outage.CUT_JITTER_NANOS
+                v.add(
+                        Count.MISSED_UNTOLD,
+                        what + ", sent " + ms(m.sentAt - outage.restartedAt())
+                                + " ms after Redis answered again, and the connection was never closed with 4002");
+            } else if (m.sentAt < outage.deadAt()
+                    && m.answeredAt >= cut[r.node] - Outage.CUT_JITTER_NANOS
                     && preCrashHighest.get(r.node).getOrDefault(m.conversation, 0L) < m.messageId()) {
-                v.add(Count.CRASH_EDGE_ACKED_MISSED, what + ", acknowledged " + ms(m.answeredAt - outage.killedAt())
-                        + " ms from the kill, " + ms(m.answeredAt - cut[r.node]) + " ms from the node's cut");
+                v.add(
+                        Count.CRASH_EDGE_ACKED_MISSED,
+                        what + ", acknowledged " + ms(m.answeredAt - outage.killedAt()) + " ms from the kill, "
+                                + ms(m.answeredAt - cut[r.node]) + " ms from the node's cut");
             } else {
-                v.add(Count.LOST, what + (r.closedAt == 0 ? "" : " (sent " + ms(r.closedAt - m.sentAt)
-                        + " ms before its close " + r.closeCode + ")"));
+                v.add(
+                        Count.LOST,
+                        what
+                                + (r.closedAt == 0
+                                        ? ""
+                                        : " (sent " + ms(r.closedAt - m.sentAt) + " ms before its close " + r.closeCode
+                                                + ")"));
             }
         }
     }
 
     private void refused(Verdict v, Msg m, List<Conn> all, Map<Conn, int[]> sorted, Outage outage) {
         boolean relay = "relay_unavailable".equals(m.code);
-        boolean duringOutage = m.answeredAt >= outage.killedAt()
-                && m.sentAt <= outage.resubscribedAt(m.sender.node);
+        boolean duringOutage = m.answeredAt >= outage.killedAt() && m.sentAt <= outage.resubscribedAt(m.sender.node);
         if (!relay) {
             v.add(Count.REFUSED_OTHER, m.toString());
         } else if (!duringOutage) {
@@ -451,7 +488,9 @@ final class Ledger {
             if (Arrays.binarySearch(sorted.get(r), m.seq) < 0) {
                 continue;
             }
-            boolean crashEdge = relay && r.node != m.sender.node && m.sentAt <= outage.deadAt()
+            boolean crashEdge = relay
+                    && r.node != m.sender.node
+                    && m.sentAt <= outage.deadAt()
                     && m.answeredAt >= outage.killedAt();
             if (crashEdge) {
                 v.add(Count.CRASH_EDGE_REFUSED_DELIVERED, m + " reached " + r);

@@ -1,12 +1,11 @@
 package dev.inbox.gateway.soak;
 
-import dev.inbox.gateway.soak.Verdict.Count;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.inbox.gateway.soak.Verdict.Count;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
  * The soak's accounting, fed hand-made histories: it passes a clean one and names each kind of failure in a broken
@@ -19,11 +18,12 @@ class LedgerTest {
     private final Ledger ledger = new Ledger();
     /** Steady connections: Ann on node 0, Bob and Cid on node 1, all in conversation 7 from t=1 s. */
     private final Ledger.Conn ann = steady(1, 0);
+
     private final Ledger.Conn bob = steady(2, 1);
     private final Ledger.Conn cid = steady(3, 1);
 
     private Ledger.Conn steady(long user, int node) {
-        Ledger.Conn c = ledger.register(user, node, new long[]{CONV});
+        Ledger.Conn c = ledger.register(user, node, new long[] {CONV});
         c.opened(S / 2);
         c.ready(S);
         return c;
@@ -74,7 +74,7 @@ class LedgerTest {
 
     /** An outage: killed at 10 s, gone at once, back at 12 s; node 0 resubscribed at 13 s, node 1 at 14 s. */
     private static Outage outage() {
-        return new Outage(10 * S, 10 * S + 1000, 12 * S, new long[]{13 * S, 14 * S});
+        return new Outage(10 * S, 10 * S + 1000, 12 * S, new long[] {13 * S, 14 * S});
     }
 
     @Test
@@ -94,7 +94,9 @@ class LedgerTest {
         chat(ann, 2 * S, 100, bob); // never reaches Cid
         Verdict v = verdict(Outage.NONE);
         assertEquals(1, v.get(Count.LOST));
-        assertTrue(v.failures().get(0).contains("never reached user 3@node1"), v.failures().toString());
+        assertTrue(
+                v.failures().get(0).contains("never reached user 3@node1"),
+                v.failures().toString());
     }
 
     @Test
@@ -252,7 +254,7 @@ class LedgerTest {
 
     /** Cid told with 4002 comes back on node 1: steady again from {@code readyAt}, open to the end. */
     private Ledger.Conn cidAgain(long readyAt) {
-        Ledger.Conn c = ledger.register(3, 1, new long[]{CONV});
+        Ledger.Conn c = ledger.register(3, 1, new long[] {CONV});
         c.opened(readyAt - 1000);
         c.ready(readyAt);
         return c;
@@ -295,10 +297,10 @@ class LedgerTest {
 
     @Test
     void aHoleWellBeforeTheNodesCutIsPlainLossEvenWithNothingLaterInItsConversation() {
-        Ledger.Conn dan = ledger.register(4, 0, new long[]{8});
+        Ledger.Conn dan = ledger.register(4, 0, new long[] {8});
         dan.opened(S / 2);
         dan.ready(S);
-        Ledger.Conn eve = ledger.register(5, 1, new long[]{8});
+        Ledger.Conn eve = ledger.register(5, 1, new long[] {8});
         eve.opened(S / 2);
         eve.ready(S);
         chat(ann, 5 * S, 100); // conversation 7: never reached node 1, and nothing later in 7 did
@@ -314,7 +316,7 @@ class LedgerTest {
 
     @Test
     void aConversationReachingANonMemberIsMisrouted() {
-        Ledger.Conn eve = ledger.register(9, 1, new long[]{8});
+        Ledger.Conn eve = ledger.register(9, 1, new long[] {8});
         eve.opened(S);
         Ledger.Msg m = chat(ann, 2 * S, 100, bob, cid);
         eve.receive(delivery(m, 100), 2 * S + 3000);
@@ -333,7 +335,7 @@ class LedgerTest {
 
     @Test
     void churningConnectionsAreOwedNothingButStillCountDuplicates() {
-        Ledger.Conn churner = ledger.register(1_000_001, 0, new long[]{CONV});
+        Ledger.Conn churner = ledger.register(1_000_001, 0, new long[] {CONV});
         churner.opened(2 * S);
         Ledger.Msg first = chat(ann, 3 * S, 100, bob, cid);
         chat(ann, 4 * S, 101, bob, cid);
@@ -350,7 +352,7 @@ class LedgerTest {
     void serverClosesAndRefusedUpgradesFail() {
         chat(ann, 2 * S, 100, bob, cid);
         ledger.upgradeRefused("user 4: HTTP 429");
-        Ledger.Conn dropped = ledger.register(5, 0, new long[]{CONV});
+        Ledger.Conn dropped = ledger.register(5, 0, new long[] {CONV});
         dropped.opened(2 * S);
         dropped.closed(3 * S, 1013, true);
         Verdict v = verdict(Outage.NONE);
@@ -369,10 +371,14 @@ class LedgerTest {
 
     @Test
     void serverFramesAreReadForTheirSoakNumbers() {
-        ServerFrame f = ServerFrame.parse(ServerFrame.text(42, 7, "xx").replace("\"type\":\"TEXT\",",
-                "\"type\":\"TEXT\",\"message_id\":1122781051074560,\"sender_id\":3,\"nested\":{\"a\":[1]},"));
+        ServerFrame f = ServerFrame.parse(ServerFrame.text(42, 7, "xx")
+                .replace(
+                        "\"type\":\"TEXT\",",
+                        "\"type\":\"TEXT\",\"message_id\":1122781051074560,\"sender_id\":3,\"nested\":{\"a\":[1]},"));
         assertEquals(new ServerFrame("TEXT", 7, 1122781051074560L, 3, 42, 42, null), f);
-        assertEquals(-1, ServerFrame.parse("{\"type\":\"TEXT\",\"message\":\"s12x:\"}").seq());
+        assertEquals(
+                -1,
+                ServerFrame.parse("{\"type\":\"TEXT\",\"message\":\"s12x:\"}").seq());
         assertEquals(null, ServerFrame.parse("[1]").type());
     }
 }

@@ -3,7 +3,6 @@ package dev.inbox.gateway.soak;
 import dev.inbox.testkit.GatewayProcess;
 import dev.inbox.testkit.NodeProcess;
 import dev.inbox.testkit.PrometheusText;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +27,14 @@ import java.util.stream.Stream;
  * @param threadNames  thread names with digits folded to {@code #}, counted
  * @param fdKinds      descriptor kinds (socket, eventpoll, eventfd, pipe, file), counted
  */
-record NodeResources(long heapAfterGc, long jdkDirect, long nettyDirect, int threads, int fds,
-                     Map<String, Integer> threadNames, Map<String, Integer> fdKinds) {
+record NodeResources(
+        long heapAfterGc,
+        long jdkDirect,
+        long nettyDirect,
+        int threads,
+        int fds,
+        Map<String, Integer> threadNames,
+        Map<String, Integer> fdKinds) {
 
     /** Runs a full GC in the node ({@code jcmd <pid> GC.run}), then measures it. */
     static NodeResources measureAfterGc(GatewayProcess node) {
@@ -42,9 +47,9 @@ record NodeResources(long heapAfterGc, long jdkDirect, long nettyDirect, int thr
     }
 
     static NodeResources read(long pid, PrometheusText metrics) throws IOException {
-        double heap = metrics.sum("jvm_memory_used_bytes", new String[]{"area=\"heap\""}, "Eden");
-        double jdkDirect = metrics.sum("jvm_buffer_memory_used_bytes", new String[]{"id=\"direct\""});
-        double nettyDirect = metrics.sum("netty_allocator_memory_used", new String[]{"memory_type=\"direct\""});
+        double heap = metrics.sum("jvm_memory_used_bytes", new String[] {"area=\"heap\""}, "Eden");
+        double jdkDirect = metrics.sum("jvm_buffer_memory_used_bytes", new String[] {"id=\"direct\""});
+        double nettyDirect = metrics.sum("netty_allocator_memory_used", new String[] {"memory_type=\"direct\""});
         int threads = 0;
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("Threads:")) {
@@ -55,8 +60,7 @@ record NodeResources(long heapAfterGc, long jdkDirect, long nettyDirect, int thr
         try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
                 try {
-                    names.merge(Files.readString(t.resolve("comm")).trim().replaceAll("[0-9]+", "#"), 1,
-                            Integer::sum);
+                    names.merge(Files.readString(t.resolve("comm")).trim().replaceAll("[0-9]+", "#"), 1, Integer::sum);
                 } catch (IOException e) {
                     // the thread ended while we listed them
                 }
@@ -74,8 +78,14 @@ record NodeResources(long heapAfterGc, long jdkDirect, long nettyDirect, int thr
                 }
             }
         }
-        return new NodeResources(finite(heap, "heap"), finite(jdkDirect, "direct buffer pool"),
-                finite(nettyDirect, "netty allocator"), threads, fds, names, kinds);
+        return new NodeResources(
+                finite(heap, "heap"),
+                finite(jdkDirect, "direct buffer pool"),
+                finite(nettyDirect, "netty allocator"),
+                threads,
+                fds,
+                names,
+                kinds);
     }
 
     private static long finite(double v, String what) {
@@ -105,8 +115,8 @@ record NodeResources(long heapAfterGc, long jdkDirect, long nettyDirect, int thr
      * the next I/O loop) and the JVM's compiler and GC workers. Names as {@code /proc} shows them: 15 characters,
      * digits folded to {@code #}.
      */
-    static final Pattern LAZY_POOLS = Pattern.compile(
-            "lettuce-eventEx|lettuce-nioEven|C# CompilerThre|GC Thread##*|G# Conc##*|G# Refine##*");
+    static final Pattern LAZY_POOLS =
+            Pattern.compile("lettuce-eventEx|lettuce-nioEven|C# CompilerThre|GC Thread##*|G# Conc##*|G# Refine##*");
 
     /** Threads outside {@link #LAZY_POOLS}. */
     int countedThreads() {
@@ -123,8 +133,8 @@ record NodeResources(long heapAfterGc, long jdkDirect, long nettyDirect, int thr
     List<String> exceededBy(NodeResources after, SoakSettings s) {
         List<String> out = new ArrayList<>();
         if (after.heapAfterGc - heapAfterGc > s.heapMargin()) {
-            out.add("heap after GC grew " + kib(after.heapAfterGc - heapAfterGc) + " KiB (margin "
-                    + kib(s.heapMargin()) + " KiB)");
+            out.add("heap after GC grew " + kib(after.heapAfterGc - heapAfterGc) + " KiB (margin " + kib(s.heapMargin())
+                    + " KiB)");
         }
         if (after.jdkDirect - jdkDirect > s.directMargin()) {
             out.add("direct buffer pool grew " + kib(after.jdkDirect - jdkDirect) + " KiB (margin "
@@ -153,7 +163,11 @@ record NodeResources(long heapAfterGc, long jdkDirect, long nettyDirect, int thr
         StringBuilder b = new StringBuilder();
         delta.forEach((k, n) -> {
             if (n != 0) {
-                b.append(b.length() == 0 ? "" : ", ").append(n > 0 ? "+" : "").append(n).append(' ').append(k);
+                b.append(b.length() == 0 ? "" : ", ")
+                        .append(n > 0 ? "+" : "")
+                        .append(n)
+                        .append(' ')
+                        .append(k);
             }
         });
         return b.length() == 0 ? "same kinds" : b.toString();

@@ -46,8 +46,11 @@ record Outage(long killedAt, long deadAt, long restartedAt, long[] resubscribedA
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Outage other && killedAt == other.killedAt && deadAt == other.deadAt
-                && restartedAt == other.restartedAt && Arrays.equals(resubscribedAt, other.resubscribedAt);
+        return o instanceof Outage other
+                && killedAt == other.killedAt
+                && deadAt == other.deadAt
+                && restartedAt == other.restartedAt
+                && Arrays.equals(resubscribedAt, other.resubscribedAt);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.soak;
 
 import dev.inbox.testkit.GatewayProcess;
-
 import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -39,6 +38,7 @@ final class Reconnects implements AutoCloseable {
     });
     /** Reconnections under way; guarded by itself. */
     private final List<Pending> pending = new ArrayList<>();
+
     private final AtomicInteger done = new AtomicInteger();
     private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
 
@@ -55,8 +55,13 @@ final class Reconnects implements AutoCloseable {
         }
     }
 
-    Reconnects(AtomicReferenceArray<SoakConnection> cohort, ChannelWatch watch, Ledger ledger, List<HttpClient> clients,
-               List<GatewayProcess> nodes, LongFunction<String> tokens) {
+    Reconnects(
+            AtomicReferenceArray<SoakConnection> cohort,
+            ChannelWatch watch,
+            Ledger ledger,
+            List<HttpClient> clients,
+            List<GatewayProcess> nodes,
+            LongFunction<String> tokens) {
         this.cohort = cohort;
         this.watch = watch;
         this.ledger = ledger;
@@ -94,9 +99,12 @@ final class Reconnects implements AutoCloseable {
             Pending p = work.get(i);
             if (p.opening == null) {
                 if (subscribers != null && subscribers[i] == 0) {
-                    p.opening = SoakConnection.open(clients.get(p.old.node), nodes.get(p.old.node).ws(),
-                            tokens.apply(p.old.user), ledger, ledger.register(p.old.user, p.old.node,
-                                    p.old.conversations()));
+                    p.opening = SoakConnection.open(
+                            clients.get(p.old.node),
+                            nodes.get(p.old.node).ws(),
+                            tokens.apply(p.old.user),
+                            ledger,
+                            ledger.register(p.old.user, p.old.node, p.old.conversations()));
                 }
             } else if (p.fresh == null) {
                 if (p.opening.isDone()) {

@@ -3,7 +3,6 @@ package dev.inbox.gateway.soak;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-
 import java.io.IOException;
 
 /**
@@ -19,8 +18,8 @@ import java.io.IOException;
  * @param answerTo       the sequence number in {@code client_msg_id}, or -1 (not an answer to this connection)
  * @param code           an error's code, or null
  */
-record ServerFrame(String type, long conversationId, long messageId, long senderId, int seq, int answerTo,
-                   String code) {
+record ServerFrame(
+        String type, long conversationId, long messageId, long senderId, int seq, int answerTo, String code) {
     private static final JsonFactory JSON = new JsonFactory();
 
     static String text(int seq, long conversationId, String padding) {

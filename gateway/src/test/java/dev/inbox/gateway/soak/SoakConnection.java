@@ -27,9 +27,11 @@ final class SoakConnection implements WebSocket.Listener {
     private CompletableFuture<?> lastSend = CompletableFuture.completedFuture(null);
     /** Messages sent and not yet answered, and who waits for that to reach zero; guarded by this. */
     private int unanswered;
+
     private CompletableFuture<Void> allAnswered;
     /** Set before this side sends its close, so the server's answer is not taken for a close of its own. */
     private volatile boolean closing;
+
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     /** Completes with the code when the server closes first (say 4002: reconnect); never when this side does. */
     private final CompletableFuture<Integer> closedByServer = new CompletableFuture<>();
@@ -45,8 +47,8 @@ final class SoakConnection implements WebSocket.Listener {
      * Opens a connection for {@code conn} with its token in the Authorization header. Completes with null, after
      * recording why in the ledger, when the upgrade is refused or the connection fails.
      */
-    static CompletableFuture<SoakConnection> open(HttpClient http, URI uri, String token, Ledger ledger,
-                                                  Ledger.Conn conn) {
+    static CompletableFuture<SoakConnection> open(
+            HttpClient http, URI uri, String token, Ledger ledger, Ledger.Conn conn) {
         SoakConnection c = new SoakConnection(ledger, conn);
         return http.newWebSocketBuilder()
                 .header("Authorization", "Bearer " + token)
@@ -57,9 +59,12 @@ final class SoakConnection implements WebSocket.Listener {
                         return c;
                     }
                     Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                            ? failure.getCause() : failure;
-                    ledger.upgradeRefused(conn + ": " + (cause instanceof WebSocketHandshakeException h
-                            ? "HTTP " + h.getResponse().statusCode() : cause.toString()));
+                            ? failure.getCause()
+                            : failure;
+                    ledger.upgradeRefused(conn + ": "
+                            + (cause instanceof WebSocketHandshakeException h
+                                    ? "HTTP " + h.getResponse().statusCode()
+                                    : cause.toString()));
                     return null;
                 });
     }

@@ -1,5 +1,7 @@
 package dev.inbox.gateway.soak;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.inbox.gateway.soak.Verdict.Count;
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.GatewayProcess;
@@ -7,9 +9,6 @@ import dev.inbox.testkit.NodeProcess;
 import dev.inbox.testkit.PrometheusText;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.Tokens;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -34,8 +33,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The soak scenario: two gateway processes and one Redis, a steady cohort of connections open for the whole run and
@@ -63,6 +62,7 @@ class SoakIT {
     private static final int TICK_MILLIS = 10;
     /** How long the soak waits for something that should happen at once (a reply, a subscription, a close). */
     private static final Duration BOUND = Duration.ofSeconds(30);
+
     private static final long FIRST_CHURN_USER = 1_000_001;
     private static final long FIRST_WARM_UP_USER = 9_000_001;
     private static final int WARM_UP_PER_NODE = 16;
@@ -121,7 +121,8 @@ class SoakIT {
         }
         members.put(warmUpConversation, warmUpUsers);
         members.forEach((conv, users) -> nodes.get(0).members(conv, users));
-        long spanning = members.entrySet().stream().filter(e -> e.getKey() != warmUpConversation)
+        long spanning = members.entrySet().stream()
+                .filter(e -> e.getKey() != warmUpConversation)
                 .filter(e -> e.getValue().stream().anyMatch(u -> u < FIRST_CHURN_USER && nodeOf(u) == 0)
                         && e.getValue().stream().anyMatch(u -> u < FIRST_CHURN_USER && nodeOf(u) == 1))
                 .count();
@@ -140,7 +141,9 @@ class SoakIT {
         List<List<Long>> cohortUsersByNode = new ArrayList<>();
         for (int n = 0; n < nodes.size(); n++) {
             int node = n;
-            cohortUsersByNode.add(cohortConversations.keySet().stream().filter(u -> nodeOf(u) == node).sorted()
+            cohortUsersByNode.add(cohortConversations.keySet().stream()
+                    .filter(u -> nodeOf(u) == node)
+                    .sorted()
                     .toList());
         }
         long[] subscribed = watch.awaitSubscribed(cohortUsersByNode, BOUND);
@@ -152,25 +155,29 @@ class SoakIT {
         Reconnects reconnects = new Reconnects(cohort, watch, ledger, clients, nodes, this::token);
 
         // Traffic: the cohort chats at a steady rate, the churn comes and goes; Redis goes away in the middle.
-        Churn churn = new Churn(settings, nodes, clients, ledger, churnConversations, this::token, timer,
-                random.split(), padding);
+        Churn churn = new Churn(
+                settings, nodes, clients, ledger, churnConversations, this::token, timer, random.split(), padding);
         SplittableRandom senders = random.split();
         double[] budget = {0};
         double[] cpuBefore = nodes.stream().mapToDouble(SoakIT::cpuSeconds).toArray();
         String loadBefore = loadAverage();
         long trafficAt = System.nanoTime();
-        ScheduledFuture<?> ticks = timer.scheduleAtFixedRate(() -> {
-            churn.tick(TICK_MILLIS);
-            budget[0] += settings.messagesPerSecond() * TICK_MILLIS / 1000.0;
-            for (; budget[0] >= 1; budget[0]--) {
-                SoakConnection c = cohort.get(senders.nextInt(cohort.length()));
-                long[] convs = c.conn().conversations();
-                int conversation = senders.nextInt(convs.length);
-                if (c.conn().isOpen()) { // not between its 4002 close and its reconnection
-                    c.send(convs[conversation], padding);
-                }
-            }
-        }, 0, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> ticks = timer.scheduleAtFixedRate(
+                () -> {
+                    churn.tick(TICK_MILLIS);
+                    budget[0] += settings.messagesPerSecond() * TICK_MILLIS / 1000.0;
+                    for (; budget[0] >= 1; budget[0]--) {
+                        SoakConnection c = cohort.get(senders.nextInt(cohort.length()));
+                        long[] convs = c.conn().conversations();
+                        int conversation = senders.nextInt(convs.length);
+                        if (c.conn().isOpen()) { // not between its 4002 close and its reconnection
+                            c.send(convs[conversation], padding);
+                        }
+                    }
+                },
+                0,
+                TICK_MILLIS,
+                TimeUnit.MILLISECONDS);
         Outage outage = Outage.NONE;
         if (!settings.outage().isZero()) {
             long half = settings.duration().toNanos() / 2;
@@ -185,14 +192,20 @@ class SoakIT {
         // message is answered, then one marker per conversation: since each connection receives a conversation in
         // message_id order, a marker's arrival means nothing is in flight.
         GatewayProcess.await(churn.stop(), settings.churnLifeMax().plus(BOUND), "the churn to leave");
-        if (!awaitCondition(BOUND, () -> reconnects.idle()
-                && current(cohort).stream().allMatch(c -> c.conn().isOpen()))) {
+        if (!awaitCondition(
+                BOUND,
+                () -> reconnects.idle()
+                        && current(cohort).stream().allMatch(c -> c.conn().isOpen()))) {
             failures.add("the cohort's connections told 4002 did not all reconnect within " + BOUND);
         }
         reconnects.close();
         failures.addAll(reconnects.problems());
-        GatewayProcess.await(CompletableFuture.allOf(current(cohort).stream().map(SoakConnection::allAnswered)
-                .toArray(CompletableFuture[]::new)), BOUND, "answers to the cohort's messages");
+        GatewayProcess.await(
+                CompletableFuture.allOf(current(cohort).stream()
+                        .map(SoakConnection::allAnswered)
+                        .toArray(CompletableFuture[]::new)),
+                BOUND,
+                "answers to the cohort's messages");
         boolean quiet = awaitMarkers(current(cohort), padding);
         if (!quiet) {
             failures.add("markers did not reach every steady member within " + BOUND + " (see lost below)");
@@ -201,16 +214,20 @@ class SoakIT {
         ledger.quiesced(quiescedAt);
         StringBuilder cpu = new StringBuilder();
         for (int i = 0; i < nodes.size(); i++) {
-            cpu.append(String.format(java.util.Locale.ROOT, "node %s %.1f s, ", NODE_NAMES.get(i),
+            cpu.append(String.format(
+                    java.util.Locale.ROOT,
+                    "node %s %.1f s, ",
+                    NODE_NAMES.get(i),
                     cpuSeconds(nodes.get(i)) - cpuBefore[i]));
         }
         cpu.append("load average ").append(loadBefore).append(" -> ").append(loadAverage());
 
         // Everyone leaves; each node must drop to zero connections, then back to its baseline.
-        List<CompletableFuture<Integer>> closing = current(cohort).stream().map(SoakConnection::close).toList();
+        List<CompletableFuture<Integer>> closing =
+                current(cohort).stream().map(SoakConnection::close).toList();
         try {
-            GatewayProcess.await(CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)), BOUND,
-                    "the cohort's closes");
+            GatewayProcess.await(
+                    CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)), BOUND, "the cohort's closes");
         } catch (AssertionError e) {
             failures.add(e.getMessage());
             current(cohort).forEach(SoakConnection::abort);
@@ -235,8 +252,8 @@ class SoakIT {
         failures.addAll(leaks);
         long routed = 0;
         for (int i = 0; i < nodes.size(); i++) {
-            routed += delta(countersBefore.get(i), countersAfter.get(i), "inbox_messages_routed_total",
-                    "source=\"client\"");
+            routed += delta(
+                    countersBefore.get(i), countersAfter.get(i), "inbox_messages_routed_total", "source=\"client\"");
         }
         // A message sent as its connection was closed (4002) may have been admitted with its answer cut off.
         long unknown = verdict.get(Count.UNANSWERED_AT_TOLD_CLOSE);
@@ -247,18 +264,29 @@ class SoakIT {
 
         SoakReport report = new SoakReport()
                 .line("soak %s, %s", Instant.now(), settings.describe())
-                .line("timeline (s after traffic began): %s; traffic stopped %.2f; quiet %.2f; whole test %.1f s",
-                        describe(outage, trafficAt), seconds(stoppedAt - trafficAt), seconds(quiescedAt - trafficAt),
+                .line(
+                        "timeline (s after traffic began): %s; traffic stopped %.2f; quiet %.2f; whole test %.1f s",
+                        describe(outage, trafficAt),
+                        seconds(stoppedAt - trafficAt),
+                        seconds(quiescedAt - trafficAt),
                         seconds(System.nanoTime() - startedAt))
-                .line("connections: cohort %d (steady, %d per node; %d reconnected after their 4002), churn %d opened"
+                .line(
+                        "connections: cohort %d (steady, %d per node; %d reconnected after their 4002), churn %d opened"
                                 + " (peak %d at once; pool empty %d ticks); conversations %d, %d with cohort members on"
                                 + " both nodes",
-                        cohort.length(), cohort.length() / nodes.size(), reconnects.reconnected(), churn.opened(),
-                        churn.peak(), churn.poolEmpty(),
-                        settings.conversations(), spanning)
-                .line("rates: %.0f messages/s, %.0f frames/s received by the clients; CPU over the traffic: %s",
+                        cohort.length(),
+                        cohort.length() / nodes.size(),
+                        reconnects.reconnected(),
+                        churn.opened(),
+                        churn.peak(),
+                        churn.poolEmpty(),
+                        settings.conversations(),
+                        spanning)
+                .line(
+                        "rates: %.0f messages/s, %.0f frames/s received by the clients; CPU over the traffic: %s",
                         verdict.get(Count.SENT) / seconds(stoppedAt - trafficAt),
-                        verdict.get(Count.FRAMES) / seconds(quiescedAt - trafficAt), cpu)
+                        verdict.get(Count.FRAMES) / seconds(quiescedAt - trafficAt),
+                        cpu)
                 .verdict(verdict)
                 .line("node counters over the run: %s", nodeCounters(countersBefore, countersAfter))
                 .resources(NODE_NAMES, before, after, settings)
@@ -273,21 +301,51 @@ class SoakIT {
         for (String name : NODE_NAMES) {
             HttpClient ws = HttpClient.newBuilder().executor(clientThreads).build();
             clients.add(ws);
-            starting.add(GatewayProcess.start(name, dir.resolve("node-" + name + ".log"), List.of(
-                            "-Xmx" + settings.nodeHeap(), "-XX:+UseG1GC",
+            starting.add(GatewayProcess.start(
+                    name,
+                    dir.resolve("node-" + name + ".log"),
+                    List.of(
+                            "-Xmx" + settings.nodeHeap(),
+                            "-XX:+UseG1GC",
                             "-Xlog:gc:file=" + dir.toAbsolutePath().resolve("node-" + name + "-gc.log"),
                             "-Dio.netty.leakDetection.level=" + settings.nodeLeakDetection()),
-                    List.of("--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
-                            "--jwt-secret", GatewayFixture.SECRET, "--api-key", GatewayFixture.API_KEY,
-                            "--worker-threads", "4",
+                    List.of(
+                            "--port",
+                            "0",
+                            "--admin-port",
+                            "0",
+                            "--bind",
+                            "127.0.0.1",
+                            "--jwt-secret",
+                            GatewayFixture.SECRET,
+                            "--api-key",
+                            GatewayFixture.API_KEY,
+                            "--worker-threads",
+                            "4",
                             // Pings often, to see a dead Redis soon; the command timeout stays the default.
-                            "--redis", redis.uri(), "--redis-ping-interval", "500ms",
-                            "--redis-gap-window", Outage.GAP_WINDOW_NANOS / 1_000_000 + "ms",
+                            "--redis",
+                            redis.uri(),
+                            "--redis-ping-interval",
+                            "500ms",
+                            "--redis-gap-window",
+                            Outage.GAP_WINDOW_NANOS / 1_000_000 + "ms",
                             // One client address opens everything, at test speed.
-                            "--rate-limit", "1000000", "--rate-burst", "1000000",
-                            "--max-handshakes-per-ip", "1000000", "--max-connections-per-ip", "1000000",
-                            "--drain-delay", "1s", "--drain-window", "1s", "--drain-deadline", "5s"),
-                    adminHttp, GatewayFixture.API_KEY));
+                            "--rate-limit",
+                            "1000000",
+                            "--rate-burst",
+                            "1000000",
+                            "--max-handshakes-per-ip",
+                            "1000000",
+                            "--max-connections-per-ip",
+                            "1000000",
+                            "--drain-delay",
+                            "1s",
+                            "--drain-window",
+                            "1s",
+                            "--drain-deadline",
+                            "5s"),
+                    adminHttp,
+                    GatewayFixture.API_KEY));
         }
         for (CompletableFuture<GatewayProcess> s : starting) {
             nodes.add(GatewayProcess.await(s, BOUND.multipliedBy(2), "a gateway process to start"));
@@ -324,8 +382,9 @@ class SoakIT {
     }
 
     private String token(long user) {
-        return tokens.computeIfAbsent(user, u -> Tokens.hs256(GatewayFixture.SECRET, u,
-                settings.duration().plusHours(1)));
+        return tokens.computeIfAbsent(
+                user,
+                u -> Tokens.hs256(GatewayFixture.SECRET, u, settings.duration().plusHours(1)));
     }
 
     /**
@@ -336,7 +395,8 @@ class SoakIT {
     private void warmUp(List<Long> users, long conversation, String padding) {
         redis.kill();
         for (GatewayProcess n : nodes) {
-            assertTrue(awaitCondition(BOUND, () -> n.metrics().value("inbox_redis_up") == 0),
+            assertTrue(
+                    awaitCondition(BOUND, () -> n.metrics().value("inbox_redis_up") == 0),
                     "node " + n.name() + " notices Redis gone (warm-up)");
         }
         redis.restart();
@@ -348,8 +408,12 @@ class SoakIT {
         for (int i = 0; i < 2 * WARM_UP_PER_NODE; i++) {
             long user = users.get(i);
             int node = i % nodes.size();
-            opening.add(SoakConnection.open(clients.get(node), nodes.get(node).ws(), token(user), ledger,
-                    ledger.register(user, node, new long[]{conversation})));
+            opening.add(SoakConnection.open(
+                    clients.get(node),
+                    nodes.get(node).ws(),
+                    token(user),
+                    ledger,
+                    ledger.register(user, node, new long[] {conversation})));
         }
         List<SoakConnection> warm = new ArrayList<>();
         for (CompletableFuture<SoakConnection> o : opening) {
@@ -360,12 +424,18 @@ class SoakIT {
         for (int round = 0; round < 4; round++) {
             warm.forEach(c -> c.send(conversation, padding));
         }
-        GatewayProcess.await(CompletableFuture.allOf(warm.stream().map(SoakConnection::allAnswered)
-                .toArray(CompletableFuture[]::new)), BOUND, "answers to the warm-up");
-        GatewayProcess.await(CompletableFuture.allOf(warm.stream().map(SoakConnection::close)
-                .toArray(CompletableFuture[]::new)), BOUND, "the warm-up closes");
+        GatewayProcess.await(
+                CompletableFuture.allOf(
+                        warm.stream().map(SoakConnection::allAnswered).toArray(CompletableFuture[]::new)),
+                BOUND,
+                "answers to the warm-up");
+        GatewayProcess.await(
+                CompletableFuture.allOf(warm.stream().map(SoakConnection::close).toArray(CompletableFuture[]::new)),
+                BOUND,
+                "the warm-up closes");
         for (GatewayProcess n : nodes) {
-            assertTrue(awaitCondition(BOUND, () -> n.metrics().value("inbox_connections") == 0),
+            assertTrue(
+                    awaitCondition(BOUND, () -> n.metrics().value("inbox_connections") == 0),
                     "node " + n.name() + " back to zero connections after the warm-up");
         }
     }
@@ -378,13 +448,19 @@ class SoakIT {
             List<CompletableFuture<SoakConnection>> opening = new ArrayList<>();
             for (long user : users.subList(from, Math.min(users.size(), from + batch))) {
                 int node = nodeOf(user);
-                opening.add(SoakConnection.open(clients.get(node), nodes.get(node).ws(), token(user), ledger,
+                opening.add(SoakConnection.open(
+                        clients.get(node),
+                        nodes.get(node).ws(),
+                        token(user),
+                        ledger,
                         ledger.register(user, node, conversations.get(user))));
             }
             for (CompletableFuture<SoakConnection> o : opening) {
                 SoakConnection c = GatewayProcess.await(o, BOUND, "a cohort connection");
-                assertTrue(c != null, "a cohort connection was refused: " + ledger.verdict(Outage.NONE)
-                        .examples(Count.UPGRADES_REFUSED));
+                assertTrue(
+                        c != null,
+                        "a cohort connection was refused: "
+                                + ledger.verdict(Outage.NONE).examples(Count.UPGRADES_REFUSED));
                 cohort.add(c);
             }
         }
@@ -435,8 +511,12 @@ class SoakIT {
         }
         Map<Ledger.Msg, List<SoakConnection>> markers = new HashMap<>();
         byConversation.forEach((conv, members) -> markers.put(members.get(0).send(conv, padding), members));
-        return awaitCondition(BOUND, () -> markers.entrySet().stream().allMatch(e -> e.getValue().stream()
-                .allMatch(c -> c.conn() == e.getKey().sender || c.conn().has(e.getKey().seq()))));
+        return awaitCondition(
+                BOUND,
+                () -> markers.entrySet().stream()
+                        .allMatch(e -> e.getValue().stream()
+                                .allMatch(c -> c.conn() == e.getKey().sender
+                                        || c.conn().has(e.getKey().seq()))));
     }
 
     /**
@@ -449,8 +529,13 @@ class SoakIT {
         for (int i = 0; i < nodes.size(); i++) {
             long user = warmUpUsers.get(warmUpUsers.size() - 1 - i);
             GatewayProcess n = nodes.get(i);
-            SoakConnection c = GatewayProcess.await(SoakConnection.open(clients.get(i), n.ws(), token(user), ledger,
-                    ledger.register(user, i, new long[]{conversation})), BOUND, "the leak probe's connection");
+            SoakConnection c = GatewayProcess.await(
+                    SoakConnection.open(
+                            clients.get(i), n.ws(), token(user), ledger, ledger.register(user, i, new long[] {
+                                conversation
+                            })),
+                    BOUND,
+                    "the leak probe's connection");
             assertTrue(c != null, "the leak probe's connection was refused");
             c.send(conversation, padding);
             GatewayProcess.await(c.allAnswered(), BOUND, "the leak probe's answer");
@@ -504,14 +589,21 @@ class SoakIT {
         for (int i = 0; i < nodes.size(); i++) {
             PrometheusText x = before.get(i);
             PrometheusText y = after.get(i);
-            b.append(i == 0 ? "" : "; ").append(NODE_NAMES.get(i)).append(": ")
-                    .append("upgrades ").append(delta(x, y, "inbox_handshakes_total", "outcome=\"ok\""))
-                    .append(", admitted ").append(delta(x, y, "inbox_messages_routed_total", "source=\"client\""))
+            b.append(i == 0 ? "" : "; ")
+                    .append(NODE_NAMES.get(i))
+                    .append(": ")
+                    .append("upgrades ")
+                    .append(delta(x, y, "inbox_handshakes_total", "outcome=\"ok\""))
+                    .append(", admitted ")
+                    .append(delta(x, y, "inbox_messages_routed_total", "source=\"client\""))
                     .append(", relay_unavailable ")
                     .append(delta(x, y, "inbox_errors_sent_total", "code=\"relay_unavailable\""))
-                    .append(", deliveries local ").append(delta(x, y, "inbox_deliveries_total", "path=\"local\""))
-                    .append(" relayed ").append(delta(x, y, "inbox_deliveries_total", "path=\"relayed\""))
-                    .append(", envelopes in ").append(delta(x, y, "inbox_relay_received_total"));
+                    .append(", deliveries local ")
+                    .append(delta(x, y, "inbox_deliveries_total", "path=\"local\""))
+                    .append(" relayed ")
+                    .append(delta(x, y, "inbox_deliveries_total", "path=\"relayed\""))
+                    .append(", envelopes in ")
+                    .append(delta(x, y, "inbox_relay_received_total"));
         }
         return b.toString();
     }
@@ -520,14 +612,25 @@ class SoakIT {
         if (!o.happened()) {
             return "no Redis outage";
         }
-        StringBuilder b = new StringBuilder(String.format(java.util.Locale.ROOT,
-                "Redis killed %.2f, gone %.2f, back %.2f", seconds(o.killedAt() - origin),
-                seconds(o.deadAt() - origin), seconds(o.restartedAt() - origin)));
+        StringBuilder b = new StringBuilder(String.format(
+                java.util.Locale.ROOT,
+                "Redis killed %.2f, gone %.2f, back %.2f",
+                seconds(o.killedAt() - origin),
+                seconds(o.deadAt() - origin),
+                seconds(o.restartedAt() - origin)));
         for (int i = 0; i < NODE_NAMES.size(); i++) {
             long at = o.resubscribedAt(i);
-            b.append(", node ").append(NODE_NAMES.get(i)).append(" resubscribed ")
-                    .append(at == Long.MAX_VALUE ? "never" : String.format(java.util.Locale.ROOT, "%.3f (+%d ms)",
-                            seconds(at - origin), (at - o.restartedAt()) / 1_000_000));
+            b.append(", node ")
+                    .append(NODE_NAMES.get(i))
+                    .append(" resubscribed ")
+                    .append(
+                            at == Long.MAX_VALUE
+                                    ? "never"
+                                    : String.format(
+                                            java.util.Locale.ROOT,
+                                            "%.3f (+%d ms)",
+                                            seconds(at - origin),
+                                            (at - o.restartedAt()) / 1_000_000));
         }
         return b.toString();
     }

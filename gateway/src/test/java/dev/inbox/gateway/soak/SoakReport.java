@@ -1,7 +1,6 @@
 package dev.inbox.gateway.soak;
 
 import dev.inbox.gateway.soak.Verdict.Count;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,8 +26,9 @@ final class SoakReport {
             if (c.failure && e.getValue() == 0) {
                 continue; // listed once below as "none"
             }
-            line("  %-30s %10d  %s%s", c.name().toLowerCase(Locale.ROOT), e.getValue(), c.meaning,
-                    c.failure ? "  <-- FAILURE" : "");
+            line(
+                    "  %-30s %10d  %s%s",
+                    c.name().toLowerCase(Locale.ROOT), e.getValue(), c.meaning, c.failure ? "  <-- FAILURE" : "");
             for (String example : v.examples(c)) {
                 line("  %-30s %10s    e.g. %s", "", "", example);
             }
@@ -51,25 +51,45 @@ final class SoakReport {
         }
         head.append(" | margin");
         line("%s", head);
-        row("heap after GC (KiB)", before, after, r -> NodeResources.kib(r.heapAfterGc()),
+        row(
+                "heap after GC (KiB)",
+                before,
+                after,
+                r -> NodeResources.kib(r.heapAfterGc()),
                 "+" + NodeResources.kib(s.heapMargin()));
-        row("direct pool (KiB)", before, after, r -> NodeResources.kib(r.jdkDirect()),
+        row(
+                "direct pool (KiB)",
+                before,
+                after,
+                r -> NodeResources.kib(r.jdkDirect()),
                 "+" + NodeResources.kib(s.directMargin()));
-        row("netty direct (KiB)", before, after, r -> NodeResources.kib(r.nettyDirect()),
+        row(
+                "netty direct (KiB)",
+                before,
+                after,
+                r -> NodeResources.kib(r.nettyDirect()),
                 "+" + NodeResources.kib(s.directMargin()));
         row("threads", before, after, r -> r.threads(), "(reported)");
         row("threads, not lazy pool", before, after, r -> r.countedThreads(), "+" + s.threadMargin());
         row("file descriptors", before, after, r -> r.fds(), "+" + s.fdMargin());
         for (int i = 0; i < names.size(); i++) {
-            line("  %s threads: %s; fds: %s", names.get(i),
-                    NodeResources.difference(before.get(i).threadNames(), after.get(i).threadNames()),
-                    NodeResources.difference(before.get(i).fdKinds(), after.get(i).fdKinds()));
+            line(
+                    "  %s threads: %s; fds: %s",
+                    names.get(i),
+                    NodeResources.difference(
+                            before.get(i).threadNames(), after.get(i).threadNames()),
+                    NodeResources.difference(
+                            before.get(i).fdKinds(), after.get(i).fdKinds()));
         }
         return this;
     }
 
-    private void row(String label, List<NodeResources> before, List<NodeResources> after,
-                     java.util.function.ToLongFunction<NodeResources> f, String margin) {
+    private void row(
+            String label,
+            List<NodeResources> before,
+            List<NodeResources> after,
+            java.util.function.ToLongFunction<NodeResources> f,
+            String margin) {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-22s", label));
         for (int i = 0; i < before.size(); i++) {
             long x = f.applyAsLong(before.get(i));

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.soak;
 
 import dev.inbox.testkit.SettingParser;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,11 +32,26 @@ import java.util.Properties;
  * @param fdMargin           file descriptors may end this many above their baseline
  * @param seed               seed of every random choice (membership, who sends, lifetimes), printed in the report
  */
-record SoakSettings(Duration duration, int cohort, int conversations, int conversationsPerUser, double churnPerSecond,
-                    int churnUsers, Duration churnLifeMin, Duration churnLifeMax, int churnMessagesMax,
-                    double messagesPerSecond, int messageChars, Duration outage, String nodeHeap,
-                    String nodeLeakDetection, long heapMargin, long directMargin, int threadMargin, int fdMargin,
-                    long seed) {
+record SoakSettings(
+        Duration duration,
+        int cohort,
+        int conversations,
+        int conversationsPerUser,
+        double churnPerSecond,
+        int churnUsers,
+        Duration churnLifeMin,
+        Duration churnLifeMax,
+        int churnMessagesMax,
+        double messagesPerSecond,
+        int messageChars,
+        Duration outage,
+        String nodeHeap,
+        String nodeLeakDetection,
+        long heapMargin,
+        long directMargin,
+        int threadMargin,
+        int fdMargin,
+        long seed) {
 
     static SoakSettings from(Properties p) {
         List<String> problems = new ArrayList<>();
@@ -81,13 +95,31 @@ record SoakSettings(Duration duration, int cohort, int conversations, int conver
 
     /** One line per setting, for the report. */
     String describe() {
-        return String.format(Locale.ROOT, "duration=%s cohort=%d conversations=%d conversationsPerUser=%d "
+        return String.format(
+                Locale.ROOT,
+                "duration=%s cohort=%d conversations=%d conversationsPerUser=%d "
                         + "churnPerSecond=%.1f churnUsers=%d churnLife=%s..%s churnMessagesMax=%d "
                         + "messagesPerSecond=%.1f messageChars=%d outage=%s nodeHeap=%s nodeLeakDetection=%s "
                         + "margins(heap=%dKiB direct=%dKiB threads=%d fds=%d) seed=%d",
-                duration, cohort, conversations, conversationsPerUser, churnPerSecond, churnUsers, churnLifeMin,
-                churnLifeMax, churnMessagesMax, messagesPerSecond, messageChars, outage, nodeHeap, nodeLeakDetection,
-                heapMargin >> 10, directMargin >> 10, threadMargin, fdMargin, seed);
+                duration,
+                cohort,
+                conversations,
+                conversationsPerUser,
+                churnPerSecond,
+                churnUsers,
+                churnLifeMin,
+                churnLifeMax,
+                churnMessagesMax,
+                messagesPerSecond,
+                messageChars,
+                outage,
+                nodeHeap,
+                nodeLeakDetection,
+                heapMargin >> 10,
+                directMargin >> 10,
+                threadMargin,
+                fdMargin,
+                seed);
     }
 
     /** Reads and checks one property at a time, collecting every problem rather than stopping at the first. */

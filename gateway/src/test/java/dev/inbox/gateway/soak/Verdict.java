@@ -20,19 +20,27 @@ final class Verdict {
         FRAMES(false, "frames received by all connections"),
         CONNECTIONS_OPENED(false, "connections opened"),
         CONNECTIONS_CLOSED(false, "connections closed (client close, answered by the server)"),
-        CRASH_EDGE_REFUSED_DELIVERED(false, "refused at the crash yet delivered on the other node "
-                + "(README: the edge of a Redis crash)"),
-        MISSED_THEN_TOLD(false, "owed deliveries sent between the kill and the receiving connection's 4002 close and "
-                + "missed: in its node's relay gap, or in flight at the close (README: relay interrupted)"),
+        CRASH_EDGE_REFUSED_DELIVERED(
+                false, "refused at the crash yet delivered on the other node " + "(README: the edge of a Redis crash)"),
+        MISSED_THEN_TOLD(
+                false,
+                "owed deliveries sent between the kill and the receiving connection's 4002 close and "
+                        + "missed: in its node's relay gap, or in flight at the close (README: relay interrupted)"),
         TOLD(false, "connections the node closed with 4002 (relay interrupted) once Redis was back"),
-        UNANSWERED_AT_TOLD_CLOSE(false, "sent after the kill on a connection then closed with 4002 before its answer "
-                + "came: the client resends after reconnecting"),
-        MISSED_UNTOLD(true, "owed deliveries missed during the receiving node's relay gap by a connection never "
-                + "closed with 4002: a silent miss"),
+        UNANSWERED_AT_TOLD_CLOSE(
+                false,
+                "sent after the kill on a connection then closed with 4002 before its answer "
+                        + "came: the client resends after reconnecting"),
+        MISSED_UNTOLD(
+                true,
+                "owed deliveries missed during the receiving node's relay gap by a connection never "
+                        + "closed with 4002: a silent miss"),
         UNTOLD(true, "connections open across the outage that their node never closed with 4002"),
         LOST(true, "owed deliveries that never arrived"),
-        CRASH_EDGE_ACKED_MISSED(false, "acknowledged, then lost with Redis on its way to the other node "
-                + "(README: the same edge, the other way)"),
+        CRASH_EDGE_ACKED_MISSED(
+                false,
+                "acknowledged, then lost with Redis on its way to the other node "
+                        + "(README: the same edge, the other way)"),
         DUPLICATED(true, "a message received twice by one connection"),
         OUT_OF_ORDER(true, "a message_id lower than one the connection already had in that conversation"),
         MISROUTED(true, "a message delivered to a connection that is not a member of its conversation"),
@@ -96,8 +104,8 @@ final class Verdict {
         List<String> out = new ArrayList<>();
         for (Count c : Count.values()) {
             if (c.failure && counts.get(c) > 0) {
-                out.add(c + "=" + counts.get(c) + " (" + c.meaning + ")" + (examples(c).isEmpty() ? ""
-                        : ": " + String.join("; ", examples(c))));
+                out.add(c + "=" + counts.get(c) + " (" + c.meaning + ")"
+                        + (examples(c).isEmpty() ? "" : ": " + String.join("; ", examples(c))));
             }
         }
         return out;

@@ -43,11 +43,10 @@ public final class AutobahnFuzzingClient {
     public static final Path REPORT_DIR = Path.of("target", "autobahntestsuite-reports");
 
     /** What Maven copies to the lib directory, versions stripped. */
-    private static final List<String> JARS = List.of(
-            "autobahntestsuite-maven-plugin.jar", "jython-standalone.jar", "json-simple.jar");
+    private static final List<String> JARS =
+            List.of("autobahntestsuite-maven-plugin.jar", "jython-standalone.jar", "json-simple.jar");
 
-    private AutobahnFuzzingClient() {
-    }
+    private AutobahnFuzzingClient() {}
 
     /**
      * Runs {@code cases} (patterns such as {@code "6.*"}) against {@code url} as {@code agent}, one connection per
@@ -68,23 +67,25 @@ public final class AutobahnFuzzingClient {
             }
             jars.add(jar.toUri().toURL());
         }
-        try (URLClassLoader loader = new URLClassLoader("autobahn", jars.toArray(new URL[0]),
-                ClassLoader.getPlatformClassLoader())) {
+        try (URLClassLoader loader =
+                new URLClassLoader("autobahn", jars.toArray(new URL[0]), ClassLoader.getPlatformClassLoader())) {
             Method runner = loader.loadClass("me.normanmaurer.maven.autobahntestsuite.AutobahnTestSuite")
                     .getMethod("runFuzzingClient", String.class, String.class, Map.class, List.class, List.class);
             CompletableFuture<Void> done = new CompletableFuture<>();
-            Thread thread = new Thread(() -> {
-                Thread.currentThread().setContextClassLoader(loader);
-                try {
-                    // version 18: RFC 6455 (the suite's name for its final draft).
-                    runner.invoke(null, agent, url.toString(), Map.of("version", 18), cases, List.of());
-                    done.complete(null);
-                } catch (InvocationTargetException e) {
-                    done.completeExceptionally(e.getCause());
-                } catch (Throwable e) {
-                    done.completeExceptionally(e);
-                }
-            }, "autobahn-fuzzingclient");
+            Thread thread = new Thread(
+                    () -> {
+                        Thread.currentThread().setContextClassLoader(loader);
+                        try {
+                            // version 18: RFC 6455 (the suite's name for its final draft).
+                            runner.invoke(null, agent, url.toString(), Map.of("version", 18), cases, List.of());
+                            done.complete(null);
+                        } catch (InvocationTargetException e) {
+                            done.completeExceptionally(e.getCause());
+                        } catch (Throwable e) {
+                            done.completeExceptionally(e);
+                        }
+                    },
+                    "autobahn-fuzzingclient");
             thread.setDaemon(true); // a run past its bound must not keep the test JVM alive
             thread.start();
             try {

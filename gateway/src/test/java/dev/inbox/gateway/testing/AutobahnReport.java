@@ -3,7 +3,6 @@ package dev.inbox.gateway.testing;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,7 +90,8 @@ public final class AutobahnReport {
                     case "behavior" -> behavior = p.getValueAsString();
                     case "behaviorClose" -> behaviorClose = p.getValueAsString();
                     case "duration" -> duration = p.getValueAsLong(-1);
-                    case "remoteCloseCode" -> remoteCloseCode = value == JsonToken.VALUE_NULL ? -1 : p.getValueAsInt(-1);
+                    case "remoteCloseCode" ->
+                        remoteCloseCode = value == JsonToken.VALUE_NULL ? -1 : p.getValueAsInt(-1);
                     default -> p.skipChildren();
                 }
             }
@@ -159,7 +159,7 @@ public final class AutobahnReport {
             close.merge(c.behaviorClose(), 1, Integer::sum);
             millis += Math.max(0, c.durationMillis());
         }
-        return cases.size() + " cases " + casesPerGroup() + ", behavior " + behavior + ", behaviorClose " + close
-                + ", " + millis + " ms in cases";
+        return cases.size() + " cases " + casesPerGroup() + ", behavior " + behavior + ", behaviorClose " + close + ", "
+                + millis + " ms in cases";
     }
 }

@@ -1,9 +1,8 @@
 package dev.inbox.gateway.testing;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,10 +10,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The check AutobahnIT applies to the suite's {@code index.json}, pointed at doctored copies of a real one: each
@@ -104,29 +103,32 @@ class AutobahnReportTest {
 
         assertEquals(List.of(), report.violations());
         assertEquals(6, report.cases().size(), "only the named agent's cases");
-        assertEquals(List.of("1.1.1", "6.4.3", "7.1.6", "9.2.1", "9.10.1", "10.1.1"),
-                report.cases().stream().map(AutobahnReport.Case::id).toList(), "numeric id order");
+        assertEquals(
+                List.of("1.1.1", "6.4.3", "7.1.6", "9.2.1", "9.10.1", "10.1.1"),
+                report.cases().stream().map(AutobahnReport.Case::id).toList(),
+                "numeric id order");
         assertEquals(Map.of("1", 1, "6", 1, "7", 1, "9", 2, "10", 1), report.casesPerGroup());
         assertEquals(1007, report.cases().get(1).remoteCloseCode());
     }
 
     @ParameterizedTest(name = "{0} {1}={2}")
     @CsvSource({
-            "1.1.1, behavior, FAILED",
-            "10.1.1, behavior, UNIMPLEMENTED",
-            "6.4.3, behavior, WRONG CODE",
-            "9.2.1, behavior, UNCLEAN",
-            // The suite's runner passes these: their behavior is OK. Only the close verdict is wrong.
-            "1.1.1, behaviorClose, FAILED",
-            "9.10.1, behaviorClose, WRONG CODE",
-            "6.4.3, behaviorClose, UNCLEAN",
-            "7.1.6, behaviorClose, NON-STRICT",
+        "1.1.1, behavior, FAILED",
+        "10.1.1, behavior, UNIMPLEMENTED",
+        "6.4.3, behavior, WRONG CODE",
+        "9.2.1, behavior, UNCLEAN",
+        // The suite's runner passes these: their behavior is OK. Only the close verdict is wrong.
+        "1.1.1, behaviorClose, FAILED",
+        "9.10.1, behaviorClose, WRONG CODE",
+        "6.4.3, behaviorClose, UNCLEAN",
+        "7.1.6, behaviorClose, NON-STRICT",
     })
     void forbiddenVerdictIsAViolation(String caseId, String field, String verdict) throws IOException {
         List<String> violations = read(doctored(caseId, field, verdict)).violations();
 
         assertEquals(1, violations.size(), violations::toString);
-        assertTrue(violations.get(0).startsWith(caseId + ": ") && violations.get(0).contains(field + "=" + verdict),
+        assertTrue(
+                violations.get(0).startsWith(caseId + ": ") && violations.get(0).contains(field + "=" + verdict),
                 violations.get(0));
     }
 

@@ -1,12 +1,13 @@
 package dev.inbox.gateway.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.ConfigLoader;
 import dev.inbox.gateway.server.InboxServer;
 import dev.inbox.testkit.Await;
 import dev.inbox.testkit.Tokens;
 import dev.inbox.testkit.WsClient;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,8 +19,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * One real gateway node in this JVM on free ports, configured through the same flags a user passes, with a real
@@ -39,10 +38,26 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** A node with a JWT secret and an API key; {@code flags} add to or override those. */
     public static GatewayFixture start(String... flags) {
-        List<String> args = new ArrayList<>(List.of("--port", "0", "--admin-port", "0", "--bind", "127.0.0.1",
-                "--jwt-secret", SECRET, "--api-key", API_KEY, "--worker-threads", "4",
+        List<String> args = new ArrayList<>(List.of(
+                "--port",
+                "0",
+                "--admin-port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--jwt-secret",
+                SECRET,
+                "--api-key",
+                API_KEY,
+                "--worker-threads",
+                "4",
                 // Tests drive many connections and messages from one address at test speed; LimitsIT sets its own.
-                "--rate-limit", "1000000", "--rate-burst", "1000000", "--max-handshakes-per-ip", "1000000"));
+                "--rate-limit",
+                "1000000",
+                "--rate-burst",
+                "1000000",
+                "--max-handshakes-per-ip",
+                "1000000"));
         args.addAll(Arrays.asList(flags));
         try {
             return new GatewayFixture(InboxServer.start(ConfigLoader.load(args.toArray(new String[0]), Map.of())));
@@ -107,8 +122,9 @@ public final class GatewayFixture implements AutoCloseable {
     public HttpResponse<String> admin(String method, String path, String body, boolean withKey) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + path))
                 .timeout(WsClient.WAIT)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (withKey) {
             b.header("Authorization", "Bearer " + API_KEY);
         }
@@ -132,7 +148,10 @@ public final class GatewayFixture implements AutoCloseable {
         for (int i = 0; i < userIds.length; i++) {
             b.append(i == 0 ? "" : ",").append(userIds[i]);
         }
-        HttpResponse<String> r = admin("PUT", "/api/conversations/" + conversationId + "/members", b.append("]}").toString());
+        HttpResponse<String> r = admin(
+                "PUT",
+                "/api/conversations/" + conversationId + "/members",
+                b.append("]}").toString());
         assertEquals(200, r.statusCode(), r.body());
     }
 
