@@ -38,6 +38,13 @@ public final class GatewayProcess implements AutoCloseable {
     /** The gateway's entry point. */
     public static final String MAIN_CLASS = "dev.inbox.gateway.server.Main";
 
+    /** {@code flags} after the ones every test node takes: both ports picked by the kernel, on loopback only. */
+    public static List<String> onLoopback(String... flags) {
+        List<String> all = new ArrayList<>(List.of("--port", "0", "--admin-port", "0", "--bind", "127.0.0.1"));
+        all.addAll(List.of(flags));
+        return all;
+    }
+
     private static final Pattern LISTENING = Pattern.compile("listening public=(\\d+) admin=(\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);

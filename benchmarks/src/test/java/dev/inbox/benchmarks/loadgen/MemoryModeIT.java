@@ -44,14 +44,8 @@ class MemoryModeIT {
         GatewayProcess gateway = GatewayProcess.started(
                 "memory-mode",
                 List.of("-Xmx256m"),
-                List.of(
+                GatewayProcess.onLoopback(
                         "--dev",
-                        "--port",
-                        "0",
-                        "--admin-port",
-                        "0",
-                        "--bind",
-                        "127.0.0.1",
                         "--max-handshakes-per-ip",
                         "100000",
                         "--drain-delay",

@@ -62,14 +62,8 @@ class DrainIT {
         GatewayProcess node = GatewayProcess.started(
                 "drain",
                 List.of("-Dio.netty.leakDetection.level=paranoid"),
-                List.of(
+                GatewayProcess.onLoopback(
                         "--dev",
-                        "--port",
-                        "0",
-                        "--admin-port",
-                        "0",
-                        "--bind",
-                        "127.0.0.1",
                         "--drain-delay",
                         DELAY_MS + "ms",
                         "--drain-window",

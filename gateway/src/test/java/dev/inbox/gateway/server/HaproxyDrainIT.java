@@ -57,14 +57,8 @@ class HaproxyDrainIT {
         GatewayProcess node = GatewayProcess.started(
                 "haproxy-drain",
                 List.of(),
-                List.of(
+                GatewayProcess.onLoopback(
                         "--dev",
-                        "--port",
-                        "0",
-                        "--admin-port",
-                        "0",
-                        "--bind",
-                        "127.0.0.1",
                         "--redis",
                         redis.uri(),
                         "--redis-ping-interval",

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.inbox.testkit.GatewayProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -86,7 +87,7 @@ class MainIT {
 
     @Test
     void ctrlCStopsAnIdleDevNodeWithinASecond() throws Exception {
-        Node n = start("--dev", "--port", "0", "--admin-port", "0", "--bind", "127.0.0.1");
+        Node n = start(GatewayProcess.onLoopback("--dev"));
         n.awaitLine(l -> LISTENING.matcher(l).find(), START);
         assumeFalse(n.ignores(2), "SIGINT is ignored in this process tree (started in the background?)");
         n.signal("INT");
@@ -100,20 +101,8 @@ class MainIT {
     @CsvSource({"INT, 130", "TERM, 143"})
     void aSecondSignalDuringADrainStopsAtOnce(String second, int exitCode) throws Exception {
         // A drain kept busy: a delay set explicitly (dev mode would have none) and a connection open.
-        Node n = start(
-                "--dev",
-                "--port",
-                "0",
-                "--admin-port",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--drain-delay",
-                "60s",
-                "--drain-window",
-                "10s",
-                "--drain-deadline",
-                "2m");
+        Node n = start(GatewayProcess.onLoopback(
+                "--dev", "--drain-delay", "60s", "--drain-window", "10s", "--drain-deadline", "2m"));
         String listening = n.awaitLine(l -> LISTENING.matcher(l).find(), START);
         Matcher m = LISTENING.matcher(listening);
         assertTrue(m.find());
@@ -148,10 +137,14 @@ class MainIT {
 
     /** Starts the jar with {@code args}, its output (both streams) read line by line. */
     private Node start(String... args) throws IOException {
+        return start(List.of(args));
+    }
+
+    private Node start(List<String> args) throws IOException {
         assertTrue(Files.isRegularFile(JAR), JAR.toAbsolutePath() + " is built by the package phase (mvn verify)");
         List<String> cmd = new ArrayList<>(
                 List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
-        cmd.addAll(List.of(args));
+        cmd.addAll(args);
         Node n = new Node(new ProcessBuilder(cmd).redirectErrorStream(true).start());
         started.add(n);
         return n;

@@ -309,13 +309,7 @@ class SoakIT {
                             "-XX:+UseG1GC",
                             "-Xlog:gc:file=" + dir.toAbsolutePath().resolve("node-" + name + "-gc.log"),
                             "-Dio.netty.leakDetection.level=" + settings.nodeLeakDetection()),
-                    List.of(
-                            "--port",
-                            "0",
-                            "--admin-port",
-                            "0",
-                            "--bind",
-                            "127.0.0.1",
+                    GatewayProcess.onLoopback(
                             "--jwt-secret",
                             GatewayFixture.SECRET,
                             "--api-key",

@@ -6,6 +6,7 @@ import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.ConfigLoader;
 import dev.inbox.gateway.server.InboxServer;
 import dev.inbox.testkit.Await;
+import dev.inbox.testkit.GatewayProcess;
 import dev.inbox.testkit.Tokens;
 import dev.inbox.testkit.WsClient;
 import java.io.IOException;
@@ -38,13 +39,7 @@ public final class GatewayFixture implements AutoCloseable {
 
     /** A node with a JWT secret and an API key; {@code flags} add to or override those. */
     public static GatewayFixture start(String... flags) {
-        List<String> args = new ArrayList<>(List.of(
-                "--port",
-                "0",
-                "--admin-port",
-                "0",
-                "--bind",
-                "127.0.0.1",
+        List<String> args = new ArrayList<>(GatewayProcess.onLoopback(
                 "--jwt-secret",
                 SECRET,
                 "--api-key",
