@@ -133,15 +133,7 @@ public final class ConversationRouter {
 
     /** On the owner loop: encode once, with a placeholder id, and let the admission check, number and relay it. */
     private void admit(Submission s, EventLoop owner) {
-        ServerEvent provisional = new ServerEvent(
-                s.type,
-                s.message,
-                s.conversationId,
-                s.senderId,
-                s.senderName,
-                s.senderAvatar,
-                s.acceptedAtMillis,
-                Ids.MIN_MESSAGE_ID);
+        ServerEvent provisional = s.event(Ids.MIN_MESSAGE_ID);
         ServerFrameEncoder.PreparedFrame prepared = encoder.encodePrepared(alloc, provisional);
         // Handed over with the admission, before Redis is asked, and always queued, never run in place: why that
         // keeps id order is docs/clustering.md#order (ConversationRouterTest).
@@ -178,15 +170,7 @@ public final class ConversationRouter {
         ServerEvent event;
         try {
             ServerFrameEncoder.writeMessageId(frame, prepared.messageIdAt(), admitted.messageId());
-            event = new ServerEvent(
-                    s.type,
-                    s.message,
-                    s.conversationId,
-                    s.senderId,
-                    s.senderName,
-                    s.senderAvatar,
-                    s.acceptedAtMillis,
-                    admitted.messageId());
+            event = s.event(admitted.messageId());
             if (s.sender != null && s.clientMsgId != null) {
                 ack = encoder.encodeEvent(alloc, event, s.clientMsgId);
             }
@@ -232,6 +216,11 @@ public final class ConversationRouter {
         final InboxSession sender;
         final String clientMsgId;
         final CompletableFuture<ServerEvent> result = new CompletableFuture<>();
+
+        ServerEvent event(long messageId) {
+            return new ServerEvent(
+                    type, message, conversationId, senderId, senderName, senderAvatar, acceptedAtMillis, messageId);
+        }
 
         Submission(
                 long senderId,
