@@ -70,11 +70,14 @@ class OutboundBoundIT {
             try {
                 // The node stops reading the flooder once its queue passes the bound, so the queue stops growing;
                 // when the grace runs out the flooder is closed as a slow consumer.
-                GatewayFixture.await(
-                        "the grace has run out",
-                        () -> gw.admin("GET", "/metrics", null, false)
-                                .body()
-                                .contains("inbox_slow_consumer_disconnects_total 1.0"));
+                // Meanwhile the node stays healthy for its other users: /healthz answers on every poll.
+                GatewayFixture.await("the grace has run out", () -> {
+                    assertEquals(
+                            200, gw.admin("GET", "/healthz", null, false).statusCode(), "/healthz during the flood");
+                    return gw.admin("GET", "/metrics", null, false)
+                            .body()
+                            .contains("inbox_slow_consumer_disconnects_total 1.0");
+                });
                 close = flooder.readUntilClose(); // a peer that catches up now still learns why
                 assertTrue(flooder.serverClosedTcp(), "the node closes the socket after the close frame");
             } finally {
