@@ -21,6 +21,8 @@ import java.util.Set;
 public final class ConfigLoader {
     /** Outside dev mode an admin key shorter than this is a mistake, not a key. */
     static final int MIN_API_KEY_CHARS = 16;
+    /** As for the HS256 token key: an HMAC key shorter than its hash is weaker than the hash. */
+    static final int MIN_HOOK_SECRET_BYTES = 32;
     /** HS256 needs a key at least as long as its output (RFC 7518 §3.2). */
     static final int MIN_HS256_SECRET_BYTES = 32;
 
@@ -216,7 +218,49 @@ public final class ConfigLoader {
                 intIn(raw, Setting.MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
                 intIn(raw, Setting.MAX_HANDSHAKES_PER_IP, 1, 1_000_000),
                 intIn(raw, Setting.MAX_CONNECTIONS, 1, 100_000_000));
-        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, dev, logFormat);
+        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, hooks(raw), dev, logFormat);
+    }
+
+    private static GatewayConfig.Hooks hooks(Map<Setting, String> raw) throws ConfigException {
+        java.net.URI publish = hookUrl(raw, Setting.PUBLISH_HOOK);
+        java.net.URI connect = hookUrl(raw, Setting.CONNECT_HOOK);
+        byte[] secret = null;
+        String rawSecret = raw.get(Setting.HOOK_SECRET);
+        if (publish != null || connect != null) {
+            if (rawSecret.isEmpty()) {
+                throw new ConfigException("hook-secret: unset (expected: at least " + MIN_HOOK_SECRET_BYTES
+                        + " bytes, shared with the backend, when --publish-hook or --connect-hook is set)");
+            }
+            secret = rawSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (secret.length < MIN_HOOK_SECRET_BYTES) {
+                throw new ConfigException(
+                        "hook-secret: " + secret.length + " bytes (expected: at least " + MIN_HOOK_SECRET_BYTES + ")");
+            }
+        }
+        return new GatewayConfig.Hooks(
+                publish,
+                connect,
+                secret,
+                duration(raw, Setting.HOOK_TIMEOUT),
+                intIn(raw, Setting.HOOK_MAX_IN_FLIGHT, 1, 1_000_000));
+    }
+
+    /** An absolute http(s) URL with a host, or {@code null} when unset. */
+    static java.net.URI hookUrl(Map<Setting, String> raw, Setting s) throws ConfigException {
+        String v = raw.get(s);
+        if (v.isEmpty()) {
+            return null;
+        }
+        try {
+            java.net.URI uri = new java.net.URI(v);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
+                return uri;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        throw new ConfigException(s.flag() + ": " + v + " (expected: an http:// or https:// URL with a host)");
     }
 
     private static String nonEmpty(Map<Setting, String> raw, Setting s) throws ConfigException {

@@ -14,6 +14,7 @@ import java.util.List;
  * @param admin   the admin API
  * @param drain   the shutdown timeline
  * @param redis   the relay, or {@code null} for a single node
+ * @param hooks   the backend's publish and connect hooks
  * @param dev     development mode (see {@link Setting#DEV})
  * @param logFormat {@code text} or {@code json}
  */
@@ -25,6 +26,7 @@ public record GatewayConfig(
         Admin admin,
         Drain drain,
         Redis redis,
+        Hooks hooks,
         boolean dev,
         String logFormat) {
 
@@ -55,6 +57,33 @@ public record GatewayConfig(
      * @param deadline the process exits by this time after the signal
      */
     public record Drain(Duration delay, Duration window, Duration deadline) {}
+
+    /**
+     * The backend's hooks. Either URL may be {@code null}; when one is set, so is the secret.
+     *
+     * @param publish     POSTed every client message before it is admitted, or {@code null}
+     * @param connect     asked to sign in a handshake without a token, or {@code null}
+     * @param secret      HMAC-SHA256 key that signs every hook request, or {@code null} when no hook is set
+     * @param timeout     longest wait for one answer
+     * @param maxInFlight calls one hook may have unanswered at once
+     */
+    public record Hooks(java.net.URI publish, java.net.URI connect, byte[] secret, Duration timeout, int maxInFlight) {
+        public Hooks {
+            secret = secret == null ? null : secret.clone();
+        }
+
+        @Override
+        public byte[] secret() {
+            return secret == null ? null : secret.clone();
+        }
+
+        @Override
+        public String toString() {
+            return "Hooks[publish=" + publish + ", connect=" + connect + ", secret="
+                    + (secret == null ? "unset" : "set") + ", timeout=" + timeout + ", maxInFlight=" + maxInFlight
+                    + "]";
+        }
+    }
 
     /** Whether this node is one of many, relaying through Redis. */
     public boolean clustered() {

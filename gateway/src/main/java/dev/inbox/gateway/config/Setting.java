@@ -78,6 +78,26 @@ public enum Setting {
             "64",
             "Admin connections open at once; past it, API requests get 503 and are closed (health, readiness and metrics still answer)."),
     MAX_MEMBERS("max-members", "10000", "Most members a conversation may have, and most user_ids in one PUT."),
+    PUBLISH_HOOK(
+            "publish-hook",
+            "",
+            "URL the gateway POSTs every client message to before admitting it (2xx admits, 4xx rejects, else backend_unavailable). Empty: no publish hook."),
+    CONNECT_HOOK(
+            "connect-hook",
+            "",
+            "URL asked to sign in a handshake that brings no token (nor, in dev mode, a user_id): its Cookie and Authorization headers are forwarded. Empty: no connect hook."),
+    HOOK_SECRET(
+            "hook-secret",
+            "",
+            "Key (at least 32 bytes) the gateway signs every hook request with (HMAC-SHA256, header X-Inbox-Signature). Required when a hook is set."),
+    HOOK_TIMEOUT(
+            "hook-timeout",
+            "2s",
+            "Longest wait for a hook's answer (connect and response); past it: backend_unavailable, or 503 for the connect hook."),
+    HOOK_MAX_IN_FLIGHT(
+            "hook-max-in-flight",
+            "1000",
+            "Calls one hook may have unanswered at once on this node; past it the call is refused at once (backend_unavailable, or 503)."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: one per core)."),
     DRAIN_DELAY(
             "drain-delay",

@@ -154,6 +154,11 @@ public final class GatewayMetrics {
                 .register(registry);
     }
 
+    /** The meters of one backend hook; call once per hook. */
+    public HookMeters hook(String hook, Supplier<Number> inFlight) {
+        return new HookMeters(registry, hook, LATENCY_SLOS, inFlight);
+    }
+
     /** The Redis reachability gauge, for a clustered node. */
     public void redisGauge(Supplier<Number> up) {
         Gauge.builder(InboxMeters.REDIS_UP.meterName(), up)

@@ -48,6 +48,17 @@ public enum InboxMeters {
             "counter",
             "limit",
             "How often a limit fired: rate, flood_close, user_connections, address_connections, address_handshakes, address_pending, node_connections, admin_body, members, admin_connections, admin_read_timeout."),
+    HOOK_CALLS(
+            "inbox.hook.calls",
+            "counter",
+            "outcome",
+            "Calls to a backend hook (label hook: publish or connect), by outcome: ok, refused, failed, timeout, unreachable, overloaded, malformed."),
+    HOOK_LATENCY(
+            "inbox.hook.seconds",
+            "histogram",
+            "hook",
+            "Round trip of a backend hook call that got an answer (publish or connect)."),
+    HOOK_IN_FLIGHT("inbox.hook.in.flight", "gauge", "hook", "Calls to a backend hook waiting for their answer."),
     REDIS_UP("inbox.redis.up", "gauge", "", "1 while the node reaches Redis, 0 when not; absent on a single node.");
 
     private final String meterName;

@@ -153,6 +153,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aHookNeedsAnHttpUrlAndASecretOfThirtyTwoBytes() throws ConfigException {
+        String key = "k".repeat(32);
+        rejected("hook-secret: unset", "--dev", "--publish-hook", "http://127.0.0.1:9000/publish");
+        rejected("hook-secret: 31 bytes", "--dev", "--connect-hook", "http://h/c", "--hook-secret", "k".repeat(31));
+        rejected("publish-hook: ftp://h/p", "--dev", "--publish-hook", "ftp://h/p", "--hook-secret", key);
+        rejected("connect-hook: /relative", "--dev", "--connect-hook", "/relative", "--hook-secret", key);
+
+        GatewayConfig.Hooks hooks = load("--dev", "--publish-hook", "https://backend/p", "--hook-secret", key)
+                .hooks();
+        assertEquals("https://backend/p", hooks.publish().toString());
+        assertEquals(null, hooks.connect());
+        assertEquals(java.time.Duration.ofSeconds(2), hooks.timeout());
+        assertEquals(1000, hooks.maxInFlight());
+        assertFalse(hooks.toString().contains(key), "the secret is never printed");
+    }
+
+    @Test
     void redisUriMustBeARedisUri() {
         ConfigException e = rejected("redis: ", "--dev", "--redis", "http://:secret@host:6379");
         assertFalse(e.getMessage().contains("secret"), e::getMessage);
