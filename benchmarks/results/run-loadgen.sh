@@ -2,7 +2,8 @@
 # The load-generator and memory runs behind RESULTS.md. Run from the repository root after
 # `mvn -B -q -DskipTests package`; each run writes benchmarks/results/<name>.json (and the table to <name>.txt).
 # EPOLL_JAR (optional): Netty's epoll native jar, to measure the node on epoll as well as NIO.
-# PARTS (default "single cross memory") picks which parts run; memory is the one a busy machine does not distort.
+# PARTS (default "single cross memory") picks which parts run; memory is the one a busy machine does not distort;
+# "backend" (run on its own: PARTS=backend) prices the outbox and the publish hook (OUTBOX_RATE, HOOK_RATE).
 # SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
 set -uo pipefail
 out=benchmarks/results
@@ -79,6 +80,49 @@ for rate in 5000 7500 10000; do
 done
 stop "$rd"
 
+fi
+
+if part backend; then
+# The backend in the loop (issue 13), each cost against its baseline in the same run, the two interleaved.
+# Outbox: one node and Redis, the group scenario at OUTBOX_RATE messages/s, with --outbox false and with the outbox.
+OUTBOX_RATE=${OUTBOX_RATE:-10000}
+for i in 1 2 3; do
+  for mode in off on; do
+    name="outbox-$mode-$OUTBOX_RATE-$i"
+    done_already "$name" && continue
+    redis-server --port 26391 --save '' --appendonly no --daemonize no >"$out/redis.log" 2>&1 & rd=$!
+    until redis-cli -p 26391 ping >/dev/null 2>&1; do sleep 0.1; done
+    flag=true; [ "$mode" = off ] && flag=false
+    gw=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26391 --outbox "$flag" --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}")
+    wait_ready 28081
+    run "$name" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+        --users 1000 --group-size 10 --rate "$OUTBOX_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
+    echo "$name: outbox entries $(redis-cli -p 26391 --raw eval "local n=0 for _,k in ipairs(redis.call('SMEMBERS','inbox:outbox:streams')) do n=n+redis.call('XLEN',k) end return n" 0)"
+    stop "$gw" "$rd"
+  done
+done
+# Publish hook: one node, no Redis, every message POSTed to a stub backend that answers 204 at once.
+HOOK_RATE=${HOOK_RATE:-20000}
+H=hook-secret-0123456789abcdef0123456789
+for i in 1 2 3; do
+  for mode in off on; do
+    name="hook-$mode-$HOOK_RATE-$i"
+    done_already "$name" && continue
+    hook=()
+    if [ "$mode" = on ]; then
+      java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.StubBackend 28090 >>"$out/stub.log" 2>&1 & st=$!
+      until curl -s -o /dev/null -X POST http://127.0.0.1:28090/; do sleep 0.1; done
+      hook=(--publish-hook http://127.0.0.1:28090/publish --hook-secret "$H")
+    fi
+    gw=$(node $GW_CP -Xmx1g -- --dev --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}" "${hook[@]}")
+    wait_ready 28081
+    run "$name" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+        --users 1000 --group-size 10 --rate "$HOOK_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
+    stop "$gw"
+    [ "$mode" = on ] && stop "$st"
+  done
+done
+exit 0
 fi
 
 # Memory per idle authenticated (JWT) connection, one connection per user, heap capped at 256 MiB.
