@@ -115,7 +115,7 @@ class OutboxConsumer:
                                               count=self.args.count, block=block)
                 for stream, entries in reply:
                     self.save_then_ack(stream, entries)
-            except (redis.ConnectionError, redis.TimeoutError) as e:  # Redis restarting: what was read and not acked is redelivered
+            except (redis.ConnectionError, redis.TimeoutError) as e:  # unacked entries come again
                 print(f"redis unreachable ({e}); retrying", flush=True)
                 time.sleep(1)
         print(f"stopped: saved={self.saved} duplicates={self.duplicates} reclaimed={self.reclaimed}", flush=True)
