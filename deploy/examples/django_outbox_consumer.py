@@ -2,16 +2,17 @@
 """Saves every message the inbox gateway admitted, exactly once: the core loop of a Django management command.
 
 The gateway appends each message to a Redis Stream (its outbox; docs/operations.md, "The outbox"). This reads them
-with a consumer group, saves each by message_id (a redelivered entry changes nothing), then acknowledges it, so a
-crash between the save and the XACK costs a redelivery, never a loss. Needs redis-py only (Debian: python3-redis):
+with a consumer group, saves each under its key (conversation_id, message_id), where a redelivered entry changes
+nothing, then acknowledges it: a crash between the save and the XACK costs a redelivery, never a loss. Needs only
+redis-py (Debian: python3-redis):
 
     python3 deploy/examples/django_outbox_consumer.py --redis-url redis://localhost:6379 --db messages.sqlite3
 
 sqlite3 stands in for Django's ORM. The model and the call this would be in a Django project:
 
     class ChatMessage(models.Model):
-        message_id = models.BigIntegerField(primary_key=True)  # the gateway's id: the idempotency key
-        conversation_id = models.BigIntegerField(db_index=True)
+        conversation_id = models.BigIntegerField()
+        message_id = models.BigIntegerField()                   # unique within its conversation, not across them
         type = models.CharField(max_length=16)
         message = models.TextField()
         sender_id = models.BigIntegerField()
@@ -21,8 +22,11 @@ sqlite3 stands in for Django's ORM. The model and the call this would be in a Dj
         client_msg_id = models.CharField(max_length=64, blank=True)
         source = models.CharField(max_length=8)                 # "client" or "admin"
 
+        class Meta:  # the idempotency key: a redelivered entry hits it and changes nothing
+            constraints = [models.UniqueConstraint(fields=["conversation_id", "message_id"], name="one_save")]
+
     ChatMessage.objects.bulk_create([ChatMessage(**row) for row in rows], ignore_conflicts=True)
-    # or one at a time: ChatMessage.objects.get_or_create(message_id=row["message_id"], defaults=row)
+    # or one at a time: ChatMessage.objects.get_or_create(conversation_id=..., message_id=..., defaults=row)
 """
 import argparse
 import os
@@ -40,11 +44,11 @@ FIELDS = ("message_id", "conversation_id", "type", "message", "sender_id", "send
 CRASH_EXIT_CODE = 3
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS chat_message (
-    message_id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL, type TEXT NOT NULL, message TEXT NOT NULL,
+    message_id INTEGER NOT NULL, conversation_id INTEGER NOT NULL, type TEXT NOT NULL, message TEXT NOT NULL,
     sender_id INTEGER NOT NULL, sender_name TEXT NOT NULL, sender_avatar TEXT NOT NULL, created_at TEXT NOT NULL,
-    client_msg_id TEXT NOT NULL, source TEXT NOT NULL)"""
+    client_msg_id TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (conversation_id, message_id))"""
 INSERT = (f"INSERT INTO chat_message ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})"
-          " ON CONFLICT (message_id) DO NOTHING")
+          " ON CONFLICT (conversation_id, message_id) DO NOTHING")
 
 
 class OutboxConsumer:

@@ -77,7 +77,7 @@ class PythonConsumerIT {
 
     @Test
     void aConsumerKilledBeforeItsAckCostsARedeliveryAndEveryMessageIsSavedOnce() throws Exception {
-        Map<Long, Map<String, String>> sent = sendMessages();
+        Map<String, Map<String, String>> sent = sendMessages();
         Path db = dir.resolve("messages.sqlite3");
 
         Process crashing = consumer("worker-a", db, "--crash-after", Integer.toString(CRASH_AFTER));
@@ -104,9 +104,9 @@ class PythonConsumerIT {
 
     /**
      * Sends {@link #CLIENT_MESSAGES} messages from two WebSocket clients over six conversations, and two through the
-     * admin API, each waited for; returns what each admitted one must be saved as, by {@code message_id}.
+     * admin API, each waited for; returns what each admitted one must be saved as, by {@link #key}.
      */
-    private Map<Long, Map<String, String>> sendMessages() {
+    private Map<String, Map<String, String>> sendMessages() {
         for (long conversation = 1; conversation <= 6; conversation++) {
             node.members(conversation, 1, 2);
         }
@@ -117,7 +117,7 @@ class PythonConsumerIT {
         WsClient bob = node.connect(
                 Map.of("Authorization", "Bearer " + Tokens.hs256(GatewayFixture.SECRET, 2, "Bob", null, expiry)));
 
-        Map<Long, Map<String, String>> sent = new TreeMap<>();
+        Map<String, Map<String, String>> sent = new TreeMap<>();
         for (int i = 0; i < CLIENT_MESSAGES; i++) {
             long sender = 1 + i % 2;
             WsClient client = sender == 1 ? ann : bob;
@@ -127,9 +127,10 @@ class PythonConsumerIT {
             client.send("{\"type\":\"TEXT\",\"conversation_id\":" + conversation + ",\"message\":\"say \\\"hi\\\" ✓ "
                     + i + "\"" + (clientMsgId.isEmpty() ? "" : ",\"client_msg_id\":\"" + clientMsgId + "\"") + "}");
             Map<String, Object> ack = acknowledgement(client, sender, text);
-            sent.put(
-                    (Long) ack.get("message_id"),
+            put(
+                    sent,
                     row(
+                            (Long) ack.get("message_id"),
                             conversation,
                             text,
                             sender,
@@ -147,9 +148,18 @@ class PythonConsumerIT {
             assertEquals(200, r.statusCode(), r.body());
             Map<String, Object> answer = Json.parse(r.body());
             String createdAt = RFC3339_MILLIS.format(Instant.ofEpochMilli((Long) answer.get("created_at_ms")));
-            sent.put(
-                    (Long) answer.get("message_id"),
-                    row(conversation, "from the backend", 2, "Support", "", createdAt, "", "admin"));
+            put(
+                    sent,
+                    row(
+                            (Long) answer.get("message_id"),
+                            conversation,
+                            "from the backend",
+                            2,
+                            "Support",
+                            "",
+                            createdAt,
+                            "",
+                            "admin"));
         }
         return sent;
     }
@@ -165,8 +175,21 @@ class PythonConsumerIT {
         }
     }
 
-    /** An outbox entry's fields but message_id, as the example saves them (every value as text). */
+    /**
+     * A message's identity: {@code message_id} is unique within its conversation only (docs/protocol.md), so the
+     * pair is the backend's idempotency key.
+     */
+    private static String key(Map<String, String> row) {
+        return row.get("conversation_id") + "/" + row.get("message_id");
+    }
+
+    private static void put(Map<String, Map<String, String>> rows, Map<String, String> row) {
+        assertEquals(null, rows.put(key(row), row), key(row) + " twice");
+    }
+
+    /** An outbox entry's fields, as the example saves them (every value as text). */
     private static Map<String, String> row(
+            long messageId,
             long conversation,
             String message,
             long sender,
@@ -176,6 +199,7 @@ class PythonConsumerIT {
             String clientMsgId,
             String source) {
         Map<String, String> row = new TreeMap<>();
+        row.put("message_id", Long.toString(messageId));
         row.put("conversation_id", Long.toString(conversation));
         row.put("type", "TEXT");
         row.put("message", message);
@@ -237,8 +261,8 @@ class PythonConsumerIT {
         }
     }
 
-    /** The example's table, read by python3's own sqlite3: message_id to the other columns, as text. */
-    private Map<Long, Map<String, String>> saved(Path db) throws IOException, InterruptedException {
+    /** The example's table, read by python3's own sqlite3, every column as text, by {@link #key}. */
+    private Map<String, Map<String, String>> saved(Path db) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(
                         PYTHON.toString(),
                         "-c",
@@ -251,12 +275,11 @@ class PythonConsumerIT {
                 .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "reading " + db + ": " + out);
-        Map<Long, Map<String, String>> rows = new TreeMap<>();
+        Map<String, Map<String, String>> rows = new TreeMap<>();
         for (Object o : (List<?>) Json.parse(out).get("rows")) {
             Map<String, String> row = new TreeMap<>();
             ((Map<?, ?>) o).forEach((k, v) -> row.put((String) k, String.valueOf(v)));
-            Long id = Long.valueOf(row.remove("message_id"));
-            assertEquals(null, rows.put(id, row), "message_id " + id + " twice");
+            put(rows, row);
         }
         return rows;
     }
