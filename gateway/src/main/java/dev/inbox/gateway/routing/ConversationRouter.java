@@ -140,10 +140,7 @@ public final class ConversationRouter {
         LoopTaskQueue queue = taskQueues[loops.ownerIndexOf(s.conversationId)];
         try {
             admission.admit(
-                    s.conversationId,
-                    s.senderId,
-                    prepared,
-                    (a, failure) -> queue.execute(() -> admitted(s, prepared, a, failure)));
+                    s.submitted(), prepared, (a, failure) -> queue.execute(() -> admitted(s, prepared, a, failure)));
         } catch (RuntimeException e) {
             prepared.frame().release(); // nothing was sent, and the outcome will not come
             fail(s, e);
@@ -216,6 +213,19 @@ public final class ConversationRouter {
         final InboxSession sender;
         final String clientMsgId;
         final CompletableFuture<ServerEvent> result = new CompletableFuture<>();
+
+        Submitted submitted() {
+            return new Submitted(
+                    conversationId,
+                    senderId,
+                    senderName,
+                    senderAvatar,
+                    type,
+                    message,
+                    acceptedAtMillis,
+                    clientMsgId,
+                    sender == null);
+        }
 
         ServerEvent event(long messageId) {
             return new ServerEvent(
