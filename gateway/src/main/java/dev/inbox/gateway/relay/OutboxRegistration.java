@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Agrees the number of outbox partitions with Redis on every new connection, before the node reports ready from
- * Redis's side: {@code SET inbox:outbox:partitions N NX}, read it back, and add the partition streams to
- * {@code inbox:outbox:streams} for backends to find. Another number there means every conversation's keys live
+ * Redis's side: {@code SET inbox:outbox:partitions N NX}, read it back, and (outbox on) add the partition streams
+ * to {@code inbox:outbox:streams} for backends to find. The count matters with the outbox off too: it places the
+ * conversations' keys. Another number there means every conversation's keys live
  * under other tags ({@link RedisKeys}): this node would see none of the memberships and give ids from other counters,
  * so it must not serve. At start that stops the node ({@link #awaitFirst}); later, it keeps the node not-ready.
  *
@@ -29,6 +30,9 @@ final class OutboxRegistration {
     static final String CONDITION = "outbox-partitions";
 
     private final RedisKeys keys;
+    /** Whether to list the streams for backends: only when messages are written to them. */
+    private final boolean listStreams;
+
     private final Readiness readiness;
     /** Tries a failed check again later, off Lettuce's threads. */
     private final Runnable retryLater;
@@ -37,8 +41,9 @@ final class OutboxRegistration {
     /** Numbers the checks, so only the latest one's outcome counts. */
     private final AtomicInteger checks = new AtomicInteger();
 
-    OutboxRegistration(RedisKeys keys, Readiness readiness, Runnable retryLater) {
+    OutboxRegistration(RedisKeys keys, boolean listStreams, Readiness readiness, Runnable retryLater) {
         this.keys = keys;
+        this.listStreams = listStreams;
         this.readiness = readiness;
         this.retryLater = retryLater;
         readiness.set(CONDITION, "outbox partitions not checked against redis yet");
@@ -60,7 +65,7 @@ final class OutboxRegistration {
                     .thenCompose(set -> redis.get(countKey))
                     .thenCompose(stored -> {
                         String mismatch = mismatch(stored);
-                        if (mismatch != null) {
+                        if (mismatch != null || !listStreams) {
                             return CompletableFuture.completedFuture(mismatch);
                         }
                         byte[][] streams = new byte[keys.partitions()][];

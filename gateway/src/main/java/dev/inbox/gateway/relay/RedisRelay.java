@@ -62,7 +62,8 @@ public final class RedisRelay implements Relay {
         this.startCheck = config.timeout().multipliedBy(3);
         metrics.redisGauge(() -> reachable ? 1 : 0);
         RedisKeys keys = new RedisKeys(config.outbox().partitions());
-        this.registration = new OutboxRegistration(keys, readiness, () -> onSubscriber(this::checkPartitionsLater));
+        this.registration = new OutboxRegistration(
+                keys, config.outbox().enabled(), readiness, () -> onSubscriber(this::checkPartitionsLater));
         RedisLink.Events events = new RedisLink.Events() {
             @Override
             public void reachability(String problem) {
