@@ -34,6 +34,8 @@ class MetricsDocumentedTest {
         metrics.gauges(() -> 0, () -> 0);
         metrics.redisGauge(() -> 1); // registered on clustered nodes only; the table says so
         metrics.hook("publish", () -> 0).answeredIn(1_000_000); // registered for a configured hook only
+        // Registered on clustered nodes with the outbox on; the lag and pending rows appear once a group exists.
+        metrics.outbox().polled(0, new java.util.TreeMap<>(java.util.Map.of("backend", new long[] {0, 0})));
         metrics.latencyRecorder().delivered(false, 1, 1_000_000); // the latency histogram has rows once a loop records
         String scrape = metrics.scrape(null);
 
