@@ -580,6 +580,7 @@ class ServerFrameEncoderTest {
                         "binary_not_supported",
                         "rate_limited",
                         "relay_unavailable",
+                        "outbox_full",
                         "server_error"),
                 names);
     }
