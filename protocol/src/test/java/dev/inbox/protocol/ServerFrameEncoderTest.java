@@ -580,6 +580,8 @@ class ServerFrameEncoderTest {
                         "binary_not_supported",
                         "rate_limited",
                         "relay_unavailable",
+                        "rejected",
+                        "backend_unavailable",
                         "server_error"),
                 names);
     }
