@@ -129,7 +129,8 @@ public final class ConversationRouter {
 
     /**
      * Publishes on behalf of {@code senderId} (the admin API): the same checks, ids and delivery as a client frame,
-     * without the publish hook (the backend is the caller). Completes with the delivered event, or exceptionally with a {@link RoutingException}.
+     * without the publish hook (the backend is the caller). Completes with the delivered event, or exceptionally
+     * with a {@link RoutingException}.
      */
     public CompletionStage<ServerEvent> publish(
             long senderId, String senderName, String senderAvatar, String type, String message, long conversationId) {
