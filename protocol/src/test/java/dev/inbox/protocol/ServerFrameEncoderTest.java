@@ -581,6 +581,8 @@ class ServerFrameEncoderTest {
                         "rate_limited",
                         "relay_unavailable",
                         "outbox_full",
+                        "rejected",
+                        "backend_unavailable",
                         "server_error"),
                 names);
     }
