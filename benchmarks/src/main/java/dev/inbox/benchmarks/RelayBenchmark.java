@@ -64,7 +64,9 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
                     Duration.ofSeconds(5),
                     Duration.ofSeconds(10),
                     10_000,
-                    Duration.ofSeconds(5));
+                    Duration.ofSeconds(5),
+                    // The outbox as a node has it by default: it is on the admission's path.
+                    new GatewayConfig.Outbox(true, 16, 100_000, Duration.ofHours(24), true, Duration.ofSeconds(10)));
 
             UserGroups groupsB = new UserGroups();
             GatewayMetrics metricsB = new GatewayMetrics();

@@ -26,6 +26,12 @@ public enum ErrorCode {
     RATE_LIMITED("rate_limited"),
     /** Redis, which carries messages between nodes, is unreachable; nothing was delivered, retry later. */
     RELAY_UNAVAILABLE("relay_unavailable"),
+    /** The backend has fallen behind reading messages and the outbox is full; nothing was delivered, retry later. */
+    OUTBOX_FULL("outbox_full"),
+    /** The backend's publish hook refused the message; {@code message} carries its reason. Nothing was delivered. */
+    REJECTED("rejected"),
+    /** The backend's publish hook could not be asked or gave no usable answer; nothing was delivered, retrying is safe. */
+    BACKEND_UNAVAILABLE("backend_unavailable"),
     /** The gateway failed to accept the message (for example its id could not be assigned); nothing was delivered, retrying is safe. */
     SERVER_ERROR("server_error");
 

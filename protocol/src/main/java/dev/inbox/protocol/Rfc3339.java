@@ -5,13 +5,20 @@ package dev.inbox.protocol;
  * characters, into a caller's {@code char[]}: the encoder calls it once per event, so it allocates nothing.
  * Covers years 0000 to 9999.
  */
-final class Rfc3339 {
+public final class Rfc3339 {
     /** Characters written by {@link #format}. */
     static final int LENGTH = 24;
 
     private static final long MILLIS_PER_DAY = 86_400_000L;
 
     private Rfc3339() {}
+
+    /** {@code epochMillis} as the event's {@code created_at} text, for the few places that need it as a string. */
+    public static String text(long epochMillis) {
+        char[] out = new char[LENGTH];
+        format(epochMillis, out);
+        return new String(out);
+    }
 
     static void format(long epochMillis, char[] out) {
         long days = Math.floorDiv(epochMillis, MILLIS_PER_DAY);

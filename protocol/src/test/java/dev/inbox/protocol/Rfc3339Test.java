@@ -39,6 +39,7 @@ class Rfc3339Test {
     })
     void knownInstantsAreFormattedExactly(long epochMillis, String expected) {
         assertEquals(expected, format(epochMillis));
+        assertEquals(expected, Rfc3339.text(epochMillis), "the string form is the same text");
         assertEquals(expected, REFERENCE.format(Instant.ofEpochMilli(epochMillis)), "the reference agrees");
     }
 

@@ -580,6 +580,9 @@ class ServerFrameEncoderTest {
                         "binary_not_supported",
                         "rate_limited",
                         "relay_unavailable",
+                        "outbox_full",
+                        "rejected",
+                        "backend_unavailable",
                         "server_error"),
                 names);
     }

@@ -226,7 +226,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     }
 
     /**
-     * The answer to a failed publish. Only {@code not_a_member} passes the router's text on; every other failure gets
+     * The answer to a failed publish. Only {@code not_a_member} and {@code outbox_full} pass the router's text on; every other failure gets
      * the gateway's own words, because the router's may carry Redis's (Lettuce's exception text, with addresses) and
      * no internal text reaches a caller (issue 11). The cause is logged instead.
      */
@@ -235,6 +235,11 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (cause instanceof RoutingException re && re.code() == ErrorCode.NOT_A_MEMBER) {
             return new AdminException(HttpResponseStatus.FORBIDDEN, re.code().wireName(), re.getMessage());
+        }
+        if (cause instanceof RoutingException re && re.code() == ErrorCode.OUTBOX_FULL) {
+            // The node's own words already; counted in inbox_outbox_refused_total, so not logged per message.
+            return new AdminException(
+                    HttpResponseStatus.SERVICE_UNAVAILABLE, re.code().wireName(), re.getMessage());
         }
         log.warn("publish to conversation {} failed: {}", conversationId, cause.toString());
         if (cause instanceof RoutingException re && re.code() == ErrorCode.RELAY_UNAVAILABLE) {

@@ -8,5 +8,13 @@ package dev.inbox.gateway.auth;
  * @param name            display name ({@code name} claim), or {@code null}
  * @param avatar          avatar URL ({@code picture} claim), or {@code null}
  * @param expiresAtMillis when the credential expires (epoch ms), or {@link Long#MAX_VALUE} for a dev-mode user
+ * @param claimsJson      the verified credential's claims as a JSON object, as it carried them, for the publish hook;
+ *                        {@code null} unless a publish hook is configured (then the hook is sent {@code sub},
+ *                        {@code name} and {@code picture} instead). Kept per connection, so only when needed.
  */
-public record AuthenticatedUser(long id, String name, String avatar, long expiresAtMillis) {}
+public record AuthenticatedUser(long id, String name, String avatar, long expiresAtMillis, String claimsJson) {
+    /** A user without kept claims: every path where no publish hook needs them. */
+    public AuthenticatedUser(long id, String name, String avatar, long expiresAtMillis) {
+        this(id, name, avatar, expiresAtMillis, null);
+    }
+}

@@ -33,15 +33,28 @@ import javax.crypto.spec.SecretKeySpec;
  * signed with the public key). {@code sub} must be a user id, {@code exp} must be present and in the future (60 s
  * of clock skew, Nimbus's default), {@code iss}/{@code aud} must match when configured.
  *
+ * <p>With {@code keepClaims} (a node with a publish hook) the user carries the token's payload, the claims object
+ * exactly as the token held it, so the hook can be sent them (docs/operations.md, "Hooks").
+ *
  * <p>Thread-safe. Runs on the event loop during the handshake: an HMAC costs microseconds, an RSA or EC check tens.
  */
 public final class TokenVerifier {
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    private final boolean keepClaims;
 
     /**
      * @throws ConfigException when the key file cannot be read or holds no RSA or P-256 public key
      */
     public TokenVerifier(GatewayConfig.Auth auth) throws ConfigException {
+        this(auth, false);
+    }
+
+    /**
+     * @param keepClaims whether each user keeps its token's claims JSON ({@link AuthenticatedUser#claimsJson})
+     * @throws ConfigException when the key file cannot be read or holds no RSA or P-256 public key
+     */
+    public TokenVerifier(GatewayConfig.Auth auth, boolean keepClaims) throws ConfigException {
+        this.keepClaims = keepClaims;
         Key key;
         JWSAlgorithm alg;
         if (auth.jwtSecret() != null) {
@@ -87,7 +100,22 @@ public final class TokenVerifier {
             throw new AuthenticationException("token rejected: sub must be a positive integer user id");
         }
         Date exp = claims.getExpirationTime();
-        return new AuthenticatedUser(id, stringClaim(claims, "name"), stringClaim(claims, "picture"), exp.getTime());
+        return new AuthenticatedUser(
+                id,
+                stringClaim(claims, "name"),
+                stringClaim(claims, "picture"),
+                exp.getTime(),
+                keepClaims ? payload(token) : null);
+    }
+
+    /**
+     * The verified token's payload: its middle part, base64url-decoded. Nimbus has just parsed it as a JSON object,
+     * so it is one; sent as it came, the backend sees the claims the signature covered, not a re-serialization.
+     */
+    private static String payload(String token) {
+        int start = token.indexOf('.') + 1;
+        int end = token.indexOf('.', start);
+        return new String(Base64.getUrlDecoder().decode(token.substring(start, end)), StandardCharsets.UTF_8);
     }
 
     private static String stringClaim(JWTClaimsSet claims, String name) {

@@ -187,6 +187,7 @@ public final class ConfigLoader {
                 duration(raw, Setting.ADMIN_READ_TIMEOUT),
                 intIn(raw, Setting.ADMIN_MAX_CONNECTIONS, 1, 100_000));
 
+        GatewayConfig.Outbox outbox = outbox(raw);
         GatewayConfig.Redis redis = null;
         String redisUri = raw.get(Setting.REDIS);
         if (!redisUri.isEmpty()) {
@@ -196,7 +197,8 @@ public final class ConfigLoader {
                     timeout,
                     duration(raw, Setting.REDIS_PING_INTERVAL),
                     intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000),
-                    duration(raw, Setting.REDIS_GAP_WINDOW));
+                    duration(raw, Setting.REDIS_GAP_WINDOW),
+                    outbox);
         }
         // The delay is for a load balancer's health check to notice /readyz; a dev node has none in front of it, and
         // a Ctrl-C that waits 5 s for nobody reads as a hang (issue 12). Set explicitly, it holds in dev mode too.
@@ -219,6 +221,22 @@ public final class ConfigLoader {
                 intIn(raw, Setting.MAX_HANDSHAKES_PER_IP, 1, 1_000_000),
                 intIn(raw, Setting.MAX_CONNECTIONS, 1, 100_000_000));
         return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, hooks(raw), dev, logFormat);
+    }
+
+    /** Checked with or without Redis, so a bad value is caught before the day Redis is switched on. */
+    private static GatewayConfig.Outbox outbox(Map<Setting, String> raw) throws ConfigException {
+        String whenFull = raw.get(Setting.OUTBOX_WHEN_FULL).toLowerCase(Locale.ROOT);
+        if (!whenFull.equals("refuse") && !whenFull.equals("trim")) {
+            throw new ConfigException(
+                    "outbox-when-full: " + raw.get(Setting.OUTBOX_WHEN_FULL) + " (expected: refuse or trim)");
+        }
+        return new GatewayConfig.Outbox(
+                bool(raw, Setting.OUTBOX),
+                intIn(raw, Setting.OUTBOX_PARTITIONS, 1, 1024),
+                intIn(raw, Setting.OUTBOX_MAX_LENGTH, 1, 100_000_000),
+                duration(raw, Setting.OUTBOX_MAX_AGE),
+                whenFull.equals("trim"),
+                duration(raw, Setting.OUTBOX_JANITOR_INTERVAL));
     }
 
     private static GatewayConfig.Hooks hooks(Map<Setting, String> raw) throws ConfigException {

@@ -97,9 +97,34 @@ public record GatewayConfig(
      * @param queueSize    most commands queued on the relay connection
      * @param gapWindow    after an interruption of the relay subscription, the connections that may have missed
      *                     messages are closed (4002) spread over this, so they do not all reconnect at once
+     * @param outbox       the streams every admitted message is appended to for the backend
      */
     public record Redis(
-            RedisTarget target, Duration timeout, Duration pingInterval, int queueSize, Duration gapWindow) {}
+            RedisTarget target,
+            Duration timeout,
+            Duration pingInterval,
+            int queueSize,
+            Duration gapWindow,
+            Outbox outbox) {}
+
+    /**
+     * The outbox: one Redis stream per partition that the backend reads with a consumer group (docs/clustering.md,
+     * "The outbox").
+     *
+     * @param enabled         whether messages are appended at all; the partitions shape the key layout either way
+     * @param partitions      streams; a conversation's is its id mod this
+     * @param maxLength       most entries one stream holds
+     * @param maxAge          entries older than this are trimmed
+     * @param trimWhenFull    at {@code maxLength}: drop the oldest entry (true) or refuse the message (false)
+     * @param janitorInterval how often the node trims and refreshes the outbox meters
+     */
+    public record Outbox(
+            boolean enabled,
+            int partitions,
+            int maxLength,
+            Duration maxAge,
+            boolean trimWhenFull,
+            Duration janitorInterval) {}
 
     /**
      * @param bind          address the public port listens on

@@ -121,7 +121,29 @@ public enum Setting {
     REDIS_GAP_WINDOW(
             "redis-gap-window",
             "5s",
-            "After the relay subscription was interrupted and is whole again, connections open meanwhile are closed (4002) spread over this window.");
+            "After the relay subscription was interrupted and is whole again, connections open meanwhile are closed (4002) spread over this window."),
+    OUTBOX(
+            "outbox",
+            "true",
+            "With --redis: append every admitted message to the outbox streams a backend reads (docs/clustering.md). false: no stream writes, for deployments where no backend reads them."),
+    OUTBOX_PARTITIONS(
+            "outbox-partitions",
+            "16",
+            "Outbox streams (1 to 1024); a conversation's is its id mod this. Every node on one Redis must agree: a node with another number refuses to start."),
+    OUTBOX_MAX_LENGTH(
+            "outbox-max-length", "100000", "Most entries one outbox stream holds; at it, --outbox-when-full decides."),
+    OUTBOX_MAX_AGE(
+            "outbox-max-age",
+            "24h",
+            "Entries older than this are trimmed, acknowledged or not (those some consumer group had not acknowledged are counted as expired)."),
+    OUTBOX_WHEN_FULL(
+            "outbox-when-full",
+            "refuse",
+            "A full outbox stream: refuse (the sender gets outbox_full, nothing is delivered) or trim (its oldest entry is dropped and counted)."),
+    OUTBOX_JANITOR_INTERVAL(
+            "outbox-janitor-interval",
+            "10s",
+            "How often a node trims what every consumer group acknowledged and what is too old, and refreshes the outbox meters.");
 
     private final String flag;
     private final String env;

@@ -159,6 +159,11 @@ public final class GatewayMetrics {
         return new HookMeters(registry, hook, LATENCY_SLOS, inFlight);
     }
 
+    /** The outbox's meters, for a clustered node with the outbox on; call once. */
+    public OutboxMeters outbox() {
+        return new OutboxMeters(registry);
+    }
+
     /** The Redis reachability gauge, for a clustered node. */
     public void redisGauge(Supplier<Number> up) {
         Gauge.builder(InboxMeters.REDIS_UP.meterName(), up)

@@ -59,7 +59,32 @@ public enum InboxMeters {
             "hook",
             "Round trip of a backend hook call that got an answer (publish or connect)."),
     HOOK_IN_FLIGHT("inbox.hook.in.flight", "gauge", "hook", "Calls to a backend hook waiting for their answer."),
-    REDIS_UP("inbox.redis.up", "gauge", "", "1 while the node reaches Redis, 0 when not; absent on a single node.");
+    REDIS_UP("inbox.redis.up", "gauge", "", "1 while the node reaches Redis, 0 when not; absent on a single node."),
+    OUTBOX_ENTRIES(
+            "inbox.outbox.entries",
+            "gauge",
+            "",
+            "Entries in the outbox streams, summed over the partitions (cluster-wide: aggregate nodes with max)."),
+    OUTBOX_LAG(
+            "inbox.outbox.lag",
+            "gauge",
+            "group",
+            "Outbox entries not yet delivered to a consumer group, summed over the partitions (cluster-wide)."),
+    OUTBOX_PENDING(
+            "inbox.outbox.pending",
+            "gauge",
+            "group",
+            "Outbox entries delivered to a consumer group and not yet acknowledged, summed over the partitions (cluster-wide)."),
+    OUTBOX_DROPPED(
+            "inbox.outbox.dropped",
+            "counter",
+            "reason",
+            "Outbox entries this node removed before every consumer group acknowledged them: full (trimmed for a new one) or expired (older than the age bound)."),
+    OUTBOX_REFUSED(
+            "inbox.outbox.refused",
+            "counter",
+            "",
+            "Messages this node refused (outbox_full) because the outbox was full.");
 
     private final String meterName;
     private final String type;

@@ -9,6 +9,7 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
@@ -80,7 +81,7 @@ final class ClusterRedisLink implements RedisLink {
 
     @Override
     public void start() {
-        events.reachability("redis not connected yet");
+        events.reachability(NOT_CONNECTED_YET);
         connect();
         watchdog.every(config.pingInterval(), this::check);
     }
@@ -183,6 +184,12 @@ final class ClusterRedisLink implements RedisLink {
                 p.async().sunsubscribe(channel);
             }
         }
+    }
+
+    @Override
+    public RedisClusterAsyncCommands<byte[], byte[]> commands() {
+        StatefulRedisClusterConnection<byte[], byte[]> c = commands;
+        return c == null ? null : c.async();
     }
 
     @Override

@@ -1,12 +1,16 @@
 package dev.inbox.gateway.relay;
 
+import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.metrics.OutboxMeters;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.Admitted;
 import dev.inbox.gateway.routing.ClockMessageIds;
 import dev.inbox.gateway.routing.RoutingException;
+import dev.inbox.gateway.routing.Submitted;
 import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.Ids;
+import dev.inbox.protocol.Rfc3339;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
@@ -18,15 +22,31 @@ import java.util.function.BiConsumer;
 /**
  * Admission through Redis, in one script and one round trip: the sender must be in the conversation's member set
  * (dev mode: an unknown or open conversation is joined), the {@code message_id} becomes
- * {@code max(seq + 1, clock floor)} (the same scheme as a single node, so ids keep increasing across a switch), and
- * the encoded event, its id filled in, is published in an envelope to the channel of every member. The script's
- * atomicity and the hand-off as the reply is decoded are two links of the order argument (docs/clustering.md,
- * "Order").
+ * {@code max(seq + 1, clock floor)} (the same scheme as a single node, so ids keep increasing across a switch), the
+ * message is appended to its partition's outbox stream, and the encoded event, its id filled in, is published in an
+ * envelope to the channel of every member. The script's atomicity and the hand-off as the reply is decoded are two
+ * links of the order argument (docs/clustering.md, "Order"); the outbox entry being written by the same script is
+ * why a message is in the outbox exactly when it was admitted (docs/clustering.md, "The outbox").
  *
  * <p>Every failure to reach Redis (disconnected, queue full, timed out) becomes {@code relay_unavailable}: the
- * message was not delivered anywhere and the sender may retry.
+ * message was not delivered anywhere and the sender may retry. A full outbox with {@code --outbox-when-full refuse}
+ * becomes {@code outbox_full}, checked before an id is given: nothing is delivered and no id is used up.
  */
 final class RedisAdmission implements Admission {
+    /** The end both scripts share: the reply. */
+    private static final String REPLY = """
+            table.insert(members, 1, tostring(dropped))
+            table.insert(members, 1, digits)
+            return members
+            """;
+
+    /**
+     * KEYS: state, members, seq, outbox stream. ARGV: 1 sender id, 2 clock floor, 3 dev ('1'/'0'), 4 envelope, 5 the
+     * id's position in it, 6 user channel prefix, 7 the moment after which it is too late, 8 outbox ('0' off,
+     * 'r' refuse when full, 't' trim when full); with the outbox on, 9 its max length and 10-17 the entry's fields
+     * (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source).
+     * Reply: {'late'}, {'full'}, {} (not a member), or {id, entries trimmed to make room, member...}.
+     */
     static final String SCRIPT = """
             local time = redis.call('TIME')
             if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[7]) then
@@ -34,41 +54,60 @@ final class RedisAdmission implements Admission {
             end
             local state = redis.call('GET', KEYS[1])
             local dev = ARGV[3] == '1'
-            if not state then
-              if not dev then return {} end
-              redis.call('SET', KEYS[1], 'open')
-              state = 'open'
+            if not state and not dev then return {} end
+            local member = state and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1
+            if not member and (not dev or (state and state ~= 'open')) then return {} end
+            local outbox = ARGV[8]
+            local dropped = 0
+            if outbox ~= '0' and redis.call('XLEN', KEYS[4]) >= tonumber(ARGV[9]) then
+              if outbox == 'r' then return {'full'} end
+              dropped = redis.call('XTRIM', KEYS[4], 'MAXLEN', tonumber(ARGV[9]) - 1)
             end
-            if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
-              if state ~= 'open' or not dev then return {} end
-              redis.call('SADD', KEYS[2], ARGV[1])
-            end
+            if not state then redis.call('SET', KEYS[1], 'open') end
+            if not member then redis.call('SADD', KEYS[2], ARGV[1]) end
             local id = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(ARGV[2]))
             local digits = string.format('%.0f', id)
             redis.call('SET', KEYS[3], digits)
+            if outbox ~= '0' then
+              redis.call('XADD', KEYS[4], '*', 'message_id', digits, 'conversation_id', ARGV[10], 'type', ARGV[11],
+                'message', ARGV[12], 'sender_id', ARGV[1], 'sender_name', ARGV[13], 'sender_avatar', ARGV[14],
+                'created_at', ARGV[15], 'client_msg_id', ARGV[16], 'source', ARGV[17])
+            end
             local members = redis.call('SMEMBERS', KEYS[2])
             local at = tonumber(ARGV[5])
             local payload = string.sub(ARGV[4], 1, at - 1) .. digits .. string.sub(ARGV[4], at + 16)
             for i = 1, #members do
               redis.call('PUBLISH', ARGV[6] .. members[i], payload)
             end
-            table.insert(members, 1, digits)
-            return members
-            """;
+            """ + REPLY;
+
     /** The same admission without publishing, for a Redis Cluster: a script may only touch its own slot. */
-    static final String CLUSTER_SCRIPT = SCRIPT.substring(0, SCRIPT.indexOf("local at = tonumber(ARGV[5])"))
-            + "table.insert(members, 1, digits)\nreturn members\n";
+    static final String CLUSTER_SCRIPT = SCRIPT.substring(0, SCRIPT.indexOf("local at = tonumber(ARGV[5])")) + REPLY;
 
     private static final byte[] DEV = {'1'};
     private static final byte[] LATE = {'l', 'a', 't', 'e'};
+    private static final byte[] FULL = {'f', 'u', 'l', 'l'};
     private static final byte[] NOT_DEV = {'0'};
+    private static final byte[] OUTBOX_OFF = {'0'};
+    private static final byte[] OUTBOX_REFUSE = {'r'};
+    private static final byte[] OUTBOX_TRIM = {'t'};
+    private static final byte[] FROM_CLIENT = "client".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FROM_ADMIN = "admin".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NONE = {};
     private static final byte[] CHANNEL_PREFIX = RedisKeys.USER_CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII);
 
     private final RedisLink link;
+    private final RedisKeys keys;
     private final RedisScript script;
     private final long nodeId;
     private final boolean dev;
     private final GatewayMetrics metrics;
+    /** {@link #OUTBOX_OFF}, {@link #OUTBOX_REFUSE} or {@link #OUTBOX_TRIM}. */
+    private final byte[] outboxMode;
+
+    private final byte[] outboxMaxLength;
+    /** The outbox's counters, or {@code null} when the outbox is off. */
+    private final OutboxMeters outboxMeters;
 
     /**
      * The script refuses a message it runs this long after the node sent it ({@code late}): half the command timeout,
@@ -77,10 +116,23 @@ final class RedisAdmission implements Admission {
      */
     private final long lateAfterMillis;
 
-    RedisAdmission(RedisLink link, long nodeId, boolean dev, GatewayMetrics metrics, Duration timeout) {
+    /** @param outboxMeters the outbox's counters; {@code null} when {@code outbox} is off */
+    RedisAdmission(
+            RedisLink link,
+            RedisKeys keys,
+            GatewayConfig.Outbox outbox,
+            OutboxMeters outboxMeters,
+            long nodeId,
+            boolean dev,
+            GatewayMetrics metrics,
+            Duration timeout) {
         this.lateAfterMillis = Math.max(1, timeout.toMillis() / 2);
         this.metrics = metrics;
         this.link = link;
+        this.keys = keys;
+        this.outboxMode = !outbox.enabled() ? OUTBOX_OFF : outbox.trimWhenFull() ? OUTBOX_TRIM : OUTBOX_REFUSE;
+        this.outboxMaxLength = ascii(outbox.maxLength());
+        this.outboxMeters = outboxMeters;
         this.nodeId = nodeId;
         this.dev = dev;
         this.script = new RedisScript(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
@@ -89,29 +141,45 @@ final class RedisAdmission implements Admission {
 
     @Override
     public void admit(
-            long conversationId,
-            long senderId,
-            ServerFrameEncoder.PreparedFrame event,
-            BiConsumer<Admitted, Throwable> outcome) {
+            Submitted message, ServerFrameEncoder.PreparedFrame event, BiConsumer<Admitted, Throwable> outcome) {
+        long conversationId = message.conversationId();
         ByteBuf frame = event.frame();
         long now = System.currentTimeMillis();
         byte[] payload = RelayEnvelope.encode(nodeId, conversationId, now, frame);
         // Lua strings are 1-based: the first id digit's position in the envelope.
         int idAt = RelayEnvelope.HEADER_BYTES + (event.messageIdAt() - frame.readerIndex()) + 1;
-        byte[][] keys = RedisKeys.conversation(conversationId);
-        byte[][] args = {
-            ascii(senderId),
-            ascii(ClockMessageIds.floor(now)),
-            dev ? DEV : NOT_DEV,
-            payload,
-            ascii(idAt),
-            CHANNEL_PREFIX,
-            ascii(now + lateAfterMillis)
-        };
+        byte[][] conversationKeys = keys.conversation(conversationId);
+        byte[] sender = ascii(message.senderId());
+        byte[] floor = ascii(ClockMessageIds.floor(now));
+        byte[] isDev = dev ? DEV : NOT_DEV;
+        byte[] at = ascii(idAt);
+        byte[] lateAt = ascii(now + lateAfterMillis);
+        // Per message, never per recipient: the outbox entry's fields ride in the same script call.
+        byte[][] args = outboxMode == OUTBOX_OFF
+                ? new byte[][] {sender, floor, isDev, payload, at, CHANNEL_PREFIX, lateAt, OUTBOX_OFF}
+                : new byte[][] {
+                    sender,
+                    floor,
+                    isDev,
+                    payload,
+                    at,
+                    CHANNEL_PREFIX,
+                    lateAt,
+                    outboxMode,
+                    outboxMaxLength,
+                    ascii(conversationId),
+                    utf8(message.type()),
+                    utf8(message.message()),
+                    utf8(message.senderName()),
+                    utf8(message.senderAvatar()),
+                    Rfc3339.text(message.createdAtMillis()).getBytes(StandardCharsets.US_ASCII),
+                    utf8(message.clientMsgId()),
+                    message.fromAdmin() ? FROM_ADMIN : FROM_CLIENT
+                };
         long started = System.nanoTime();
         // The outcome rides with the command: read and handed over on Lettuce's thread as the reply is decoded, in
         // the order of the publications decoded around it (see Admission#admit).
-        link.run(script, keys, args, (reply, failure) -> {
+        link.run(script, conversationKeys, args, (reply, failure) -> {
             metrics.relayPublished(System.nanoTime() - started);
             Admitted admitted = null;
             Throwable why = failure == null ? null : unavailable(RedisLink.describe(failure));
@@ -142,13 +210,23 @@ final class RedisAdmission implements Admission {
         if (reply.size() == 1 && Arrays.equals(LATE, (byte[]) reply.get(0))) {
             throw unavailable("redis ran the message too late");
         }
+        if (reply.size() == 1 && Arrays.equals(FULL, (byte[]) reply.get(0))) {
+            outboxMeters.refused();
+            throw new RoutingException(
+                    ErrorCode.OUTBOX_FULL,
+                    "the backend has fallen behind reading messages; nothing was delivered; retry later");
+        }
         long messageId = parse(reply.get(0));
         if (!Ids.isValidMessageId(messageId)) {
             throw new IllegalStateException("message_id out of range: " + messageId);
         }
-        long[] members = new long[reply.size() - 1];
-        for (int i = 1; i < reply.size(); i++) {
-            members[i - 1] = parse(reply.get(i));
+        long dropped = parse(reply.get(1));
+        if (dropped > 0) {
+            outboxMeters.droppedFull(dropped);
+        }
+        long[] members = new long[reply.size() - 2];
+        for (int i = 2; i < reply.size(); i++) {
+            members[i - 2] = parse(reply.get(i));
         }
         if (!link.scriptPublishes()) {
             // Cluster: fill in the id and publish to each member's shard, in the reply's thread.
@@ -159,6 +237,11 @@ final class RedisAdmission implements Admission {
             }
         }
         return new Admitted(messageId, members);
+    }
+
+    /** {@code s} in UTF-8; empty for {@code null}, as the outbox contract writes a field that has no value. */
+    private static byte[] utf8(String s) {
+        return s == null ? NONE : s.getBytes(StandardCharsets.UTF_8);
     }
 
     static byte[] ascii(long n) {

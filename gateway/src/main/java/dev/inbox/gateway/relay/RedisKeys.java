@@ -1,30 +1,86 @@
 package dev.inbox.gateway.relay;
 
+import io.lettuce.core.cluster.SlotHash;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Where things live in Redis. A conversation's keys share the hash tag {@code {c:<id>}}, so in a Redis Cluster they
- * sit in one slot and one script can touch them all:
+ * Where things live in Redis. A conversation belongs to outbox partition {@code conversation_id % N}
+ * ({@code --outbox-partitions}), and all its keys share that partition's hash tag, so in a Redis Cluster they sit in
+ * the slot of the partition's outbox stream and one script can touch them all, the stream included:
  * <pre>
- *   inbox:{c:ID}:state    "managed" (set by the admin API) or "open" (dev mode); absent: unknown conversation
- *   inbox:{c:ID}:members  set of user ids
- *   inbox:{c:ID}:seq      the last message_id given
- *   inbox:u:USER          pub/sub channel of one user, subscribed by every node that user is connected to
+ *   inbox:{TAG}:c:ID:state    "managed" (set by the admin API) or "open" (dev mode); absent: unknown conversation
+ *   inbox:{TAG}:c:ID:members  set of user ids
+ *   inbox:{TAG}:c:ID:seq      the last message_id given
+ *   inbox:{TAG}:outbox        the partition's outbox stream, which the backend reads
+ *   inbox:outbox:partitions   N, set by the first node; a node with another N refuses to start
+ *   inbox:outbox:streams      set of the N stream keys, for a backend to find them (SMEMBERS)
+ *   inbox:u:USER              pub/sub channel of one user, subscribed by every node that user is connected to
  * </pre>
+ * TAG for partition k is the first {@code o<k>.<j>} (j = 0, 1, ...) whose cluster slot lies in
+ * {@code [k * 16384 / N, (k + 1) * 16384 / N)}: the partitions spread evenly over the slot space, and so over the
+ * shards of a cluster, whatever N is (docs/clustering.md, "Keys").
  */
 final class RedisKeys {
     static final String USER_CHANNEL_PREFIX = "inbox:u:";
+    static final String PARTITIONS = "inbox:outbox:partitions";
+    static final String STREAMS = "inbox:outbox:streams";
+    static final int SLOTS = 16384;
+
     private static final byte[] USER_CHANNEL_PREFIX_BYTES = USER_CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII);
 
-    private RedisKeys() {}
+    /** Per partition, {@code inbox:{TAG}:}: the prefix every key of its conversations starts with. */
+    private final String[] prefixes;
+    /** Per partition, its outbox stream's key. */
+    private final byte[][] streams;
 
-    /** The state, members and seq keys of a conversation, in the order the scripts expect. */
-    static byte[][] conversation(long conversationId) {
-        String tag = "inbox:{c:" + conversationId + "}:";
+    /** The layout for {@code partitions} outbox partitions; computes every tag once. */
+    RedisKeys(int partitions) {
+        prefixes = new String[partitions];
+        streams = new byte[partitions][];
+        for (int k = 0; k < partitions; k++) {
+            prefixes[k] = "inbox:{" + tag(k, partitions) + "}:";
+            streams[k] = (prefixes[k] + "outbox").getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** The first {@code o<k>.<j>} whose slot lies in partition {@code k}'s share of the slot space. */
+    static String tag(int k, int partitions) {
+        int from = (int) ((long) k * SLOTS / partitions);
+        int to = (int) ((long) (k + 1) * SLOTS / partitions);
+        for (int j = 0; ; j++) {
+            String tag = "o" + k + "." + j;
+            int slot = SlotHash.getSlot(tag);
+            if (slot >= from && slot < to) {
+                return tag;
+            }
+        }
+    }
+
+    int partitions() {
+        return prefixes.length;
+    }
+
+    int partitionOf(long conversationId) {
+        return (int) (conversationId % prefixes.length);
+    }
+
+    /** Partition {@code k}'s outbox stream. */
+    byte[] stream(int k) {
+        return streams[k];
+    }
+
+    /**
+     * The state, members and seq keys of a conversation and its partition's outbox stream, in the order the scripts
+     * expect.
+     */
+    byte[][] conversation(long conversationId) {
+        int k = partitionOf(conversationId);
+        String prefix = prefixes[k] + "c:" + conversationId + ":";
         return new byte[][] {
-            (tag + "state").getBytes(StandardCharsets.US_ASCII),
-            (tag + "members").getBytes(StandardCharsets.US_ASCII),
-            (tag + "seq").getBytes(StandardCharsets.US_ASCII)
+            (prefix + "state").getBytes(StandardCharsets.US_ASCII),
+            (prefix + "members").getBytes(StandardCharsets.US_ASCII),
+            (prefix + "seq").getBytes(StandardCharsets.US_ASCII),
+            streams[k]
         };
     }
 

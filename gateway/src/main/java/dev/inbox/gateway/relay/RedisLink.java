@@ -3,6 +3,7 @@ package dev.inbox.gateway.relay;
 import dev.inbox.gateway.config.GatewayConfig;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +34,15 @@ interface RedisLink extends AutoCloseable {
         /** A new connection is ready: every channel that should be subscribed must be subscribed on it. */
         void connected();
     }
+
+    /** What {@link #start} reports before the first attempt to connect has an outcome: not yet a failure. */
+    String NOT_CONNECTED_YET = "redis not connected yet";
+
+    /**
+     * The current connection's commands, for occasional work off the hot path (the outbox's checks); {@code null}
+     * while there is none. Replies complete on Lettuce's threads. On a cluster each command goes to its key's shard.
+     */
+    RedisClusterAsyncCommands<byte[], byte[]> commands();
 
     /**
      * Registers a script to load on every new connection, before Redis is reported reachable. Call before

@@ -47,13 +47,15 @@ final class RedisMembership implements Membership {
             """;
 
     private final RedisLink link;
+    private final RedisKeys keys;
     private final RedisScript read = new RedisScript(READ);
     private final RedisScript replace = new RedisScript(REPLACE);
     private final RedisScript add = new RedisScript(ADD);
     private final RedisScript remove = new RedisScript(REMOVE);
 
-    RedisMembership(RedisLink link) {
+    RedisMembership(RedisLink link, RedisKeys keys) {
         this.link = link;
+        this.keys = keys;
         for (RedisScript s : List.of(read, replace, add, remove)) {
             link.preload(s);
         }
@@ -61,7 +63,7 @@ final class RedisMembership implements Membership {
 
     @Override
     public CompletionStage<Members> members(long conversationId) {
-        return link.run(read, RedisKeys.conversation(conversationId)).thenApply(RedisMembership::members);
+        return link.run(read, keys.conversation(conversationId)).thenApply(RedisMembership::members);
     }
 
     @Override
@@ -70,18 +72,18 @@ final class RedisMembership implements Membership {
         for (int i = 0; i < userIds.length; i++) {
             args[i] = RedisAdmission.ascii(userIds[i]);
         }
-        return link.run(replace, RedisKeys.conversation(conversationId), args).thenApply(RedisMembership::members);
+        return link.run(replace, keys.conversation(conversationId), args).thenApply(RedisMembership::members);
     }
 
     @Override
     public CompletionStage<Members> add(long conversationId, long userId) {
-        return link.run(add, RedisKeys.conversation(conversationId), RedisAdmission.ascii(userId))
+        return link.run(add, keys.conversation(conversationId), RedisAdmission.ascii(userId))
                 .thenApply(RedisMembership::members);
     }
 
     @Override
     public CompletionStage<Members> remove(long conversationId, long userId) {
-        return link.run(remove, RedisKeys.conversation(conversationId), RedisAdmission.ascii(userId))
+        return link.run(remove, keys.conversation(conversationId), RedisAdmission.ascii(userId))
                 .thenApply(RedisMembership::members);
     }
 

@@ -1,8 +1,10 @@
 package dev.inbox.gateway.relay;
 
+import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.metrics.OutboxMeters;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Membership;
@@ -45,17 +47,31 @@ public final class RedisRelay implements Relay {
     /** How long to wait before trying a failed resubscription again. */
     private final Duration retry;
 
+    private final OutboxRegistration registration;
+    /** Trims the outbox and refreshes its meters; {@code null} when the outbox is off. */
+    private final OutboxJanitor janitor;
+    /** How long {@link #start} waits for the partition check before going on without it. */
+    private final Duration startCheck;
+
     public RedisRelay(
             GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev, GatewayMetrics metrics) {
         this.receiver = new RelayReceiver(nodeId, metrics);
         this.gaps = new RelayGaps(groups, readiness, metrics, config.gapWindow());
         this.retry = config.pingInterval();
+        // Connect, load the scripts, check: each bounded by the timeout.
+        this.startCheck = config.timeout().multipliedBy(3);
         metrics.redisGauge(() -> reachable ? 1 : 0);
+        RedisKeys keys = new RedisKeys(config.outbox().partitions());
+        this.registration = new OutboxRegistration(
+                keys, config.outbox().enabled(), readiness, () -> onSubscriber(this::checkPartitionsLater));
         RedisLink.Events events = new RedisLink.Events() {
             @Override
             public void reachability(String problem) {
                 reachable = problem == null;
                 readiness.set("redis", problem);
+                if (problem != null && !problem.equals(RedisLink.NOT_CONNECTED_YET)) {
+                    registration.unreachable();
+                }
             }
 
             @Override
@@ -65,6 +81,7 @@ public final class RedisRelay implements Relay {
 
             @Override
             public void connected() {
+                registration.check(link);
                 resubscribe(gaps.reconnected());
             }
         };
@@ -74,8 +91,18 @@ public final class RedisRelay implements Relay {
         this.channels = new UserChannels(groups, link, subscriber);
         groups.presenceListener(channels);
         groups.joinListener(gaps);
-        this.admission = new RedisAdmission(link, nodeId, dev, metrics, config.timeout());
-        this.membership = new RedisMembership(link);
+        OutboxMeters outboxMeters = config.outbox().enabled() ? metrics.outbox() : null;
+        this.admission =
+                new RedisAdmission(link, keys, config.outbox(), outboxMeters, nodeId, dev, metrics, config.timeout());
+        this.membership = new RedisMembership(link, keys);
+        this.janitor = config.outbox().enabled()
+                ? new OutboxJanitor(link, keys, config.outbox(), outboxMeters, config.timeout())
+                : null;
+    }
+
+    /** A partition check Redis did not answer: tried again after the ping interval, on the subscriptions thread. */
+    private void checkPartitionsLater() {
+        subscriber.schedule(() -> registration.check(link), retry.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -108,11 +135,23 @@ public final class RedisRelay implements Relay {
         }
     }
 
-    /** Connects to Redis (in the background when it is not there yet). */
+    /**
+     * Connects to Redis (in the background when it is not there yet) and, if it answers, checks the outbox partitions
+     * against it before returning.
+     *
+     * @throws ConfigException when Redis holds another number of outbox partitions
+     */
     @Override
-    public void start(ConversationRouter router) {
+    public void start(ConversationRouter router) throws ConfigException, InterruptedException {
         receiver.router(router);
         link.start();
+        if (janitor != null) {
+            janitor.start();
+        }
+        String mismatch = registration.awaitFirst(startCheck);
+        if (mismatch != null) {
+            throw new ConfigException(mismatch);
+        }
     }
 
     @Override
@@ -127,6 +166,9 @@ public final class RedisRelay implements Relay {
 
     @Override
     public void close() {
+        if (janitor != null) {
+            janitor.close();
+        }
         link.close();
         subscriber.shutdownNow();
     }

@@ -9,6 +9,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubListener;
@@ -114,6 +115,13 @@ final class StandaloneRedisLink implements RedisLink {
     }
 
     @Override
+    public RedisClusterAsyncCommands<byte[], byte[]> commands() {
+        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
+        // RESP3: the subscribed connection takes ordinary commands too (see the class comment).
+        return c == null ? null : c.async();
+    }
+
+    @Override
     public void preload(RedisScript script) {
         scripts.add(script);
     }
@@ -149,7 +157,7 @@ final class StandaloneRedisLink implements RedisLink {
     /** Connects (retrying in the background until Redis answers) and starts the watchdog. */
     @Override
     public void start() {
-        events.reachability("redis not connected yet");
+        events.reachability(NOT_CONNECTED_YET);
         connectNew();
         watchdog.every(config.pingInterval(), this::checkAlive);
     }

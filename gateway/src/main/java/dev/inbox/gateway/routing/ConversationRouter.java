@@ -1,6 +1,7 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.hook.PublishHook;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ErrorCode;
@@ -27,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * frames queued to every loop in one order: every recipient sees a conversation's messages in {@code message_id}
  * order. Nothing here blocks; admission outcomes, learnt on other threads, are queued to the owner loop in the order
  * they were learnt, relayed frames with them.
+ *
+ * <p>With a publish hook, a client's message is first held in its conversation's {@link PublishHookQueues} until
+ * the backend answers; admin API messages are not (the backend itself sent them).
  */
 public final class ConversationRouter {
     private static final Logger log = LoggerFactory.getLogger(ConversationRouter.class);
@@ -39,6 +43,8 @@ public final class ConversationRouter {
     private final GatewayMetrics metrics;
     /** Per loop: the ordered way in for admission results and relayed frames (see {@link LoopTaskQueue}). */
     private final LoopTaskQueue[] taskQueues;
+    /** Client messages waiting for the publish hook, or {@code null} without one: then the path is unchanged. */
+    private final PublishHookQueues hooked;
 
     public ConversationRouter(
             Admission admission,
@@ -47,6 +53,18 @@ public final class ConversationRouter {
             ServerFrameEncoder encoder,
             ByteBufAllocator alloc,
             GatewayMetrics metrics) {
+        this(admission, loops, groups, encoder, alloc, metrics, null);
+    }
+
+    /** @param publishHook asked about every client message before it is admitted, or {@code null} */
+    public ConversationRouter(
+            Admission admission,
+            EventLoops loops,
+            UserGroups groups,
+            ServerFrameEncoder encoder,
+            ByteBufAllocator alloc,
+            GatewayMetrics metrics,
+            PublishHook publishHook) {
         this.admission = admission;
         this.loops = loops;
         this.metrics = metrics;
@@ -57,6 +75,9 @@ public final class ConversationRouter {
         for (int i = 0; i < taskQueues.length; i++) {
             taskQueues[i] = new LoopTaskQueue(loops.get(i));
         }
+        this.hooked = publishHook == null
+                ? null
+                : new PublishHookQueues(publishHook, loops, taskQueues, s -> admit(s, loops.ownerOf(s.conversationId)));
     }
 
     /**
@@ -93,7 +114,11 @@ public final class ConversationRouter {
                 System.currentTimeMillis(),
                 sender,
                 message.clientMsgId());
-        submit(s);
+        if (hooked != null) {
+            hooked.submit(s);
+        } else {
+            submit(s);
+        }
         s.result.whenComplete((event, failure) -> {
             if (failure != null) {
                 RoutingException re = unwrap(failure);
@@ -103,8 +128,9 @@ public final class ConversationRouter {
     }
 
     /**
-     * Publishes on behalf of {@code senderId} (the admin API): the same checks, ids and delivery as a client frame.
-     * Completes with the delivered event, or exceptionally with a {@link RoutingException}.
+     * Publishes on behalf of {@code senderId} (the admin API): the same checks, ids and delivery as a client frame,
+     * without the publish hook (the backend is the caller). Completes with the delivered event, or exceptionally
+     * with a {@link RoutingException}.
      */
     public CompletionStage<ServerEvent> publish(
             long senderId, String senderName, String senderAvatar, String type, String message, long conversationId) {
@@ -140,10 +166,7 @@ public final class ConversationRouter {
         LoopTaskQueue queue = taskQueues[loops.ownerIndexOf(s.conversationId)];
         try {
             admission.admit(
-                    s.conversationId,
-                    s.senderId,
-                    prepared,
-                    (a, failure) -> queue.execute(() -> admitted(s, prepared, a, failure)));
+                    s.submitted(), prepared, (a, failure) -> queue.execute(() -> admitted(s, prepared, a, failure)));
         } catch (RuntimeException e) {
             prepared.frame().release(); // nothing was sent, and the outcome will not come
             fail(s, e);
@@ -202,12 +225,14 @@ public final class ConversationRouter {
     }
 
     /** One message on its way, with everything the event needs. */
-    private static final class Submission {
+    static final class Submission {
         final long senderId;
         final String senderName;
         final String senderAvatar;
         final String type;
-        final String message;
+        /** The text; the publish hook's answer may replace it before admission, on the owner loop. */
+        String message;
+
         final long conversationId;
         final long acceptedAtMillis;
         /** {@link System#nanoTime()} at accept, for the delivery latency meter. */
@@ -216,6 +241,19 @@ public final class ConversationRouter {
         final InboxSession sender;
         final String clientMsgId;
         final CompletableFuture<ServerEvent> result = new CompletableFuture<>();
+
+        Submitted submitted() {
+            return new Submitted(
+                    conversationId,
+                    senderId,
+                    senderName,
+                    senderAvatar,
+                    type,
+                    message,
+                    acceptedAtMillis,
+                    clientMsgId,
+                    sender == null);
+        }
 
         ServerEvent event(long messageId) {
             return new ServerEvent(

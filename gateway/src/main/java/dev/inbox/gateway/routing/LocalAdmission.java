@@ -18,14 +18,14 @@ public final class LocalAdmission implements Admission {
 
     /**
      * The in-memory membership's stages are complete when returned, and so are {@link ClockMessageIds}'s: then
-     * {@code outcome} runs here, before this returns.
+     * {@code outcome} runs here, before this returns. There is no outbox without Redis: the publish hook is how a
+     * single node hands messages to a backend.
      */
     @Override
     public void admit(
-            long conversationId,
-            long senderId,
-            ServerFrameEncoder.PreparedFrame event,
-            BiConsumer<Admitted, Throwable> outcome) {
+            Submitted message, ServerFrameEncoder.PreparedFrame event, BiConsumer<Admitted, Throwable> outcome) {
+        long conversationId = message.conversationId();
+        long senderId = message.senderId();
         membership
                 .members(conversationId)
                 .thenCompose(m -> {

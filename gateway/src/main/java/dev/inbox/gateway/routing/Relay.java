@@ -1,5 +1,7 @@
 package dev.inbox.gateway.routing;
 
+import dev.inbox.gateway.config.ConfigException;
+
 /**
  * Where a node's messages are admitted and how they reach the members' connections on other nodes: the one seam
  * between a single node ({@link LocalRelay}) and many ({@code relay.RedisRelay}). Membership comes from the same
@@ -12,8 +14,12 @@ public interface Relay extends AutoCloseable {
     /** Who is in which conversation. */
     Membership membership();
 
-    /** Starts handing what other nodes send to {@code router}; before it, nothing arrives. */
-    void start(ConversationRouter router);
+    /**
+     * Starts handing what other nodes send to {@code router}; before it, nothing arrives.
+     *
+     * @throws ConfigException when the shared store shows this node's configuration cannot work with it
+     */
+    void start(ConversationRouter router) throws ConfigException, InterruptedException;
 
     /** Stops relaying and lets go of connections; idempotent. */
     @Override

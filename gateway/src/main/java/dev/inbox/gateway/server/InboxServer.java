@@ -8,6 +8,8 @@ import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
+import dev.inbox.gateway.hook.HookClient;
+import dev.inbox.gateway.hook.PublishHook;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.metrics.GatewayMetrics;
@@ -60,6 +62,9 @@ public final class InboxServer implements AutoCloseable {
     private final Transport transport;
     private final Relay relay;
     private final Drain drain;
+    /** The publish hook's client, or {@code null} without one; closed with the node. */
+    private final PublishHook publishHook;
+
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private InboxServer(
@@ -72,7 +77,9 @@ public final class InboxServer implements AutoCloseable {
             UserGroups groups,
             Transport transport,
             Relay relay,
-            Drain drain) {
+            Drain drain,
+            PublishHook publishHook) {
+        this.publishHook = publishHook;
         this.relay = relay;
         this.drain = drain;
         this.boss = boss;
@@ -114,7 +121,10 @@ public final class InboxServer implements AutoCloseable {
 
     static InboxServer start(GatewayConfig config, InboxEndpoint endpoint)
             throws ConfigException, InterruptedException {
-        TokenVerifier verifier = config.auth().hasKey() ? new TokenVerifier(config.auth()) : null;
+        GatewayConfig.Hooks hooks = config.hooks();
+        // The publish hook is sent each sender's token claims: only then does a connection keep them.
+        TokenVerifier verifier =
+                config.auth().hasKey() ? new TokenVerifier(config.auth(), hooks.publish() != null) : null;
         Authenticator authenticator = new Authenticator(verifier, config.auth().tokenCookie(), config.dev());
         OriginPolicy origins = new OriginPolicy(config.auth().allowedOrigins());
 
@@ -125,6 +135,19 @@ public final class InboxServer implements AutoCloseable {
         Relay relay = config.clustered()
                 ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
                 : new LocalRelay(config.dev());
+        PublishHook publishHook = hooks.publish() == null
+                ? null
+                : new PublishHook(
+                        new HookClient(
+                                "publish",
+                                hooks.publish(),
+                                hooks.secret(),
+                                hooks.timeout(),
+                                hooks.maxInFlight(),
+                                metrics,
+                                readiness),
+                        config.inbox().maxMessageChars(),
+                        hooks.maxInFlight());
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(
                 1, new DefaultThreadFactory("inbox-accept"), transport.ioHandlerFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(
@@ -141,7 +164,7 @@ public final class InboxServer implements AutoCloseable {
             metrics.gauges(groups::connectionCount, groups::userCount);
             metrics.eventLoops(workers);
             ConversationRouter router =
-                    new ConversationRouter(relay.admission(), loops, groups, encoder, BUFFERS, metrics);
+                    new ConversationRouter(relay.admission(), loops, groups, encoder, BUFFERS, metrics, publishHook);
             relay.start(router);
             ClientMessageDecoder decoder = new ClientMessageDecoder(
                     config.inbox().maxMessageChars(), config.inbox().maxFrameBytes());
@@ -200,9 +223,22 @@ public final class InboxServer implements AutoCloseable {
                     "admin-port");
             readiness.ready();
             return new InboxServer(
-                    boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport, relay, drain);
+                    boss,
+                    workers,
+                    adminLoop,
+                    publicChannel,
+                    adminChannel,
+                    readiness,
+                    groups,
+                    transport,
+                    relay,
+                    drain,
+                    publishHook);
         } catch (ConfigException | InterruptedException | RuntimeException e) {
             relay.close();
+            if (publishHook != null) {
+                publishHook.close();
+            }
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             adminLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -266,6 +302,9 @@ public final class InboxServer implements AutoCloseable {
         publicChannel.close().syncUninterruptibly();
         adminChannel.close().syncUninterruptibly();
         relay.close();
+        if (publishHook != null) {
+            publishHook.close();
+        }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS);

@@ -153,6 +153,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theOutboxIsOnWithSixteenPartitionsAndRefusesWhenFullUnlessToldOtherwise() throws ConfigException {
+        GatewayConfig.Outbox outbox = ConfigLoader.load(
+                        new String[] {"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of())
+                .redis()
+                .outbox();
+        assertEquals(
+                new GatewayConfig.Outbox(
+                        true, 16, 100_000, java.time.Duration.ofHours(24), false, java.time.Duration.ofSeconds(10)),
+                outbox);
+        outbox = ConfigLoader.load(
+                        new String[] {
+                            "--dev", "--redis", "redis://h:1", "--outbox-when-full", "trim", "--outbox", "false"
+                        },
+                        Map.of("INBOX_OUTBOX_PARTITIONS", "1024"))
+                .redis()
+                .outbox();
+        assertTrue(outbox.trimWhenFull());
+        assertFalse(outbox.enabled());
+        assertEquals(1024, outbox.partitions());
+        rejected("outbox-partitions: 0 (expected: 1 to 1024)", "--dev", "--outbox-partitions", "0");
+        rejected("outbox-partitions: 1025", "--dev", "--outbox-partitions", "1025");
+        rejected("outbox-max-length: 0", "--dev", "--outbox-max-length", "0");
+        rejected("outbox-when-full: drop (expected: refuse or trim)", "--dev", "--outbox-when-full", "drop");
+        rejected("outbox-max-age: 0s", "--dev", "--outbox-max-age", "0s");
+    }
+
+    @Test
     void aHookNeedsAnHttpUrlAndASecretOfThirtyTwoBytes() throws ConfigException {
         String key = "k".repeat(32);
         rejected("hook-secret: unset", "--dev", "--publish-hook", "http://127.0.0.1:9000/publish");

@@ -1,6 +1,8 @@
 package dev.inbox.gateway.metrics;
 
 import io.netty.channel.DefaultEventLoopGroup;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,6 +18,8 @@ public final class EveryMeterScrape {
         metrics.gauges(() -> 0, () -> 0);
         metrics.redisGauge(() -> 1); // registered on clustered nodes only
         metrics.hook("publish", () -> 0).answeredIn(1_000_000); // registered for a configured hook only
+        // Registered on clustered nodes with the outbox on; the lag and pending rows appear once a group exists.
+        metrics.outbox().polled(0, new TreeMap<>(Map.of("backend", new long[] {0, 0})));
         metrics.latencyRecorder().delivered(false, 1, 1_000_000); // the latency histogram has rows once a loop records
         DefaultEventLoopGroup loops = new DefaultEventLoopGroup(1);
         try {

@@ -102,6 +102,69 @@ class ClusterRelayIT {
     }
 
     @Test
+    void messagesLandInThePartitionStreamsInOrderPerConversationSpreadOverTheShards() throws IOException {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        int conversations = 8;
+        for (long c = 1; c <= conversations; c++) {
+            a.members(c, 1, 2);
+        }
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        GatewayFixture.await(
+                "both channels subscribed",
+                () -> shardChannels().stream().mapToInt(Set::size).sum() == 2);
+        int perSender = 40;
+        for (int i = 0; i < perSender; i++) {
+            ann.send("{\"type\":\"TEXT\",\"conversation_id\":" + (1 + i % conversations) + ",\"message\":\"a" + i
+                    + "\"}");
+            bob.send("{\"type\":\"TEXT\",\"conversation_id\":" + (1 + i % conversations) + ",\"message\":\"b" + i
+                    + "\"}");
+        }
+        Map<Long, List<Long>> delivered = new java.util.HashMap<>();
+        for (int i = 0; i < 2 * perSender; i++) {
+            Map<String, Object> e = bob.nextJson();
+            delivered
+                    .computeIfAbsent((Long) e.get("conversation_id"), c -> new ArrayList<>())
+                    .add((Long) e.get("message_id"));
+        }
+
+        io.lettuce.core.cluster.RedisClusterClient client = io.lettuce.core.cluster.RedisClusterClient.create(
+                cluster.uri().replace("redis+cluster://", "redis://").replaceAll(",.*", ""));
+        try (var connection = client.connect()) {
+            var redis = connection.sync();
+            Set<String> streams = redis.smembers(RedisKeys.STREAMS);
+            assertEquals(16, streams.size());
+            Map<Long, List<Long>> inOutbox = new java.util.HashMap<>();
+            for (String stream : streams) {
+                for (var m : redis.xrange(stream, io.lettuce.core.Range.create("-", "+"))) {
+                    inOutbox.computeIfAbsent(Long.parseLong(m.getBody().get("conversation_id")), c -> new ArrayList<>())
+                            .add(Long.parseLong(m.getBody().get("message_id")));
+                }
+            }
+            for (Map.Entry<Long, List<Long>> e : inOutbox.entrySet()) {
+                List<Long> sorted = new ArrayList<>(e.getValue());
+                sorted.sort(null);
+                assertEquals(sorted, e.getValue(), "conversation " + e.getKey() + " in message_id order");
+                assertEquals(
+                        new HashSet<>(delivered.get(e.getKey())),
+                        new HashSet<>(e.getValue()),
+                        "what was delivered is what is in the outbox");
+            }
+            assertEquals(delivered.keySet(), inOutbox.keySet());
+        } finally {
+            client.shutdown();
+        }
+        int shardsWithEntries = 0;
+        for (RedisServer m : cluster.masters()) {
+            if (!m.arrayReply("KEYS inbox:*:outbox").isEmpty()) {
+                shardsWithEntries++;
+            }
+        }
+        assertTrue(shardsWithEntries >= 2, "the outbox spreads over the shards: " + shardsWithEntries);
+    }
+
+    @Test
     void membershipIsSharedAndNonMembersGetNothing() {
         GatewayFixture a = node();
         GatewayFixture b = node();

@@ -3,6 +3,7 @@ package dev.inbox.gateway.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.inbox.gateway.routing.ClockMessageIds;
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.Await;
 import dev.inbox.testkit.Json;
@@ -43,6 +44,9 @@ class PythonConsumerIT {
     private static final int CRASHED = 3;
 
     private static final String GROUP = "backend";
+    /** Fewer partitions than conversations: several conversations share a stream, and every stream is used. */
+    private static final int PARTITIONS = 4;
+
     private static final int CLIENT_MESSAGES = 30;
     private static final int CRASH_AFTER = 10;
     private static final DateTimeFormatter RFC3339_MILLIS =
@@ -59,8 +63,7 @@ class PythonConsumerIT {
     void start() throws IOException, InterruptedException {
         requirePythonRedis();
         redis = RedisServer.start();
-        // Fewer partitions than conversations: several conversations share a stream, and every stream is used.
-        node = GatewayFixture.start("--redis", redis.uri(), "--outbox-partitions", "4")
+        node = GatewayFixture.start("--redis", redis.uri(), "--outbox-partitions", Integer.toString(PARTITIONS))
                 .awaitReady();
     }
 
@@ -77,7 +80,11 @@ class PythonConsumerIT {
 
     @Test
     void aConsumerKilledBeforeItsAckCostsARedeliveryAndEveryMessageIsSavedOnce() throws Exception {
+        long sharedId = sameNextId(1, 2);
         Map<String, Map<String, String>> sent = sendMessages();
+        assertTrue(
+                sent.containsKey("1/" + sharedId) && sent.containsKey("2/" + sharedId),
+                "conversations 1 and 2 each have a message " + sharedId + ": " + sent.keySet());
         Path db = dir.resolve("messages.sqlite3");
 
         Process crashing = consumer("worker-a", db, "--crash-after", Integer.toString(CRASH_AFTER));
@@ -100,6 +107,21 @@ class PythonConsumerIT {
         assertEquals(CRASH_AFTER, Integer.parseInt(summary.group(2)), "redelivered and already saved: no change");
         assertEquals(sent.size() - CRASH_AFTER, Integer.parseInt(summary.group(1)), "saved by worker-b");
         assertEquals(sent, saved(db), "the database holds every message once, as its sender saw it");
+    }
+
+    /**
+     * Makes the next message of each conversation get the same {@code message_id}, as two conversations may at any
+     * time (ids are unique within a conversation), by setting their sequences to one value ahead of the clock; returns
+     * that id.
+     */
+    private long sameNextId(long... conversations) throws IOException {
+        long last = ClockMessageIds.floor(System.currentTimeMillis() + 60_000);
+        RedisKeys keys = new RedisKeys(PARTITIONS);
+        for (long conversation : conversations) {
+            String seq = new String(keys.conversation(conversation)[2], StandardCharsets.US_ASCII);
+            assertEquals("+OK", redis.command("SET " + seq + " " + last));
+        }
+        return last + 1;
     }
 
     /**

@@ -61,7 +61,9 @@ class StandaloneRedisLinkIT {
                                 Duration.ofSeconds(5),
                                 Duration.ofSeconds(1),
                                 2 * scripts,
-                                Duration.ofSeconds(1)),
+                                Duration.ofSeconds(1),
+                                new GatewayConfig.Outbox(
+                                        false, 1, 1, Duration.ofHours(1), false, Duration.ofSeconds(10))),
                         receiver,
                         events)) {
             link.preload(script);

@@ -68,7 +68,7 @@ class ConversationRouterTest {
         BlockingQueue<String> bobReceives = new LinkedBlockingQueue<>();
         Channel bob = connect(BOB, bobReceives);
         AtomicReference<BiConsumer<Admitted, Throwable>> seventh = new AtomicReference<>();
-        Admission redisLike = (conversationId, senderId, event, outcome) -> {
+        Admission redisLike = (submitted, event, outcome) -> {
             if (event.frame().toString(StandardCharsets.UTF_8).contains("\"m7\"")) {
                 seventh.set(outcome); // not answered yet
             } else {
@@ -104,7 +104,7 @@ class ConversationRouterTest {
         BlockingQueue<String> bobReceives = new LinkedBlockingQueue<>();
         Channel bob = connect(BOB, bobReceives);
         AtomicReference<ConversationRouter> router = new AtomicReference<>();
-        Admission redisLike = (conversationId, senderId, event, outcome) -> onLettuceThread(() -> {
+        Admission redisLike = (submitted, event, outcome) -> onLettuceThread(() -> {
             outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[] {BOB}), null);
             router.get()
                     .deliverRelayed(

@@ -295,6 +295,51 @@ final class Ledger {
         return seqs.get();
     }
 
+    /** One outbox entry as the soak reads it: the message it names (its {@code client_msg_id}) and its ids. */
+    record OutboxEntry(int seq, long conversation, long messageId) {}
+
+    /**
+     * Adds the outbox's accounting to {@code v} (issue 13): every acknowledged message is in the outbox exactly once,
+     * with the id its sender was told, and nothing refused is, but at the crash edge (the script ran, its answer was
+     * lost with Redis: the same exception as for deliveries). A message never answered may be in it or not.
+     */
+    void outbox(List<OutboxEntry> entries, Outage outage, Verdict v) {
+        Map<Integer, List<OutboxEntry>> bySeq = new HashMap<>();
+        for (OutboxEntry e : entries) {
+            if (messages.containsKey(e.seq())) {
+                bySeq.computeIfAbsent(e.seq(), k -> new ArrayList<>()).add(e);
+            } else {
+                v.add(Count.OUTBOX_UNKNOWN, e.toString());
+            }
+        }
+        for (Msg m : messages.values()) {
+            List<OutboxEntry> found = bySeq.getOrDefault(m.seq, List.of());
+            if (found.size() > 1) {
+                v.add(Count.OUTBOX_DUPLICATED, m + " " + found.size() + " times");
+            }
+            synchronized (m) {
+                if (m.answers == 0) {
+                    continue;
+                }
+                if (m.acked) {
+                    if (found.isEmpty()) {
+                        v.add(Count.OUTBOX_MISSING, m.toString());
+                    } else if (found.get(0).conversation() != m.conversation
+                            || found.get(0).messageId() != m.messageId) {
+                        v.add(Count.OUTBOX_WRONG_ID, m + " is in the outbox as " + found.get(0));
+                    } else {
+                        v.add(Count.IN_OUTBOX, 1);
+                    }
+                } else if (!found.isEmpty()) {
+                    boolean crashEdge = "relay_unavailable".equals(m.code)
+                            && m.sentAt <= outage.deadAt()
+                            && m.answeredAt >= outage.killedAt();
+                    v.add(crashEdge ? Count.CRASH_EDGE_REFUSED_IN_OUTBOX : Count.OUTBOX_REFUSED, m.toString());
+                }
+            }
+        }
+    }
+
     /** Judges everything recorded. Call once every connection is closed. */
     Verdict verdict(Outage outage) {
         Verdict v = new Verdict();

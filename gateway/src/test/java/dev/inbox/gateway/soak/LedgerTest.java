@@ -90,6 +90,37 @@ class LedgerTest {
     }
 
     @Test
+    void theOutboxMustHoldEveryAcknowledgedMessageOnceAndNothingRefused() {
+        Ledger.Msg once = chat(ann, 2 * S, 100, bob, cid);
+        Ledger.Msg twice = chat(ann, 3 * S, 101, bob, cid);
+        Ledger.Msg missing = chat(ann, 4 * S, 102, bob, cid);
+        Ledger.Msg wrongId = chat(ann, 5 * S, 103, bob, cid);
+        Ledger.Msg refused = send(bob, 6 * S);
+        bob.receive(refusal(refused, "outbox_full"), 6 * S + 1000);
+        Ledger.Msg atTheCrash = send(bob, 10 * S - 1000);
+        bob.receive(refusal(atTheCrash, "relay_unavailable"), 10 * S + 5000);
+        Verdict v = verdict(outage());
+        ledger.outbox(
+                List.of(
+                        new Ledger.OutboxEntry(once.seq(), CONV, 100),
+                        new Ledger.OutboxEntry(twice.seq(), CONV, 101),
+                        new Ledger.OutboxEntry(twice.seq(), CONV, 101),
+                        new Ledger.OutboxEntry(wrongId.seq(), CONV, 999),
+                        new Ledger.OutboxEntry(refused.seq(), CONV, 104),
+                        new Ledger.OutboxEntry(atTheCrash.seq(), CONV, 105),
+                        new Ledger.OutboxEntry(9999, CONV, 106)),
+                outage(),
+                v);
+        assertEquals(2, v.get(Count.IN_OUTBOX), "once, and the first of twice");
+        assertEquals(1, v.get(Count.OUTBOX_DUPLICATED));
+        assertEquals(1, v.get(Count.OUTBOX_MISSING), missing.toString());
+        assertEquals(1, v.get(Count.OUTBOX_WRONG_ID));
+        assertEquals(1, v.get(Count.OUTBOX_REFUSED));
+        assertEquals(1, v.get(Count.CRASH_EDGE_REFUSED_IN_OUTBOX));
+        assertEquals(1, v.get(Count.OUTBOX_UNKNOWN));
+    }
+
+    @Test
     void aDeliveryThatNeverArrivesIsLost() {
         chat(ann, 2 * S, 100, bob); // never reaches Cid
         Verdict v = verdict(Outage.NONE);

@@ -48,6 +48,8 @@ import org.junit.jupiter.api.Test;
  *       nothing refused delivered (but the README's crash edge);
  *       {@code relay_unavailable} only while Redis was away; and the gateways admitted exactly what was
  *       acknowledged;</li>
+ *   <li>the outbox: every acknowledged message in it exactly once, with the id its sender was told, and nothing
+ *       refused in it (but at the same crash edge);</li>
  *   <li>each node, once every client has left and after a full GC, back to its warmed-up baseline: heap, direct
  *       memory, threads and file descriptors within {@link SoakSettings}' margins, and no Netty leak report in its
  *       log (the nodes run with leak detection at {@code soak.nodeLeakDetection}).</li>
@@ -212,6 +214,7 @@ class SoakIT {
         }
         long quiescedAt = System.nanoTime();
         ledger.quiesced(quiescedAt);
+        List<Ledger.OutboxEntry> outbox = readOutbox(warmUpConversation);
         StringBuilder cpu = new StringBuilder();
         for (int i = 0; i < nodes.size(); i++) {
             cpu.append(String.format(
@@ -243,6 +246,7 @@ class SoakIT {
         List<String> leaks = leakProbe(warmUpUsers, warmUpConversation, padding);
 
         Verdict verdict = ledger.verdict(outage);
+        ledger.outbox(outbox, outage, verdict);
         failures.addAll(verdict.failures());
         for (int i = 0; i < nodes.size(); i++) {
             for (String problem : before.get(i).exceededBy(after.get(i), settings)) {
@@ -294,6 +298,33 @@ class SoakIT {
         System.out.println(report);
         Files.writeString(dir.resolve("soak-report.txt"), report.toString(), StandardCharsets.UTF_8);
         assertTrue(failures.isEmpty(), String.join("\n", failures) + "\n\n" + report);
+    }
+
+    /**
+     * Every entry of every outbox stream, as a backend would find them, but the warm-up's: the soak's messages name
+     * themselves in their {@code client_msg_id} ({@code c<seq>}).
+     */
+    private List<Ledger.OutboxEntry> readOutbox(long warmUpConversation) {
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var connection = client.connect()) {
+            var commands = connection.sync();
+            List<Ledger.OutboxEntry> entries = new ArrayList<>();
+            for (String stream : commands.smembers("inbox:outbox:streams")) {
+                for (var m : commands.xrange(stream, io.lettuce.core.Range.create("-", "+"))) {
+                    long conversation = Long.parseLong(m.getBody().get("conversation_id"));
+                    if (conversation != warmUpConversation) {
+                        entries.add(new Ledger.OutboxEntry(
+                                Integer.parseInt(
+                                        m.getBody().get("client_msg_id").substring(1)),
+                                conversation,
+                                Long.parseLong(m.getBody().get("message_id"))));
+                    }
+                }
+            }
+            return entries;
+        } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
     }
 
     private void startNodes() throws IOException {

@@ -41,6 +41,14 @@ final class Verdict {
                 false,
                 "acknowledged, then lost with Redis on its way to the other node "
                         + "(README: the same edge, the other way)"),
+        IN_OUTBOX(false, "acknowledged messages found in the outbox, once each, with the id their sender was told"),
+        CRASH_EDGE_REFUSED_IN_OUTBOX(
+                false, "refused at the crash yet written to the outbox (README: the edge of a Redis crash)"),
+        OUTBOX_MISSING(true, "acknowledged messages not in the outbox"),
+        OUTBOX_DUPLICATED(true, "messages in the outbox more than once"),
+        OUTBOX_WRONG_ID(true, "outbox entries whose conversation or message_id differ from the acknowledgement's"),
+        OUTBOX_REFUSED(true, "refused messages in the outbox (outside the crash edge)"),
+        OUTBOX_UNKNOWN(true, "outbox entries of no message the soak sent"),
         DUPLICATED(true, "a message received twice by one connection"),
         OUT_OF_ORDER(true, "a message_id lower than one the connection already had in that conversation"),
         MISROUTED(true, "a message delivered to a connection that is not a member of its conversation"),
