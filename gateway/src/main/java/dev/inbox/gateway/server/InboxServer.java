@@ -3,11 +3,13 @@ package dev.inbox.gateway.server;
 import dev.inbox.gateway.admin.AdminChannelInitializer;
 import dev.inbox.gateway.admin.AdminHandler;
 import dev.inbox.gateway.auth.Authenticator;
+import dev.inbox.gateway.auth.ConnectHook;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
+import dev.inbox.gateway.hook.HookClient;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.metrics.GatewayMetrics;
@@ -60,6 +62,9 @@ public final class InboxServer implements AutoCloseable {
     private final Transport transport;
     private final Relay relay;
     private final Drain drain;
+    /** The connect hook's client, or {@code null} without one. */
+    private final HookClient connectHookClient;
+
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private InboxServer(
@@ -72,7 +77,9 @@ public final class InboxServer implements AutoCloseable {
             UserGroups groups,
             Transport transport,
             Relay relay,
-            Drain drain) {
+            Drain drain,
+            HookClient connectHookClient) {
+        this.connectHookClient = connectHookClient;
         this.relay = relay;
         this.drain = drain;
         this.boss = boss;
@@ -115,7 +122,9 @@ public final class InboxServer implements AutoCloseable {
     static InboxServer start(GatewayConfig config, InboxEndpoint endpoint)
             throws ConfigException, InterruptedException {
         TokenVerifier verifier = config.auth().hasKey() ? new TokenVerifier(config.auth()) : null;
-        Authenticator authenticator = new Authenticator(verifier, config.auth().tokenCookie(), config.dev());
+        GatewayConfig.Hooks hooks = config.hooks();
+        Authenticator authenticator =
+                new Authenticator(verifier, config.auth().tokenCookie(), config.dev(), hooks.connect() != null);
         OriginPolicy origins = new OriginPolicy(config.auth().allowedOrigins());
 
         Transport transport = Transport.best();
@@ -125,6 +134,17 @@ public final class InboxServer implements AutoCloseable {
         Relay relay = config.clustered()
                 ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
                 : new LocalRelay(config.dev());
+        HookClient connectHookClient = hooks.connect() == null
+                ? null
+                : new HookClient(
+                        "connect",
+                        hooks.connect(),
+                        hooks.secret(),
+                        hooks.timeout(),
+                        hooks.maxInFlight(),
+                        metrics,
+                        readiness);
+        ConnectHook connectHook = connectHookClient == null ? null : new ConnectHook(connectHookClient);
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(
                 1, new DefaultThreadFactory("inbox-accept"), transport.ioHandlerFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(
@@ -178,7 +198,8 @@ public final class InboxServer implements AutoCloseable {
                                     encoder,
                                     metrics,
                                     gate,
-                                    config.listen())),
+                                    config.listen(),
+                                    connectHook)),
                     config.listen().bind(),
                     config.listen().port(),
                     "port");
@@ -200,9 +221,22 @@ public final class InboxServer implements AutoCloseable {
                     "admin-port");
             readiness.ready();
             return new InboxServer(
-                    boss, workers, adminLoop, publicChannel, adminChannel, readiness, groups, transport, relay, drain);
+                    boss,
+                    workers,
+                    adminLoop,
+                    publicChannel,
+                    adminChannel,
+                    readiness,
+                    groups,
+                    transport,
+                    relay,
+                    drain,
+                    connectHookClient);
         } catch (ConfigException | InterruptedException | RuntimeException e) {
             relay.close();
+            if (connectHookClient != null) {
+                connectHookClient.close();
+            }
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             adminLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -266,6 +300,9 @@ public final class InboxServer implements AutoCloseable {
         publicChannel.close().syncUninterruptibly();
         adminChannel.close().syncUninterruptibly();
         relay.close();
+        if (connectHookClient != null) {
+            connectHookClient.close();
+        }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS);
