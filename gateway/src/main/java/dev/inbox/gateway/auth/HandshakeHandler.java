@@ -255,10 +255,10 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         waiting = null;
         try {
             if (verdict instanceof ConnectHook.SignedIn signedIn) {
+                // Reading resumes on a later loop iteration, past the upgrade: frames reach the WebSocket handlers,
+                // and after a refusal anything read is dropped (answered).
+                ctx.channel().config().setAutoRead(true);
                 admitAndUpgrade(ctx, request, client, signedIn.user());
-                if (!answered) {
-                    ctx.channel().config().setAutoRead(true); // upgraded: the WebSocket frames may come now
-                }
             } else if (verdict instanceof ConnectHook.Refused refused && refused.status() == 403) {
                 metrics.handshake(HandshakeOutcome.FORBIDDEN);
                 reject(ctx, HttpResponseStatus.FORBIDDEN, "forbidden", "the backend refused this user");
