@@ -58,6 +58,13 @@ public final class BackendStub implements AutoCloseable {
         return start(0, secret);
     }
 
+    /** Starts a stub on a free loopback port that answers as {@code script} says (see {@link #answer}). */
+    public static BackendStub start(String secret, Function<RecordedRequest, Answer> script) {
+        BackendStub stub = start(0, secret);
+        stub.answer(script);
+        return stub;
+    }
+
     /** Starts a stub on {@code port} of the loopback address (0: a free one). */
     public static BackendStub start(int port, String secret) {
         try {
@@ -96,6 +103,11 @@ public final class BackendStub implements AutoCloseable {
         return List.copyOf(requests);
     }
 
+    /** The requests so far to {@code path}, in arrival order (a stub that also serves pages to a browser). */
+    public List<RecordedRequest> requests(String path) {
+        return requests.stream().filter(r -> r.path.equals(path)).toList();
+    }
+
     /** Waits until {@code count} requests have arrived and returns them, in arrival order. */
     public List<RecordedRequest> awaitRequests(int count) {
         Await.until(count + " requests at the backend stub", () -> requests.size() >= count);
@@ -115,7 +127,9 @@ public final class BackendStub implements AutoCloseable {
                 body,
                 signatureChecks(exchange, body));
         requests.add(r);
-        Answer a = r.signatureValid ? script.apply(r) : Answer.json(401, "{\"reason\":\"bad signature\"}");
+        // A request with no signature at all is a browser's, for a page; a hook request signed wrongly gets 401.
+        boolean unsigned = r.header("X-Inbox-Signature") == null && r.header("X-Inbox-Timestamp") == null;
+        Answer a = r.signatureValid || unsigned ? script.apply(r) : Answer.json(401, "{\"reason\":\"bad signature\"}");
         try {
             if (a.after != null) {
                 CompletableFuture.anyOf(a.after.toCompletableFuture(), closed).join();
@@ -127,7 +141,8 @@ public final class BackendStub implements AutoCloseable {
                 exchange.close(); // before any response header: the connection is closed without an answer
                 return;
             }
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.getResponseHeaders().set("Content-Type", a.contentType);
+            a.headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
             exchange.sendResponseHeaders(a.status, a.body.length == 0 ? -1 : a.body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(a.body);
@@ -237,26 +252,46 @@ public final class BackendStub implements AutoCloseable {
     public static final class Answer {
         final int status;
         final byte[] body;
+        final String contentType;
+        final Map<String, String> headers;
         final Duration delay;
         final CompletionStage<?> after;
         final boolean drop;
 
-        private Answer(int status, byte[] body, Duration delay, CompletionStage<?> after, boolean drop) {
+        private Answer(
+                int status,
+                byte[] body,
+                String contentType,
+                Map<String, String> headers,
+                Duration delay,
+                CompletionStage<?> after,
+                boolean drop) {
             this.status = status;
             this.body = body;
+            this.contentType = contentType;
+            this.headers = headers;
             this.delay = delay;
             this.after = after;
             this.drop = drop;
         }
 
+        private static Answer of(int status, byte[] body, String contentType) {
+            return new Answer(status, body, contentType, Map.of(), Duration.ZERO, null, false);
+        }
+
         /** {@code status} with an empty body. */
         public static Answer status(int status) {
-            return new Answer(status, new byte[0], Duration.ZERO, null, false);
+            return of(status, new byte[0], "application/json");
         }
 
         /** {@code status} with {@code body}. */
         public static Answer json(int status, String body) {
-            return new Answer(status, body.getBytes(StandardCharsets.UTF_8), Duration.ZERO, null, false);
+            return of(status, body.getBytes(StandardCharsets.UTF_8), "application/json");
+        }
+
+        /** 200 with an HTML page, for a browser. */
+        public static Answer html(String page) {
+            return of(200, page.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
         }
 
         /** No answer at all until the stub closes (the gateway's timeout decides). */
@@ -266,17 +301,30 @@ public final class BackendStub implements AutoCloseable {
 
         /** The connection is closed without an answer. */
         public static Answer drop() {
-            return new Answer(0, new byte[0], Duration.ZERO, null, true);
+            return new Answer(0, new byte[0], "", Map.of(), Duration.ZERO, null, true);
+        }
+
+        /** This answer with one more response header (a Set-Cookie, say). */
+        public Answer withHeader(String name, String value) {
+            Map<String, String> more = new java.util.LinkedHashMap<>(headers);
+            more.put(name, value);
+            return new Answer(status, body, contentType, Map.copyOf(more), delay, after, drop);
         }
 
         /** This answer, {@code delay} later. */
         public Answer delayed(Duration delay) {
-            return new Answer(status, body, delay, after, drop);
+            return new Answer(status, body, contentType, headers, delay, after, drop);
         }
 
         /** This answer, once {@code gate} completes (or never, if the stub closes first). */
         public Answer after(CompletionStage<?> gate) {
-            return new Answer(status, body, delay, gate, drop);
+            return new Answer(status, body, contentType, headers, delay, gate, drop);
+        }
+
+        @Override
+        public String toString() {
+            String text = new String(body, StandardCharsets.UTF_8);
+            return drop ? "drop" : status + " " + (text.length() > 80 ? text.substring(0, 80) + "..." : text);
         }
     }
 }

@@ -20,7 +20,8 @@ import java.util.Set;
  *   <li>the {@code token} query parameter (never logged);</li>
  *   <li>the configured cookie.</li>
  * </ol>
- * In dev mode a request with no token may name its user instead: {@code ?user_id=N&name=...&picture=...}.
+ * In dev mode a request with no token may name its user instead: {@code ?user_id=N&name=...&picture=...}. With a
+ * connect hook, a request that brings neither is the hook's to decide ({@link #bringsNoCredential}, {@link ConnectHook}).
  *
  * <p>Thread-safe and stateless past construction.
  */
@@ -37,17 +38,33 @@ public final class Authenticator {
     private final boolean dev;
 
     /**
-     * @param verifier    checks tokens; {@code null} only in dev mode with no key, where tokens are refused
+     * @param verifier    checks tokens; {@code null} only in dev mode or with a connect hook, when no key is
+     *                    configured: tokens are refused then
      * @param tokenCookie cookie that may carry the token, or {@code null}
      * @param dev         whether {@code ?user_id=} is accepted without a token
+     * @param connectHook whether a connect hook signs in requests without a credential
      */
-    public Authenticator(TokenVerifier verifier, String tokenCookie, boolean dev) {
-        if (verifier == null && !dev) {
-            throw new IllegalArgumentException("a token verifier is required outside dev mode");
+    public Authenticator(TokenVerifier verifier, String tokenCookie, boolean dev, boolean connectHook) {
+        if (verifier == null && !dev && !connectHook) {
+            throw new IllegalArgumentException("a token verifier is required outside dev mode without a connect hook");
         }
         this.verifier = verifier;
         this.tokenCookie = tokenCookie;
         this.dev = dev;
+    }
+
+    /** Without a connect hook. */
+    public Authenticator(TokenVerifier verifier, String tokenCookie, boolean dev) {
+        this(verifier, tokenCookie, dev, false);
+    }
+
+    /**
+     * Whether the request carries no credential at all: no token anywhere, and in dev mode no {@code ?user_id=}. Such
+     * a request is the connect hook's to decide, when there is one; a request with a credential, even a bad one, never
+     * is (a bad token gets 401 as without a hook).
+     */
+    public boolean bringsNoCredential(HttpRequest request, QueryStringDecoder query) {
+        return findToken(request, query) == null && !(dev && first(query, "user_id") != null);
     }
 
     public AuthenticatedUser authenticate(HttpRequest request, QueryStringDecoder query)

@@ -28,6 +28,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +41,13 @@ import org.slf4j.LoggerFactory;
  * a complete request within the handshake timeout gets 408. On success the handshake is answered with the
  * {@code inbox.v1} subprotocol, the {@link UpgradeListener} installs the inbox handlers, and this handler is gone.
  *
- * <p>The query string is never logged: it may hold the token.
+ * <p>With a {@link ConnectHook}, a request that brings no credential at all is the backend's to decide, after the
+ * Origin check (a forbidden origin costs the backend nothing). The event loop does not wait: the connection stops
+ * reading, the request is kept, and the answer comes back to this loop, where the upgrade goes on with the same
+ * checks as after a token (per-user and per-address limits), or ends with the backend's 401 or 403, or 503. The
+ * handshake timeout still applies: if it fires first, the answer is dropped.
+ *
+ * <p>The query string, cookies and Authorization are never logged: they may hold credentials.
  */
 public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HandshakeHandler.class);
@@ -56,6 +63,13 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final GatewayMetrics metrics;
     private final HandshakeGate gate;
     private final ClientAddressResolver addresses;
+    /** Asks the backend about requests without a credential, or {@code null} when there is no connect hook. */
+    private final ConnectHook connectHook;
+    /**
+     * The upgrade request kept (one reference held) while the connect hook is asked, or {@code null}: released when
+     * the answer comes, when the deadline fires first, or when the connection closes meanwhile. Event loop only.
+     */
+    private FullHttpRequest waiting;
     /** The handshake deadline; event loop only. */
     private ScheduledFuture<?> deadline;
     /**
@@ -68,6 +82,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     /**
      * @param gate      the node's limits: draining, capacity, per-address and per-user connections
      * @param addresses who the client is behind proxies
+     * @param connectHook asks the backend about requests without a credential, or {@code null}
      */
     public HandshakeHandler(
             Authenticator authenticator,
@@ -77,7 +92,9 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             UpgradeListener listener,
             GatewayMetrics metrics,
             HandshakeGate gate,
-            ClientAddressResolver addresses) {
+            ClientAddressResolver addresses,
+            ConnectHook connectHook) {
+        this.connectHook = connectHook;
         this.gate = gate;
         this.addresses = addresses;
         this.metrics = metrics;
@@ -95,11 +112,11 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
                         () -> {
                             if (ctx.channel().isActive() && !answered) {
                                 metrics.handshake(HandshakeOutcome.TIMEOUT);
-                                reject(
-                                        ctx,
-                                        HttpResponseStatus.REQUEST_TIMEOUT,
-                                        "handshake_timeout",
-                                        "no complete upgrade request within " + timeout.toMillis() + " ms");
+                                String message = waiting == null
+                                        ? "no complete upgrade request within " + timeout.toMillis() + " ms"
+                                        : "the upgrade was not completed within " + timeout.toMillis() + " ms";
+                                releaseWaiting(); // the backend's answer, when it comes, is dropped
+                                reject(ctx, HttpResponseStatus.REQUEST_TIMEOUT, "handshake_timeout", message);
                             }
                         },
                         timeout.toNanos(),
@@ -111,12 +128,21 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         if (deadline != null) {
             deadline.cancel(false);
         }
+        releaseWaiting(); // closed while the connect hook was asked: nothing will take the request now
+    }
+
+    private void releaseWaiting() {
+        if (waiting != null) {
+            waiting.release();
+            waiting = null;
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request) || answered) {
-            // Bytes a client sent before the 101 it must wait for (RFC 6455 §4.1), or anything after our answer.
+        if (!(msg instanceof FullHttpRequest request) || answered || waiting != null) {
+            // Bytes a client sent before the 101 it must wait for (RFC 6455 §4.1), or anything after our answer, or
+            // a second request while the first is with the connect hook.
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -173,6 +199,10 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             reject(ctx, HttpResponseStatus.FORBIDDEN, "forbidden_origin", "origin not allowed");
             return;
         }
+        if (connectHook != null && authenticator.bringsNoCredential(request, query)) {
+            ask(ctx, request, client, path);
+            return;
+        }
         AuthenticatedUser user;
         try {
             user = authenticator.authenticate(request, query);
@@ -185,12 +215,69 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             unauthorized(ctx, "token expired");
             return;
         }
+        admitAndUpgrade(ctx, request, client, user);
+    }
+
+    /** The checks after authentication, then the upgrade. */
+    private void admitAndUpgrade(
+            ChannelHandlerContext ctx, FullHttpRequest request, InetAddress client, AuthenticatedUser user) {
         HandshakeGate.Refusal late = gate.admit(ctx.channel(), client, user);
         if (late != null) {
             refuse(ctx, late);
             return;
         }
         upgrade(ctx, request, user);
+    }
+
+    /**
+     * Hands the request to the connect hook without waiting for it: the connection stops reading (a client must wait
+     * for the 101 anyway) and the request is kept until {@link #decided} runs on this loop.
+     */
+    private void ask(ChannelHandlerContext ctx, FullHttpRequest request, InetAddress client, String path) {
+        ctx.channel().config().setAutoRead(false);
+        waiting = request.retain();
+        connectHook.ask(request.headers(), client, path).whenComplete((verdict, failure) -> {
+            ConnectHook.Verdict v = failure == null ? verdict : new ConnectHook.Unavailable(failure.toString());
+            try {
+                ctx.executor().execute(() -> decided(ctx, client, v));
+            } catch (RejectedExecutionException e) {
+                // The loop is shutting down: the channel closes with it, and handlerRemoved releases the request.
+            }
+        });
+    }
+
+    /** The connect hook's answer, on this connection's loop. */
+    private void decided(ChannelHandlerContext ctx, InetAddress client, ConnectHook.Verdict verdict) {
+        FullHttpRequest request = waiting;
+        if (request == null || answered) {
+            return; // the connection closed or timed out meanwhile
+        }
+        waiting = null;
+        try {
+            if (verdict instanceof ConnectHook.SignedIn signedIn) {
+                // Reading resumes on a later loop iteration, past the upgrade: frames reach the WebSocket handlers,
+                // and after a refusal anything read is dropped (answered).
+                ctx.channel().config().setAutoRead(true);
+                admitAndUpgrade(ctx, request, client, signedIn.user());
+            } else if (verdict instanceof ConnectHook.Refused refused && refused.status() == 403) {
+                metrics.handshake(HandshakeOutcome.FORBIDDEN);
+                reject(ctx, HttpResponseStatus.FORBIDDEN, "forbidden", "the backend refused this user");
+            } else if (verdict instanceof ConnectHook.Refused) {
+                unauthorized(ctx, "the backend did not recognise this session");
+            } else {
+                ConnectHook.Unavailable unavailable = (ConnectHook.Unavailable) verdict;
+                log.debug("connect hook gave no user for {}: {}", ctx.channel(), unavailable.reason());
+                refuse(
+                        ctx,
+                        new HandshakeGate.Refusal(
+                                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                "backend_unavailable",
+                                "the backend cannot sign this session in now; connect again",
+                                HandshakeOutcome.BACKEND_UNAVAILABLE));
+            }
+        } finally {
+            request.release();
+        }
     }
 
     private void refuse(ChannelHandlerContext ctx, HandshakeGate.Refusal refusal) {

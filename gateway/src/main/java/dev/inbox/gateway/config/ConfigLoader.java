@@ -139,9 +139,11 @@ public final class ConfigLoader {
                 throw new ConfigException("jwt-public-key: " + keyFile + " (expected: a readable PEM file)");
             }
         }
-        if (secretBytes == null && publicKey == null && !dev) {
-            throw new ConfigException(
-                    "no token key: set --jwt-secret or --jwt-public-key (or --dev to try the gateway)");
+        GatewayConfig.Hooks hooks = hooks(raw);
+        // A connect hook signs users in with the backend's own sessions: such a node may take no tokens at all.
+        if (secretBytes == null && publicKey == null && hooks.connect() == null && !dev) {
+            throw new ConfigException("no token key: set --jwt-secret or --jwt-public-key, or --connect-hook to sign"
+                    + " users in through the backend (or --dev to try the gateway)");
         }
         GatewayConfig.Auth auth = new GatewayConfig.Auth(
                 secretBytes,
@@ -220,7 +222,7 @@ public final class ConfigLoader {
                 intIn(raw, Setting.MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
                 intIn(raw, Setting.MAX_HANDSHAKES_PER_IP, 1, 1_000_000),
                 intIn(raw, Setting.MAX_CONNECTIONS, 1, 100_000_000));
-        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, hooks(raw), dev, logFormat);
+        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, hooks, dev, logFormat);
     }
 
     /** Checked with or without Redis, so a bad value is caught before the day Redis is switched on. */

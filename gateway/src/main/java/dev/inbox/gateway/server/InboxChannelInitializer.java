@@ -3,6 +3,7 @@ package dev.inbox.gateway.server;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.auth.Authenticator;
 import dev.inbox.gateway.auth.ClientAddressResolver;
+import dev.inbox.gateway.auth.ConnectHook;
 import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.config.GatewayConfig;
@@ -33,7 +34,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
  *   proxy-address  ProxyProtocolHandler    records the client address it names; then removes itself
  *   http        HttpServerCodec          request line and headers (bounded)
  *   http-body   HttpObjectAggregator     a full request (an upgrade has no body)
- *   handshake   HandshakeHandler         404/405/426/403/401, or the upgrade; then removes itself
+ *   handshake   HandshakeHandler         404/405/426/403/401, or the upgrade; then removes itself (with a connect
+ *                                        hook it may first ask the backend, not reading meanwhile)
  * </pre>
  * The handshake swaps the HTTP codec for Netty's WebSocket frame decoder and encoder ({@code wsdecoder},
  * {@code wsencoder}: masks required, no extensions; its protocol violations, like frames over the maximum, reach
@@ -68,6 +70,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final ConnectionGate gate;
     private final ClientAddressResolver addresses;
     private final boolean proxyProtocol;
+    private final ConnectHook connectHook;
 
     InboxChannelInitializer(
             GatewayConfig.Inbox limits,
@@ -78,7 +81,9 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
             ServerFrameEncoder encoder,
             GatewayMetrics metrics,
             ConnectionGate gate,
-            GatewayConfig.Listen listen) {
+            GatewayConfig.Listen listen,
+            ConnectHook connectHook) {
+        this.connectHook = connectHook;
         this.metrics = metrics;
         this.gate = gate;
         this.addresses = new ClientAddressResolver(listen.trustedProxies());
@@ -132,7 +137,8 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                                 this::upgraded,
                                 metrics,
                                 gate,
-                                addresses));
+                                addresses,
+                                connectHook));
     }
 
     private void upgraded(Channel ch, AuthenticatedUser user) {

@@ -3,6 +3,7 @@ package dev.inbox.gateway.server;
 import dev.inbox.gateway.admin.AdminChannelInitializer;
 import dev.inbox.gateway.admin.AdminHandler;
 import dev.inbox.gateway.auth.Authenticator;
+import dev.inbox.gateway.auth.ConnectHook;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
@@ -64,6 +65,8 @@ public final class InboxServer implements AutoCloseable {
     private final Drain drain;
     /** The publish hook's client, or {@code null} without one; closed with the node. */
     private final PublishHook publishHook;
+    /** The connect hook's client, or {@code null} without one. */
+    private final HookClient connectHookClient;
 
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -78,8 +81,10 @@ public final class InboxServer implements AutoCloseable {
             Transport transport,
             Relay relay,
             Drain drain,
-            PublishHook publishHook) {
+            PublishHook publishHook,
+            HookClient connectHookClient) {
         this.publishHook = publishHook;
+        this.connectHookClient = connectHookClient;
         this.relay = relay;
         this.drain = drain;
         this.boss = boss;
@@ -125,7 +130,8 @@ public final class InboxServer implements AutoCloseable {
         // The publish hook is sent each sender's token claims: only then does a connection keep them.
         TokenVerifier verifier =
                 config.auth().hasKey() ? new TokenVerifier(config.auth(), hooks.publish() != null) : null;
-        Authenticator authenticator = new Authenticator(verifier, config.auth().tokenCookie(), config.dev());
+        Authenticator authenticator =
+                new Authenticator(verifier, config.auth().tokenCookie(), config.dev(), hooks.connect() != null);
         OriginPolicy origins = new OriginPolicy(config.auth().allowedOrigins());
 
         Transport transport = Transport.best();
@@ -148,6 +154,17 @@ public final class InboxServer implements AutoCloseable {
                                 readiness),
                         config.inbox().maxMessageChars(),
                         hooks.maxInFlight());
+        HookClient connectHookClient = hooks.connect() == null
+                ? null
+                : new HookClient(
+                        "connect",
+                        hooks.connect(),
+                        hooks.secret(),
+                        hooks.timeout(),
+                        hooks.maxInFlight(),
+                        metrics,
+                        readiness);
+        ConnectHook connectHook = connectHookClient == null ? null : new ConnectHook(connectHookClient);
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(
                 1, new DefaultThreadFactory("inbox-accept"), transport.ioHandlerFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(
@@ -201,7 +218,8 @@ public final class InboxServer implements AutoCloseable {
                                     encoder,
                                     metrics,
                                     gate,
-                                    config.listen())),
+                                    config.listen(),
+                                    connectHook)),
                     config.listen().bind(),
                     config.listen().port(),
                     "port");
@@ -233,11 +251,15 @@ public final class InboxServer implements AutoCloseable {
                     transport,
                     relay,
                     drain,
-                    publishHook);
+                    publishHook,
+                    connectHookClient);
         } catch (ConfigException | InterruptedException | RuntimeException e) {
             relay.close();
             if (publishHook != null) {
                 publishHook.close();
+            }
+            if (connectHookClient != null) {
+                connectHookClient.close();
             }
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -304,6 +326,9 @@ public final class InboxServer implements AutoCloseable {
         relay.close();
         if (publishHook != null) {
             publishHook.close();
+        }
+        if (connectHookClient != null) {
+            connectHookClient.close();
         }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);

@@ -110,7 +110,8 @@ class HandshakeHandlerTest {
                                 listener,
                                 METRICS,
                                 NO_LIMITS,
-                                new ClientAddressResolver(List.of())));
+                                new ClientAddressResolver(List.of()),
+                                null));
         return ch;
     }
 

@@ -336,6 +336,21 @@ class ConfigLoaderTest {
                 e.getMessage().contains("--jwt-secret") && e.getMessage().contains("--jwt-public-key"), e::getMessage);
     }
 
+    @Test
+    void aConnectHookStandsInForTheTokenKey() throws ConfigException {
+        ConfigException e = rejected("no token key", "--api-key", API_KEY);
+        assertTrue(e.getMessage().contains("--connect-hook"), e::getMessage);
+        GatewayConfig c = load(
+                "--api-key",
+                API_KEY,
+                "--connect-hook",
+                "http://127.0.0.1:9000/connect",
+                "--hook-secret",
+                "k".repeat(32));
+        assertFalse(c.auth().hasKey());
+        assertEquals("http://127.0.0.1:9000/connect", c.hooks().connect().toString());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"-1", "70000", "65536", "abc", "", "80.5", "99999999999"})
     void badPortIsRefused(String port) {
