@@ -105,19 +105,20 @@ public final class HookClient implements AutoCloseable {
             return CompletableFuture.failedFuture(new HookException(
                     HookOutcome.OVERLOADED, name + " hook: " + maxInFlight + " calls already waiting"));
         }
-        long seconds = System.currentTimeMillis() / 1000;
-        HttpRequest.Builder request = HttpRequest.newBuilder(url)
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header(HookSigner.TIMESTAMP_HEADER, Long.toString(seconds))
-                .header(HookSigner.SIGNATURE_HEADER, signer.sign(seconds, body))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        for (int i = 0; i + 1 < headers.length; i += 2) {
-            request.header(headers[i], headers[i + 1]);
-        }
         long started = System.nanoTime();
         CompletableFuture<HookResponse> result = new CompletableFuture<>();
         try {
+            // Built inside the try: a header value the JDK refuses (a control character) must give the slot back.
+            long seconds = System.currentTimeMillis() / 1000;
+            HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                    .timeout(timeout)
+                    .header("Content-Type", "application/json")
+                    .header(HookSigner.TIMESTAMP_HEADER, Long.toString(seconds))
+                    .header(HookSigner.SIGNATURE_HEADER, signer.sign(seconds, body))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            for (int i = 0; i + 1 < headers.length; i += 2) {
+                request.header(headers[i], headers[i + 1]);
+            }
             http.sendAsync(request.build(), info -> new BoundedBody(MAX_RESPONSE_BYTES))
                     .whenComplete((response, failure) -> {
                         inFlight.decrementAndGet();
@@ -141,7 +142,10 @@ public final class HookClient implements AutoCloseable {
         } catch (RuntimeException e) {
             inFlight.decrementAndGet();
             meters.call(HookOutcome.UNREACHABLE);
-            result.completeExceptionally(new HookException(HookOutcome.UNREACHABLE, name + " hook: " + e));
+            // The type only: the message may quote a forwarded header value (a cookie).
+            result.completeExceptionally(new HookException(
+                    HookOutcome.UNREACHABLE,
+                    name + " hook: request not sent (" + e.getClass().getSimpleName() + ")"));
         }
         return result;
     }
