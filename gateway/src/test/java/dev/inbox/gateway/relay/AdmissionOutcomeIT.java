@@ -56,10 +56,11 @@ class AdmissionOutcomeIT {
         redis.close();
     }
 
-    private GatewayFixture node(String redisUri, String pingInterval) {
-        GatewayFixture n = GatewayFixture.start(
-                        "--redis", redisUri, "--redis-timeout", "1s", "--redis-ping-interval", pingInterval)
-                .awaitReady();
+    private GatewayFixture node(String redisUri, String pingInterval, String... flags) {
+        List<String> args = new ArrayList<>(
+                List.of("--redis", redisUri, "--redis-timeout", "1s", "--redis-ping-interval", pingInterval));
+        args.addAll(List.of(flags));
+        GatewayFixture n = GatewayFixture.start(args.toArray(new String[0])).awaitReady();
         nodes.add(n);
         return n;
     }
@@ -72,8 +73,8 @@ class AdmissionOutcomeIT {
     /** Alice on node A (through the proxy), Bob on node B (direct); both subscribed. */
     private record Pair(GatewayFixture a, WsClient alice, WsClient bob) {}
 
-    private Pair pair(String pingIntervalOfA) {
-        GatewayFixture a = node(proxy.redisUri(), pingIntervalOfA);
+    private Pair pair(String pingIntervalOfA, String... flagsOfA) {
+        GatewayFixture a = node(proxy.redisUri(), pingIntervalOfA, flagsOfA);
         GatewayFixture b = node(redis.uri(), "10s");
         a.members(CONVERSATION, ALICE, BOB);
         WsClient alice = a.connect(ALICE);
@@ -154,6 +155,46 @@ class AdmissionOutcomeIT {
         assertTrue(
                 p.a().admin("GET", "/metrics", null, false).body().contains("inbox_relay_outcome_unknown_total 1.0"),
                 "counted");
+    }
+
+    /**
+     * Waiting on Redis is bounded: with {@code --redis-queue} admissions unanswered, the next message is shed at once
+     * ({@code relay_unavailable}), and it really was refused: nobody gets it and it is not in the outbox. Those
+     * waiting keep waiting for their replies, and end {@code outcome_unknown} when the connection is cut.
+     */
+    @Test
+    void pastTheBoundOfMessagesWaitingOnRedisTheNodeShedsAtOnce() {
+        int bound = 16; // the smallest --redis-queue
+        Pair p = pair("60s", "--redis-queue", String.valueOf(bound));
+        proxy.holdReplies();
+
+        for (int i = 0; i < bound; i++) {
+            p.alice().send(text("waiting " + i, "w" + i));
+        }
+        for (int i = 0; i < bound; i++) {
+            assertEquals("waiting " + i, p.bob().nextJson().get("message"), "the scripts ran: B's member has them");
+        }
+        p.alice().send(text("one too many", "shed"));
+
+        Map<String, Object> shed = p.alice().nextJson();
+        assertEquals("relay_unavailable", shed.get("code"), "shed at once, before any reply: " + shed);
+        assertEquals("shed", shed.get("client_msg_id"));
+        assertEquals(List.of(), outboxEntries("shed"), "refused means not in the outbox");
+        assertTrue(
+                p.a().admin("GET", "/metrics", null, false).body().contains("inbox_relay_waiting " + bound + ".0"),
+                "the gauge shows the bound reached");
+        assertTrue(p.a().admin("GET", "/metrics", null, false)
+                .body()
+                .contains("inbox_limit_hits_total{limit=\"relay_waiting\"} 1.0"));
+
+        proxy.cut();
+        for (int i = 0; i < bound; i++) {
+            Map<String, Object> answer = p.alice().nextJson();
+            assertEquals("outcome_unknown", answer.get("code"), answer.toString());
+        }
+        // Bob's last frame was the last waiting message: the shed one never reached him.
+        p.bob().send(text("after", "b1"));
+        assertEquals("after", p.bob().nextJson().get("message"));
     }
 
     /**
