@@ -26,6 +26,11 @@ public enum ErrorCode {
     RATE_LIMITED("rate_limited"),
     /** Redis, which carries messages between nodes, is unreachable; nothing was delivered, retry later. */
     RELAY_UNAVAILABLE("relay_unavailable"),
+    /**
+     * The message reached Redis but its answer was lost with the connection: it may have been admitted and delivered,
+     * or not. Resend it with the same {@code client_msg_id}, or check the conversation's history.
+     */
+    OUTCOME_UNKNOWN("outcome_unknown"),
     /** The backend has fallen behind reading messages and the outbox is full; nothing was delivered, retry later. */
     OUTBOX_FULL("outbox_full"),
     /** The backend's publish hook refused the message; {@code message} carries its reason. Nothing was delivered. */

@@ -580,6 +580,7 @@ class ServerFrameEncoderTest {
                         "binary_not_supported",
                         "rate_limited",
                         "relay_unavailable",
+                        "outcome_unknown",
                         "outbox_full",
                         "rejected",
                         "backend_unavailable",

@@ -242,6 +242,13 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                     HttpResponseStatus.SERVICE_UNAVAILABLE, re.code().wireName(), re.getMessage());
         }
         log.warn("publish to conversation {} failed: {}", conversationId, cause.toString());
+        if (cause instanceof RoutingException re && re.code() == ErrorCode.OUTCOME_UNKNOWN) {
+            return new AdminException(
+                    HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    re.code().wireName(),
+                    "the connection to redis was lost with the message on it: it may have been delivered; check the "
+                            + "outbox or the conversation before publishing it again");
+        }
         if (cause instanceof RoutingException re && re.code() == ErrorCode.RELAY_UNAVAILABLE) {
             // Redis holds membership and admits every message: unreachable, it is the membership store that failed.
             return new AdminException(

@@ -94,7 +94,7 @@ public record GatewayConfig(
      * @param target       where Redis is, parsed from {@code --redis}
      * @param timeout      longest wait for one command
      * @param pingInterval how often the relay connection is checked
-     * @param queueSize    most commands queued on the relay connection
+     * @param queueSize    most admissions waiting on Redis per node (Lettuce's own queue is a little longer)
      * @param gapWindow    after an interruption of the relay subscription, the connections that may have missed
      *                     messages are closed (4002) spread over this, so they do not all reconnect at once
      * @param outbox       the streams every admitted message is appended to for the backend

@@ -111,13 +111,17 @@ public enum Setting {
             "",
             "Redis URI (redis://, rediss://, with a password if needed): makes this node one of many. Empty: single node, in memory."),
     REDIS_TIMEOUT(
-            "redis-timeout", "5s", "How long a Redis command may take before the message gets relay_unavailable."),
+            "redis-timeout",
+            "5s",
+            "How long a Redis command may take before it fails; the admission script instead waits for its reply while the connection lives."),
     REDIS_PING_INTERVAL(
             "redis-ping-interval",
             "10s",
             "How often the relay connection is pinged; two failed pings replace the connection."),
     REDIS_QUEUE(
-            "redis-queue", "10000", "Most Redis commands queued on the relay connection; past it, relay_unavailable."),
+            "redis-queue",
+            "10000",
+            "Most messages waiting on Redis for their admission, per node; past it, relay_unavailable at once."),
     REDIS_GAP_WINDOW(
             "redis-gap-window",
             "5s",

@@ -58,6 +58,7 @@ public final class GatewayMetrics {
     private final Timer relayPublish;
     private final Counter relayReceived;
     private final Counter relayGaps;
+    private final Counter relayOutcomeUnknown;
     private final Counter slowConsumers;
     private final Counter[] limitHits = new Counter[Limit.values().length];
 
@@ -117,6 +118,9 @@ public final class GatewayMetrics {
                 .register(registry);
         relayGaps = Counter.builder(InboxMeters.RELAY_GAPS.meterName())
                 .description(InboxMeters.RELAY_GAPS.description())
+                .register(registry);
+        relayOutcomeUnknown = Counter.builder(InboxMeters.RELAY_OUTCOME_UNKNOWN.meterName())
+                .description(InboxMeters.RELAY_OUTCOME_UNKNOWN.description())
                 .register(registry);
 
         slowConsumers = Counter.builder(InboxMeters.SLOW_CONSUMERS.meterName())
@@ -251,6 +255,18 @@ public final class GatewayMetrics {
     /** This node's relay subscription was interrupted. */
     public void relayGap() {
         relayGaps.increment();
+    }
+
+    /** An admission's reply was lost with the Redis connection: its sender was told {@code outcome_unknown}. */
+    public void relayOutcomeUnknown() {
+        relayOutcomeUnknown.increment();
+    }
+
+    /** The gauge of admissions waiting on Redis, for a clustered node. */
+    public void relayWaiting(Supplier<Number> waiting) {
+        Gauge.builder(InboxMeters.RELAY_WAITING.meterName(), waiting)
+                .description(InboxMeters.RELAY_WAITING.description())
+                .register(registry);
     }
 
     /** The meters in Prometheus text format, or OpenMetrics when {@code accept} asks for it. */

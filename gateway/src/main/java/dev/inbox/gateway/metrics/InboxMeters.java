@@ -34,6 +34,16 @@ public enum InboxMeters {
             "counter",
             "",
             "Interruptions of this node's relay subscription (connection lost or replaced); each ends with 4002 closes."),
+    RELAY_WAITING(
+            "inbox.relay.waiting",
+            "gauge",
+            "",
+            "Admissions sent to Redis and waiting for their reply; at --redis-queue, new messages are shed (relay_unavailable)."),
+    RELAY_OUTCOME_UNKNOWN(
+            "inbox.relay.outcome.unknown",
+            "counter",
+            "",
+            "Admissions whose reply was lost with the Redis connection after the script was sent: the sender got outcome_unknown."),
     ERRORS_SENT("inbox.errors.sent", "counter", "code", "ERROR frames sent, by code."),
     CLOSES_SENT("inbox.closes.sent", "counter", "code", "Close frames sent, by close code."),
     CLOSES_RECEIVED(
@@ -47,7 +57,7 @@ public enum InboxMeters {
             "inbox.limit.hits",
             "counter",
             "limit",
-            "How often a limit fired: rate, flood_close, user_connections, address_connections, address_handshakes, address_pending, node_connections, admin_body, members, admin_connections, admin_read_timeout."),
+            "How often a limit fired: rate, flood_close, user_connections, address_connections, address_handshakes, address_pending, node_connections, admin_body, members, admin_connections, admin_read_timeout, relay_waiting."),
     HOOK_CALLS(
             "inbox.hook.calls",
             "counter",

@@ -12,7 +12,9 @@ public enum Limit {
     ADMIN_BODY,
     MEMBERS,
     ADMIN_CONNECTIONS,
-    ADMIN_READ_TIMEOUT;
+    ADMIN_READ_TIMEOUT,
+    /** The node has {@code --redis-queue} admissions waiting on Redis: a new message is shed. */
+    RELAY_WAITING;
 
     String label() {
         return name().toLowerCase(java.util.Locale.ROOT);

@@ -36,9 +36,11 @@ import org.slf4j.LoggerFactory;
  * (docs/clustering.md, "Redis Cluster").
  *
  * <p>Safety settings: a bounded command queue ({@code --redis-queue}) and a timeout on every command (so during an
- * outage memory stays flat and senders get {@code relay_unavailable} within {@code --redis-timeout}), TCP
+ * outage memory stays flat and senders get an answer within {@code --redis-timeout}: {@code relay_unavailable} for
+ * an admission never sent, {@code outcome_unknown} for one sent whose reply did not come in time), TCP
  * keepalive, periodic PINGs that turn the node not-ready when unanswered, and adaptive topology refresh so a
- * failover is followed. (Unlike the standalone link, commands are not rejected outright while disconnected: shard
+ * failover is followed. The admission keeps its timeout here: this link does not close a shard connection that stops
+ * answering, so the timer is what bounds a sender's wait. (Unlike the standalone link, commands are not rejected outright while disconnected: shard
  * connections open lazily, and rejection would refuse the first command to each shard.)
  */
 final class ClusterRedisLink implements RedisLink {
@@ -68,7 +70,7 @@ final class ClusterRedisLink implements RedisLink {
                 // Per-shard connections open lazily, so rejecting while "disconnected" would refuse the first command
                 // to every shard. Commands are accepted instead, but the queue is bounded and every command times out.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-                .requestQueueSize(config.queueSize())
+                .requestQueueSize(RedisLink.commandQueue(config))
                 .autoReconnect(true)
                 .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
                 .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()

@@ -2,6 +2,7 @@ package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.metrics.OutboxMeters;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.Admitted;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
@@ -28,8 +30,17 @@ import java.util.function.BiConsumer;
  * links of the order argument (docs/clustering.md, "Order"); the outbox entry being written by the same script is
  * why a message is in the outbox exactly when it was admitted (docs/clustering.md, "The outbox").
  *
- * <p>Every failure to reach Redis (disconnected, queue full, timed out) becomes {@code relay_unavailable}: the
- * message was not delivered anywhere and the sender may retry. A full outbox with {@code --outbox-when-full refuse}
+ * <p>The sender's answer is the script's whenever the script may have run (issue 13: never "refused" for a message
+ * in the outbox): an admission written to Redis waits for its reply, with no client-side timer
+ * ({@link RedisScript#awaitingReply}); the script's own {@code late} check bounds when it may still take effect, and
+ * refuses past it. So {@code relay_unavailable} means the script did not run: never sent (no connection, or this
+ * node already has {@code --redis-queue} admissions waiting on Redis: it sheds at once rather than queue), answered
+ * {@code late}, or refused by Redis with an error. When the connection is lost with the script sent and no reply (a
+ * crash, a reset, or the watchdog closing a connection that stopped answering), nobody can know: the sender gets
+ * {@code outcome_unknown}, counted in {@code inbox_relay_outcome_unknown_total}. (On a Redis Cluster admissions
+ * keep the command timeout, and one that fires after the script was sent is also {@code outcome_unknown}.)
+ *
+ * <p>A full outbox with {@code --outbox-when-full refuse}
  * becomes {@code outbox_full}, checked before an id is given: nothing is delivered and no id is used up.
  */
 final class RedisAdmission implements Admission {
@@ -116,6 +127,15 @@ final class RedisAdmission implements Admission {
      */
     private final long lateAfterMillis;
 
+    /** Admissions sent to Redis and waiting for their outcome; at most {@link #maxWaiting}. */
+    private final AtomicInteger waiting = new AtomicInteger();
+    /**
+     * Past this many admissions waiting on Redis, a message is refused at once ({@code relay_unavailable}): what Redis
+     * has not answered yet is already more than it can answer soon, and a queue behind it would only grow (issue 17).
+     * It also bounds what a watchdog PING on the same connection may wait behind.
+     */
+    private final int maxWaiting;
+
     /** @param outboxMeters the outbox's counters; {@code null} when {@code outbox} is off */
     RedisAdmission(
             RedisLink link,
@@ -125,7 +145,10 @@ final class RedisAdmission implements Admission {
             long nodeId,
             boolean dev,
             GatewayMetrics metrics,
-            Duration timeout) {
+            Duration timeout,
+            int maxWaiting) {
+        this.maxWaiting = maxWaiting;
+        metrics.relayWaiting(waiting::get);
         this.lateAfterMillis = Math.max(1, timeout.toMillis() / 2);
         this.metrics = metrics;
         this.link = link;
@@ -135,12 +158,31 @@ final class RedisAdmission implements Admission {
         this.outboxMeters = outboxMeters;
         this.nodeId = nodeId;
         this.dev = dev;
-        this.script = new RedisScript(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
+        this.script = RedisScript.awaitingReply(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
         link.preload(script);
     }
 
     @Override
     public void admit(
+            Submitted message, ServerFrameEncoder.PreparedFrame event, BiConsumer<Admitted, Throwable> outcome) {
+        if (waiting.incrementAndGet() > maxWaiting) {
+            waiting.decrementAndGet();
+            metrics.limitHit(Limit.RELAY_WAITING);
+            outcome.accept(
+                    null,
+                    unavailable(
+                            "this node already has " + maxWaiting + " messages waiting on redis; shedding this one"));
+            return;
+        }
+        try {
+            send(message, event, outcome);
+        } catch (RuntimeException e) {
+            waiting.decrementAndGet(); // nothing was sent, and the outcome will not come
+            throw e;
+        }
+    }
+
+    private void send(
             Submitted message, ServerFrameEncoder.PreparedFrame event, BiConsumer<Admitted, Throwable> outcome) {
         long conversationId = message.conversationId();
         ByteBuf frame = event.frame();
@@ -180,9 +222,10 @@ final class RedisAdmission implements Admission {
         // The outcome rides with the command: read and handed over on Lettuce's thread as the reply is decoded, in
         // the order of the publications decoded around it (see Admission#admit).
         link.run(script, conversationKeys, args, (reply, failure) -> {
+            waiting.decrementAndGet();
             metrics.relayPublished(System.nanoTime() - started);
             Admitted admitted = null;
-            Throwable why = failure == null ? null : unavailable(RedisLink.describe(failure));
+            Throwable why = failure == null ? null : failed(failure);
             if (why == null) {
                 try {
                     admitted = admitted(reply, payload, idAt);
@@ -192,6 +235,18 @@ final class RedisAdmission implements Admission {
             }
             outcome.accept(admitted, why);
         });
+    }
+
+    /** What a failure without a reply tells the sender: whether the script may have run decides. */
+    private RoutingException failed(Throwable failure) {
+        if (failure instanceof RedisScript.MayHaveRunException) {
+            metrics.relayOutcomeUnknown();
+            return new RoutingException(
+                    ErrorCode.OUTCOME_UNKNOWN,
+                    "the connection to redis was lost with the message on it: it may have been delivered; resend it "
+                            + "with the same client_msg_id");
+        }
+        return unavailable(RedisLink.describe(failure));
     }
 
     private static RoutingException unavailable(String why) {

@@ -110,6 +110,18 @@ interface RedisLink extends AutoCloseable {
                 .build();
     }
 
+    /**
+     * Room on the connection above the admissions' own bound ({@code --redis-queue}, enforced by
+     * {@link RedisAdmission}), for the commands that are not admissions: pings, subscriptions, membership, the
+     * outbox's checks. Lettuce refuses a command past it; with the admissions bounded first, it does not come to that.
+     */
+    int NON_ADMISSION_COMMANDS = 1024;
+
+    /** Lettuce's bound on the commands queued on one connection. */
+    static int commandQueue(GatewayConfig.Redis config) {
+        return config.queueSize() + NON_ADMISSION_COMMANDS;
+    }
+
     /** Loads every script of {@code scripts}; completes when all are loaded, or with the first failure. */
     static CompletableFuture<Void> loadAll(
             List<RedisScript> scripts, RedisScriptingAsyncCommands<byte[], byte[]> redis) {

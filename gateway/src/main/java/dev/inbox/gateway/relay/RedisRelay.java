@@ -92,8 +92,8 @@ public final class RedisRelay implements Relay {
         groups.presenceListener(channels);
         groups.joinListener(gaps);
         OutboxMeters outboxMeters = config.outbox().enabled() ? metrics.outbox() : null;
-        this.admission =
-                new RedisAdmission(link, keys, config.outbox(), outboxMeters, nodeId, dev, metrics, config.timeout());
+        this.admission = new RedisAdmission(
+                link, keys, config.outbox(), outboxMeters, nodeId, dev, metrics, config.timeout(), config.queueSize());
         this.membership = new RedisMembership(link, keys);
         this.janitor = config.outbox().enabled()
                 ? new OutboxJanitor(link, keys, config.outbox(), outboxMeters, config.timeout())

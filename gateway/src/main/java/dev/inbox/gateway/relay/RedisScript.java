@@ -1,6 +1,8 @@
 package dev.inbox.gateway.relay;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -9,9 +11,13 @@ import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.Command;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.CommandWrapper;
+import io.lettuce.core.protocol.RedisCommand;
+import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -25,14 +31,98 @@ import java.util.function.BiConsumer;
  * the call fails and the script is loaded again for the next one. It is not re-sent with {@code EVAL}: the retry
  * would go out after messages the same sender sent later, which would then be admitted first (docs/clustering.md,
  * "Order"). A failed admission is a {@code relay_unavailable} to its sender, who may send again.
+ *
+ * <p>What a failure means depends on whether the command left the node: one that was never written (no connection,
+ * queue full) did not run, but one that was written may have run whatever happened to its reply, so such a failure
+ * reaches the caller as a {@link MayHaveRunException}. A script made {@link #awaitingReply} is never failed by the
+ * client's command timer (see {@link #timeouts}): its reply, which comes while the connection lives, decides.
  */
 final class RedisScript {
     private final String source;
     private final String sha;
+    private final boolean awaitsReply;
 
     RedisScript(String source) {
+        this(source, false);
+    }
+
+    private RedisScript(String source, boolean awaitsReply) {
         this.source = source;
         this.sha = sha1(source);
+        this.awaitsReply = awaitsReply;
+    }
+
+    /**
+     * A script whose commands wait for their reply however long it takes, as long as the connection lives: for the
+     * admission, where a client-side timeout would tell a sender "refused" while Redis had run the script (issue 13).
+     * What bounds the wait is the script's own check of when it runs, and the link's watchdog, which closes a
+     * connection that stops answering.
+     */
+    static RedisScript awaitingReply(String source) {
+        return new RedisScript(source, true);
+    }
+
+    /**
+     * The links' command timeouts: {@code timeout} for every command but those of scripts {@link #awaitingReply},
+     * which have none.
+     */
+    static TimeoutOptions timeouts(Duration timeout) {
+        long millis = timeout.toMillis();
+        return TimeoutOptions.builder()
+                .timeoutSource(new TimeoutOptions.TimeoutSource() {
+                    @Override
+                    public long getTimeout(RedisCommand<?, ?, ?> command) {
+                        // 0: no timer at all (TimeoutSource's contract).
+                        return command != null && CommandWrapper.unwrap(command, AwaitsReply.class) != null
+                                ? 0
+                                : millis;
+                    }
+                })
+                .build();
+    }
+
+    /** Marks a command that must not be timed out by the client. */
+    private interface AwaitsReply {}
+
+    /**
+     * The script's command. Remembers whether it was encoded for the socket: a command that never was cannot have run.
+     */
+    private static class ScriptCommand extends AsyncCommand<byte[], byte[], List<Object>> {
+        private volatile boolean written;
+
+        ScriptCommand(Command<byte[], byte[], List<Object>> command) {
+            super(command);
+        }
+
+        @Override
+        public void encode(ByteBuf buf) {
+            written = true; // before the bytes exist: a failure from here on may follow a run
+            super.encode(buf);
+        }
+
+        boolean written() {
+            return written;
+        }
+    }
+
+    private static final class AwaitingReplyCommand extends ScriptCommand implements AwaitsReply {
+        AwaitingReplyCommand(Command<byte[], byte[], List<Object>> command) {
+            super(command);
+        }
+    }
+
+    /**
+     * The script's command was written to Redis and then failed without a reply from Redis (the connection was lost
+     * or closed, or, for a timed script, the timer fired): it may have run, or not.
+     */
+    static final class MayHaveRunException extends RuntimeException {
+        MayHaveRunException(Throwable cause) {
+            super(
+                    "the command reached redis and its reply was lost: " + RedisLink.describe(cause),
+                    cause,
+                    false,
+                    false);
+        }
     }
 
     /**
@@ -60,13 +150,17 @@ final class RedisScript {
                 .add(keys.length)
                 .addKeys(keys)
                 .addValues(args);
-        AsyncCommand<byte[], byte[], List<Object>> evalsha = new AsyncCommand<>(
-                new Command<>(CommandType.EVALSHA, new NestedMultiOutput<>(ByteArrayCodec.INSTANCE), commandArgs));
+        Command<byte[], byte[], List<Object>> command =
+                new Command<>(CommandType.EVALSHA, new NestedMultiOutput<>(ByteArrayCodec.INSTANCE), commandArgs);
+        ScriptCommand evalsha = awaitsReply ? new AwaitingReplyCommand(command) : new ScriptCommand(command);
         evalsha.whenComplete((reply, failure) -> {
             if (failure instanceof RedisNoScriptException) {
                 load(redis); // for the next call; this one is refused, see above
             }
-            then.accept(failure == null ? reply : null, failure);
+            // An error reply is Redis's answer (the script did not run: NOSCRIPT, BUSY, OOM...); anything else
+            // after the write leaves the outcome open.
+            boolean open = failure != null && evalsha.written() && !(failure instanceof RedisCommandExecutionException);
+            then.accept(failure == null ? reply : null, open ? new MayHaveRunException(failure) : failure);
         });
         try {
             connection.dispatch(evalsha);

@@ -8,7 +8,6 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
@@ -39,9 +38,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Lettuce's defaults are unsafe here, so: while disconnected, commands are rejected at once rather than queued
  * to replay later (the sender gets {@code relay_unavailable}; memory stays flat during an outage); the queue of
- * in-flight commands is bounded ({@code --redis-queue}); every command has a timeout ({@code --redis-timeout});
- * TCP keepalive is on; and a PING every {@code --redis-ping-interval} catches a connection that died silently:
- * after two missed pings the connection is replaced and every user channel subscribed again. Lettuce reconnects
+ * in-flight commands is bounded ({@code --redis-queue}); every command has a timeout ({@code --redis-timeout}) but
+ * the admission script, which waits for its reply as long as the connection lives (its outcome is the reply's:
+ * {@link RedisScript#awaitingReply}); TCP keepalive is on; and a PING every {@code --redis-ping-interval} catches a
+ * connection that died silently or stopped answering: after two missed pings the connection is closed (which fails
+ * the admissions waiting on it with {@code outcome_unknown}), replaced, and every user channel subscribed again. Lettuce reconnects
  * (and resubscribes) by itself after a clean disconnect. A disconnect and a replacement are both reported as
  * {@link Events#interrupted}: what was published meanwhile is lost to this node.
  *
@@ -80,10 +81,11 @@ final class StandaloneRedisLink implements RedisLink {
         this.client.setOptions(ClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .requestQueueSize(config.queueSize())
+                .requestQueueSize(RedisLink.commandQueue(config))
                 .autoReconnect(true)
                 .pingBeforeActivateConnection(true)
-                .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
+                // Every command times out but the admission's, which waits for its reply (RedisScript#awaitingReply).
+                .timeoutOptions(RedisScript.timeouts(config.timeout()))
                 .socketOptions(RedisLink.socketOptions(config))
                 .build());
         this.client.addListener(new RedisConnectionStateListener() {
@@ -253,6 +255,10 @@ final class StandaloneRedisLink implements RedisLink {
                 missedPings = 0;
                 replacing = true;
                 log.warn("replacing the redis connection");
+                // Closed now, not once a new one is up: an admission waits for its reply for as long as the
+                // connection lives, so this is what ends the wait of those sent into a Redis that stopped answering
+                // (they learn outcome_unknown; new ones are refused at once until the new connection is up).
+                c.closeAsync();
                 events.reachability(REPLACING);
                 events.interrupted(); // whatever it was subscribed to, nothing comes through it
                 connectNew();

@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>An acknowledged message reaches every <em>steady</em> connection that is a member of its conversation (ready
  *       before it was sent, open until the run quiesced), exactly once; each connection sees a conversation's
  *       messages in {@code message_id} order; nobody else's conversation reaches it.</li>
- *   <li>A refused message reaches nobody, with the README's one exception: Redis dies between running the
- *       admission script and answering, so the sender is told {@code relay_unavailable} while the other nodes got
- *       it (never the sender's node). Counted apart, allowed.</li>
+ *   <li>A refused message reaches nobody and is not in the outbox, without exception (issue 13). When Redis dies
+ *       between running the admission script and answering, the sender is told {@code outcome_unknown}, not refused:
+ *       such a message may have reached the other nodes and the outbox. Counted apart, allowed during the outage
+ *       only.</li>
  *   <li>{@code relay_unavailable} only while the sender's node had no Redis: answered after the kill, for a message
  *       sent before that node had subscribed again after the restart.</li>
  * </ul>
@@ -47,6 +48,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Ledger {
     /** The close code of a relay interruption (README: close codes). */
     static final int RELAY_INTERRUPTED = 4002;
+    /** The answer that is neither an acknowledgement nor a refusal (docs/protocol.md). */
+    static final String OUTCOME_UNKNOWN = "outcome_unknown";
 
     private final Map<Integer, Msg> messages = new ConcurrentHashMap<>();
     private final List<Conn> connections = new ArrayList<>();
@@ -300,8 +303,9 @@ final class Ledger {
 
     /**
      * Adds the outbox's accounting to {@code v} (issue 13): every acknowledged message is in the outbox exactly once,
-     * with the id its sender was told, and nothing refused is, but at the crash edge (the script ran, its answer was
-     * lost with Redis: the same exception as for deliveries). A message never answered may be in it or not.
+     * with the id its sender was told, and nothing refused is. A message answered {@code outcome_unknown} (the
+     * script ran or not, its answer was lost with Redis) or never answered may be in it or not; every outbox entry
+     * is one of these or acknowledged.
      */
     void outbox(List<OutboxEntry> entries, Outage outage, Verdict v) {
         Map<Integer, List<OutboxEntry>> bySeq = new HashMap<>();
@@ -331,10 +335,9 @@ final class Ledger {
                         v.add(Count.IN_OUTBOX, 1);
                     }
                 } else if (!found.isEmpty()) {
-                    boolean crashEdge = "relay_unavailable".equals(m.code)
-                            && m.sentAt <= outage.deadAt()
-                            && m.answeredAt >= outage.killedAt();
-                    v.add(crashEdge ? Count.CRASH_EDGE_REFUSED_IN_OUTBOX : Count.OUTBOX_REFUSED, m.toString());
+                    v.add(
+                            OUTCOME_UNKNOWN.equals(m.code) ? Count.UNKNOWN_IN_OUTBOX : Count.OUTBOX_REFUSED,
+                            m.toString());
                 }
             }
         }
@@ -521,8 +524,12 @@ final class Ledger {
 
     private void refused(Verdict v, Msg m, List<Conn> all, Map<Conn, int[]> sorted, Outage outage) {
         boolean relay = "relay_unavailable".equals(m.code);
+        boolean unknown = OUTCOME_UNKNOWN.equals(m.code);
         boolean duringOutage = m.answeredAt >= outage.killedAt() && m.sentAt <= outage.resubscribedAt(m.sender.node);
-        if (!relay) {
+        if (unknown) {
+            // Only a lost connection leaves the outcome open: the kill, not a busy Redis.
+            v.add(duringOutage ? Count.UNKNOWN : Count.UNKNOWN_WHILE_UP, m.toString());
+        } else if (!relay) {
             v.add(Count.REFUSED_OTHER, m.toString());
         } else if (!duringOutage) {
             v.add(Count.REFUSED_WHILE_UP, m.toString());
@@ -533,12 +540,9 @@ final class Ledger {
             if (Arrays.binarySearch(sorted.get(r), m.seq) < 0) {
                 continue;
             }
-            boolean crashEdge = relay
-                    && r.node != m.sender.node
-                    && m.sentAt <= outage.deadAt()
-                    && m.answeredAt >= outage.killedAt();
-            if (crashEdge) {
-                v.add(Count.CRASH_EDGE_REFUSED_DELIVERED, m + " reached " + r);
+            // The sender's own node delivers only from the script's reply, which never came for an unknown outcome.
+            if (unknown && r.node != m.sender.node) {
+                v.add(Count.UNKNOWN_DELIVERED, m + " reached " + r);
             } else {
                 v.add(Count.REFUSED_YET_DELIVERED, m + " reached " + r);
             }

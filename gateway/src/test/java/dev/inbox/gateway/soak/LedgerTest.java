@@ -98,7 +98,9 @@ class LedgerTest {
         Ledger.Msg refused = send(bob, 6 * S);
         bob.receive(refusal(refused, "outbox_full"), 6 * S + 1000);
         Ledger.Msg atTheCrash = send(bob, 10 * S - 1000);
-        bob.receive(refusal(atTheCrash, "relay_unavailable"), 10 * S + 5000);
+        bob.receive(refusal(atTheCrash, "outcome_unknown"), 10 * S + 5000);
+        Ledger.Msg refusedAtTheCrash = send(ann, 10 * S - 900);
+        ann.receive(refusal(refusedAtTheCrash, "relay_unavailable"), 10 * S + 5000);
         Verdict v = verdict(outage());
         ledger.outbox(
                 List.of(
@@ -108,6 +110,7 @@ class LedgerTest {
                         new Ledger.OutboxEntry(wrongId.seq(), CONV, 999),
                         new Ledger.OutboxEntry(refused.seq(), CONV, 104),
                         new Ledger.OutboxEntry(atTheCrash.seq(), CONV, 105),
+                        new Ledger.OutboxEntry(refusedAtTheCrash.seq(), CONV, 107),
                         new Ledger.OutboxEntry(9999, CONV, 106)),
                 outage(),
                 v);
@@ -115,8 +118,8 @@ class LedgerTest {
         assertEquals(1, v.get(Count.OUTBOX_DUPLICATED));
         assertEquals(1, v.get(Count.OUTBOX_MISSING), missing.toString());
         assertEquals(1, v.get(Count.OUTBOX_WRONG_ID));
-        assertEquals(1, v.get(Count.OUTBOX_REFUSED));
-        assertEquals(1, v.get(Count.CRASH_EDGE_REFUSED_IN_OUTBOX));
+        assertEquals(2, v.get(Count.OUTBOX_REFUSED), "outbox_full, and relay_unavailable even at the crash");
+        assertEquals(1, v.get(Count.UNKNOWN_IN_OUTBOX));
         assertEquals(1, v.get(Count.OUTBOX_UNKNOWN));
     }
 
@@ -201,13 +204,29 @@ class LedgerTest {
     }
 
     @Test
-    void refusedAtTheCrashYetDeliveredOnTheOtherNodeIsTheReadmesEdge() {
+    void anUnknownOutcomeAtTheCrashMayHaveBeenDeliveredOnTheOtherNode() {
         Ledger.Msg m = send(ann, 10 * S - 1000); // in flight as Redis is killed
         bob.receive(delivery(m, 100), 10 * S - 500);
-        ann.receive(refusal(m, "relay_unavailable"), 10 * S + 5000);
+        ann.receive(refusal(m, "outcome_unknown"), 10 * S + 5000);
         Verdict v = verdict(outage());
         assertEquals(List.of(), v.failures());
-        assertEquals(1, v.get(Count.CRASH_EDGE_REFUSED_DELIVERED));
+        assertEquals(1, v.get(Count.UNKNOWN));
+        assertEquals(1, v.get(Count.UNKNOWN_DELIVERED));
+    }
+
+    @Test
+    void refusedAtTheCrashYetDeliveredOnTheOtherNodeFails() {
+        Ledger.Msg m = send(ann, 10 * S - 1000); // a refusal must mean nobody got it, even at the crash (issue 13)
+        bob.receive(delivery(m, 100), 10 * S - 500);
+        ann.receive(refusal(m, "relay_unavailable"), 10 * S + 5000);
+        assertEquals(1, verdict(outage()).get(Count.REFUSED_YET_DELIVERED));
+    }
+
+    @Test
+    void anUnknownOutcomeWhileRedisIsUpFails() {
+        Ledger.Msg m = send(ann, 2 * S);
+        ann.receive(refusal(m, "outcome_unknown"), 2 * S + 100);
+        assertEquals(1, verdict(outage()).get(Count.UNKNOWN_WHILE_UP));
     }
 
     @Test

@@ -20,8 +20,10 @@ final class Verdict {
         FRAMES(false, "frames received by all connections"),
         CONNECTIONS_OPENED(false, "connections opened"),
         CONNECTIONS_CLOSED(false, "connections closed (client close, answered by the server)"),
-        CRASH_EDGE_REFUSED_DELIVERED(
-                false, "refused at the crash yet delivered on the other node " + "(README: the edge of a Redis crash)"),
+        UNKNOWN(false, "answered outcome_unknown during the outage: Redis was lost with the message on the connection"),
+        UNKNOWN_DELIVERED(
+                false,
+                "answered outcome_unknown and delivered on the other node (the script ran, its answer was lost)"),
         MISSED_THEN_TOLD(
                 false,
                 "owed deliveries sent between the kill and the receiving connection's 4002 close and "
@@ -42,17 +44,17 @@ final class Verdict {
                 "acknowledged, then lost with Redis on its way to the other node "
                         + "(README: the same edge, the other way)"),
         IN_OUTBOX(false, "acknowledged messages found in the outbox, once each, with the id their sender was told"),
-        CRASH_EDGE_REFUSED_IN_OUTBOX(
-                false, "refused at the crash yet written to the outbox (README: the edge of a Redis crash)"),
+        UNKNOWN_IN_OUTBOX(false, "answered outcome_unknown and in the outbox (the script ran, its answer was lost)"),
         OUTBOX_MISSING(true, "acknowledged messages not in the outbox"),
         OUTBOX_DUPLICATED(true, "messages in the outbox more than once"),
         OUTBOX_WRONG_ID(true, "outbox entries whose conversation or message_id differ from the acknowledgement's"),
-        OUTBOX_REFUSED(true, "refused messages in the outbox (outside the crash edge)"),
+        OUTBOX_REFUSED(true, "refused messages in the outbox (issue 13: refused means it is not there)"),
         OUTBOX_UNKNOWN(true, "outbox entries of no message the soak sent"),
         DUPLICATED(true, "a message received twice by one connection"),
         OUT_OF_ORDER(true, "a message_id lower than one the connection already had in that conversation"),
         MISROUTED(true, "a message delivered to a connection that is not a member of its conversation"),
-        REFUSED_YET_DELIVERED(true, "refused, yet delivered (outside the crash edge)"),
+        REFUSED_YET_DELIVERED(true, "refused, yet delivered"),
+        UNKNOWN_WHILE_UP(true, "outcome_unknown for a message sent and answered while Redis was up"),
         REFUSED_WHILE_UP(true, "relay_unavailable for a message sent while Redis was up"),
         REFUSED_OTHER(true, "refused with another error code"),
         UNANSWERED(true, "neither acknowledged nor refused"),

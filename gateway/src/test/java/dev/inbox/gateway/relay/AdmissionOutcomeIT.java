@@ -1,0 +1,217 @@
+package dev.inbox.gateway.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.testkit.RedisServer;
+import dev.inbox.testkit.ReplyDelayProxy;
+import dev.inbox.testkit.WsClient;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a sender is told when Redis ran the admission script but its reply comes late or never (issue 13: "a message
+ * is either in the outbox and delivered, or refused to its sender"). Node A reaches Redis through a proxy that can
+ * hold Redis's replies back; node B reaches it directly, so B's member sees at once whatever the script published.
+ * Every test asserts what users observe: the sender's answer, the other member's delivery, the outbox.
+ */
+class AdmissionOutcomeIT {
+    private static final long CONVERSATION = 5;
+    private static final long ALICE = 1;
+    private static final long BOB = 2;
+
+    private RedisServer redis;
+    private ReplyDelayProxy proxy;
+    private final List<GatewayFixture> nodes = new ArrayList<>();
+    private RedisClient backendClient;
+    private StatefulRedisConnection<String, String> backend;
+
+    @BeforeEach
+    void start() {
+        redis = RedisServer.start();
+        proxy = ReplyDelayProxy.start(redis.port());
+        backendClient = RedisClient.create(redis.uri());
+        backend = backendClient.connect();
+    }
+
+    @AfterEach
+    void stop() {
+        for (GatewayFixture n : nodes) {
+            n.close();
+        }
+        backend.close();
+        backendClient.shutdown();
+        proxy.close();
+        redis.close();
+    }
+
+    private GatewayFixture node(String redisUri, String pingInterval, String... flags) {
+        List<String> args = new ArrayList<>(
+                List.of("--redis", redisUri, "--redis-timeout", "1s", "--redis-ping-interval", pingInterval));
+        args.addAll(List.of(flags));
+        GatewayFixture n = GatewayFixture.start(args.toArray(new String[0])).awaitReady();
+        nodes.add(n);
+        return n;
+    }
+
+    private static String text(String message, String clientMsgId) {
+        return "{\"type\":\"TEXT\",\"conversation_id\":" + CONVERSATION + ",\"message\":\"" + message
+                + "\",\"client_msg_id\":\"" + clientMsgId + "\"}";
+    }
+
+    /** Alice on node A (through the proxy), Bob on node B (direct); both subscribed. */
+    private record Pair(GatewayFixture a, WsClient alice, WsClient bob) {}
+
+    private Pair pair(String pingIntervalOfA, String... flagsOfA) {
+        GatewayFixture a = node(proxy.redisUri(), pingIntervalOfA, flagsOfA);
+        GatewayFixture b = node(redis.uri(), "10s");
+        a.members(CONVERSATION, ALICE, BOB);
+        WsClient alice = a.connect(ALICE);
+        WsClient bob = b.connect(BOB);
+        awaitSubscribers(ALICE);
+        awaitSubscribers(BOB);
+        return new Pair(a, alice, bob);
+    }
+
+    private void awaitSubscribers(long userId) {
+        GatewayFixture.await("user " + userId + "'s channel is subscribed", () -> {
+            try {
+                List<String> reply = redis.commandLines("PUBSUB NUMSUB inbox:u:" + userId, 4);
+                return reply.size() == 4 && reply.get(3).equals(":1");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    /** The outbox entries carrying {@code clientMsgId}, as a backend reading every partition would find them. */
+    private List<Map<String, String>> outboxEntries(String clientMsgId) {
+        List<Map<String, String>> found = new ArrayList<>();
+        for (String stream : backend.sync().smembers("inbox:outbox:streams")) {
+            for (StreamMessage<String, String> m : backend.sync().xrange(stream, Range.create("-", "+"))) {
+                if (clientMsgId.equals(m.getBody().get("client_msg_id"))) {
+                    found.add(m.getBody());
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Redis runs the script at once, but its reply reaches node A well after the command timeout (an overloaded node
+     * reading replies late, issue 13's outbox run 3). The sender must be acknowledged, not told
+     * {@code relay_unavailable} for a message Bob has and the outbox holds.
+     */
+    @Test
+    void aReplyReadAfterTheCommandTimeoutStillDecides() {
+        Pair p = pair("60s"); // no ping in the test's time: the delay must not look like a dead Redis
+        proxy.delayReplies(Duration.ofMillis(2500)); // 2.5 x --redis-timeout
+
+        p.alice().send(text("slow reply", "m1"));
+        Map<String, Object> atBob = p.bob().nextJson();
+        assertEquals("slow reply", atBob.get("message"), "the script ran in time: B's member has it at once");
+        Map<String, Object> answer = p.alice().nextJson();
+
+        assertEquals("TEXT", answer.get("type"), "the sender is acknowledged, not refused: " + answer);
+        assertEquals("m1", answer.get("client_msg_id"));
+        assertEquals(atBob.get("message_id"), answer.get("message_id"));
+        List<Map<String, String>> entries = outboxEntries("m1");
+        assertEquals(1, entries.size(), "in the outbox once");
+        assertEquals(String.valueOf(atBob.get("message_id")), entries.get(0).get("message_id"));
+    }
+
+    /**
+     * The script ran and the connection is lost before its reply: nobody can know from node A whether it was
+     * admitted. The sender must hear exactly that ({@code outcome_unknown}), not {@code relay_unavailable} for a
+     * message Bob has and the outbox holds.
+     */
+    @Test
+    void aReplyLostWithTheConnectionIsAnUnknownOutcome() {
+        Pair p = pair("60s");
+        proxy.holdReplies();
+
+        p.alice().send(text("reply lost", "m2"));
+        assertEquals("reply lost", p.bob().nextJson().get("message"), "the script ran: B's member has it");
+        GatewayFixture.await(
+                "the message is in the outbox", () -> outboxEntries("m2").size() == 1);
+        assertEquals(0, p.alice().pending(), "no answer while the reply may still come, whatever the timeout");
+        proxy.cut();
+
+        Map<String, Object> answer = p.alice().nextJson();
+        assertEquals("outcome_unknown", answer.get("code"), "not refused: " + answer);
+        assertEquals("m2", answer.get("client_msg_id"));
+        assertEquals(1, outboxEntries("m2").size());
+        assertTrue(
+                p.a().admin("GET", "/metrics", null, false).body().contains("inbox_relay_outcome_unknown_total 1.0"),
+                "counted");
+    }
+
+    /**
+     * Waiting on Redis is bounded: with {@code --redis-queue} admissions unanswered, the next message is shed at once
+     * ({@code relay_unavailable}), and it really was refused: nobody gets it and it is not in the outbox. Those
+     * waiting keep waiting for their replies, and end {@code outcome_unknown} when the connection is cut.
+     */
+    @Test
+    void pastTheBoundOfMessagesWaitingOnRedisTheNodeShedsAtOnce() {
+        int bound = 16; // the smallest --redis-queue
+        Pair p = pair("60s", "--redis-queue", String.valueOf(bound));
+        proxy.holdReplies();
+
+        for (int i = 0; i < bound; i++) {
+            p.alice().send(text("waiting " + i, "w" + i));
+        }
+        for (int i = 0; i < bound; i++) {
+            assertEquals("waiting " + i, p.bob().nextJson().get("message"), "the scripts ran: B's member has them");
+        }
+        p.alice().send(text("one too many", "shed"));
+
+        Map<String, Object> shed = p.alice().nextJson();
+        assertEquals("relay_unavailable", shed.get("code"), "shed at once, before any reply: " + shed);
+        assertEquals("shed", shed.get("client_msg_id"));
+        assertEquals(List.of(), outboxEntries("shed"), "refused means not in the outbox");
+        assertTrue(
+                p.a().admin("GET", "/metrics", null, false).body().contains("inbox_relay_waiting " + bound + ".0"),
+                "the gauge shows the bound reached");
+        assertTrue(p.a().admin("GET", "/metrics", null, false)
+                .body()
+                .contains("inbox_limit_hits_total{limit=\"relay_waiting\"} 1.0"));
+
+        proxy.cut();
+        for (int i = 0; i < bound; i++) {
+            Map<String, Object> answer = p.alice().nextJson();
+            assertEquals("outcome_unknown", answer.get("code"), answer.toString());
+        }
+        // Bob's last frame was the last waiting message: the shed one never reached him.
+        p.bob().send(text("after", "b1"));
+        assertEquals("after", p.bob().nextJson().get("message"));
+    }
+
+    /**
+     * Redis stops answering node A for good (the replies never come; the socket stays open). The sender is not kept
+     * waiting for ever: the watchdog's missed pings close the connection, and the sender, whose script ran, hears
+     * {@code outcome_unknown}.
+     */
+    @Test
+    void aRedisThatNeverAnswersEndsInAnUnknownOutcomeNotAHang() {
+        Pair p = pair("300ms");
+        proxy.holdReplies();
+
+        p.alice().send(text("into silence", "m3"));
+        assertEquals("into silence", p.bob().nextJson().get("message"), "the script ran: B's member has it");
+
+        Map<String, Object> answer = p.alice().nextJson(); // within WsClient.WAIT: two missed pings and the close
+        assertEquals("outcome_unknown", answer.get("code"), "not refused: " + answer);
+        assertEquals(1, outboxEntries("m3").size());
+    }
+}
