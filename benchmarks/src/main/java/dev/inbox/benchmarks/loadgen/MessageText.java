@@ -11,13 +11,19 @@ import java.nio.charset.StandardCharsets;
  * origin to the moment the open-model schedule meant the message to leave. The same JVM sends and receives, so
  * {@link System#nanoTime()} on both sides is one clock. The text is padded with {@code x} to the configured length
  * and is plain ASCII, so the server's JSON never escapes anything in it. {@code client_msg_id} is the sequence, so
- * a refusal names the message it refuses.
+ * a refusal names the message it refuses, then {@code .} and a tag of this process: the gateway takes a
+ * {@code client_msg_id} seen again within its {@code --dedup-window} for a resend, and the next run's sequences start
+ * at 1 again for the same users and conversations.
  */
 final class MessageText {
     /** Room for the three numbers and their separators in any realistic run (7 + 10 + 14 digits). */
     static final int MIN_CHARS = 32;
 
     private static final byte[] CLIENT_MSG_ID = "\",\"client_msg_id\":\"".getBytes(StandardCharsets.US_ASCII);
+    /** {@code .} and this process's tag: a run's {@code client_msg_id}s are its own (see above). */
+    static final String RUN = "." + Long.toHexString(new java.security.SecureRandom().nextLong() >>> 1);
+
+    private static final byte[] RUN_BYTES = RUN.getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\"}".getBytes(StandardCharsets.US_ASCII);
 
     private MessageText() {}
@@ -30,7 +36,7 @@ final class MessageText {
 
     /** Writes one client frame's JSON payload into a new buffer the caller owns. */
     static ByteBuf clientFrame(ByteBufAllocator alloc, byte[] prefix, int slot, long seq, long intended, int chars) {
-        ByteBuf b = alloc.buffer(prefix.length + chars + CLIENT_MSG_ID.length + 20 + END.length);
+        ByteBuf b = alloc.buffer(prefix.length + chars + CLIENT_MSG_ID.length + 20 + RUN_BYTES.length + END.length);
         b.writeBytes(prefix);
         int textStart = b.writerIndex();
         writeDecimal(b, slot);
@@ -44,6 +50,7 @@ final class MessageText {
         }
         b.writeBytes(CLIENT_MSG_ID);
         writeDecimal(b, seq);
+        b.writeBytes(RUN_BYTES);
         b.writeBytes(END);
         return b;
     }

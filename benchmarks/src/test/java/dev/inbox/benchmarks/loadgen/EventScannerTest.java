@@ -39,7 +39,7 @@ class EventScannerTest {
         }
         assertEquals("TEXT", m.type());
         assertEquals(77, m.conversationId());
-        assertEquals("345", m.clientMsgId());
+        assertEquals("345" + MessageText.RUN, m.clientMsgId(), "the sequence, then the run's own tag");
         assertEquals(64, m.message().length());
 
         ServerEvent event = new ServerEvent(

@@ -222,7 +222,9 @@ public final class ConfigLoader {
                 intIn(raw, Setting.MAX_CONNECTIONS_PER_IP, 1, 10_000_000),
                 intIn(raw, Setting.MAX_HANDSHAKES_PER_IP, 1, 1_000_000),
                 intIn(raw, Setting.MAX_CONNECTIONS, 1, 100_000_000));
-        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, hooks, dev, logFormat);
+        GatewayConfig.Dedup dedup = new GatewayConfig.Dedup(
+                durationOrZero(raw, Setting.DEDUP_WINDOW), intIn(raw, Setting.DEDUP_MAX_ENTRIES, 1, 100_000_000));
+        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, dev, logFormat);
     }
 
     /** Checked with or without Redis, so a bad value is caught before the day Redis is switched on. */
@@ -320,6 +322,20 @@ public final class ConfigLoader {
             throw new ConfigException(s.flag() + ": " + v + " (expected: " + min + " to " + max + ")");
         }
         return n;
+    }
+
+    /** A {@link #duration}, or {@code 0} for none (the setting's feature off). */
+    static Duration durationOrZero(Map<Setting, String> raw, Setting s) throws ConfigException {
+        String v = raw.get(s).trim();
+        if (v.equals("0")) {
+            return Duration.ZERO;
+        }
+        try {
+            return duration(raw, s);
+        } catch (ConfigException e) {
+            throw new ConfigException(
+                    s.flag() + ": " + raw.get(s) + " (expected: 0, or a positive duration like 500ms, 30s, 2m)");
+        }
     }
 
     /** {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}; positive. */

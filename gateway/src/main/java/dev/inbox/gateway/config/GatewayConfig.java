@@ -15,6 +15,7 @@ import java.util.List;
  * @param drain   the shutdown timeline
  * @param redis   the relay, or {@code null} for a single node
  * @param hooks   the backend's publish and connect hooks
+ * @param dedup   how resends of one {@code client_msg_id} are recognised
  * @param dev     development mode (see {@link Setting#DEV})
  * @param logFormat {@code text} or {@code json}
  */
@@ -27,6 +28,7 @@ public record GatewayConfig(
         Drain drain,
         Redis redis,
         Hooks hooks,
+        Dedup dedup,
         boolean dev,
         String logFormat) {
 
@@ -48,6 +50,23 @@ public record GatewayConfig(
             int perAddress,
             int handshakesPerAddress,
             int perNode) {}
+
+    /**
+     * Idempotent sends: a message resent with the same {@code client_msg_id} by the same sender to the same
+     * conversation within the window gets the original {@code message_id} and is not delivered again.
+     *
+     * @param window     how long a {@code client_msg_id} is remembered after its message was admitted; zero: off
+     * @param maxEntries single node: most ids remembered at once (the oldest is forgotten first); with Redis the keys
+     *                   live in Redis, bounded by the window and the message rate
+     */
+    public record Dedup(Duration window, int maxEntries) {
+        /** Nothing remembered: every message is new. */
+        public static final Dedup OFF = new Dedup(Duration.ZERO, 1);
+
+        public boolean enabled() {
+            return !window.isZero();
+        }
+    }
 
     /**
      * The SIGTERM timeline.

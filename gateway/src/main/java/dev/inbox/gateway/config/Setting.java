@@ -126,6 +126,14 @@ public enum Setting {
             "redis-gap-window",
             "5s",
             "After the relay subscription was interrupted and is whole again, connections open meanwhile are closed (4002) spread over this window."),
+    DEDUP_WINDOW(
+            "dedup-window",
+            "2m",
+            "How long a resend with the same client_msg_id (same sender, same conversation) gets the original message_id and is not delivered again. 0: off."),
+    DEDUP_MAX_ENTRIES(
+            "dedup-max-entries",
+            "200000",
+            "Single node only: most client_msg_ids remembered at once; when full, the oldest is forgotten early (counted). With --redis the keys live in Redis."),
     OUTBOX(
             "outbox",
             "true",

@@ -48,6 +48,8 @@ public final class GatewayMetrics {
     private final Counter closesReceivedOther;
     private final Counter routedClient;
     private final Counter routedAdmin;
+    private final Counter resends;
+    private final Counter dedupEvicted;
     private final Counter deliveredLocal;
     private final Counter deliveredRelayed;
     private final DistributionSummary fanout;
@@ -100,6 +102,12 @@ public final class GatewayMetrics {
         closesReceivedOther = counter(InboxMeters.CLOSES_RECEIVED, "other");
         routedClient = counter(InboxMeters.MESSAGES_ROUTED, "client");
         routedAdmin = counter(InboxMeters.MESSAGES_ROUTED, "admin");
+        resends = Counter.builder(InboxMeters.RESENDS.meterName())
+                .description(InboxMeters.RESENDS.description())
+                .register(registry);
+        dedupEvicted = Counter.builder(InboxMeters.DEDUP_EVICTED.meterName())
+                .description(InboxMeters.DEDUP_EVICTED.description())
+                .register(registry);
         deliveredLocal = counter(InboxMeters.DELIVERIES, "local");
         deliveredRelayed = counter(InboxMeters.DELIVERIES, "relayed");
         fanout = DistributionSummary.builder(InboxMeters.FANOUT.meterName())
@@ -206,6 +214,16 @@ public final class GatewayMetrics {
 
     public void messageRouted(boolean fromAdmin) {
         (fromAdmin ? routedAdmin : routedClient).increment();
+    }
+
+    /** A resend recognised by its {@code client_msg_id}: acknowledged with the original, not delivered again. */
+    public void resendRecognised() {
+        resends.increment();
+    }
+
+    /** The single node forgot a {@code client_msg_id} before its window ended, to stay within its bound. */
+    public void dedupEvicted() {
+        dedupEvicted.increment();
     }
 
     /** One message written to {@code recipients} connections on this node. */

@@ -12,6 +12,16 @@ public enum InboxMeters {
     FRAMES_RECEIVED("inbox.frames.received", "counter", "type", "WebSocket frames received, by type."),
     MESSAGES_ROUTED(
             "inbox.messages.routed", "counter", "source", "Messages admitted into a conversation (client or admin)."),
+    RESENDS(
+            "inbox.messages.resent",
+            "counter",
+            "",
+            "Resends recognised by client_msg_id (same sender and conversation, within --dedup-window): acknowledged with the original message_id, delivered to no one again."),
+    DEDUP_EVICTED(
+            "inbox.dedup.evicted",
+            "counter",
+            "",
+            "Single node: client_msg_ids forgotten before their window ended because --dedup-max-entries were held; a resend of one is delivered as a new message."),
     DELIVERIES(
             "inbox.deliveries",
             "counter",

@@ -55,8 +55,11 @@ final class RedisAdmission implements Admission {
      * KEYS: state, members, seq, outbox stream. ARGV: 1 sender id, 2 clock floor, 3 dev ('1'/'0'), 4 envelope, 5 the
      * id's position in it, 6 user channel prefix, 7 the moment after which it is too late, 8 outbox ('0' off,
      * 'r' refuse when full, 't' trim when full); with the outbox on, 9 its max length and 10-17 the entry's fields
-     * (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source).
-     * Reply: {'late'}, {'full'}, {} (not a member), or {id, entries trimmed to make room, member...}.
+     * (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source). With a
+     * fifth key, the resend key of the sender's client_msg_id: the last two ARGV are created_at in milliseconds and
+     * the window (PX), after whatever else.
+     * Reply: {'late'}, {'full'}, {} (not a member), {'resend', 'id:created_at'}, or {id, entries trimmed to make
+     * room, member...}.
      */
     static final String SCRIPT = """
             local time = redis.call('TIME')
@@ -68,6 +71,8 @@ final class RedisAdmission implements Admission {
             if not state and not dev then return {} end
             local member = state and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1
             if not member and (not dev or (state and state ~= 'open')) then return {} end
+            local resend = KEYS[5] and redis.call('GET', KEYS[5])
+            if resend then return {'resend', resend} end
             local outbox = ARGV[8]
             local dropped = 0
             if outbox ~= '0' and redis.call('XLEN', KEYS[4]) >= tonumber(ARGV[9]) then
@@ -79,6 +84,7 @@ final class RedisAdmission implements Admission {
             local id = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(ARGV[2]))
             local digits = string.format('%.0f', id)
             redis.call('SET', KEYS[3], digits)
+            if KEYS[5] then redis.call('SET', KEYS[5], digits .. ':' .. ARGV[#ARGV - 1], 'PX', ARGV[#ARGV]) end
             if outbox ~= '0' then
               redis.call('XADD', KEYS[4], '*', 'message_id', digits, 'conversation_id', ARGV[10], 'type', ARGV[11],
                 'message', ARGV[12], 'sender_id', ARGV[1], 'sender_name', ARGV[13], 'sender_avatar', ARGV[14],
@@ -98,6 +104,7 @@ final class RedisAdmission implements Admission {
     private static final byte[] DEV = {'1'};
     private static final byte[] LATE = {'l', 'a', 't', 'e'};
     private static final byte[] FULL = {'f', 'u', 'l', 'l'};
+    private static final byte[] RESEND = "resend".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NOT_DEV = {'0'};
     private static final byte[] OUTBOX_OFF = {'0'};
     private static final byte[] OUTBOX_REFUSE = {'r'};
@@ -136,6 +143,9 @@ final class RedisAdmission implements Admission {
      */
     private final int maxWaiting;
 
+    /** How long a {@code client_msg_id} is remembered, in milliseconds, as the script's PX; {@code null}: never. */
+    private final byte[] dedupWindowMillis;
+
     /** @param outboxMeters the outbox's counters; {@code null} when {@code outbox} is off */
     RedisAdmission(
             RedisLink link,
@@ -146,9 +156,11 @@ final class RedisAdmission implements Admission {
             boolean dev,
             GatewayMetrics metrics,
             Duration timeout,
-            int maxWaiting) {
+            int maxWaiting,
+            Duration dedupWindow) {
         this.maxWaiting = maxWaiting;
         metrics.relayWaiting(waiting::get);
+        this.dedupWindowMillis = dedupWindow.isZero() ? null : ascii(dedupWindow.toMillis());
         this.lateAfterMillis = Math.max(1, timeout.toMillis() / 2);
         this.metrics = metrics;
         this.link = link;
@@ -218,6 +230,16 @@ final class RedisAdmission implements Admission {
                     utf8(message.clientMsgId()),
                     message.fromAdmin() ? FROM_ADMIN : FROM_CLIENT
                 };
+        if (dedupWindowMillis != null && message.clientMsgId() != null) {
+            // Checked and set in the same script as the id: a resend racing its original on another node is either
+            // the original's resend or, if the key expired, a new message; never both delivered with one id.
+            conversationKeys = Arrays.copyOf(conversationKeys, conversationKeys.length + 1);
+            conversationKeys[conversationKeys.length - 1] =
+                    keys.dedup(conversationId, message.senderId(), message.clientMsgId());
+            args = Arrays.copyOf(args, args.length + 2);
+            args[args.length - 2] = ascii(message.createdAtMillis());
+            args[args.length - 1] = dedupWindowMillis;
+        }
         long started = System.nanoTime();
         // The outcome rides with the command: read and handed over on Lettuce's thread as the reply is decoded, in
         // the order of the publications decoded around it (see Admission#admit).
@@ -271,6 +293,9 @@ final class RedisAdmission implements Admission {
                     ErrorCode.OUTBOX_FULL,
                     "the backend has fallen behind reading messages; nothing was delivered; retry later");
         }
+        if (reply.size() == 2 && Arrays.equals(RESEND, (byte[]) reply.get(0))) {
+            return resend((byte[]) reply.get(1));
+        }
         long messageId = parse(reply.get(0));
         if (!Ids.isValidMessageId(messageId)) {
             throw new IllegalStateException("message_id out of range: " + messageId);
@@ -292,6 +317,20 @@ final class RedisAdmission implements Admission {
             }
         }
         return new Admitted(messageId, members);
+    }
+
+    /** The original of a resend, from its key's {@code message_id:created_at_millis}. */
+    private static Admitted resend(byte[] value) {
+        int colon = 0;
+        while (colon < value.length && value[colon] != ':') {
+            colon++;
+        }
+        long messageId = parse(Arrays.copyOfRange(value, 0, colon));
+        long createdAtMillis = parse(Arrays.copyOfRange(value, Math.min(colon + 1, value.length), value.length));
+        if (!Ids.isValidMessageId(messageId)) {
+            throw new IllegalStateException("message_id out of range: " + messageId);
+        }
+        return Admitted.resend(messageId, createdAtMillis);
     }
 
     /** {@code s} in UTF-8; empty for {@code null}, as the outbox contract writes a field that has no value. */

@@ -1,6 +1,7 @@
 package dev.inbox.gateway.relay;
 
 import io.lettuce.core.cluster.SlotHash;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -11,6 +12,8 @@ import java.nio.charset.StandardCharsets;
  *   inbox:{TAG}:c:ID:state    "managed" (set by the admin API) or "open" (dev mode); absent: unknown conversation
  *   inbox:{TAG}:c:ID:members  set of user ids
  *   inbox:{TAG}:c:ID:seq      the last message_id given
+ *   inbox:{TAG}:c:ID:dedup:SENDER:CMID  "message_id:created_at_millis" of SENDER's message with client_msg_id
+ *                             CMID (percent-encoded UTF-8), for --dedup-window (PX)
  *   inbox:{TAG}:outbox        the partition's outbox stream, which the backend reads
  *   inbox:outbox:partitions   N, set by the first node; a node with another N refuses to start
  *   inbox:outbox:streams      set of the N stream keys, for a backend to find them (SMEMBERS)
@@ -82,6 +85,18 @@ final class RedisKeys {
             (prefix + "seq").getBytes(StandardCharsets.US_ASCII),
             streams[k]
         };
+    }
+
+    /**
+     * The key that remembers {@code senderId}'s message with {@code clientMsgId} in a conversation, beside the
+     * conversation's other keys (same slot). The id is any text a client chose: percent-encoded (URL form encoding
+     * of its UTF-8, which leaves only letters, digits and {@code .-*_+%}), it can neither add a hash tag nor reach
+     * another key.
+     */
+    byte[] dedup(long conversationId, long senderId, String clientMsgId) {
+        return (prefixes[partitionOf(conversationId)] + "c:" + conversationId + ":dedup:" + senderId + ":"
+                        + URLEncoder.encode(clientMsgId, StandardCharsets.UTF_8))
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     static byte[] userChannel(long userId) {

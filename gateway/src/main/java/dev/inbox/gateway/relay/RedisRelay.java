@@ -55,6 +55,17 @@ public final class RedisRelay implements Relay {
 
     public RedisRelay(
             GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev, GatewayMetrics metrics) {
+        this(config, groups, readiness, dev, GatewayConfig.Dedup.OFF, metrics);
+    }
+
+    /** @param dedup how long a {@code client_msg_id} is remembered (its keys live in Redis; the entry cap is moot) */
+    public RedisRelay(
+            GatewayConfig.Redis config,
+            UserGroups groups,
+            Readiness readiness,
+            boolean dev,
+            GatewayConfig.Dedup dedup,
+            GatewayMetrics metrics) {
         this.receiver = new RelayReceiver(nodeId, metrics);
         this.gaps = new RelayGaps(groups, readiness, metrics, config.gapWindow());
         this.retry = config.pingInterval();
@@ -93,7 +104,16 @@ public final class RedisRelay implements Relay {
         groups.joinListener(gaps);
         OutboxMeters outboxMeters = config.outbox().enabled() ? metrics.outbox() : null;
         this.admission = new RedisAdmission(
-                link, keys, config.outbox(), outboxMeters, nodeId, dev, metrics, config.timeout(), config.queueSize());
+                link,
+                keys,
+                config.outbox(),
+                outboxMeters,
+                nodeId,
+                dev,
+                metrics,
+                config.timeout(),
+                config.queueSize(),
+                dedup.window());
         this.membership = new RedisMembership(link, keys);
         this.janitor = config.outbox().enabled()
                 ? new OutboxJanitor(link, keys, config.outbox(), outboxMeters, config.timeout())

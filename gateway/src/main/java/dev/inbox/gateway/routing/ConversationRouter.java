@@ -182,9 +182,26 @@ public final class ConversationRouter {
             prepared.frame().release();
             s.result.completeExceptionally(
                     new RoutingException(ErrorCode.NOT_A_MEMBER, "not a member of conversation " + s.conversationId));
+        } else if (a.isResend()) {
+            prepared.frame().release();
+            acknowledgeResend(s, a);
         } else {
             deliver(s, prepared, a);
         }
+    }
+
+    /**
+     * A resend of a message admitted before (same sender, conversation and {@code client_msg_id}): only the sending
+     * connection hears of it, acknowledged as the original was, with the original's {@code message_id} and
+     * {@code created_at}; the text is the resend's, which is the original's for a client that resends what it sent.
+     */
+    private void acknowledgeResend(Submission s, Admitted original) {
+        metrics.resendRecognised();
+        ServerEvent event = s.event(original.messageId(), original.originalCreatedAtMillis());
+        if (s.sender != null && s.clientMsgId != null) {
+            s.sender.sendAck(encoder.encodeEvent(alloc, event, s.clientMsgId));
+        }
+        s.result.complete(event);
     }
 
     private void deliver(Submission s, ServerFrameEncoder.PreparedFrame prepared, Admitted admitted) {
@@ -256,8 +273,12 @@ public final class ConversationRouter {
         }
 
         ServerEvent event(long messageId) {
+            return event(messageId, acceptedAtMillis);
+        }
+
+        ServerEvent event(long messageId, long createdAtMillis) {
             return new ServerEvent(
-                    type, message, conversationId, senderId, senderName, senderAvatar, acceptedAtMillis, messageId);
+                    type, message, conversationId, senderId, senderName, senderAvatar, createdAtMillis, messageId);
         }
 
         Submission(

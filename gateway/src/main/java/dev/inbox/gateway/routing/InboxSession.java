@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -117,6 +118,32 @@ public final class InboxSession {
         channel.writeAndFlush(
                 encoder.encodeError(channel.alloc(), code, message, conversationId, clientMsgId),
                 channel.voidPromise());
+    }
+
+    /**
+     * Sends {@code ack}, an acknowledgement that goes to this connection alone (a recognised resend's), and takes
+     * ownership of it. Any thread.
+     */
+    public void sendAck(ByteBuf ack) {
+        if (!channel.eventLoop().inEventLoop()) {
+            try {
+                channel.eventLoop().execute(() -> sendAck(ack));
+            } catch (RejectedExecutionException e) {
+                ack.release(); // the loop is shutting down and this connection with it
+            }
+            return;
+        }
+        if (!channel.isActive() || closing) {
+            ack.release();
+            return;
+        }
+        if (overHardCap()) {
+            ack.release();
+            closeOverCap();
+            return;
+        }
+        writeFrame(ack); // the way events go, so an ack and the events around it keep their order
+        flushFrames();
     }
 
     /**

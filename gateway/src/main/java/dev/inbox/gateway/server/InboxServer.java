@@ -139,8 +139,8 @@ public final class InboxServer implements AutoCloseable {
         Readiness readiness = new Readiness();
         GatewayMetrics metrics = new GatewayMetrics();
         Relay relay = config.clustered()
-                ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
-                : new LocalRelay(config.dev());
+                ? new RedisRelay(config.redis(), groups, readiness, config.dev(), config.dedup(), metrics)
+                : new LocalRelay(config.dev(), config.dedup(), metrics);
         PublishHook publishHook = hooks.publish() == null
                 ? null
                 : new PublishHook(

@@ -91,6 +91,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void resendsAreRecognisedForTwoMinutesByDefaultAndZeroTurnsThatOff() throws ConfigException {
+        GatewayConfig.Dedup byDefault = load("--dev").dedup();
+        assertEquals(new GatewayConfig.Dedup(Duration.ofMinutes(2), 200_000), byDefault);
+        assertTrue(byDefault.enabled());
+        assertFalse(load("--dev", "--dedup-window", "0").dedup().enabled());
+        assertEquals(
+                Duration.ofMillis(1500),
+                load("--dev", "--dedup-window", "1500ms").dedup().window());
+        assertEquals(7, load("--dev", "--dedup-max-entries", "7").dedup().maxEntries());
+        rejected("dedup-window: 5 (expected: 0, or a positive duration", "--dev", "--dedup-window", "5");
+        rejected("dedup-window: -1s", "--dev", "--dedup-window", "-1s");
+        rejected("dedup-max-entries: 0 (expected: 1 to", "--dev", "--dedup-max-entries", "0");
+    }
+
+    @Test
     void devModeDrainsWithoutDelayUnlessTheDelayIsSet() throws ConfigException {
         Duration fiveSeconds = Duration.ofSeconds(5);
         assertEquals(

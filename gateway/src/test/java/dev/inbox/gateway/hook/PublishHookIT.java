@@ -173,6 +173,31 @@ class PublishHookIT {
     }
 
     @Test
+    void aRefusedMessageReservesNoClientMsgIdAndAResendIsAskedAgainButDeliveredOnce() {
+        GatewayFixture gw = node();
+        gw.members(1, 1, 2);
+        WsClient ann = gw.connect(1);
+        WsClient bob = gw.connect(2);
+        stub.answer(r -> Answer.json(403, "{\"reason\":\"not now\"}"));
+        ann.send(text(1, "hi", "c-1"));
+        assertError(ann.nextJson(), "rejected", "c-1");
+
+        stub.answer(r -> Answer.status(204));
+        ann.send(text(1, "hi", "c-1"));
+        Map<String, Object> delivered = bob.nextJson();
+        assertEquals("hi", delivered.get("message"), "the refused try did not take the client_msg_id");
+        assertEquals(delivered.get("message_id"), ann.nextJson().get("message_id"));
+
+        ann.send(text(1, "hi", "c-1"));
+        Map<String, Object> ack = ann.nextJson();
+        assertEquals(delivered.get("message_id"), ack.get("message_id"), "a resend: the original id");
+        assertEquals("c-1", ack.get("client_msg_id"));
+        assertEquals(3, stub.requests().size(), "the hook is asked before the resend is recognised (documented)");
+        assertEquals("c-1", stub.requests().get(2).json().get("client_msg_id"), "so the backend can tell too");
+        nothingWasDelivered(ann, bob);
+    }
+
+    @Test
     void refusalTellsOnlyTheSenderTheBackendsReason() {
         GatewayFixture gw = node();
         gw.members(1, 1, 2);

@@ -102,6 +102,38 @@ class ClusterRelayIT {
     }
 
     @Test
+    void aResendThroughTheOtherNodeGetsTheOriginalIdOnEveryShard() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        int conversations = 8; // their partitions spread over the three shards
+        for (long c = 1; c <= conversations; c++) {
+            a.members(c, 1, 2);
+        }
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        GatewayFixture.await(
+                "both channels subscribed",
+                () -> shardChannels().stream().mapToInt(Set::size).sum() == 2);
+        long[] originals = new long[conversations + 1];
+        for (int c = 1; c <= conversations; c++) {
+            ann.send("{\"type\":\"TEXT\",\"conversation_id\":" + c + ",\"message\":\"m\",\"client_msg_id\":\"k\"}");
+            originals[c] = (Long) ann.nextJson().get("message_id");
+            assertEquals(originals[c], bob.nextJson().get("message_id"));
+        }
+        WsClient annOnB = b.connect(1);
+        for (int c = 1; c <= conversations; c++) {
+            annOnB.send("{\"type\":\"TEXT\",\"conversation_id\":" + c + ",\"message\":\"m\",\"client_msg_id\":\"k\"}");
+            Map<String, Object> ack = annOnB.nextJson();
+            assertEquals("k", ack.get("client_msg_id"));
+            assertEquals(originals[c], ack.get("message_id"), "conversation " + c);
+        }
+        annOnB.send("{\"type\":\"TEXT\",\"conversation_id\":1,\"message\":\"last\"}");
+        assertEquals("last", bob.nextJson().get("message"), "no resend was delivered before it");
+        assertEquals("last", ann.nextJson().get("message"));
+        assertEquals(0, ann.pending(), "the first connection got no resend either");
+    }
+
+    @Test
     void messagesLandInThePartitionStreamsInOrderPerConversationSpreadOverTheShards() throws IOException {
         GatewayFixture a = node();
         GatewayFixture b = node();
