@@ -9,6 +9,7 @@ import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
+import dev.inbox.gateway.history.ConversationHistory;
 import dev.inbox.gateway.hook.HookClient;
 import dev.inbox.gateway.hook.PublishHook;
 import dev.inbox.gateway.inbox.InboxEndpoint;
@@ -139,8 +140,8 @@ public final class InboxServer implements AutoCloseable {
         Readiness readiness = new Readiness();
         GatewayMetrics metrics = new GatewayMetrics();
         Relay relay = config.clustered()
-                ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
-                : new LocalRelay(config.dev());
+                ? new RedisRelay(config.redis(), config.history(), groups, readiness, config.dev(), metrics)
+                : new LocalRelay(config.dev(), config.history());
         PublishHook publishHook = hooks.publish() == null
                 ? null
                 : new PublishHook(
@@ -278,6 +279,11 @@ public final class InboxServer implements AutoCloseable {
             throw new ConfigException(
                     setting + ": cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
         }
+    }
+
+    /** Each conversation's recent events, as this node reads them (Redis with a relay, memory without). */
+    public ConversationHistory history() {
+        return relay.history();
     }
 
     /** The bound public port (the chosen one when configured as 0). */
