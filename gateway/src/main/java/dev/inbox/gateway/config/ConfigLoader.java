@@ -224,7 +224,14 @@ public final class ConfigLoader {
                 intIn(raw, Setting.MAX_CONNECTIONS, 1, 100_000_000));
         GatewayConfig.Dedup dedup = new GatewayConfig.Dedup(
                 durationOrZero(raw, Setting.DEDUP_WINDOW), intIn(raw, Setting.DEDUP_MAX_ENTRIES, 1, 100_000_000));
-        return new GatewayConfig(listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, dev, logFormat);
+        GatewayConfig.History history = new GatewayConfig.History(
+                bool(raw, Setting.HISTORY),
+                intIn(raw, Setting.HISTORY_MAX_EVENTS, 1, 100_000),
+                duration(raw, Setting.HISTORY_MAX_AGE),
+                intIn(raw, Setting.HISTORY_PAGE_MAX, 1, 10_000),
+                intIn(raw, Setting.HISTORY_LOCAL_MAX_BYTES, 1024 * 1024, Integer.MAX_VALUE));
+        return new GatewayConfig(
+                listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat);
     }
 
     /** Checked with or without Redis, so a bad value is caught before the day Redis is switched on. */

@@ -155,7 +155,24 @@ public enum Setting {
     OUTBOX_JANITOR_INTERVAL(
             "outbox-janitor-interval",
             "10s",
-            "How often a node trims what every consumer group acknowledged and what is too old, and refreshes the outbox meters.");
+            "How often a node trims what every consumer group acknowledged and what is too old, and refreshes the outbox meters."),
+    HISTORY(
+            "history",
+            "true",
+            "Keep each conversation's recent events for HISTORY pages and the admin API (in Redis with --redis, else in memory). false: none kept."),
+    HISTORY_MAX_EVENTS("history-max-events", "1000", "Most events one conversation's history keeps (1 to 100000)."),
+    HISTORY_MAX_AGE(
+            "history-max-age",
+            "24h",
+            "Events older than this leave the history; a conversation idle this long has none."),
+    HISTORY_PAGE_MAX(
+            "history-page-max",
+            "100",
+            "Most events one HISTORY page or admin history answer holds; a larger limit is capped."),
+    HISTORY_LOCAL_MAX_BYTES(
+            "history-local-max-bytes",
+            "67108864",
+            "Without --redis: heap every conversation's history may take together; past it, the histories written to longest ago are dropped.");
 
     private final String flag;
     private final String env;

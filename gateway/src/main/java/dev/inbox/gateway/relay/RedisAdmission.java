@@ -52,14 +52,21 @@ final class RedisAdmission implements Admission {
             """;
 
     /**
-     * KEYS: state, members, seq, outbox stream. ARGV: 1 sender id, 2 clock floor, 3 dev ('1'/'0'), 4 envelope, 5 the
-     * id's position in it, 6 user channel prefix, 7 the moment after which it is too late, 8 outbox ('0' off,
-     * 'r' refuse when full, 't' trim when full); with the outbox on, 9 its max length and 10-17 the entry's fields
-     * (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source). With a
-     * fifth key, the resend key of the sender's client_msg_id: the last two ARGV are created_at in milliseconds and
-     * the window (PX), after whatever else.
+     * KEYS: state, members, seq, outbox stream, history stream. ARGV: 1 sender id, 2 clock floor, 3 dev ('1'/'0'),
+     * 4 envelope, 5 the id's position in it, 6 user channel prefix, 7 the moment after which it is too late, 8 outbox
+     * ('0' off, 'r' refuse when full, 't' trim when full); with the outbox on, 9 its max length and 10-17 the entry's
+     * fields (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source); then the history's four: max length ('0' off), the lowest id it keeps, its time to live in ms, and where the
+     * event's JSON starts in the envelope. With a sixth key, the resend key of the sender's client_msg_id: two more
+     * ARGV, last, are created_at in milliseconds and the window (PX).
      * Reply: {'late'}, {'full'}, {} (not a member), {'resend', 'id:created_at'}, or {id, entries trimmed to make
      * room, member...}.
+     *
+     * <p>The history entry's id is {@code <message_id>-0}, so stream order is id order; its fields are {@code e}, the
+     * event's JSON, and {@code p}, the conversation's previous id (0: none). Trimming only ever takes the oldest
+     * entries, so the first entry's {@code p} is exactly the last event gone: what makes {@code trimmed} exact
+     * ({@code RedisConversationHistory}), also for a stream created anew after it expired or was lost. An append Redis
+     * refuses (an id not above the stream's last: someone rewrote the seq key) deletes the stream, which then reads as
+     * trimmed up to the seq, for the same reason.
      */
     static final String SCRIPT = """
             local time = redis.call('TIME')
@@ -71,7 +78,7 @@ final class RedisAdmission implements Admission {
             if not state and not dev then return {} end
             local member = state and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1
             if not member and (not dev or (state and state ~= 'open')) then return {} end
-            local resend = KEYS[5] and redis.call('GET', KEYS[5])
+            local resend = KEYS[6] and redis.call('GET', KEYS[6])
             if resend then return {'resend', resend} end
             local outbox = ARGV[8]
             local dropped = 0
@@ -81,14 +88,28 @@ final class RedisAdmission implements Admission {
             end
             if not state then redis.call('SET', KEYS[1], 'open') end
             if not member then redis.call('SADD', KEYS[2], ARGV[1]) end
-            local id = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(ARGV[2]))
+            local prev = tonumber(redis.call('GET', KEYS[3]) or '0')
+            local id = math.max(prev + 1, tonumber(ARGV[2]))
             local digits = string.format('%.0f', id)
             redis.call('SET', KEYS[3], digits)
-            if KEYS[5] then redis.call('SET', KEYS[5], digits .. ':' .. ARGV[#ARGV - 1], 'PX', ARGV[#ARGV]) end
+            if KEYS[6] then redis.call('SET', KEYS[6], digits .. ':' .. ARGV[#ARGV - 1], 'PX', ARGV[#ARGV]) end
             if outbox ~= '0' then
               redis.call('XADD', KEYS[4], '*', 'message_id', digits, 'conversation_id', ARGV[10], 'type', ARGV[11],
                 'message', ARGV[12], 'sender_id', ARGV[1], 'sender_name', ARGV[13], 'sender_avatar', ARGV[14],
                 'created_at', ARGV[15], 'client_msg_id', ARGV[16], 'source', ARGV[17])
+            end
+            local h = #ARGV - 3 - (KEYS[6] and 2 or 0)
+            if ARGV[h] ~= '0' then
+              local json = string.sub(ARGV[4], tonumber(ARGV[h + 3]), tonumber(ARGV[5]) - 1) .. digits
+                .. string.sub(ARGV[4], tonumber(ARGV[5]) + 16)
+              local added = redis.pcall('XADD', KEYS[5], 'MAXLEN', '~', ARGV[h], digits .. '-0', 'e', json,
+                'p', string.format('%.0f', prev))
+              if type(added) == 'table' and added.err then
+                redis.call('DEL', KEYS[5])
+              else
+                redis.call('XTRIM', KEYS[5], 'MINID', '~', ARGV[h + 1])
+                redis.call('PEXPIRE', KEYS[5], ARGV[h + 2])
+              end
             end
             local members = redis.call('SMEMBERS', KEYS[2])
             local at = tonumber(ARGV[5])
@@ -127,6 +148,12 @@ final class RedisAdmission implements Admission {
     /** The outbox's counters, or {@code null} when the outbox is off. */
     private final OutboxMeters outboxMeters;
 
+    /** The history stream's approximate max length; {@code '0'}: no history. */
+    private final byte[] historyMaxLength;
+
+    private final long historyMaxAgeMillis;
+    private final byte[] historyTtl;
+
     /**
      * The script refuses a message it runs this long after the node sent it ({@code late}): half the command timeout,
      * so that a message whose sender was told {@code relay_unavailable} (Redis stalled, then resumed and worked through
@@ -152,6 +179,7 @@ final class RedisAdmission implements Admission {
             RedisKeys keys,
             GatewayConfig.Outbox outbox,
             OutboxMeters outboxMeters,
+            GatewayConfig.History history,
             long nodeId,
             boolean dev,
             GatewayMetrics metrics,
@@ -168,6 +196,9 @@ final class RedisAdmission implements Admission {
         this.outboxMode = !outbox.enabled() ? OUTBOX_OFF : outbox.trimWhenFull() ? OUTBOX_TRIM : OUTBOX_REFUSE;
         this.outboxMaxLength = ascii(outbox.maxLength());
         this.outboxMeters = outboxMeters;
+        this.historyMaxLength = history.enabled() ? ascii(history.maxEvents()) : OUTBOX_OFF;
+        this.historyMaxAgeMillis = history.maxAge().toMillis();
+        this.historyTtl = ascii(historyMaxAgeMillis);
         this.nodeId = nodeId;
         this.dev = dev;
         this.script = RedisScript.awaitingReply(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
@@ -208,9 +239,26 @@ final class RedisAdmission implements Admission {
         byte[] isDev = dev ? DEV : NOT_DEV;
         byte[] at = ascii(idAt);
         byte[] lateAt = ascii(now + lateAfterMillis);
+        byte[] historyMinId = ascii(ClockMessageIds.floor(now - historyMaxAgeMillis));
+        byte[] jsonAt = ascii(RelayEnvelope.HEADER_BYTES
+                + (frame.readableBytes() - ServerFrameEncoder.payloadOf(frame).readableBytes())
+                + 1);
         // Per message, never per recipient: the outbox entry's fields ride in the same script call.
         byte[][] args = outboxMode == OUTBOX_OFF
-                ? new byte[][] {sender, floor, isDev, payload, at, CHANNEL_PREFIX, lateAt, OUTBOX_OFF}
+                ? new byte[][] {
+                    sender,
+                    floor,
+                    isDev,
+                    payload,
+                    at,
+                    CHANNEL_PREFIX,
+                    lateAt,
+                    OUTBOX_OFF,
+                    historyMaxLength,
+                    historyMinId,
+                    historyTtl,
+                    jsonAt
+                }
                 : new byte[][] {
                     sender,
                     floor,
@@ -228,7 +276,11 @@ final class RedisAdmission implements Admission {
                     utf8(message.senderAvatar()),
                     Rfc3339.text(message.createdAtMillis()).getBytes(StandardCharsets.US_ASCII),
                     utf8(message.clientMsgId()),
-                    message.fromAdmin() ? FROM_ADMIN : FROM_CLIENT
+                    message.fromAdmin() ? FROM_ADMIN : FROM_CLIENT,
+                    historyMaxLength,
+                    historyMinId,
+                    historyTtl,
+                    jsonAt
                 };
         if (dedupWindowMillis != null && message.clientMsgId() != null) {
             // Checked and set in the same script as the id: a resend racing its original on another node is either

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
  *   inbox:{TAG}:c:ID:seq      the last message_id given
  *   inbox:{TAG}:c:ID:dedup:SENDER:CMID  "message_id:created_at_millis" of SENDER's message with client_msg_id
  *                             CMID (percent-encoded UTF-8), for --dedup-window (PX)
+ *   inbox:{TAG}:c:ID:history  stream of the conversation's recent events, entry id {@code <message_id>-0}
  *   inbox:{TAG}:outbox        the partition's outbox stream, which the backend reads
  *   inbox:outbox:partitions   N, set by the first node; a node with another N refuses to start
  *   inbox:outbox:streams      set of the N stream keys, for a backend to find them (SMEMBERS)
@@ -73,8 +74,8 @@ final class RedisKeys {
     }
 
     /**
-     * The state, members and seq keys of a conversation and its partition's outbox stream, in the order the scripts
-     * expect.
+     * The state, members and seq keys of a conversation, its partition's outbox stream and its history stream, in the
+     * order the scripts expect.
      */
     byte[][] conversation(long conversationId) {
         int k = partitionOf(conversationId);
@@ -83,7 +84,17 @@ final class RedisKeys {
             (prefix + "state").getBytes(StandardCharsets.US_ASCII),
             (prefix + "members").getBytes(StandardCharsets.US_ASCII),
             (prefix + "seq").getBytes(StandardCharsets.US_ASCII),
-            streams[k]
+            streams[k],
+            (prefix + "history").getBytes(StandardCharsets.US_ASCII)
+        };
+    }
+
+    /** The history stream and the seq key of a conversation, in the order the history script expects. */
+    byte[][] history(long conversationId) {
+        String prefix = prefixes[partitionOf(conversationId)] + "c:" + conversationId + ":";
+        return new byte[][] {
+            (prefix + "history").getBytes(StandardCharsets.US_ASCII),
+            (prefix + "seq").getBytes(StandardCharsets.US_ASCII)
         };
     }
 

@@ -3,6 +3,8 @@ package dev.inbox.gateway.relay;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
+import dev.inbox.gateway.history.ConversationHistory;
+import dev.inbox.gateway.history.NoHistory;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.OutboxMeters;
 import dev.inbox.gateway.routing.Admission;
@@ -43,6 +45,7 @@ public final class RedisRelay implements Relay {
     private final UserChannels channels;
     private final RedisAdmission admission;
     private final RedisMembership membership;
+    private final ConversationHistory history;
     private final RelayGaps gaps;
     /** How long to wait before trying a failed resubscription again. */
     private final Duration retry;
@@ -53,14 +56,23 @@ public final class RedisRelay implements Relay {
     /** How long {@link #start} waits for the partition check before going on without it. */
     private final Duration startCheck;
 
+    /** A relay without history (the benchmarks of the relay alone). */
     public RedisRelay(
             GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev, GatewayMetrics metrics) {
-        this(config, groups, readiness, dev, GatewayConfig.Dedup.OFF, metrics);
+        this(
+                config,
+                new GatewayConfig.History(false, 1, Duration.ofHours(1), 1, 1),
+                groups,
+                readiness,
+                dev,
+                GatewayConfig.Dedup.OFF,
+                metrics);
     }
 
     /** @param dedup how long a {@code client_msg_id} is remembered (its keys live in Redis; the entry cap is moot) */
     public RedisRelay(
             GatewayConfig.Redis config,
+            GatewayConfig.History history,
             UserGroups groups,
             Readiness readiness,
             boolean dev,
@@ -108,6 +120,7 @@ public final class RedisRelay implements Relay {
                 keys,
                 config.outbox(),
                 outboxMeters,
+                history,
                 nodeId,
                 dev,
                 metrics,
@@ -115,6 +128,7 @@ public final class RedisRelay implements Relay {
                 config.queueSize(),
                 dedup.window());
         this.membership = new RedisMembership(link, keys);
+        this.history = history.enabled() ? new RedisConversationHistory(link, keys) : NoHistory.INSTANCE;
         this.janitor = config.outbox().enabled()
                 ? new OutboxJanitor(link, keys, config.outbox(), outboxMeters, config.timeout())
                 : null;
@@ -182,6 +196,11 @@ public final class RedisRelay implements Relay {
     @Override
     public Membership membership() {
         return membership;
+    }
+
+    @Override
+    public ConversationHistory history() {
+        return history;
     }
 
     @Override

@@ -61,6 +61,8 @@ public final class InboxSession {
      * {@code int} fits in the object's alignment padding: it costs no heap (JOL: 72 bytes with or without it).
      */
     private int relayEpoch;
+    /** A HISTORY request of this connection is being answered; event loop only. */
+    private boolean historyInFlight;
 
     public InboxSession(
             Channel channel,
@@ -144,6 +146,38 @@ public final class InboxSession {
         }
         writeFrame(ack); // the way events go, so an ack and the events around it keep their order
         flushFrames();
+    }
+
+    /**
+     * Sends one frame the caller encoded (released here when the connection cannot take it), flushed; it counts
+     * against the outbound bound like any frame. Event loop only.
+     */
+    public void sendFrame(ByteBuf frame) {
+        if (!channel.isActive() || closing) {
+            frame.release();
+            return;
+        }
+        if (overHardCap()) {
+            frame.release();
+            closeOverCap();
+            return;
+        }
+        framesOut++;
+        channel.writeAndFlush(frame, channel.voidPromise());
+    }
+
+    /** Marks a HISTORY request in flight; false when one already is (at most one per connection). Event loop only. */
+    public boolean startHistoryRead() {
+        if (historyInFlight) {
+            return false;
+        }
+        historyInFlight = true;
+        return true;
+    }
+
+    /** The HISTORY request in flight is answered. Event loop only. */
+    public void endHistoryRead() {
+        historyInFlight = false;
     }
 
     /**

@@ -1,25 +1,36 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.history.ConversationHistory;
+import dev.inbox.gateway.history.LocalHistory;
+import dev.inbox.gateway.history.NoHistory;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 
 /**
- * The single node's {@link Relay}: membership in memory, ids from the clock, and no other node to hear from. What
- * it holds is lost when the node stops.
+ * The single node's {@link Relay}: membership in memory, ids from the clock, history in memory, and no other node to
+ * hear from. What it holds is lost when the node stops.
  */
 public final class LocalRelay implements Relay {
     private final InMemoryMembership membership = new InMemoryMembership();
     private final LocalAdmission admission;
+    private final ConversationHistory history;
+    /** The in-memory store, or {@code null} when history is off. */
+    private final LocalHistory localHistory;
 
     /**
      * @param dev     whether a sender who is not a member joins an unmanaged conversation (dev mode)
+     * @param history the bounds of the in-memory history
      * @param dedup   how long, and how many, {@code client_msg_id}s are remembered
      * @param metrics counts ids forgotten early
      */
-    public LocalRelay(boolean dev, GatewayConfig.Dedup dedup, GatewayMetrics metrics) {
+    public LocalRelay(boolean dev, GatewayConfig.History history, GatewayConfig.Dedup dedup, GatewayMetrics metrics) {
+        ClockMessageIds ids = new ClockMessageIds();
+        this.localHistory =
+                history.enabled() ? new LocalHistory(history.maxEvents(), history.localMaxBytes(), ids::last) : null;
+        this.history = localHistory != null ? localHistory : NoHistory.INSTANCE;
         RecentSends recent =
                 dedup.enabled() ? new RecentSends(dedup.window(), dedup.maxEntries(), metrics::dedupEvicted) : null;
-        this.admission = new LocalAdmission(membership, new ClockMessageIds(), dev, recent);
+        this.admission = new LocalAdmission(membership, ids, dev, localHistory, history.maxAge(), recent);
     }
 
     @Override
@@ -30,6 +41,16 @@ public final class LocalRelay implements Relay {
     @Override
     public Membership membership() {
         return membership;
+    }
+
+    @Override
+    public ConversationHistory history() {
+        return history;
+    }
+
+    /** The in-memory store, for its gauges; {@code null} when history is off. */
+    public LocalHistory localHistory() {
+        return localHistory;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.config.ConfigException;
+import dev.inbox.gateway.history.ConversationHistory;
 
 /**
  * Where a node's messages are admitted and how they reach the members' connections on other nodes: the one seam
@@ -13,6 +14,9 @@ public interface Relay extends AutoCloseable {
 
     /** Who is in which conversation. */
     Membership membership();
+
+    /** Each conversation's recent events, written by {@link #admission()} as it gives ids. */
+    ConversationHistory history();
 
     /**
      * Starts handing what other nodes send to {@code router}; before it, nothing arrives.

@@ -9,8 +9,11 @@ import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
+import dev.inbox.gateway.history.ConversationHistory;
+import dev.inbox.gateway.history.HistoryReader;
 import dev.inbox.gateway.hook.HookClient;
 import dev.inbox.gateway.hook.PublishHook;
+import dev.inbox.gateway.inbox.HistoryRequests;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.metrics.GatewayMetrics;
@@ -139,8 +142,15 @@ public final class InboxServer implements AutoCloseable {
         Readiness readiness = new Readiness();
         GatewayMetrics metrics = new GatewayMetrics();
         Relay relay = config.clustered()
-                ? new RedisRelay(config.redis(), groups, readiness, config.dev(), config.dedup(), metrics)
-                : new LocalRelay(config.dev(), config.dedup(), metrics);
+                ? new RedisRelay(
+                        config.redis(), config.history(), groups, readiness, config.dev(), config.dedup(), metrics)
+                : new LocalRelay(config.dev(), config.history(), config.dedup(), metrics);
+        // An answer takes at most half the connection's outbound bound, so one page never makes a reader slow.
+        HistoryReader historyReader = new HistoryReader(
+                relay.history(), config.history().pageMax(), config.inbox().maxOutboundBytes() / 2);
+        if (relay instanceof LocalRelay local && local.localHistory() != null) {
+            metrics.localHistory(local.localHistory()::bytes, local.localHistory()::evictedHistories);
+        }
         PublishHook publishHook = hooks.publish() == null
                 ? null
                 : new PublishHook(
@@ -192,7 +202,8 @@ public final class InboxServer implements AutoCloseable {
                             router,
                             groups,
                             config.limits().messagesPerSecond(),
-                            config.limits().messageBurst());
+                            config.limits().messageBurst(),
+                            new HistoryRequests(relay.membership(), historyReader, encoder, metrics));
 
             Channel publicChannel = bind(
                     new ServerBootstrap()
@@ -229,7 +240,8 @@ public final class InboxServer implements AutoCloseable {
                     readiness,
                     metrics,
                     config.admin().maxMembers(),
-                    config.inbox().maxMessageChars());
+                    config.inbox().maxMessageChars(),
+                    historyReader);
             Channel adminChannel = bind(
                     new ServerBootstrap()
                             .group(adminLoop)
@@ -278,6 +290,11 @@ public final class InboxServer implements AutoCloseable {
             throw new ConfigException(
                     setting + ": cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
         }
+    }
+
+    /** Each conversation's recent events, as this node reads them (Redis with a relay, memory without). */
+    public ConversationHistory history() {
+        return relay.history();
     }
 
     /** The bound public port (the chosen one when configured as 0). */
