@@ -141,6 +141,15 @@ public final class InboxServer implements AutoCloseable {
         Relay relay = config.clustered()
                 ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
                 : new LocalRelay(config.dev());
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("inbox-accept"), transport.ioHandlerFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(
+                workerThreads(config.listen().workerThreads()),
+                new DefaultThreadFactory("inbox-io"),
+                transport.ioHandlerFactory());
+        EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("inbox-admin"), transport.ioHandlerFactory());
+        // The hooks' connections live on the node's own loops (HookClient says why not the JDK's HttpClient).
         PublishHook publishHook = hooks.publish() == null
                 ? null
                 : new PublishHook(
@@ -150,6 +159,8 @@ public final class InboxServer implements AutoCloseable {
                                 hooks.secret(),
                                 hooks.timeout(),
                                 hooks.maxInFlight(),
+                                workers,
+                                transport.socketChannel(),
                                 metrics,
                                 readiness),
                         config.inbox().maxMessageChars(),
@@ -162,17 +173,11 @@ public final class InboxServer implements AutoCloseable {
                         hooks.secret(),
                         hooks.timeout(),
                         hooks.maxInFlight(),
+                        workers,
+                        transport.socketChannel(),
                         metrics,
                         readiness);
         ConnectHook connectHook = connectHookClient == null ? null : new ConnectHook(connectHookClient);
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(
-                1, new DefaultThreadFactory("inbox-accept"), transport.ioHandlerFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(
-                workerThreads(config.listen().workerThreads()),
-                new DefaultThreadFactory("inbox-io"),
-                transport.ioHandlerFactory());
-        EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(
-                1, new DefaultThreadFactory("inbox-admin"), transport.ioHandlerFactory());
         try {
             EventLoops loops = new EventLoops(workers);
             ServerFrameEncoder encoder = new ServerFrameEncoder();
