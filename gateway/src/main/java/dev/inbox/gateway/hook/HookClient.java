@@ -81,6 +81,9 @@ public final class HookClient implements AutoCloseable {
     private final HookSigner signer;
     private final Duration timeout;
     private final int maxInFlight;
+    /** Connections each loop may have open or opening: its share of {@code --hook-max-connections}. */
+    private final int connectionsPerLoop;
+
     private final HookMeters meters;
     private final Readiness readiness;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -91,6 +94,10 @@ public final class HookClient implements AutoCloseable {
     private final Bootstrap[] bootstraps;
     /** Per loop, its idle connections, most recently used last. Touched by that loop only. */
     private final ArrayDeque<Channel>[] idle;
+    /** Per loop, calls waiting for a connection while all it may open are busy, oldest first. That loop only. */
+    private final ArrayDeque<HookCall>[] waiting;
+    /** Per loop, its connections open or being opened. That loop only. */
+    private final int[] open;
     /** The hook's address, resolved off the loops; {@code null} until the first resolution succeeds. */
     private volatile InetSocketAddress address;
 
@@ -98,6 +105,8 @@ public final class HookClient implements AutoCloseable {
 
     /**
      * @param name        which hook: {@code publish} or {@code connect}; names its meters and readiness condition
+     * @param maxConnections connections this hook may have open at once, shared evenly by the loops (at least one
+     *                    each)
      * @param loops       the event loops the connections live on: the node's own
      * @param channelType the socket channel class of their transport
      */
@@ -108,6 +117,7 @@ public final class HookClient implements AutoCloseable {
             byte[] secret,
             Duration timeout,
             int maxInFlight,
+            int maxConnections,
             EventLoopGroup loops,
             Class<? extends SocketChannel> channelType,
             GatewayMetrics metrics,
@@ -130,9 +140,13 @@ public final class HookClient implements AutoCloseable {
         this.loops = each.toArray(new EventLoop[0]);
         this.bootstraps = new Bootstrap[this.loops.length];
         this.idle = new ArrayDeque[this.loops.length];
+        this.waiting = new ArrayDeque[this.loops.length];
+        this.open = new int[this.loops.length];
+        this.connectionsPerLoop = Math.max(1, maxConnections / this.loops.length);
         for (int i = 0; i < this.loops.length; i++) {
             int index = i;
             idle[i] = new ArrayDeque<>();
+            waiting[i] = new ArrayDeque<>();
             bootstraps[i] = new Bootstrap()
                     .group(this.loops[i])
                     .channel(channelType)
@@ -267,7 +281,10 @@ public final class HookClient implements AutoCloseable {
         return Math.floorMod(nextLoop.getAndIncrement(), loops.length);
     }
 
-    /** On the call's loop: arms its timer and sends it on an idle connection, or on a new one. */
+    /**
+     * On the call's loop: arms its timer and sends it on an idle connection, or on a new one while the loop may open
+     * more, or else queues it for the next connection to come free.
+     */
     private void start(HookCall call, int index) {
         call.timer = loops[index].schedule(() -> timedOut(call), timeout.toNanos(), TimeUnit.NANOSECONDS);
         if (closed) {
@@ -280,6 +297,16 @@ public final class HookClient implements AutoCloseable {
                 return;
             }
         }
+        if (open[index] < connectionsPerLoop) {
+            open(call, index);
+        } else {
+            waiting[index].addLast(call); // bounded by --hook-max-in-flight; its timer still runs
+        }
+    }
+
+    /** On the loop: opens a connection for {@code call}, looking the host up first if that was never done. */
+    private void open(HookCall call, int index) {
+        open[index]++;
         InetSocketAddress to = address;
         if (to != null) {
             connect(call, index, to);
@@ -289,32 +316,35 @@ public final class HookClient implements AutoCloseable {
             prober.execute(() -> {
                 InetSocketAddress resolved = resolve();
                 loops[index].execute(() -> {
-                    if (resolved != null) {
+                    if (resolved != null && !call.ended) {
                         connect(call, index, resolved);
-                    } else {
-                        fail(
-                                call,
-                                new HookException(
-                                        HookOutcome.UNREACHABLE, name + " hook: cannot resolve " + url.getHost()));
+                        return;
                     }
+                    open[index]--;
+                    fail(
+                            call,
+                            new HookException(
+                                    HookOutcome.UNREACHABLE, name + " hook: cannot resolve " + url.getHost()));
+                    openForWaiting(index);
                 });
             });
         } catch (RuntimeException e) {
+            open[index]--;
             fail(call, new HookException(HookOutcome.UNREACHABLE, name + " hook: the node is stopping"));
         }
     }
 
     private void connect(HookCall call, int index, InetSocketAddress to) {
-        if (call.ended) {
-            return; // timed out while its address was looked up
-        }
         bootstraps[index].connect(to).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
+                // Never active, so its handler hears of no close: the count is given back here.
+                open[index]--;
                 fail(
                         call,
                         new HookException(
                                 HookOutcome.UNREACHABLE,
                                 name + " hook unreachable (" + f.cause().getMessage() + ")"));
+                openForWaiting(index);
             } else if (call.ended) {
                 release(f.channel(), f.channel().pipeline().get(HookConnection.class)); // timed out meanwhile
             } else {
@@ -343,18 +373,46 @@ public final class HookClient implements AutoCloseable {
         }
     }
 
-    /** On its loop: a connection whose answer was read whole waits for the next call there. */
+    /** On its loop: a connection whose answer was read whole takes the oldest waiting call, or waits for one. */
     void release(Channel ch, HookConnection connection) {
         if (closed || !ch.isActive()) {
             ch.close();
             return;
         }
-        idle[connection.loopIndex].addLast(ch);
+        HookCall next = nextWaiting(connection.loopIndex);
+        if (next != null) {
+            send(ch, next);
+        } else {
+            idle[connection.loopIndex].addLast(ch);
+        }
     }
 
-    /** On its loop: a connection that closed leaves its loop's idle ones. */
+    /** On its loop: a connection that closed leaves its loop's idle ones, and makes room for a waiting call. */
     void closed(Channel ch, HookConnection connection) {
-        idle[connection.loopIndex].remove(ch);
+        int index = connection.loopIndex;
+        idle[index].remove(ch);
+        open[index]--;
+        openForWaiting(index);
+    }
+
+    /** On the loop: opens connections for waiting calls while it may. */
+    private void openForWaiting(int index) {
+        while (!closed && open[index] < connectionsPerLoop) {
+            HookCall next = nextWaiting(index);
+            if (next == null) {
+                return;
+            }
+            open(next, index);
+        }
+    }
+
+    private HookCall nextWaiting(int index) {
+        for (HookCall c = waiting[index].pollFirst(); c != null; c = waiting[index].pollFirst()) {
+            if (!c.ended) {
+                return c; // one that timed out while waiting was answered already
+            }
+        }
+        return null;
     }
 
     /** Ends a call with an answer. */
@@ -454,7 +512,10 @@ public final class HookClient implements AutoCloseable {
         return "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
     }
 
-    /** Stops probing and closes the idle connections; calls still in flight end with their connections. */
+    /**
+     * Stops probing and closes the idle connections; calls still in flight end with their connections, waiting ones
+     * with their timers.
+     */
     @Override
     public void close() {
         closed = true;

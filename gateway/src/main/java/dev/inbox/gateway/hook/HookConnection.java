@@ -97,15 +97,15 @@ final class HookConnection extends ChannelInboundHandlerAdapter {
             }
             if (msg instanceof LastHttpContent) {
                 HookCall answered = call;
+                HookResponse response = new HookResponse(status, body == null ? new byte[0] : body.toByteArray());
                 call = null;
-                byte[] bytesRead = body == null ? new byte[0] : body.toByteArray();
                 body = null;
                 if (keepAlive) {
-                    client.release(ctx.channel(), this);
+                    client.release(ctx.channel(), this); // may carry the next call at once: nothing of this one after
                 } else {
                     ctx.close();
                 }
-                client.finish(answered, new HookResponse(status, bytesRead));
+                client.finish(answered, response);
             }
         }
     }

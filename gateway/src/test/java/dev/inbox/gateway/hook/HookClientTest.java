@@ -60,12 +60,17 @@ class HookClientTest {
     }
 
     private HookClient client(URI url, Duration timeout, int maxInFlight) {
+        return client(url, timeout, maxInFlight, 64);
+    }
+
+    private HookClient client(URI url, Duration timeout, int maxInFlight, int maxConnections) {
         HookClient client = new HookClient(
                 "publish",
                 url,
                 SECRET,
                 timeout,
                 maxInFlight,
+                maxConnections,
                 loops,
                 NioSocketChannel.class,
                 new GatewayMetrics(),
@@ -219,6 +224,41 @@ class HookClientTest {
         assertEquals(204, answer(a).status());
         assertEquals(204, answer(b).status());
         assertEquals(2, backend.requests.size(), "the refused call was never sent");
+    }
+
+    @Test
+    void pastTheConnectionCapCallsWaitForAFreeConnectionInsteadOfOpeningMore() throws IOException {
+        RawBackend backend = backend(i -> NO_CONTENT);
+        HookClient client = client(backend.url(), Duration.ofSeconds(5), 100, 2);
+        List<CompletableFuture<HookResponse>> calls = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            calls.add(client.post(BODY));
+        }
+        calls.forEach(c -> assertEquals(204, answer(c).status()));
+        assertEquals(30, backend.requests.size());
+        assertEquals(2, backend.connections.get(), "thirty calls at once went over the two connections allowed");
+    }
+
+    @Test
+    void aCallWaitingForAConnectionTimesOutUnsentAndGivesItsSlotBack() throws IOException {
+        CountDownLatch never = new CountDownLatch(1);
+        RawBackend backend = backend(i -> {
+            if (i <= 1) {
+                await(never); // the first two calls hang until their timeouts close their connections
+            }
+            return NO_CONTENT;
+        });
+        closing.add(never::countDown);
+        HookClient client = client(backend.url(), Duration.ofMillis(500), 10, 1);
+        CompletableFuture<HookResponse> first = client.post(BODY);
+        CompletableFuture<HookResponse> second = client.post(BODY); // waits for the only connection, gets a new one
+        CompletableFuture<HookResponse> third = client.post(BODY); // waits behind it until its own time is up
+        assertEquals(HookOutcome.TIMEOUT, failure(first).outcome());
+        assertEquals(HookOutcome.TIMEOUT, failure(third).outcome());
+        assertEquals(HookOutcome.TIMEOUT, failure(second).outcome());
+        assertEquals(0, client.inFlight());
+        assertEquals(204, answer(client.post(BODY)).status(), "the closed connections made room for a new one");
+        assertEquals(3, backend.requests.size(), "the call that only waited for a connection was never sent");
     }
 
     /** A call made on an event loop is answered on that loop: no thread is started or woken for it. */
