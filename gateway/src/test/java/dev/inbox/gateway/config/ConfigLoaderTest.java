@@ -193,7 +193,7 @@ class ConfigLoaderTest {
         assertEquals(null, hooks.connect());
         assertEquals(java.time.Duration.ofSeconds(2), hooks.timeout());
         assertEquals(1000, hooks.maxInFlight());
-        assertEquals(64, hooks.maxConnections());
+        assertEquals(256, hooks.maxConnections());
         assertEquals(
                 8,
                 load("--dev", "--publish-hook", "http://b/p", "--hook-secret", key, "--hook-max-connections", "8")
