@@ -102,7 +102,10 @@ for i in 1 2 3; do
   done
 done
 # Publish hook: one node, no Redis, every message POSTed to a stub backend that answers 204 at once.
+# HOOK_PORT (default 28080): the node's port; its admin port is one above, the stub's ten above (other runs on the
+# same machine may hold 28080).
 HOOK_RATE=${HOOK_RATE:-20000}
+HP=${HOOK_PORT:-28080}; HA=$((HP + 1)); HS=$((HP + 10))
 H=hook-secret-0123456789abcdef0123456789
 for i in 1 2 3; do
   for mode in off on; do
@@ -110,13 +113,13 @@ for i in 1 2 3; do
     done_already "$name" && continue
     hook=()
     if [ "$mode" = on ]; then
-      java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.StubBackend 28090 >>"$out/stub.log" 2>&1 & st=$!
-      until curl -s -o /dev/null -X POST http://127.0.0.1:28090/; do sleep 0.1; done
-      hook=(--publish-hook http://127.0.0.1:28090/publish --hook-secret "$H")
+      java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.StubBackend "$HS" >>"$out/stub.log" 2>&1 & st=$!
+      until curl -s -o /dev/null -X POST http://127.0.0.1:$HS/; do sleep 0.1; done
+      hook=(--publish-hook http://127.0.0.1:$HS/publish --hook-secret "$H")
     fi
-    gw=$(node $GW_CP -Xmx1g -- --dev --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}" "${hook[@]}")
-    wait_ready 28081
-    run "$name" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+    gw=$(node $GW_CP -Xmx1g -- --dev --port "$HP" --admin-port "$HA" "${BENCH_FLAGS[@]}" "${hook[@]}")
+    wait_ready "$HA"
+    run "$name" --dev --nodes "ws://127.0.0.1:$HP" --admin "http://127.0.0.1:$HA" --scenario group \
         --users 1000 --group-size 10 --rate "$HOOK_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
     stop "$gw"
     [ "$mode" = on ] && stop "$st"

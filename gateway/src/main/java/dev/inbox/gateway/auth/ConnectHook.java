@@ -30,8 +30,8 @@ import java.util.concurrent.CompletionException;
  * with that status, anything else (another status, no answer in time, an unusable body) is {@link Unavailable}.
  * Neither header's value is ever logged or put into a message.
  *
- * <p>{@link #ask} returns at once; its future completes on the hook client's threads (never an event loop), and never
- * exceptionally. Thread-safe.
+ * <p>{@link #ask} returns at once; its future completes on an event loop (the caller's own when it asked from one),
+ * so what follows must not block, and never exceptionally. Thread-safe.
  */
 public final class ConnectHook {
     /** What the backend decided about one upgrade request. */
@@ -62,7 +62,7 @@ public final class ConnectHook {
 
     /**
      * Asks about an upgrade request with {@code headers} from {@code client} (null when not an IP peer) for
-     * {@code path}. Runs on the event loop up to the call; the answer comes on the hook client's threads.
+     * {@code path}. Runs on the event loop up to the call; the answer comes on that loop, later.
      */
     public CompletableFuture<Verdict> ask(HttpHeaders headers, InetAddress client, String path) {
         byte[] body = requestBody(

@@ -271,7 +271,8 @@ public final class ConfigLoader {
                 connect,
                 secret,
                 duration(raw, Setting.HOOK_TIMEOUT),
-                intIn(raw, Setting.HOOK_MAX_IN_FLIGHT, 1, 1_000_000));
+                intIn(raw, Setting.HOOK_MAX_IN_FLIGHT, 1, 1_000_000),
+                intIn(raw, Setting.HOOK_MAX_CONNECTIONS, 1, 100_000));
     }
 
     /** An absolute http(s) URL with a host, or {@code null} when unset. */

@@ -87,8 +87,15 @@ public record GatewayConfig(
      * @param secret      HMAC-SHA256 key that signs every hook request, or {@code null} when no hook is set
      * @param timeout     longest wait for one answer
      * @param maxInFlight calls one hook may have unanswered at once
+     * @param maxConnections connections one hook may have open to the backend at once; calls past it wait for one
      */
-    public record Hooks(java.net.URI publish, java.net.URI connect, byte[] secret, Duration timeout, int maxInFlight) {
+    public record Hooks(
+            java.net.URI publish,
+            java.net.URI connect,
+            byte[] secret,
+            Duration timeout,
+            int maxInFlight,
+            int maxConnections) {
         public Hooks {
             secret = secret == null ? null : secret.clone();
         }
@@ -102,7 +109,7 @@ public record GatewayConfig(
         public String toString() {
             return "Hooks[publish=" + publish + ", connect=" + connect + ", secret="
                     + (secret == null ? "unset" : "set") + ", timeout=" + timeout + ", maxInFlight=" + maxInFlight
-                    + "]";
+                    + ", maxConnections=" + maxConnections + "]";
         }
     }
 

@@ -98,6 +98,10 @@ public enum Setting {
             "hook-max-in-flight",
             "1000",
             "Calls one hook may have unanswered at once on this node; past it the call is refused at once (backend_unavailable, or 503)."),
+    HOOK_MAX_CONNECTIONS(
+            "hook-max-connections",
+            "256",
+            "Connections one hook may have open to the backend on this node (kept alive, reused); calls past them wait for a free one, within --hook-timeout."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: one per core)."),
     DRAIN_DELAY(
             "drain-delay",

@@ -38,8 +38,8 @@ public final class PublishHook implements AutoCloseable {
     }
 
     /**
-     * Asks the backend about one message. Returns at once; the verdict arrives on the HTTP client's threads (or on
-     * this thread, when it is known at once), never exceptionally.
+     * Asks the backend about one message. Returns at once; the verdict arrives on an event loop (this one, when
+     * asked from one; or on this thread, when it is known at once), never exceptionally.
      *
      * @param claimsJson the sender's verified claims object, or {@code null} to send {@code sub}, {@code name},
      *                   {@code picture}

@@ -151,6 +151,15 @@ public final class InboxServer implements AutoCloseable {
         if (relay instanceof LocalRelay local && local.localHistory() != null) {
             metrics.localHistory(local.localHistory()::bytes, local.localHistory()::evictedHistories);
         }
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("inbox-accept"), transport.ioHandlerFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(
+                workerThreads(config.listen().workerThreads()),
+                new DefaultThreadFactory("inbox-io"),
+                transport.ioHandlerFactory());
+        EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(
+                1, new DefaultThreadFactory("inbox-admin"), transport.ioHandlerFactory());
+        // The hooks' connections live on the node's own loops (HookClient says why not the JDK's HttpClient).
         PublishHook publishHook = hooks.publish() == null
                 ? null
                 : new PublishHook(
@@ -160,6 +169,9 @@ public final class InboxServer implements AutoCloseable {
                                 hooks.secret(),
                                 hooks.timeout(),
                                 hooks.maxInFlight(),
+                                hooks.maxConnections(),
+                                workers,
+                                transport.socketChannel(),
                                 metrics,
                                 readiness),
                         config.inbox().maxMessageChars(),
@@ -172,17 +184,12 @@ public final class InboxServer implements AutoCloseable {
                         hooks.secret(),
                         hooks.timeout(),
                         hooks.maxInFlight(),
+                        hooks.maxConnections(),
+                        workers,
+                        transport.socketChannel(),
                         metrics,
                         readiness);
         ConnectHook connectHook = connectHookClient == null ? null : new ConnectHook(connectHookClient);
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(
-                1, new DefaultThreadFactory("inbox-accept"), transport.ioHandlerFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(
-                workerThreads(config.listen().workerThreads()),
-                new DefaultThreadFactory("inbox-io"),
-                transport.ioHandlerFactory());
-        EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(
-                1, new DefaultThreadFactory("inbox-admin"), transport.ioHandlerFactory());
         try {
             EventLoops loops = new EventLoops(workers);
             ServerFrameEncoder encoder = new ServerFrameEncoder();

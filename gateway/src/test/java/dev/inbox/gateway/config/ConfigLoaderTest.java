@@ -208,6 +208,21 @@ class ConfigLoaderTest {
         assertEquals(null, hooks.connect());
         assertEquals(java.time.Duration.ofSeconds(2), hooks.timeout());
         assertEquals(1000, hooks.maxInFlight());
+        assertEquals(256, hooks.maxConnections());
+        assertEquals(
+                8,
+                load("--dev", "--publish-hook", "http://b/p", "--hook-secret", key, "--hook-max-connections", "8")
+                        .hooks()
+                        .maxConnections());
+        rejected(
+                "hook-max-connections",
+                "--dev",
+                "--publish-hook",
+                "http://b/p",
+                "--hook-secret",
+                key,
+                "--hook-max-connections",
+                "0");
         assertFalse(hooks.toString().contains(key), "the secret is never printed");
     }
 
