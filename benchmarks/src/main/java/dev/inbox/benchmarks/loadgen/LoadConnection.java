@@ -42,6 +42,12 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
     Channel channel;
     /** The next message's sequence. */
     long nextSeq = 1;
+    /**
+     * After the sequence in each {@code client_msg_id}: this connection's own tag. The gateway takes a
+     * {@code client_msg_id} its user sent to the conversation within {@code --dedup-window} for a resend, and a user's
+     * other connections, and the next run's, count from 1 too.
+     */
+    final byte[] clientMsgIdTag = MessageText.newTag();
 
     private boolean settled;
     private boolean open;

@@ -175,7 +175,13 @@ final class LoadWorker {
             return;
         }
         ByteBuf payload = MessageText.clientFrame(
-                ch.alloc(), c.conversation.prefix, c.slot, c.nextSeq++, intended - origin, messageChars);
+                ch.alloc(),
+                c.conversation.prefix,
+                c.slot,
+                c.nextSeq++,
+                c.clientMsgIdTag,
+                intended - origin,
+                messageChars);
         ch.writeAndFlush(new TextWebSocketFrame(payload), ch.voidPromise());
         c.conversation.sent++;
         sent++;

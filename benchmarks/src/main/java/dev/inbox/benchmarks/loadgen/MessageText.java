@@ -11,19 +11,17 @@ import java.nio.charset.StandardCharsets;
  * origin to the moment the open-model schedule meant the message to leave. The same JVM sends and receives, so
  * {@link System#nanoTime()} on both sides is one clock. The text is padded with {@code x} to the configured length
  * and is plain ASCII, so the server's JSON never escapes anything in it. {@code client_msg_id} is the sequence, so
- * a refusal names the message it refuses, then {@code .} and a tag of this process: the gateway takes a
- * {@code client_msg_id} seen again within its {@code --dedup-window} for a resend, and the next run's sequences start
- * at 1 again for the same users and conversations.
+ * a refusal names the message it refuses, then the sending connection's tag ({@link #newTag}): a
+ * {@code client_msg_id} the gateway saw from the same user in the same conversation within its
+ * {@code --dedup-window} is taken for a resend, and every connection's sequence starts at 1.
  */
 final class MessageText {
     /** Room for the three numbers and their separators in any realistic run (7 + 10 + 14 digits). */
     static final int MIN_CHARS = 32;
 
     private static final byte[] CLIENT_MSG_ID = "\",\"client_msg_id\":\"".getBytes(StandardCharsets.US_ASCII);
-    /** {@code .} and this process's tag: a run's {@code client_msg_id}s are its own (see above). */
-    static final String RUN = "." + Long.toHexString(new java.security.SecureRandom().nextLong() >>> 1);
-
-    private static final byte[] RUN_BYTES = RUN.getBytes(StandardCharsets.US_ASCII);
+    private static final java.util.concurrent.atomic.AtomicLong TAGS =
+            new java.util.concurrent.atomic.AtomicLong(new java.security.SecureRandom().nextLong() >>> 2);
     private static final byte[] END = "\"}".getBytes(StandardCharsets.US_ASCII);
 
     private MessageText() {}
@@ -35,8 +33,9 @@ final class MessageText {
     }
 
     /** Writes one client frame's JSON payload into a new buffer the caller owns. */
-    static ByteBuf clientFrame(ByteBufAllocator alloc, byte[] prefix, int slot, long seq, long intended, int chars) {
-        ByteBuf b = alloc.buffer(prefix.length + chars + CLIENT_MSG_ID.length + 20 + RUN_BYTES.length + END.length);
+    static ByteBuf clientFrame(
+            ByteBufAllocator alloc, byte[] prefix, int slot, long seq, byte[] tag, long intended, int chars) {
+        ByteBuf b = alloc.buffer(prefix.length + chars + CLIENT_MSG_ID.length + 20 + tag.length + END.length);
         b.writeBytes(prefix);
         int textStart = b.writerIndex();
         writeDecimal(b, slot);
@@ -50,9 +49,17 @@ final class MessageText {
         }
         b.writeBytes(CLIENT_MSG_ID);
         writeDecimal(b, seq);
-        b.writeBytes(RUN_BYTES);
+        b.writeBytes(tag);
         b.writeBytes(END);
         return b;
+    }
+
+    /**
+     * A new connection's {@code client_msg_id} tag: {@code .} and a number no other connection of this process has,
+     * from a random start so that other processes' (other runs on the same node) differ too.
+     */
+    static byte[] newTag() {
+        return ("." + Long.toHexString(TAGS.getAndIncrement())).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** Appends the decimal digits of {@code v} (not negative) without making a String. */

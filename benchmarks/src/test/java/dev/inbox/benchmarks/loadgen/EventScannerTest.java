@@ -27,10 +27,11 @@ class EventScannerTest {
     private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
     private final ServerFrameEncoder encoder = new ServerFrameEncoder();
     private final EventScanner scanner = new EventScanner();
+    private static final byte[] TAG = ".7f".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     @Test
     void aSentMessageReadsBackFromTheServersEventForIt() throws Exception {
-        ByteBuf sent = MessageText.clientFrame(ALLOC, MessageText.prefix(77), 12, 345, 6_789_012_345L, 64);
+        ByteBuf sent = MessageText.clientFrame(ALLOC, MessageText.prefix(77), 12, 345, TAG, 6_789_012_345L, 64);
         ClientMessage m;
         try {
             m = new ClientMessageDecoder(4096, 65536).decode(sent);
@@ -39,7 +40,7 @@ class EventScannerTest {
         }
         assertEquals("TEXT", m.type());
         assertEquals(77, m.conversationId());
-        assertEquals("345" + MessageText.RUN, m.clientMsgId(), "the sequence, then the run's own tag");
+        assertEquals("345.7f", m.clientMsgId(), "the sequence, then the connection's own tag");
         assertEquals(64, m.message().length());
 
         ServerEvent event = new ServerEvent(
