@@ -195,6 +195,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void historyIsOnWithAThousandEventsForADayInPagesOfAHundredUnlessToldOtherwise() throws ConfigException {
+        assertEquals(
+                new GatewayConfig.History(true, 1000, java.time.Duration.ofHours(24), 100, 64L * 1024 * 1024),
+                ConfigLoader.load(new String[] {"--dev"}, Map.of()).history());
+        GatewayConfig.History history = ConfigLoader.load(
+                        new String[] {"--dev", "--history", "false", "--history-max-age", "90m"},
+                        Map.of("INBOX_HISTORY_MAX_EVENTS", "50", "INBOX_HISTORY_PAGE_MAX", "20"))
+                .history();
+        assertEquals(
+                new GatewayConfig.History(false, 50, java.time.Duration.ofMinutes(90), 20, 64L * 1024 * 1024), history);
+        rejected("history-max-events: 0 (expected: 1 to 100000)", "--dev", "--history-max-events", "0");
+        rejected("history-page-max: 0", "--dev", "--history-page-max", "0");
+        rejected("history-max-age: 0s", "--dev", "--history-max-age", "0s");
+        rejected("history-local-max-bytes: 1000", "--dev", "--history-local-max-bytes", "1000");
+    }
+
+    @Test
     void aHookNeedsAnHttpUrlAndASecretOfThirtyTwoBytes() throws ConfigException {
         String key = "k".repeat(32);
         rejected("hook-secret: unset", "--dev", "--publish-hook", "http://127.0.0.1:9000/publish");
