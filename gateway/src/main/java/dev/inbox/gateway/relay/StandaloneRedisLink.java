@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -42,9 +41,7 @@ import org.slf4j.LoggerFactory;
  * in-flight commands is bounded ({@code --redis-queue}); every command has a timeout ({@code --redis-timeout}) but
  * the admission script, which waits for its reply as long as the connection lives (its outcome is the reply's:
  * {@link RedisScript#awaitingReply}); TCP keepalive is on; and a PING every {@code --redis-ping-interval} catches a
- * connection that died silently or stopped answering: a PING that comes back late while the connection still brings
- * replies to its scripts is queued behind a busy connection and is no miss; after two missed pings the connection
- * is closed (which fails
+ * connection that died silently or stopped answering: after two missed pings the connection is closed (which fails
  * the admissions waiting on it with {@code outcome_unknown}), replaced, and every user channel subscribed again. Lettuce reconnects
  * (and resubscribes) by itself after a clean disconnect. A disconnect and a replacement are both reported as
  * {@link Events#interrupted}: what was published meanwhile is lost to this node.
@@ -68,13 +65,6 @@ final class StandaloneRedisLink implements RedisLink {
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> connection;
     /** Consecutive pings without an answer; watchdog thread only. */
     private int missedPings;
-    /**
-     * When the current connection last brought a script's reply, by {@link System#nanoTime}: a PING that times out
-     * while replies still arrive is queued behind a busy connection, not lost on a dead one (issue 17). Publications
-     * do not count: after a Redis restart a connection has been seen to bring them while answering no command, and
-     * only replacing it helps (SoakIT).
-     */
-    private volatile long lastHeardNanos = System.nanoTime();
 
     private volatile boolean closed;
     /** A silent connection is being replaced; until the new one is up, readiness says so. */
@@ -182,12 +172,7 @@ final class StandaloneRedisLink implements RedisLink {
             return;
         }
         // On the connection that also carries the subscriptions: see the class comment for why.
-        script.run(c, c.async(), keys, args, (reply, failure) -> {
-            if (reply != null && c == connection) {
-                lastHeardNanos = System.nanoTime();
-            }
-            then.accept(reply, failure);
-        });
+        script.run(c, c.async(), keys, args, then);
     }
 
     /** Applies {@code action} to the current connection's commands, if there is one. */
@@ -233,7 +218,6 @@ final class StandaloneRedisLink implements RedisLink {
         // Only while c is current: the replaced connection may still be subscribed in Redis until its close gets
         // there, and what it still brings would be a second copy of what the new one delivers.
         c.addListener(new CurrentConnectionListener(listener, () -> connection == c));
-        lastHeardNanos = System.nanoTime();
         StatefulRedisPubSubConnection<byte[], byte[]> old = connection;
         connection = c;
         if (old != null) {
@@ -263,19 +247,6 @@ final class StandaloneRedisLink implements RedisLink {
             }
             missedPings = 0;
         } catch (Exception e) {
-            long heardAgo = System.nanoTime() - lastHeardNanos;
-            if (e instanceof TimeoutException
-                    && c.isOpen()
-                    && heardAgo < config.timeout().toNanos()) {
-                // Replies to commands sent before the PING still arrive: the PING waits behind a busy connection. Not a
-                // miss, so
-                // a slow Redis does not close everyone with 4002; a silent one brings nothing and is replaced.
-                log.info(
-                        "redis ping late ({}), but the connection brought data {} ms ago: busy, not dead",
-                        describe(e),
-                        TimeUnit.NANOSECONDS.toMillis(heardAgo));
-                return;
-            }
             missedPings++;
             events.reachability("redis unreachable");
             log.warn("redis ping failed ({} in a row): {}", missedPings, describe(e));
