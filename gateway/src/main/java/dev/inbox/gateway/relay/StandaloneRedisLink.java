@@ -6,6 +6,7 @@ import dev.inbox.gateway.config.GatewayConfig;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -21,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -255,15 +257,29 @@ final class StandaloneRedisLink implements RedisLink {
                 missedPings = 0;
                 replacing = true;
                 log.warn("replacing the redis connection");
-                // Closed now, not once a new one is up: an admission waits for its reply for as long as the
-                // connection lives, so this is what ends the wait of those sent into a Redis that stopped answering
-                // (they learn outcome_unknown; new ones are refused at once until the new connection is up).
-                c.closeAsync();
+                if (silent(e)) {
+                    // Closed now, not once a new one is up: an admission waits for its reply for as long as the
+                    // connection lives, so this is what ends the wait of those sent into a Redis that stopped
+                    // answering (they learn outcome_unknown; new ones are refused at once until the new connection
+                    // is up). A connection that is merely disconnected holds none (Lettuce failed them at the
+                    // disconnect) and is left to reconnect by itself.
+                    c.closeAsync();
+                }
                 events.reachability(REPLACING);
                 events.interrupted(); // whatever it was subscribed to, nothing comes through it
                 connectNew();
             }
         }
+    }
+
+    /** Whether a failed PING timed out (the connection is up and nothing answers) rather than being refused. */
+    private static boolean silent(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TimeoutException || t instanceof RedisCommandTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
