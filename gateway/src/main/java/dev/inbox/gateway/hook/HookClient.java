@@ -291,7 +291,8 @@ public final class HookClient implements AutoCloseable {
      * more, or else queues it for the next connection to come free.
      */
     private void start(HookCall call, int index, Duration callTimeout) {
-        call.timer = loops[index].schedule(() -> timedOut(call), callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        call.timer =
+                loops[index].schedule(() -> timedOut(call, callTimeout), callTimeout.toNanos(), TimeUnit.NANOSECONDS);
         if (closed) {
             fail(call, new HookException(HookOutcome.UNREACHABLE, name + " hook: the node is stopping"));
             return;
@@ -368,11 +369,11 @@ public final class HookClient implements AutoCloseable {
         });
     }
 
-    private void timedOut(HookCall call) {
+    private void timedOut(HookCall call, Duration callTimeout) {
         if (call.ended) {
             return;
         }
-        fail(call, new HookException(HookOutcome.TIMEOUT, name + " hook did not answer in time"));
+        fail(call, new HookException(HookOutcome.TIMEOUT, name + " hook did not answer within " + callTimeout));
         if (call.channel != null) {
             call.channel.close(); // an answer may still come: the connection cannot carry another call
         }
