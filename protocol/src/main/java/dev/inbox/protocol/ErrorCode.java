@@ -33,7 +33,11 @@ public enum ErrorCode {
     /** The backend's publish hook could not be asked or gave no usable answer; nothing was delivered, retrying is safe. */
     BACKEND_UNAVAILABLE("backend_unavailable"),
     /** The gateway failed to accept the message (for example its id could not be assigned); nothing was delivered, retrying is safe. */
-    SERVER_ERROR("server_error");
+    SERVER_ERROR("server_error"),
+    /** The first frame of a connection opened with {@code ?resume=1} is not a well-formed {@code RESUME} request (shape, a conversation listed twice, more than the maximum listed); the connection is closed after it. */
+    BAD_RESUME("bad_resume"),
+    /** Too many connections are resuming on this node now; the connection is closed after it. Reconnect after a random delay. */
+    RESUME_BUSY("resume_busy");
 
     private final String wireName;
 

@@ -143,7 +143,25 @@ public enum Setting {
     OUTBOX_JANITOR_INTERVAL(
             "outbox-janitor-interval",
             "10s",
-            "How often a node trims what every consumer group acknowledged and what is too old, and refreshes the outbox meters.");
+            "How often a node trims what every consumer group acknowledged and what is too old, and refreshes the outbox meters."),
+    FEED_MAX_LENGTH(
+            "feed-max-length",
+            "1000",
+            "Most entries one user's feed (the events delivered to them, for resuming) holds; a client away for more events than this resumes with recovered:false."),
+    FEED_MAX_AGE(
+            "feed-max-age",
+            "1h",
+            "A user's feed and its epoch expire this long after their last event or connection; a position older than that resumes with recovered:false."),
+    RESUME_MAX_EVENTS(
+            "resume-max-events",
+            "1000",
+            "Most events one resume replays; past it the resume answers recovered:false (too_many) and replays nothing."),
+    RESUME_CONCURRENCY(
+            "resume-concurrency",
+            "64",
+            "Resumes one node runs at once; one more gets ERROR resume_busy and a close (1013), and should reconnect after a random delay."),
+    RESUME_MAX_CONVERSATIONS(
+            "resume-max-conversations", "1000", "Most conversations one RESUME request may list (over it: bad_resume).");
 
     private final String flag;
     private final String env;

@@ -59,6 +59,9 @@ public final class GatewayMetrics {
     private final Counter relayReceived;
     private final Counter relayGaps;
     private final Counter slowConsumers;
+    private final Map<String, Counter> resumes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Counter resumeReplayed;
+    private final Timer resumeDuration;
     private final Counter[] limitHits = new Counter[Limit.values().length];
 
     public GatewayMetrics() {
@@ -121,6 +124,14 @@ public final class GatewayMetrics {
 
         slowConsumers = Counter.builder(InboxMeters.SLOW_CONSUMERS.meterName())
                 .description(InboxMeters.SLOW_CONSUMERS.description())
+                .register(registry);
+
+        resumeReplayed = Counter.builder(InboxMeters.RESUME_REPLAYED.meterName())
+                .description(InboxMeters.RESUME_REPLAYED.description())
+                .register(registry);
+        resumeDuration = Timer.builder(InboxMeters.RESUME_DURATION.meterName())
+                .description(InboxMeters.RESUME_DURATION.description())
+                .serviceLevelObjectives(LATENCY_SLOS)
                 .register(registry);
 
         for (Limit l : Limit.values()) {
@@ -234,6 +245,15 @@ public final class GatewayMetrics {
 
     public void relayPublished(long nanos) {
         relayPublish.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One resume ended with {@code outcome} (see {@link InboxMeters#RESUMES}) after {@code replayed} events. */
+    public void resumed(String outcome, int replayed, long nanos) {
+        resumes.computeIfAbsent(outcome, o -> counter(InboxMeters.RESUMES, o)).increment();
+        resumeReplayed.increment(replayed);
+        if (nanos >= 0) {
+            resumeDuration.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
     public void limitHit(Limit limit) {

@@ -44,7 +44,9 @@ final class RedisAdmission implements Admission {
      * KEYS: state, members, seq, outbox stream. ARGV: 1 sender id, 2 clock floor, 3 dev ('1'/'0'), 4 envelope, 5 the
      * id's position in it, 6 user channel prefix, 7 the moment after which it is too late, 8 outbox ('0' off,
      * 'r' refuse when full, 't' trim when full); with the outbox on, 9 its max length and 10-17 the entry's fields
-     * (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source).
+     * (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source); 18 the
+     * user feed's max length ('0': no feed), 19 its age in ms, 20 the conversation_id (the feed's three always sit
+     * at 18-20, after empty outbox fields when the outbox is off).
      * Reply: {'late'}, {'full'}, {} (not a member), or {id, entries trimmed to make room, member...}.
      */
     static final String SCRIPT = """
@@ -77,6 +79,12 @@ final class RedisAdmission implements Admission {
             local at = tonumber(ARGV[5])
             local payload = string.sub(ARGV[4], 1, at - 1) .. digits .. string.sub(ARGV[4], at + 16)
             for i = 1, #members do
+              if ARGV[18] ~= '0' then -- the user's resume feed, in the order of their channel (docs/protocol.md)
+                local u = '{' .. ARGV[6] .. members[i] .. '}:'
+                redis.call('XADD', u .. 'feed', 'MAXLEN', '~', ARGV[18], '*', 'c', ARGV[20], 'm', digits)
+                redis.call('PEXPIRE', u .. 'feed', ARGV[19])
+                redis.call('PEXPIRE', u .. 'epoch', ARGV[19])
+              end
               redis.call('PUBLISH', ARGV[6] .. members[i], payload)
             end
             """ + REPLY;
@@ -108,6 +116,10 @@ final class RedisAdmission implements Admission {
     private final byte[] outboxMaxLength;
     /** The outbox's counters, or {@code null} when the outbox is off. */
     private final OutboxMeters outboxMeters;
+    /** The resume feed's bounds as script arguments (see {@link RedisUserFeed}). */
+    private final byte[] feedMaxLength;
+
+    private final byte[] feedMaxAgeMillis;
 
     /**
      * The script refuses a message it runs this long after the node sent it ({@code late}): half the command timeout,
@@ -121,6 +133,7 @@ final class RedisAdmission implements Admission {
             RedisLink link,
             RedisKeys keys,
             GatewayConfig.Outbox outbox,
+            GatewayConfig.Resume resume,
             OutboxMeters outboxMeters,
             long nodeId,
             boolean dev,
@@ -133,6 +146,8 @@ final class RedisAdmission implements Admission {
         this.outboxMode = !outbox.enabled() ? OUTBOX_OFF : outbox.trimWhenFull() ? OUTBOX_TRIM : OUTBOX_REFUSE;
         this.outboxMaxLength = ascii(outbox.maxLength());
         this.outboxMeters = outboxMeters;
+        this.feedMaxLength = ascii(resume.feedMaxLength());
+        this.feedMaxAgeMillis = ascii(resume.feedMaxAge().toMillis());
         this.nodeId = nodeId;
         this.dev = dev;
         this.script = new RedisScript(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
@@ -156,7 +171,10 @@ final class RedisAdmission implements Admission {
         byte[] lateAt = ascii(now + lateAfterMillis);
         // Per message, never per recipient: the outbox entry's fields ride in the same script call.
         byte[][] args = outboxMode == OUTBOX_OFF
-                ? new byte[][] {sender, floor, isDev, payload, at, CHANNEL_PREFIX, lateAt, OUTBOX_OFF}
+                ? new byte[][] {
+                    sender, floor, isDev, payload, at, CHANNEL_PREFIX, lateAt, OUTBOX_OFF, NONE, NONE, NONE, NONE,
+                    NONE, NONE, NONE, NONE, NONE, feedMaxLength, feedMaxAgeMillis, ascii(conversationId)
+                }
                 : new byte[][] {
                     sender,
                     floor,
@@ -174,7 +192,10 @@ final class RedisAdmission implements Admission {
                     utf8(message.senderAvatar()),
                     Rfc3339.text(message.createdAtMillis()).getBytes(StandardCharsets.US_ASCII),
                     utf8(message.clientMsgId()),
-                    message.fromAdmin() ? FROM_ADMIN : FROM_CLIENT
+                    message.fromAdmin() ? FROM_ADMIN : FROM_CLIENT,
+                    feedMaxLength,
+                    feedMaxAgeMillis,
+                    ascii(conversationId)
                 };
         long started = System.nanoTime();
         // The outcome rides with the command: read and handed over on Lettuce's thread as the reply is decoded, in

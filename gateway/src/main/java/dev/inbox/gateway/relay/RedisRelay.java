@@ -8,6 +8,7 @@ import dev.inbox.gateway.metrics.OutboxMeters;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Membership;
+import dev.inbox.gateway.routing.UserFeed;
 import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
 import java.security.SecureRandom;
@@ -43,6 +44,8 @@ public final class RedisRelay implements Relay {
     private final UserChannels channels;
     private final RedisAdmission admission;
     private final RedisMembership membership;
+    /** The resume feed; null on a cluster, where the feed is not written yet (docs/protocol.md, "Resume"). */
+    private final RedisUserFeed feed;
     private final RelayGaps gaps;
     /** How long to wait before trying a failed resubscription again. */
     private final Duration retry;
@@ -54,7 +57,12 @@ public final class RedisRelay implements Relay {
     private final Duration startCheck;
 
     public RedisRelay(
-            GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev, GatewayMetrics metrics) {
+            GatewayConfig.Redis config,
+            GatewayConfig.Resume resume,
+            UserGroups groups,
+            Readiness readiness,
+            boolean dev,
+            GatewayMetrics metrics) {
         this.receiver = new RelayReceiver(nodeId, metrics);
         this.gaps = new RelayGaps(groups, readiness, metrics, config.gapWindow());
         this.retry = config.pingInterval();
@@ -93,7 +101,9 @@ public final class RedisRelay implements Relay {
         groups.joinListener(gaps);
         OutboxMeters outboxMeters = config.outbox().enabled() ? metrics.outbox() : null;
         this.admission =
-                new RedisAdmission(link, keys, config.outbox(), outboxMeters, nodeId, dev, metrics, config.timeout());
+                new RedisAdmission(
+                link, keys, config.outbox(), resume, outboxMeters, nodeId, dev, metrics, config.timeout());
+        this.feed = link.scriptPublishes() ? new RedisUserFeed(link, channels, resume.feedMaxAge()) : null;
         this.membership = new RedisMembership(link, keys);
         this.janitor = config.outbox().enabled()
                 ? new OutboxJanitor(link, keys, config.outbox(), outboxMeters, config.timeout())
@@ -162,6 +172,11 @@ public final class RedisRelay implements Relay {
     @Override
     public Membership membership() {
         return membership;
+    }
+
+    @Override
+    public UserFeed feed() {
+        return feed;
     }
 
     @Override

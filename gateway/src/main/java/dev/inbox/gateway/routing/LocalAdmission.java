@@ -9,11 +9,14 @@ public final class LocalAdmission implements Admission {
     private final InMemoryMembership membership;
     private final ClockMessageIds ids;
     private final boolean dev;
+    /** Written before the outcome is handed on, so a feed holds every event before it is delivered. */
+    private final LocalUserFeed feed;
 
-    public LocalAdmission(InMemoryMembership membership, ClockMessageIds ids, boolean dev) {
+    public LocalAdmission(InMemoryMembership membership, ClockMessageIds ids, boolean dev, LocalUserFeed feed) {
         this.membership = membership;
         this.ids = ids;
         this.dev = dev;
+        this.feed = feed;
     }
 
     /**
@@ -38,7 +41,11 @@ public final class LocalAdmission implements Admission {
                     if (m == null || !m.contains(senderId)) {
                         return CompletableFuture.<Admitted>completedFuture(null);
                     }
-                    return ids.next(conversationId).thenApply(id -> new Admitted(id, m.userIds()));
+                    return ids.next(conversationId).thenApply(id -> {
+                        long[] members = m.userIds();
+                        feed.append(members, conversationId, id);
+                        return new Admitted(id, members);
+                    });
                 })
                 .whenComplete(outcome);
     }

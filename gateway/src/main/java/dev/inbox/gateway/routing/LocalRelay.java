@@ -7,10 +7,26 @@ package dev.inbox.gateway.routing;
 public final class LocalRelay implements Relay {
     private final InMemoryMembership membership = new InMemoryMembership();
     private final LocalAdmission admission;
+    private final LocalUserFeed feed;
 
-    /** @param dev whether a sender who is not a member joins an unmanaged conversation (dev mode) */
+    /**
+     * @param dev      whether a sender who is not a member joins an unmanaged conversation (dev mode)
+     * @param feedMaxLength most entries one user's feed holds
+     * @param feedMaxUsers  most users with a feed in memory
+     */
+    public LocalRelay(boolean dev, int feedMaxLength, int feedMaxUsers) {
+        this.feed = new LocalUserFeed(feedMaxLength, feedMaxUsers);
+        this.admission = new LocalAdmission(membership, new ClockMessageIds(), dev, feed);
+    }
+
+    /** A single node with the default feed bounds, for tests. */
     public LocalRelay(boolean dev) {
-        this.admission = new LocalAdmission(membership, new ClockMessageIds(), dev);
+        this(dev, 1000, 100_000);
+    }
+
+    @Override
+    public UserFeed feed() {
+        return feed;
     }
 
     @Override

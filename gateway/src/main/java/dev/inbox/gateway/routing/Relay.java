@@ -14,6 +14,9 @@ public interface Relay extends AutoCloseable {
     /** Who is in which conversation. */
     Membership membership();
 
+    /** Each user's feed of delivered events, for resuming; {@code null} where resuming is not supported yet. */
+    UserFeed feed();
+
     /**
      * Starts handing what other nodes send to {@code router}; before it, nothing arrives.
      *

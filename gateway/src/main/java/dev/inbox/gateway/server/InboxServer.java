@@ -50,6 +50,8 @@ public final class InboxServer implements AutoCloseable {
      * and it is the allocator whose memory {@code netty_allocator_memory_used} reports.
      */
     static final ByteBufAllocator BUFFERS = PooledByteBufAllocator.DEFAULT;
+    /** The single node keeps at most this many users' feeds in memory (docs/operations.md, "Resume"). */
+    static final int LOCAL_FEED_MAX_USERS = 100_000;
 
     private static final Logger log = LoggerFactory.getLogger(InboxServer.class);
 
@@ -139,8 +141,8 @@ public final class InboxServer implements AutoCloseable {
         Readiness readiness = new Readiness();
         GatewayMetrics metrics = new GatewayMetrics();
         Relay relay = config.clustered()
-                ? new RedisRelay(config.redis(), groups, readiness, config.dev(), metrics)
-                : new LocalRelay(config.dev());
+                ? new RedisRelay(config.redis(), config.resume(), groups, readiness, config.dev(), metrics)
+                : new LocalRelay(config.dev(), config.resume().feedMaxLength(), LOCAL_FEED_MAX_USERS);
         PublishHook publishHook = hooks.publish() == null
                 ? null
                 : new PublishHook(

@@ -15,6 +15,7 @@ import dev.inbox.gateway.routing.ClockMessageIds;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InMemoryMembership;
+import dev.inbox.gateway.routing.LocalUserFeed;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.LocalAdmission;
 import dev.inbox.gateway.routing.UserGroups;
@@ -74,14 +75,15 @@ class InboxFrameHandlerTest {
         ch = new EmbeddedChannel();
         loops = new EventLoops(ch.eventLoop());
         ConversationRouter router = new ConversationRouter(
-                new LocalAdmission(membership, new ClockMessageIds(), false),
+                new LocalAdmission(membership, new ClockMessageIds(), false, new LocalUserFeed(1000, 1000)),
                 loops,
                 groups,
                 encoder,
                 ByteBufAllocator.DEFAULT,
                 METRICS);
         handler = new InboxFrameHandler(
-                new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups, UNLIMITED, UNLIMITED);
+                new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups, UNLIMITED, UNLIMITED,
+                new Resumer(null, (c, a, n) -> null, membership, 10, 10, 1, metrics));
         session = start(ch, ann);
     }
 
