@@ -7,7 +7,6 @@ import dev.inbox.gateway.routing.ClockMessageIds;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InMemoryMembership;
-import dev.inbox.gateway.routing.LocalUserFeed;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.LocalAdmission;
 import dev.inbox.gateway.routing.UserGroups;
@@ -126,7 +125,7 @@ public class FanoutBenchmark extends AbstractMicrobenchmark {
             membership.replace(CONVERSATION, members);
             groups = new UserGroups();
             router = new ConversationRouter(
-                    new LocalAdmission(membership, new ClockMessageIds(), false, new LocalUserFeed(1000, 1000)),
+                    new LocalAdmission(membership, new ClockMessageIds(), false),
                     loops,
                     groups,
                     encoder,

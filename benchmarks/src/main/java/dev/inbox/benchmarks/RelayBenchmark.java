@@ -72,7 +72,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             GatewayMetrics metricsB = new GatewayMetrics();
             Readiness readyB = new Readiness();
             readyB.ready(); // the server's part; the relay's part clears once Redis answers
-            nodeB = new RedisRelay(config, new GatewayConfig.Resume(1000, Duration.ofHours(1), 1000, 64, 1000), groupsB, readyB, false, metricsB);
+            nodeB = new RedisRelay(config, groupsB, readyB, false, metricsB);
             nodeB.start(new ConversationRouter(
                     nodeB.admission(), loops, groupsB, encoder, PooledByteBufAllocator.DEFAULT, metricsB));
             // Ready first: a node closes (4002) connections that joined before its user channels could be subscribed.
@@ -91,7 +91,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
             GatewayMetrics metricsA = new GatewayMetrics();
             Readiness readyA = new Readiness();
             readyA.ready();
-            nodeA = new RedisRelay(config, new GatewayConfig.Resume(1000, Duration.ofHours(1), 1000, 64, 1000), groupsA, readyA, false, metricsA);
+            nodeA = new RedisRelay(config, groupsA, readyA, false, metricsA);
             routerA = new ConversationRouter(
                     nodeA.admission(), loops, groupsA, encoder, PooledByteBufAllocator.DEFAULT, metricsA);
             nodeA.start(routerA);

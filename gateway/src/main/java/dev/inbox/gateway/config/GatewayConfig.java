@@ -15,6 +15,7 @@ import java.util.List;
  * @param drain   the shutdown timeline
  * @param redis   the relay, or {@code null} for a single node
  * @param hooks   the backend's publish and connect hooks
+ * @param history each conversation's bounded history
  * @param dev     development mode (see {@link Setting#DEV})
  * @param logFormat {@code text} or {@code json}
  */
@@ -27,6 +28,7 @@ public record GatewayConfig(
         Drain drain,
         Redis redis,
         Hooks hooks,
+        History history,
         boolean dev,
         String logFormat,
         Resume resume) {
@@ -97,6 +99,17 @@ public record GatewayConfig(
                     + "]";
         }
     }
+
+    /**
+     * Each conversation's bounded history of events, for paging and replay (docs/operations.md, "History").
+     *
+     * @param enabled        whether events are kept at all
+     * @param maxEvents      most events one conversation keeps
+     * @param maxAge         events older than this are trimmed; an idle conversation's history vanishes after it
+     * @param pageMax        most events one page holds; a larger request is capped
+     * @param localMaxBytes  single node: the budget of every conversation's history together
+     */
+    public record History(boolean enabled, int maxEvents, Duration maxAge, int pageMax, long localMaxBytes) {}
 
     /** Whether this node is one of many, relaying through Redis. */
     public boolean clustered() {

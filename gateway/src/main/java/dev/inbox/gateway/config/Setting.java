@@ -144,10 +144,27 @@ public enum Setting {
             "outbox-janitor-interval",
             "10s",
             "How often a node trims what every consumer group acknowledged and what is too old, and refreshes the outbox meters."),
+    HISTORY(
+            "history",
+            "true",
+            "Keep each conversation's recent events for HISTORY pages and the admin API (in Redis with --redis, else in memory). false: none kept."),
+    HISTORY_MAX_EVENTS("history-max-events", "1000", "Most events one conversation's history keeps (1 to 100000)."),
+    HISTORY_MAX_AGE(
+            "history-max-age",
+            "24h",
+            "Events older than this leave the history; a conversation idle this long has none."),
+    HISTORY_PAGE_MAX(
+            "history-page-max",
+            "100",
+            "Most events one HISTORY page or admin history answer holds; a larger limit is capped."),
+    HISTORY_LOCAL_MAX_BYTES(
+            "history-local-max-bytes",
+            "67108864",
+            "Without --redis: heap every conversation's history may take together; past it, the histories written to longest ago are dropped."),
     FEED_MAX_LENGTH(
             "feed-max-length",
             "1000",
-            "Most entries one user's feed (the events delivered to them, for resuming) holds; a client away for more events than this resumes with recovered:false."),
+            "Most entries one user's feed (the events delivered to them, for resuming) holds; a client away for more events than this resumes with recovered:false. 0: no feed, and every resume answers recovered:false (not_supported)."),
     FEED_MAX_AGE(
             "feed-max-age",
             "1h",
@@ -161,7 +178,9 @@ public enum Setting {
             "64",
             "Resumes one node runs at once; one more gets ERROR resume_busy and a close (1013), and should reconnect after a random delay."),
     RESUME_MAX_CONVERSATIONS(
-            "resume-max-conversations", "1000", "Most conversations one RESUME request may list (over it: bad_resume).");
+            "resume-max-conversations",
+            "1000",
+            "Most conversations one RESUME request may list (over it: bad_resume).");
 
     private final String flag;
     private final String env;

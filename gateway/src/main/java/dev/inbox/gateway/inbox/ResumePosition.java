@@ -15,7 +15,10 @@ record ResumePosition(String epoch, UserFeed.Id id, long added) {
             return null;
         }
         UserFeed.Id id = UserFeed.Id.parse(parts[1]);
-        if (id == null || parts[2].isEmpty() || parts[2].length() > 18 || !parts[2].chars().allMatch(Character::isDigit)) {
+        if (id == null
+                || parts[2].isEmpty()
+                || parts[2].length() > 18
+                || !parts[2].chars().allMatch(Character::isDigit)) {
             return null;
         }
         return new ResumePosition(parts[0], id, Long.parseLong(parts[2]));

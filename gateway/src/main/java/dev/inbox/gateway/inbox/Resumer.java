@@ -85,7 +85,10 @@ public final class Resumer {
         }
         if (!slots.tryAcquire()) {
             metrics.resumed("busy", 0, -1);
-            refuse(session, ErrorCode.RESUME_BUSY, "too many connections are resuming; reconnect after a random delay",
+            refuse(
+                    session,
+                    ErrorCode.RESUME_BUSY,
+                    "too many connections are resuming; reconnect after a random delay",
                     TRY_AGAIN_LATER);
             return;
         }
@@ -123,12 +126,15 @@ public final class Resumer {
                 .thenCompose(read -> {
                     ResumePosition now = ResumePosition.of(read);
                     String unrecovered = judge(from, bad, read);
-                    CompletionStage<Map<Long, String>> members = notMembers(userId, request.lastSeen().keySet());
+                    CompletionStage<Map<Long, String>> members =
+                            notMembers(userId, request.lastSeen().keySet());
                     if (unrecovered != null) {
-                        return members.thenApply(n -> Plan.notRecovered(unrecovered, now).with(n));
+                        return members.thenApply(
+                                n -> Plan.notRecovered(unrecovered, now).with(n));
                     }
-                    return members.thenCombine(replay(read.entries(), request.lastSeen()), (n, p) -> p.at(now)
-                            .with(n));
+                    return members.thenCombine(
+                            replay(read.entries(), request.lastSeen()),
+                            (n, p) -> p.at(now).with(n));
                 });
     }
 
@@ -163,11 +169,16 @@ public final class Resumer {
         Map<Long, String> out = new java.util.concurrent.ConcurrentHashMap<>();
         CompletableFuture<?> all = CompletableFuture.completedFuture(null);
         for (long c : listed) {
-            all = CompletableFuture.allOf(all, membership.members(c).thenAccept(m -> {
-                if (m == null || !m.contains(userId)) {
-                    out.put(c, "not_a_member");
-                }
-            }).toCompletableFuture());
+            all = CompletableFuture.allOf(
+                    all,
+                    membership
+                            .members(c)
+                            .thenAccept(m -> {
+                                if (m == null || !m.contains(userId)) {
+                                    out.put(c, "not_a_member");
+                                }
+                            })
+                            .toCompletableFuture());
         }
         return all.thenApply(v -> out);
     }

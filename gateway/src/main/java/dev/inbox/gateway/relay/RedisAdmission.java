@@ -41,13 +41,20 @@ final class RedisAdmission implements Admission {
             """;
 
     /**
-     * KEYS: state, members, seq, outbox stream. ARGV: 1 sender id, 2 clock floor, 3 dev ('1'/'0'), 4 envelope, 5 the
-     * id's position in it, 6 user channel prefix, 7 the moment after which it is too late, 8 outbox ('0' off,
-     * 'r' refuse when full, 't' trim when full); with the outbox on, 9 its max length and 10-17 the entry's fields
-     * (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source); 18 the
-     * user feed's max length ('0': no feed), 19 its age in ms, 20 the conversation_id (the feed's three always sit
-     * at 18-20, after empty outbox fields when the outbox is off).
+     * KEYS: state, members, seq, outbox stream, history stream. ARGV: 1 sender id, 2 clock floor, 3 dev ('1'/'0'),
+     * 4 envelope, 5 the id's position in it, 6 user channel prefix, 7 the moment after which it is too late, 8 outbox
+     * ('0' off, 'r' refuse when full, 't' trim when full); with the outbox on, 9 its max length and 10-17 the entry's
+     * fields (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source); the user feed's three (max length, age in ms, conversation_id),
+     * then, always last, the history's four: max length ('0' off), the lowest id it keeps, its time to live in ms, and where the
+     * event's JSON starts in the envelope.
      * Reply: {'late'}, {'full'}, {} (not a member), or {id, entries trimmed to make room, member...}.
+     *
+     * <p>The history entry's id is {@code <message_id>-0}, so stream order is id order; its fields are {@code e}, the
+     * event's JSON, and {@code p}, the conversation's previous id (0: none). Trimming only ever takes the oldest
+     * entries, so the first entry's {@code p} is exactly the last event gone: what makes {@code trimmed} exact
+     * ({@code RedisConversationHistory}), also for a stream created anew after it expired or was lost. An append Redis
+     * refuses (an id not above the stream's last: someone rewrote the seq key) deletes the stream, which then reads as
+     * trimmed up to the seq, for the same reason.
      */
     static final String SCRIPT = """
             local time = redis.call('TIME')
@@ -67,7 +74,8 @@ final class RedisAdmission implements Admission {
             end
             if not state then redis.call('SET', KEYS[1], 'open') end
             if not member then redis.call('SADD', KEYS[2], ARGV[1]) end
-            local id = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(ARGV[2]))
+            local prev = tonumber(redis.call('GET', KEYS[3]) or '0')
+            local id = math.max(prev + 1, tonumber(ARGV[2]))
             local digits = string.format('%.0f', id)
             redis.call('SET', KEYS[3], digits)
             if outbox ~= '0' then
@@ -75,15 +83,29 @@ final class RedisAdmission implements Admission {
                 'message', ARGV[12], 'sender_id', ARGV[1], 'sender_name', ARGV[13], 'sender_avatar', ARGV[14],
                 'created_at', ARGV[15], 'client_msg_id', ARGV[16], 'source', ARGV[17])
             end
+            local h = #ARGV - 3
+            if ARGV[h] ~= '0' then
+              local json = string.sub(ARGV[4], tonumber(ARGV[h + 3]), tonumber(ARGV[5]) - 1) .. digits
+                .. string.sub(ARGV[4], tonumber(ARGV[5]) + 16)
+              local added = redis.pcall('XADD', KEYS[5], 'MAXLEN', '~', ARGV[h], digits .. '-0', 'e', json,
+                'p', string.format('%.0f', prev))
+              if type(added) == 'table' and added.err then
+                redis.call('DEL', KEYS[5])
+              else
+                redis.call('XTRIM', KEYS[5], 'MINID', '~', ARGV[h + 1])
+                redis.call('PEXPIRE', KEYS[5], ARGV[h + 2])
+              end
+            end
             local members = redis.call('SMEMBERS', KEYS[2])
             local at = tonumber(ARGV[5])
             local payload = string.sub(ARGV[4], 1, at - 1) .. digits .. string.sub(ARGV[4], at + 16)
             for i = 1, #members do
-              if ARGV[18] ~= '0' then -- the user's resume feed, in the order of their channel (docs/protocol.md)
+              local f = #ARGV - 6 -- the user's resume feed, in the order of their channel (docs/protocol.md)
+              if ARGV[f] ~= '0' then
                 local u = '{' .. ARGV[6] .. members[i] .. '}:'
-                redis.call('XADD', u .. 'feed', 'MAXLEN', '~', ARGV[18], '*', 'c', ARGV[20], 'm', digits)
-                redis.call('PEXPIRE', u .. 'feed', ARGV[19])
-                redis.call('PEXPIRE', u .. 'epoch', ARGV[19])
+                redis.call('XADD', u .. 'feed', 'MAXLEN', '~', ARGV[f], '*', 'c', ARGV[f + 2], 'm', digits)
+                redis.call('PEXPIRE', u .. 'feed', ARGV[f + 1])
+                redis.call('PEXPIRE', u .. 'epoch', ARGV[f + 1])
               end
               redis.call('PUBLISH', ARGV[6] .. members[i], payload)
             end
@@ -121,6 +143,12 @@ final class RedisAdmission implements Admission {
 
     private final byte[] feedMaxAgeMillis;
 
+    /** The history stream's approximate max length; {@code '0'}: no history. */
+    private final byte[] historyMaxLength;
+
+    private final long historyMaxAgeMillis;
+    private final byte[] historyTtl;
+
     /**
      * The script refuses a message it runs this long after the node sent it ({@code late}): half the command timeout,
      * so that a message whose sender was told {@code relay_unavailable} (Redis stalled, then resumed and worked through
@@ -135,6 +163,7 @@ final class RedisAdmission implements Admission {
             GatewayConfig.Outbox outbox,
             GatewayConfig.Resume resume,
             OutboxMeters outboxMeters,
+            GatewayConfig.History history,
             long nodeId,
             boolean dev,
             GatewayMetrics metrics,
@@ -148,6 +177,9 @@ final class RedisAdmission implements Admission {
         this.outboxMeters = outboxMeters;
         this.feedMaxLength = ascii(resume.feedMaxLength());
         this.feedMaxAgeMillis = ascii(resume.feedMaxAge().toMillis());
+        this.historyMaxLength = history.enabled() ? ascii(history.maxEvents()) : OUTBOX_OFF;
+        this.historyMaxAgeMillis = history.maxAge().toMillis();
+        this.historyTtl = ascii(historyMaxAgeMillis);
         this.nodeId = nodeId;
         this.dev = dev;
         this.script = new RedisScript(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
@@ -169,11 +201,29 @@ final class RedisAdmission implements Admission {
         byte[] isDev = dev ? DEV : NOT_DEV;
         byte[] at = ascii(idAt);
         byte[] lateAt = ascii(now + lateAfterMillis);
+        byte[] historyMinId = ascii(ClockMessageIds.floor(now - historyMaxAgeMillis));
+        byte[] jsonAt = ascii(RelayEnvelope.HEADER_BYTES
+                + (frame.readableBytes() - ServerFrameEncoder.payloadOf(frame).readableBytes())
+                + 1);
         // Per message, never per recipient: the outbox entry's fields ride in the same script call.
+        byte[] conversationDigits = ascii(conversationId);
         byte[][] args = outboxMode == OUTBOX_OFF
                 ? new byte[][] {
-                    sender, floor, isDev, payload, at, CHANNEL_PREFIX, lateAt, OUTBOX_OFF, NONE, NONE, NONE, NONE,
-                    NONE, NONE, NONE, NONE, NONE, feedMaxLength, feedMaxAgeMillis, ascii(conversationId)
+                    sender,
+                    floor,
+                    isDev,
+                    payload,
+                    at,
+                    CHANNEL_PREFIX,
+                    lateAt,
+                    OUTBOX_OFF,
+                    feedMaxLength,
+                    feedMaxAgeMillis,
+                    conversationDigits,
+                    historyMaxLength,
+                    historyMinId,
+                    historyTtl,
+                    jsonAt
                 }
                 : new byte[][] {
                     sender,
@@ -195,7 +245,11 @@ final class RedisAdmission implements Admission {
                     message.fromAdmin() ? FROM_ADMIN : FROM_CLIENT,
                     feedMaxLength,
                     feedMaxAgeMillis,
-                    ascii(conversationId)
+                    conversationDigits,
+                    historyMaxLength,
+                    historyMinId,
+                    historyTtl,
+                    jsonAt
                 };
         long started = System.nanoTime();
         // The outcome rides with the command: read and handed over on Lettuce's thread as the reply is decoded, in

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
  *   inbox:{TAG}:c:ID:state    "managed" (set by the admin API) or "open" (dev mode); absent: unknown conversation
  *   inbox:{TAG}:c:ID:members  set of user ids
  *   inbox:{TAG}:c:ID:seq      the last message_id given
+ *   inbox:{TAG}:c:ID:history  stream of the conversation's recent events, entry id {@code <message_id>-0}
  *   inbox:{TAG}:outbox        the partition's outbox stream, which the backend reads
  *   inbox:outbox:partitions   N, set by the first node; a node with another N refuses to start
  *   inbox:outbox:streams      set of the N stream keys, for a backend to find them (SMEMBERS)
@@ -70,8 +71,8 @@ final class RedisKeys {
     }
 
     /**
-     * The state, members and seq keys of a conversation and its partition's outbox stream, in the order the scripts
-     * expect.
+     * The state, members and seq keys of a conversation, its partition's outbox stream and its history stream, in the
+     * order the scripts expect.
      */
     byte[][] conversation(long conversationId) {
         int k = partitionOf(conversationId);
@@ -80,7 +81,17 @@ final class RedisKeys {
             (prefix + "state").getBytes(StandardCharsets.US_ASCII),
             (prefix + "members").getBytes(StandardCharsets.US_ASCII),
             (prefix + "seq").getBytes(StandardCharsets.US_ASCII),
-            streams[k]
+            streams[k],
+            (prefix + "history").getBytes(StandardCharsets.US_ASCII)
+        };
+    }
+
+    /** The history stream and the seq key of a conversation, in the order the history script expects. */
+    byte[][] history(long conversationId) {
+        String prefix = prefixes[partitionOf(conversationId)] + "c:" + conversationId + ":";
+        return new byte[][] {
+            (prefix + "history").getBytes(StandardCharsets.US_ASCII),
+            (prefix + "seq").getBytes(StandardCharsets.US_ASCII)
         };
     }
 

@@ -3,13 +3,15 @@ package dev.inbox.gateway.relay;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
+import dev.inbox.gateway.history.ConversationHistory;
+import dev.inbox.gateway.history.NoHistory;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.OutboxMeters;
 import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Membership;
-import dev.inbox.gateway.routing.UserFeed;
 import dev.inbox.gateway.routing.Relay;
+import dev.inbox.gateway.routing.UserFeed;
 import dev.inbox.gateway.routing.UserGroups;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -46,6 +48,8 @@ public final class RedisRelay implements Relay {
     private final RedisMembership membership;
     /** The resume feed; null on a cluster, where the feed is not written yet (docs/protocol.md, "Resume"). */
     private final RedisUserFeed feed;
+
+    private final ConversationHistory history;
     private final RelayGaps gaps;
     /** How long to wait before trying a failed resubscription again. */
     private final Duration retry;
@@ -56,8 +60,22 @@ public final class RedisRelay implements Relay {
     /** How long {@link #start} waits for the partition check before going on without it. */
     private final Duration startCheck;
 
+    /** A relay without history (the benchmarks of the relay alone). */
+    public RedisRelay(
+            GatewayConfig.Redis config, UserGroups groups, Readiness readiness, boolean dev, GatewayMetrics metrics) {
+        this(
+                config,
+                new GatewayConfig.History(false, 1, Duration.ofHours(1), 1, 1),
+                new GatewayConfig.Resume(1000, Duration.ofHours(1), 1000, 64, 1000),
+                groups,
+                readiness,
+                dev,
+                metrics);
+    }
+
     public RedisRelay(
             GatewayConfig.Redis config,
+            GatewayConfig.History history,
             GatewayConfig.Resume resume,
             UserGroups groups,
             Readiness readiness,
@@ -100,11 +118,13 @@ public final class RedisRelay implements Relay {
         groups.presenceListener(channels);
         groups.joinListener(gaps);
         OutboxMeters outboxMeters = config.outbox().enabled() ? metrics.outbox() : null;
-        this.admission =
-                new RedisAdmission(
-                link, keys, config.outbox(), resume, outboxMeters, nodeId, dev, metrics, config.timeout());
-        this.feed = link.scriptPublishes() ? new RedisUserFeed(link, channels, resume.feedMaxAge()) : null;
+        this.admission = new RedisAdmission(
+                link, keys, config.outbox(), resume, outboxMeters, history, nodeId, dev, metrics, config.timeout());
+        this.feed = link.scriptPublishes() && resume.feedMaxLength() > 0
+                ? new RedisUserFeed(link, channels, resume.feedMaxAge())
+                : null;
         this.membership = new RedisMembership(link, keys);
+        this.history = history.enabled() ? new RedisConversationHistory(link, keys) : NoHistory.INSTANCE;
         this.janitor = config.outbox().enabled()
                 ? new OutboxJanitor(link, keys, config.outbox(), outboxMeters, config.timeout())
                 : null;
@@ -177,6 +197,11 @@ public final class RedisRelay implements Relay {
     @Override
     public UserFeed feed() {
         return feed;
+    }
+
+    @Override
+    public ConversationHistory history() {
+        return history;
     }
 
     @Override

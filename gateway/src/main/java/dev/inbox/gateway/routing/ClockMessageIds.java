@@ -37,6 +37,12 @@ public final class ClockMessageIds {
         return Ids.MIN_MESSAGE_ID + (Math.max(0, nowMillis - EPOCH_MILLIS) << SEQUENCE_BITS);
     }
 
+    /** The last id given in {@code conversationId}, 0 when none (since this node started). */
+    public long last(long conversationId) {
+        AtomicLong id = last.get(conversationId);
+        return id == null ? 0 : id.get();
+    }
+
     /** The next id of {@code conversationId}; complete when returned. */
     public CompletionStage<Long> next(long conversationId) {
         long floor = floor(clock.getAsLong());

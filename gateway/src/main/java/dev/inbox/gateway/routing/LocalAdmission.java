@@ -1,28 +1,54 @@
 package dev.inbox.gateway.routing;
 
+import dev.inbox.gateway.history.LocalHistory;
+import dev.inbox.protocol.Ids;
 import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.buffer.ByteBuf;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
-/** Admission on a single node: membership and ids held in this process. */
+/** Admission on a single node: membership, ids and history held in this process. */
 public final class LocalAdmission implements Admission {
     private final InMemoryMembership membership;
     private final ClockMessageIds ids;
     private final boolean dev;
+    /** {@code null}: no history kept. */
+    private final LocalHistory history;
+
+    private final long historyMaxAgeMillis;
     /** Written before the outcome is handed on, so a feed holds every event before it is delivered. */
     private final LocalUserFeed feed;
 
-    public LocalAdmission(InMemoryMembership membership, ClockMessageIds ids, boolean dev, LocalUserFeed feed) {
+    public LocalAdmission(InMemoryMembership membership, ClockMessageIds ids, boolean dev) {
+        this(membership, ids, dev, null, Duration.ZERO, new LocalUserFeed(1, 1));
+    }
+
+    /**
+     * @param history    where admitted events are kept, or {@code null} for none
+     * @param historyAge events older than this leave the history
+     * @param feed       each user's feed of delivered events, for resuming
+     */
+    public LocalAdmission(
+            InMemoryMembership membership,
+            ClockMessageIds ids,
+            boolean dev,
+            LocalHistory history,
+            Duration historyAge,
+            LocalUserFeed feed) {
         this.membership = membership;
         this.ids = ids;
         this.dev = dev;
+        this.history = history;
+        this.historyMaxAgeMillis = historyAge.toMillis();
         this.feed = feed;
     }
 
     /**
      * The in-memory membership's stages are complete when returned, and so are {@link ClockMessageIds}'s: then
      * {@code outcome} runs here, before this returns. There is no outbox without Redis: the publish hook is how a
-     * single node hands messages to a backend.
+     * single node hands messages to a backend. The history is appended here, in the step that gives the id, on the
+     * conversation's owner loop: history order is id order.
      */
     @Override
     public void admit(
@@ -41,12 +67,39 @@ public final class LocalAdmission implements Admission {
                     if (m == null || !m.contains(senderId)) {
                         return CompletableFuture.<Admitted>completedFuture(null);
                     }
+                    long previous = ids.last(conversationId);
                     return ids.next(conversationId).thenApply(id -> {
+                        if (history != null) {
+                            long now = System.currentTimeMillis();
+                            history.append(
+                                    conversationId,
+                                    previous,
+                                    id,
+                                    ClockMessageIds.floor(now - historyMaxAgeMillis),
+                                    json(event, id));
+                        }
                         long[] members = m.userIds();
                         feed.append(members, conversationId, id);
                         return new Admitted(id, members);
                     });
                 })
                 .whenComplete(outcome);
+    }
+
+    /** The event's JSON as members receive it: a copy of the frame's payload with the id written in. */
+    static byte[] json(ServerFrameEncoder.PreparedFrame event, long messageId) {
+        ByteBuf frame = event.frame();
+        ByteBuf payload = ServerFrameEncoder.payloadOf(frame);
+        byte[] json = new byte[payload.readableBytes()];
+        payload.getBytes(payload.readerIndex(), json);
+        int payloadStart = frame.readerIndex() + frame.readableBytes() - json.length;
+        long v = messageId;
+        for (int i = event.messageIdAt() - payloadStart + Ids.MESSAGE_ID_DIGITS - 1;
+                i >= event.messageIdAt() - payloadStart;
+                i--) {
+            json[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        return json;
     }
 }

@@ -29,8 +29,16 @@ public final class LocalUserFeed implements UserFeed {
         this.maxUsers = maxUsers;
     }
 
+    /** False with a max length of 0: no feed is kept. */
+    boolean enabled() {
+        return maxLength > 0;
+    }
+
     /** Appends one delivered event to each member's feed. */
     void append(long[] userIds, long conversationId, long messageId) {
+        if (maxLength == 0) {
+            return;
+        }
         for (long user : userIds) {
             ring(user).append(conversationId, messageId);
         }
@@ -47,8 +55,7 @@ public final class LocalUserFeed implements UserFeed {
                 feeds.remove(some.next());
             }
         }
-        return feeds.computeIfAbsent(
-                user, u -> new Ring(nodeEpoch + "." + generations.incrementAndGet(), maxLength));
+        return feeds.computeIfAbsent(user, u -> new Ring(nodeEpoch + "." + generations.incrementAndGet(), maxLength));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.config.ConfigException;
+import dev.inbox.gateway.history.ConversationHistory;
 
 /**
  * Where a node's messages are admitted and how they reach the members' connections on other nodes: the one seam
@@ -16,6 +17,9 @@ public interface Relay extends AutoCloseable {
 
     /** Each user's feed of delivered events, for resuming; {@code null} where resuming is not supported yet. */
     UserFeed feed();
+
+    /** Each conversation's recent events, written by {@link #admission()} as it gives ids. */
+    ConversationHistory history();
 
     /**
      * Starts handing what other nodes send to {@code router}; before it, nothing arrives.

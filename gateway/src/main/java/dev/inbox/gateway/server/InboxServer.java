@@ -9,10 +9,13 @@ import dev.inbox.gateway.auth.TokenVerifier;
 import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
+import dev.inbox.gateway.history.ConversationHistory;
 import dev.inbox.gateway.hook.HookClient;
 import dev.inbox.gateway.hook.PublishHook;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
+import dev.inbox.gateway.inbox.ReplaySource;
+import dev.inbox.gateway.inbox.Resumer;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
@@ -126,6 +129,16 @@ public final class InboxServer implements AutoCloseable {
         return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
     }
 
+    /** A resume reads the events it replays from the conversations' histories. */
+    private static ReplaySource replaySource(ConversationHistory history) {
+        return (conversationId, after, limit) -> history.after(conversationId, after, limit)
+                .thenApply(page -> new ReplaySource.Page(
+                        page.events().stream()
+                                .map(e -> new ReplaySource.Event(e.messageId(), e.frame()))
+                                .toList(),
+                        page.trimmed()));
+    }
+
     static InboxServer start(GatewayConfig config, InboxEndpoint endpoint)
             throws ConfigException, InterruptedException {
         GatewayConfig.Hooks hooks = config.hooks();
@@ -141,8 +154,9 @@ public final class InboxServer implements AutoCloseable {
         Readiness readiness = new Readiness();
         GatewayMetrics metrics = new GatewayMetrics();
         Relay relay = config.clustered()
-                ? new RedisRelay(config.redis(), config.resume(), groups, readiness, config.dev(), metrics)
-                : new LocalRelay(config.dev(), config.resume().feedMaxLength(), LOCAL_FEED_MAX_USERS);
+                ? new RedisRelay(
+                        config.redis(), config.history(), config.resume(), groups, readiness, config.dev(), metrics)
+                : new LocalRelay(config.dev(), config.history(), config.resume().feedMaxLength(), LOCAL_FEED_MAX_USERS);
         PublishHook publishHook = hooks.publish() == null
                 ? null
                 : new PublishHook(
@@ -194,7 +208,15 @@ public final class InboxServer implements AutoCloseable {
                             router,
                             groups,
                             config.limits().messagesPerSecond(),
-                            config.limits().messageBurst());
+                            config.limits().messageBurst(),
+                            new Resumer(
+                                    relay.feed(),
+                                    replaySource(relay.history()),
+                                    relay.membership(),
+                                    config.resume().maxConversations(),
+                                    config.resume().maxEvents(),
+                                    config.resume().concurrency(),
+                                    metrics));
 
             Channel publicChannel = bind(
                     new ServerBootstrap()
@@ -280,6 +302,11 @@ public final class InboxServer implements AutoCloseable {
             throw new ConfigException(
                     setting + ": cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
         }
+    }
+
+    /** Each conversation's recent events, as this node reads them (Redis with a relay, memory without). */
+    public ConversationHistory history() {
+        return relay.history();
     }
 
     /** The bound public port (the chosen one when configured as 0). */

@@ -15,7 +15,6 @@ import dev.inbox.gateway.routing.ClockMessageIds;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InMemoryMembership;
-import dev.inbox.gateway.routing.LocalUserFeed;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.LocalAdmission;
 import dev.inbox.gateway.routing.UserGroups;
@@ -75,15 +74,19 @@ class InboxFrameHandlerTest {
         ch = new EmbeddedChannel();
         loops = new EventLoops(ch.eventLoop());
         ConversationRouter router = new ConversationRouter(
-                new LocalAdmission(membership, new ClockMessageIds(), false, new LocalUserFeed(1000, 1000)),
+                new LocalAdmission(membership, new ClockMessageIds(), false),
                 loops,
                 groups,
                 encoder,
                 ByteBufAllocator.DEFAULT,
                 METRICS);
         handler = new InboxFrameHandler(
-                new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES), router, groups, UNLIMITED, UNLIMITED,
-                new Resumer(null, (c, a, n) -> null, membership, 10, 10, 1, metrics));
+                new ClientMessageDecoder(MAX_MESSAGE_CHARS, MAX_FRAME_BYTES),
+                router,
+                groups,
+                UNLIMITED,
+                UNLIMITED,
+                new Resumer(null, (c, a, n) -> null, membership, 10, 10, 1, METRICS));
         session = start(ch, ann);
     }
 
