@@ -112,7 +112,7 @@ public final class ResumeRequestDecoder {
     private static long messageId(JsonParser p, JsonToken value) throws IOException {
         if (value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
             long id = p.getLongValue();
-            return Ids.isValidMessageId(id) ? id : -1;
+            return id >= 0 && id <= Ids.MAX_SAFE ? id : -1; // 0: none seen
         }
         if (value == JsonToken.VALUE_STRING) {
             String s = p.getText();
@@ -120,7 +120,7 @@ public final class ResumeRequestDecoder {
                 return -1;
             }
             long id = Long.parseLong(s);
-            return Ids.isValidMessageId(id) ? id : -1;
+            return id >= 0 && id <= Ids.MAX_SAFE ? id : -1; // 0: none seen
         }
         return -1;
     }
