@@ -23,6 +23,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -59,7 +60,22 @@ public final class GatewayMetrics {
     private final Counter relayReceived;
     private final Counter relayGaps;
     private final Counter slowConsumers;
-    private final Map<String, Counter> resumes = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Every way a resume ends; the {@code outcome} label of {@link InboxMeters#RESUMES}. */
+    public static final List<String> RESUME_OUTCOMES = List.of(
+            "recovered",
+            "partial",
+            "no_position",
+            "epoch_changed",
+            "beyond_window",
+            "too_many",
+            "bad_position",
+            "not_supported",
+            "failed",
+            "closed",
+            "bad_request",
+            "busy");
+
+    private final Map<String, Counter> resumes = new HashMap<>();
     private final Counter resumeReplayed;
     private final Timer resumeDuration;
     private final Counter[] limitHits = new Counter[Limit.values().length];
@@ -126,6 +142,9 @@ public final class GatewayMetrics {
                 .description(InboxMeters.SLOW_CONSUMERS.description())
                 .register(registry);
 
+        for (String outcome : RESUME_OUTCOMES) {
+            resumes.put(outcome, counter(InboxMeters.RESUMES, outcome));
+        }
         resumeReplayed = Counter.builder(InboxMeters.RESUME_REPLAYED.meterName())
                 .description(InboxMeters.RESUME_REPLAYED.description())
                 .register(registry);
@@ -249,7 +268,7 @@ public final class GatewayMetrics {
 
     /** One resume ended with {@code outcome} (see {@link InboxMeters#RESUMES}) after {@code replayed} events. */
     public void resumed(String outcome, int replayed, long nanos) {
-        resumes.computeIfAbsent(outcome, o -> counter(InboxMeters.RESUMES, o)).increment();
+        resumes.get(outcome).increment();
         resumeReplayed.increment(replayed);
         if (nanos >= 0) {
             resumeDuration.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);

@@ -38,7 +38,7 @@ public enum InboxMeters {
             "inbox.resumes",
             "counter",
             "outcome",
-            "Resume requests by outcome: recovered, partial (some conversations not recovered), no_position, epoch_changed, beyond_window, too_many, bad_position, not_supported, failed, bad_request, busy."),
+            "Resume requests by outcome: recovered, partial (some conversations not recovered), no_position, epoch_changed, beyond_window, too_many, bad_position, not_supported, failed, closed, bad_request, busy."),
     RESUME_REPLAYED("inbox.resume.replayed", "counter", "", "Events replayed to resuming connections."),
     RESUME_DURATION(
             "inbox.resume.seconds",
