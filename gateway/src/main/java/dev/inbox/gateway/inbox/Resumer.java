@@ -99,13 +99,19 @@ public final class Resumer {
         } catch (RuntimeException e) {
             plan = CompletableFuture.failedFuture(e);
         }
-        plan.whenComplete((p, failure) -> session.channel().eventLoop().execute(() -> {
+        plan.whenComplete((p, failure) -> {
             try {
-                finish(session, request, failure == null ? p : Plan.failed(), started);
-            } finally {
-                slots.release();
+                session.channel().eventLoop().execute(() -> {
+                    try {
+                        finish(session, request, failure == null ? p : Plan.failed(), started);
+                    } finally {
+                        slots.release();
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                slots.release(); // the loop is shutting down, and the connection with it
             }
-        }));
+        });
     }
 
     private void refuse(InboxSession session, ErrorCode code, String why, int closeCode) {

@@ -30,11 +30,15 @@ class ResumeIT {
 
     private RedisServer redis;
     private GatewayFixture node;
+    private GatewayFixture other;
 
     @AfterEach
     void stop() {
         if (node != null) {
             node.close();
+        }
+        if (other != null) {
+            other.close();
         }
         if (redis != null) {
             redis.close();
@@ -309,5 +313,94 @@ class ResumeIT {
         assertEquals("ERROR", error.get("type"));
         assertEquals("bad_resume", error.get("code"));
         assertEquals(1008, malformed.awaitClose());
+    }
+
+    private GatewayFixture clusteredNode(String... extra) {
+        List<String> args = new ArrayList<>(List.of(
+                "--redis",
+                redis.uri(),
+                "--redis-ping-interval",
+                "200ms",
+                "--redis-timeout",
+                "1s",
+                "--redis-gap-window",
+                "200ms",
+                "--rate-limit",
+                "1000",
+                "--rate-burst",
+                "1000"));
+        args.addAll(List.of(extra));
+        return GatewayFixture.start(args.toArray(new String[0])).awaitReady();
+    }
+
+    private static WsClient resuming(GatewayFixture at, long userId) {
+        return at.connect("/ws/inbox/?resume=1", Map.of("Authorization", "Bearer " + at.token(userId)), List.of());
+    }
+
+    /** Until the close: the ids of conversation 1 Ann received on the closed connection. */
+    private static List<Long> receivedUntilClosed(WsClient c, int expectedClose) {
+        assertEquals(expectedClose, c.awaitClose());
+        List<Long> ids = new ArrayList<>();
+        while (c.pending() > 0) {
+            ids.add((Long) c.nextJson().get("message_id"));
+        }
+        return ids;
+    }
+
+    /**
+     * Ann, on node A, is closed with {@code close} by {@code closer} while Bob on node B writes to conversation 1
+     * before, around and after it; Ann comes back on {@code backTo} with her position and her last id: she ends with
+     * every one of Bob's events exactly once, in order.
+     */
+    private void closedAndResumed(int close, Runnable closer, java.util.function.Supplier<GatewayFixture> backTo) {
+        node.members(1, ANN, BOB);
+        WsClient ann = resuming(node, ANN);
+        String position = firstPosition(ann);
+        WsClient bob = other.connect(BOB);
+        sendAll(bob, 1, "before-", 3);
+        List<Long> atBob = new ArrayList<>(collect(bob, 3).get(1L));
+        GatewayFixture.await("Ann has the first three", () -> ann.pending() >= 3);
+        closer.run();
+        List<Long> seen = receivedUntilClosed(ann, close);
+        WsClient bobNow = bob.isClosedByServer() ? other.connect(BOB) : bob;
+        sendAll(bobNow, 1, "away-", 5);
+        atBob.addAll(collect(bobNow, 5).get(1L));
+
+        WsClient back = resuming(backTo.get(), ANN);
+        Map<Long, Long> lasts = seen.isEmpty() ? Map.of() : Map.of(1L, seen.get(seen.size() - 1));
+        back.send(resume(position, lasts));
+        List<Map<String, Object>> replayed = new ArrayList<>();
+        Map<String, Object> resumed = untilResumed(back, replayed);
+        assertEquals(true, resumed.get("recovered"), "recovered: " + resumed);
+        List<Long> all = new ArrayList<>(seen);
+        replayed.forEach(m -> all.add((Long) m.get("message_id")));
+        assertEquals(atBob, all, "every event once, in order, across the " + close + " close");
+        assertEquals(0, back.pending());
+    }
+
+    @Test
+    void afterA4002RelayGapTheMissedEventsAreReplayed() {
+        redis = RedisServer.start();
+        node = clusteredNode();
+        other = clusteredNode();
+        closedAndResumed(
+                4002,
+                () -> {
+                    try {
+                        assertEquals(":2", redis.command("CLIENT KILL TYPE pubsub"));
+                    } catch (java.io.IOException e) {
+                        throw new AssertionError(e);
+                    }
+                },
+                () -> node.awaitReady());
+    }
+
+    @Test
+    void afterA1001DrainTheMissedEventsAreReplayedOnAnotherNode() {
+        redis = RedisServer.start();
+        node = clusteredNode("--drain-delay", "50ms", "--drain-window", "100ms", "--drain-deadline", "5s");
+        other = clusteredNode();
+        Thread drain = new Thread(() -> node.server().drainAndClose());
+        closedAndResumed(1001, drain::start, () -> other);
     }
 }
