@@ -583,7 +583,9 @@ class ServerFrameEncoderTest {
                         "outbox_full",
                         "rejected",
                         "backend_unavailable",
-                        "server_error"),
+                        "server_error",
+                        "bad_resume",
+                        "resume_busy"),
                 names);
     }
 
