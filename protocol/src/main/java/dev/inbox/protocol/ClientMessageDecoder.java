@@ -19,7 +19,8 @@ import java.nio.charset.StandardCharsets;
  * ({@code bad_json} if it is not JSON at all or is nested deeper than {@link #MAX_NESTING_DEPTH}, wherever that is;
  * {@code bad_frame} if it is well-formed JSON of another shape, has trailing data or names a known field twice: two {@code conversation_id}s must never be resolved by guessing); {@code type},
  * {@code conversation_id} and {@code message} are required ({@code missing_field}; null counts as absent) and typed
- * ({@code wrong_type}); unknown fields are skipped whatever they hold, within the nesting bound. Semantic errors do
+ * ({@code wrong_type}), except that a {@code HISTORY} request needs no {@code message} and has its own optional
+ * {@code before} (a {@code message_id}) and {@code limit} (a positive integer); unknown fields are skipped whatever they hold, within the nesting bound. Semantic errors do
  * not stop the parse, so the error can still carry the {@code conversation_id} and {@code client_msg_id} that
  * follow the bad field; syntax errors do.
  *
@@ -28,6 +29,8 @@ import java.nio.charset.StandardCharsets;
 public final class ClientMessageDecoder {
     /** The only message type today; others get {@code unknown_type}. */
     public static final String TYPE_TEXT = "TEXT";
+    /** A request for a page of a conversation's history. */
+    public static final String TYPE_HISTORY = "HISTORY";
     /** Longest accepted {@code client_msg_id}, in characters. */
     public static final int MAX_CLIENT_MSG_ID_CHARS = 64;
     /** A frame holds one flat object; anything nested deeper than this is an attack or a bug. */
@@ -37,6 +40,8 @@ public final class ClientMessageDecoder {
     private static final int SEEN_CONVERSATION = 2;
     private static final int SEEN_MESSAGE = 4;
     private static final int SEEN_CLIENT_MSG_ID = 8;
+    private static final int SEEN_BEFORE = 16;
+    private static final int SEEN_LIMIT = 32;
 
     private final JsonFactory json;
     private final int maxMessageChars;
@@ -116,6 +121,11 @@ public final class ClientMessageDecoder {
         long conversationId = ProtocolException.NO_CONVERSATION;
         String message = null;
         String clientMsgId = null;
+        long before = ClientMessage.NEWEST;
+        long limit = ClientMessage.NO_LIMIT;
+        // HISTORY's own fields' first error: reported only when the frame turns out to be a HISTORY (a TEXT frame
+        // ignores them, as it did before they had a meaning).
+        String historyError = null;
         // The first semantic error, reported once the whole object is read so it can carry the ids.
         ErrorCode error = null;
         String errorText = null;
@@ -196,6 +206,32 @@ public final class ClientMessageDecoder {
                         }
                     }
                 }
+                case SEEN_BEFORE -> {
+                    if (value == JsonToken.VALUE_NUMBER_INT
+                            && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                            && Ids.isValid(p.getLongValue())) {
+                        before = p.getLongValue();
+                    } else {
+                        historyError = historyError != null
+                                ? historyError
+                                : "before must be a message_id: an integer from 1 to 2^53-1";
+                        p.skipChildren();
+                    }
+                }
+                case SEEN_LIMIT -> {
+                    if (value == JsonToken.VALUE_NUMBER_INT
+                            && p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                            && p.getBigIntegerValue().signum() > 0) {
+                        limit = ClientMessage.NO_LIMIT; // beyond a long, and still only capped
+                    } else if (value == JsonToken.VALUE_NUMBER_INT
+                            && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                            && p.getLongValue() >= 1) {
+                        limit = p.getLongValue(); // capped by the gateway, not refused
+                    } else {
+                        historyError = historyError != null ? historyError : "limit must be a positive integer";
+                        p.skipChildren();
+                    }
+                }
                 default -> throw new AssertionError(bit);
             }
         }
@@ -212,12 +248,18 @@ public final class ClientMessageDecoder {
         if (conversationId == ProtocolException.NO_CONVERSATION) {
             throw missing("conversation_id", conversationId, clientMsgId);
         }
+        if (TYPE_HISTORY.equals(type)) {
+            if (historyError != null) {
+                throw new ProtocolException(ErrorCode.WRONG_TYPE, historyError, conversationId, clientMsgId);
+            }
+            return new ClientMessage(type, conversationId, null, clientMsgId, before, limit);
+        }
         if (message == null) {
             throw missing("message", conversationId, clientMsgId);
         }
         if (!TYPE_TEXT.equals(type)) {
             throw new ProtocolException(
-                    ErrorCode.UNKNOWN_TYPE, "unknown type (expected: TEXT)", conversationId, clientMsgId);
+                    ErrorCode.UNKNOWN_TYPE, "unknown type (expected: TEXT or HISTORY)", conversationId, clientMsgId);
         }
         // length() counts UTF-16 units, never fewer than code points: only a long string needs the exact count.
         if (message.length() > maxMessageChars && message.codePointCount(0, message.length()) > maxMessageChars) {
@@ -236,6 +278,8 @@ public final class ClientMessageDecoder {
             case "conversation_id" -> SEEN_CONVERSATION;
             case "message" -> SEEN_MESSAGE;
             case "client_msg_id" -> SEEN_CLIENT_MSG_ID;
+            case "before" -> SEEN_BEFORE;
+            case "limit" -> SEEN_LIMIT;
             default -> 0;
         };
     }

@@ -16,7 +16,7 @@ public enum ErrorCode {
     WRONG_TYPE("wrong_type"),
     /** {@code message} has more characters (Unicode code points) than the configured maximum. */
     MESSAGE_TOO_LONG("message_too_long"),
-    /** {@code type} is not one the gateway knows (today: {@code TEXT}). */
+    /** {@code type} is not one the gateway knows ({@code TEXT}, {@code HISTORY}). */
     UNKNOWN_TYPE("unknown_type"),
     /** The sender is not a member of the conversation; nothing was delivered. */
     NOT_A_MEMBER("not_a_member"),
@@ -34,6 +34,8 @@ public enum ErrorCode {
     BACKEND_UNAVAILABLE("backend_unavailable"),
     /** The gateway failed to accept the message (for example its id could not be assigned); nothing was delivered, retrying is safe. */
     SERVER_ERROR("server_error"),
+    /** A {@code HISTORY} request while this connection's previous one is still unanswered; send it again after. */
+    HISTORY_BUSY("history_busy"),
     /** The first frame of a connection opened with {@code ?resume=1} is not a well-formed {@code RESUME} request (shape, a conversation listed twice, more than the maximum listed); the connection is closed after it. */
     BAD_RESUME("bad_resume"),
     /** Too many connections are resuming on this node now; the connection is closed after it. Reconnect after a random delay. */

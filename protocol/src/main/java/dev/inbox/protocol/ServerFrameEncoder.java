@@ -135,6 +135,55 @@ public final class ServerFrameEncoder {
         return finish(frame);
     }
 
+    /**
+     * Writes the answer to a {@code HISTORY} request: {@code {"type":"HISTORY","conversation_id":C,"trimmed":b,
+     * "before":<oldest id>,"events":[...]}}, {@code before} left out when there are no events. Each event is copied in
+     * as it is: the JSON of a server event this encoder wrote for the live members.
+     *
+     * @param events   oldest first, each one event's JSON (UTF-8)
+     * @param oldestId the first event's {@code message_id}, the {@code before} of the next page back
+     */
+    public ByteBuf encodeHistory(
+            ByteBufAllocator alloc,
+            long conversationId,
+            java.util.List<byte[]> events,
+            boolean trimmed,
+            long oldestId) {
+        int size = 96;
+        for (byte[] e : events) {
+            size += e.length + 1;
+        }
+        ByteBuf frame = begin(alloc, size);
+        try {
+            try (JsonGenerator g = open(frame)) {
+                // The object stays open: the events are appended as they are, not re-encoded.
+                g.disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT);
+                g.writeStartObject();
+                g.writeStringField("type", "HISTORY");
+                g.writeNumberField("conversation_id", conversationId);
+                g.writeBooleanField("trimmed", trimmed);
+                if (!events.isEmpty()) {
+                    g.writeNumberField("before", oldestId);
+                }
+            }
+            frame.writeBytes(EVENTS_FIELD);
+            for (int i = 0; i < events.size(); i++) {
+                if (i > 0) {
+                    frame.writeByte(',');
+                }
+                frame.writeBytes(events.get(i));
+            }
+            frame.writeByte(']');
+            frame.writeByte('}');
+        } catch (IOException | RuntimeException e) {
+            frame.release();
+            throw rethrow(e);
+        }
+        return finish(frame);
+    }
+
+    private static final byte[] EVENTS_FIELD = ",\"events\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     /** The JSON payload of a frame written by this encoder, as a slice sharing its bytes (for relays and tests). */
     public static ByteBuf payloadOf(ByteBuf frame) {
         int at = frame.readerIndex();

@@ -673,6 +673,65 @@ class ClientMessageDecoderTest {
         refused(ErrorCode.WRONG_TYPE, j("{'message':7}"));
     }
 
+    // ---------------------------------------------------------------- HISTORY
+
+    @Test
+    void historyRequestNeedsNoMessageAndReadsBeforeAndLimit() {
+        ClientMessage m = accepted(j("{'type':'HISTORY','conversation_id':9,'before':1000000000000123,'limit':50}"));
+        assertTrue(m.isHistoryRequest());
+        assertEquals(9, m.conversationId());
+        assertEquals(1_000_000_000_000_123L, m.before());
+        assertEquals(50, m.limit());
+        assertNull(m.message());
+    }
+
+    @Test
+    void historyRequestWithoutBeforeOrLimitAsksForTheNewestPage() {
+        ClientMessage m = accepted(j("{'type':'HISTORY','conversation_id':9,'before':null}"));
+        assertEquals(ClientMessage.NEWEST, m.before());
+        assertEquals(ClientMessage.NO_LIMIT, m.limit());
+    }
+
+    @Test
+    void aLimitBeyondALongIsOnlyCappedLater() {
+        assertEquals(
+                ClientMessage.NO_LIMIT,
+                accepted(j("{'type':'HISTORY','conversation_id':9,'limit':123456789012345678901234567890}"))
+                        .limit());
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "'before':'1000000000000123'",
+                "'before':0",
+                "'before':9007199254740992",
+                "'before':1.5",
+                "'limit':0",
+                "'limit':-3",
+                "'limit':'10'",
+                "'limit':2.5",
+                "'limit':-123456789012345678901234567890"
+            })
+    void badHistoryFieldsAreWrongTypeAndCarryTheIds(String field) {
+        ProtocolException e = refused(
+                ErrorCode.WRONG_TYPE, j("{'type':'HISTORY','conversation_id':9," + field + ",'client_msg_id':'h1'}"));
+        assertEquals(9, e.conversationId());
+        assertEquals("h1", e.clientMsgId());
+    }
+
+    @Test
+    void aTextFrameIgnoresHistoryFieldsAsItAlwaysDid() {
+        ClientMessage m = accepted(j("{'type':'TEXT','conversation_id':9,'message':'hi','before':'x','limit':0}"));
+        assertFalse(m.isHistoryRequest());
+        assertEquals("hi", m.message());
+    }
+
+    @Test
+    void historyRequestWithoutConversationIsMissingField() {
+        refused(ErrorCode.MISSING_FIELD, j("{'type':'HISTORY','limit':5}"));
+    }
+
     // ---------------------------------------------------------------- unknown_type, message_too_long
 
     @ParameterizedTest

@@ -584,12 +584,48 @@ class ServerFrameEncoderTest {
                         "rejected",
                         "backend_unavailable",
                         "server_error",
+                        "history_busy",
                         "bad_resume",
                         "resume_busy"),
                 names);
     }
 
     // ---------------------------------------------------------------- helpers
+
+    @Test
+    void historyAnswerCarriesTheEventsAsTheyAreOldestFirstAndTheNextPagesBefore() {
+        byte[] first = payloadBytes(eventFrame("one"));
+        byte[] second = payloadBytes(eventFrame("two \u00e9" + EMOJI));
+        String json = payloadText(encoder.encodeHistory(
+                PooledByteBufAllocator.DEFAULT, 7, List.of(first, second), true, 1_000_000_000_000_001L));
+        assertEquals(
+                "{\"type\":\"HISTORY\",\"conversation_id\":7,\"trimmed\":true,\"before\":1000000000000001,"
+                        + "\"events\":[" + new String(first, StandardCharsets.UTF_8) + ","
+                        + new String(second, StandardCharsets.UTF_8) + "]}",
+                json);
+    }
+
+    @Test
+    void anEmptyHistoryAnswerHasNoBefore() {
+        assertEquals(
+                "{\"type\":\"HISTORY\",\"conversation_id\":7,\"trimmed\":false,\"events\":[]}",
+                payloadText(encoder.encodeHistory(PooledByteBufAllocator.DEFAULT, 7, List.of(), false, 0)));
+    }
+
+    @Test
+    void aLargeHistoryAnswerGetsTheLongHeaderForm() {
+        byte[] big = payloadBytes(eventFrame("x".repeat(4000)));
+        List<byte[]> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            events.add(big);
+        }
+        ByteBuf frame = encoder.encodeHistory(PooledByteBufAllocator.DEFAULT, 7, events, false, MID);
+        try {
+            assertEquals(10, assertHeader(frame, -1), "over 64 KiB: the 64-bit length form");
+        } finally {
+            frame.release();
+        }
+    }
 
     private ByteBuf eventFrame(String message) {
         return encoder.encodeEvent(

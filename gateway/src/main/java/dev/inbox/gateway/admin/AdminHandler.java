@@ -4,15 +4,19 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.inbox.gateway.health.Readiness;
+import dev.inbox.gateway.history.HistoryReader;
 import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.metrics.HistoryOutcome;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Members;
 import dev.inbox.gateway.routing.Membership;
 import dev.inbox.gateway.routing.RoutingException;
+import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.Ids;
 import dev.inbox.protocol.ServerEvent;
+import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelFutureListener;
@@ -33,6 +37,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -48,6 +53,7 @@ import org.slf4j.LoggerFactory;
  * POST   /api/conversations/{id}/members/{user_id}  adds one
  * DELETE /api/conversations/{id}/members/{user_id}  removes one
  * POST   /api/conversations/{id}/messages           {"sender_id":1,"message":"...","type":"TEXT"} publishes
+ * GET    /api/conversations/{id}/history?before=&limit=  a page of its history, the HISTORY frame's shape
  * </pre>
  * Every {@code /api} call needs {@code Authorization: Bearer <api key>}: {@link AdminRequestGate} checks it on the
  * head, before the body is read, so a request that reaches this handler has it. Stateless: one {@code @Sharable}
@@ -64,6 +70,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final GatewayMetrics metrics;
     private final AdminRequests requests;
     private final int maxMembers;
+    private final HistoryReader history;
+    private final ServerFrameEncoder encoder = new ServerFrameEncoder();
     private final JsonFactory json = JsonFactory.builder().build();
 
     public AdminHandler(
@@ -72,7 +80,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             Readiness readiness,
             GatewayMetrics metrics,
             int maxMembers,
-            int maxMessageChars) {
+            int maxMessageChars,
+            HistoryReader history) {
+        this.history = history;
         this.metrics = metrics;
         this.membership = membership;
         this.router = router;
@@ -88,7 +98,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             if (!request.decoderResult().isSuccess()) {
                 throw AdminRequests.bad("bad_request", "malformed HTTP request");
             }
-            String path = new QueryStringDecoder(request.uri()).path();
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+            String path = uri.path();
             HttpMethod method = request.method();
             if (path.equals("/healthz")) {
                 requireGet(method);
@@ -108,7 +119,7 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 requireGet(method);
                 scrape(ctx, keepAlive, request.headers().get(HttpHeaderNames.ACCEPT));
             } else if (path.startsWith(API_PREFIX)) {
-                api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content());
+                api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content(), uri);
             } else {
                 throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint: " + path);
             }
@@ -120,9 +131,15 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
-    private void api(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String[] segments, ByteBuf body)
+    private void api(
+            ChannelHandlerContext ctx,
+            boolean keepAlive,
+            HttpMethod method,
+            String[] segments,
+            ByteBuf body,
+            QueryStringDecoder uri)
             throws AdminException {
-        // segments: {id}, "members" | "messages", [user_id]
+        // segments: {id}, "members" | "messages" | "history", [user_id]
         if (segments.length < 2 || segments.length > 3) {
             throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
         }
@@ -170,9 +187,85 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                             respond(ctx, keepAlive, HttpResponseStatus.OK, g -> writeEvent(g, event));
                         }
                     });
+        } else if (resource.equals("history") && segments.length == 2) {
+            requireGet(method);
+            history(ctx, keepAlive, conversationId, uri);
         } else {
             throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
         }
+    }
+
+    /**
+     * A page of the conversation's history, newest first in pages and oldest first within one, like the
+     * {@code HISTORY} frame (docs/operations.md): {@code before} a message_id (absent: the newest), {@code limit}
+     * capped at {@code --history-page-max}. No membership check: the backend may read any conversation.
+     */
+    private void history(ChannelHandlerContext ctx, boolean keepAlive, long conversationId, QueryStringDecoder uri)
+            throws AdminException {
+        String beforeParam = single(uri, "before");
+        String limitParam = single(uri, "limit");
+        long before = ClientMessage.NEWEST;
+        if (beforeParam != null) {
+            before = queryNumber(beforeParam);
+            if (!Ids.isValid(before)) {
+                throw AdminRequests.bad("wrong_type", "before must be a message_id: an integer from 1 to 2^53-1");
+            }
+        }
+        long limit = ClientMessage.NO_LIMIT;
+        if (limitParam != null) {
+            limit = limitParam.matches("[0-9]{19,}") ? ClientMessage.NO_LIMIT : queryNumber(limitParam);
+            if (limit < 1) {
+                throw AdminRequests.bad("wrong_type", "limit must be a positive integer");
+            }
+        }
+        history.before(conversationId, before, limit).whenComplete((page, failure) -> {
+            if (failure != null) {
+                metrics.historyRead(HistoryOutcome.FAILED);
+                log.warn("history read failed for conversation {}: {}", conversationId, failure.toString());
+                error(
+                        ctx,
+                        keepAlive,
+                        new AdminException(
+                                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                "history_unavailable",
+                                "history store unavailable; retry later"));
+                return;
+            }
+            metrics.historyRead(page.trimmed() ? HistoryOutcome.TRIMMED : HistoryOutcome.OK);
+            ByteBuf frame = HistoryReader.frame(encoder, ctx.alloc(), conversationId, page);
+            // The frame's JSON, as the body: a slice that releases the frame with it.
+            ByteBuf json = ServerFrameEncoder.payloadOf(frame);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, json);
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.readableBytes());
+            send(ctx, keepAlive, response);
+        });
+    }
+
+    /** The one value of a query parameter, or {@code null}; given twice, a 400 (never resolved by guessing). */
+    private static String single(QueryStringDecoder uri, String name) throws AdminException {
+        List<String> values = uri.parameters().get(name);
+        if (values == null
+                || values.isEmpty()
+                || (values.size() == 1 && values.get(0).isEmpty())) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw AdminRequests.bad("bad_request", name + " given more than once");
+        }
+        return values.get(0);
+    }
+
+    private static long queryNumber(String v) throws AdminException {
+        try {
+            long n = Long.parseLong(v);
+            if (v.equals(Long.toString(n))) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw AdminRequests.bad("wrong_type", "'" + v + "' is not an integer");
     }
 
     private void reply(

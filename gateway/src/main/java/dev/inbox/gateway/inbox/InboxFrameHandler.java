@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The production {@link InboxEndpoint}: the router's side of an upgraded connection. Text messages (already
- * reassembled and UTF-8-checked) are decoded and routed; a bad one gets an {@code ERROR} and the connection stays
+ * reassembled and UTF-8-checked) are decoded and routed ({@code HISTORY} requests to {@link HistoryRequests}); a bad one gets an {@code ERROR} and the connection stays
  * open. Binary messages get {@code binary_not_supported}. A connection that keeps sending past the rate limit is
  * closed with 1008; when the user's token expires, with 4501. Control frames and protocol violations are
  * {@link ControlFrameHandler}'s.
@@ -38,10 +38,12 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     private final int messagesPerSecond;
     private final int messageBurst;
     private final Resumer resumer;
+    private final HistoryRequests history;
 
     /**
      * @param messagesPerSecond each connection's sustained message rate
      * @param messageBurst      messages at once; refused this many times in a row, the connection is closed (1008)
+     * @param history           answers {@code HISTORY} frames
      */
     public InboxFrameHandler(
             ClientMessageDecoder decoder,
@@ -49,13 +51,15 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             UserGroups groups,
             int messagesPerSecond,
             int messageBurst,
+            HistoryRequests history,
             Resumer resumer) {
+        this.history = history;
+        this.resumer = resumer;
         this.decoder = decoder;
         this.router = router;
         this.groups = groups;
         this.messagesPerSecond = messagesPerSecond;
         this.messageBurst = messageBurst;
-        this.resumer = resumer;
     }
 
     /** Joins the session's user group; the keepalive handler closes it when the token expires. */
@@ -125,6 +129,10 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
                     "rate limit: at most " + messagesPerSecond + " messages a second; this one was not delivered",
                     message.conversationId(),
                     message.clientMsgId());
+            return;
+        }
+        if (message.isHistoryRequest()) {
+            history.answer(session, message);
             return;
         }
         router.route(session, message);

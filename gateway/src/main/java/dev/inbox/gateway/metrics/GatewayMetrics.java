@@ -79,6 +79,11 @@ public final class GatewayMetrics {
     private final Counter resumeReplayed;
     private final Timer resumeDuration;
     private final Counter[] limitHits = new Counter[Limit.values().length];
+    private final Counter[] historyReads = new Counter[HistoryOutcome.values().length];
+    /** The in-memory history's size and evictions; zero until a single node with history sets them. */
+    private volatile java.util.function.LongSupplier historyBytes = () -> 0;
+
+    private volatile java.util.function.LongSupplier historyEvictions = () -> 0;
 
     public GatewayMetrics() {
         this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), true);
@@ -156,6 +161,16 @@ public final class GatewayMetrics {
         for (Limit l : Limit.values()) {
             limitHits[l.ordinal()] = counter(InboxMeters.LIMIT_HITS, l.label());
         }
+        for (HistoryOutcome o : HistoryOutcome.values()) {
+            historyReads[o.ordinal()] = counter(InboxMeters.HISTORY_READS, o.label());
+        }
+        Gauge.builder(InboxMeters.HISTORY_LOCAL_BYTES.meterName(), () -> historyBytes.getAsLong())
+                .description(InboxMeters.HISTORY_LOCAL_BYTES.description())
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(
+                        InboxMeters.HISTORY_LOCAL_EVICTIONS.meterName(), this, m -> m.historyEvictions.getAsLong())
+                .description(InboxMeters.HISTORY_LOCAL_EVICTIONS.description())
+                .register(registry);
 
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -285,6 +300,17 @@ public final class GatewayMetrics {
 
     public void relayReceived() {
         relayReceived.increment();
+    }
+
+    /** A history read ended with {@code outcome}. */
+    public void historyRead(HistoryOutcome outcome) {
+        historyReads[outcome.ordinal()].increment();
+    }
+
+    /** Where the in-memory history's gauges read from (a single node with history on). */
+    public void localHistory(java.util.function.LongSupplier bytes, java.util.function.LongSupplier evictions) {
+        this.historyBytes = bytes;
+        this.historyEvictions = evictions;
     }
 
     /** This node's relay subscription was interrupted. */

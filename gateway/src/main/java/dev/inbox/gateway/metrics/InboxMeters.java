@@ -95,7 +95,22 @@ public enum InboxMeters {
             "inbox.outbox.refused",
             "counter",
             "",
-            "Messages this node refused (outbox_full) because the outbox was full.");
+            "Messages this node refused (outbox_full) because the outbox was full."),
+    HISTORY_READS(
+            "inbox.history.reads",
+            "counter",
+            "outcome",
+            "History reads (HISTORY frames and the admin API) by outcome: ok, trimmed, not_a_member, busy, failed."),
+    HISTORY_LOCAL_BYTES(
+            "inbox.history.local.bytes",
+            "gauge",
+            "",
+            "Heap the in-memory history holds (single node; 0 with --redis or --history false)."),
+    HISTORY_LOCAL_EVICTIONS(
+            "inbox.history.local.evictions",
+            "counter",
+            "",
+            "Conversations whose in-memory history was dropped whole to stay within --history-local-max-bytes.");
 
     private final String meterName;
     private final String type;

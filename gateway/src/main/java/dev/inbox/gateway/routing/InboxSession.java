@@ -60,6 +60,8 @@ public final class InboxSession {
      * {@code int} fits in the object's alignment padding: it costs no heap (JOL: 72 bytes with or without it).
      */
     private int relayEpoch;
+    /** A HISTORY request of this connection is being answered; event loop only. */
+    private boolean historyInFlight;
     /** While a resume replays: the live frames held back until it is done; else null. Event loop only. */
     private java.util.ArrayList<ByteBuf> held;
 
@@ -121,6 +123,38 @@ public final class InboxSession {
         channel.writeAndFlush(
                 encoder.encodeError(channel.alloc(), code, message, conversationId, clientMsgId),
                 channel.voidPromise());
+    }
+
+    /**
+     * Sends one frame the caller encoded (released here when the connection cannot take it), flushed; it counts
+     * against the outbound bound like any frame. Event loop only.
+     */
+    public void sendFrame(ByteBuf frame) {
+        if (!channel.isActive() || closing) {
+            frame.release();
+            return;
+        }
+        if (overHardCap()) {
+            frame.release();
+            closeOverCap();
+            return;
+        }
+        framesOut++;
+        channel.writeAndFlush(frame, channel.voidPromise());
+    }
+
+    /** Marks a HISTORY request in flight; false when one already is (at most one per connection). Event loop only. */
+    public boolean startHistoryRead() {
+        if (historyInFlight) {
+            return false;
+        }
+        historyInFlight = true;
+        return true;
+    }
+
+    /** The HISTORY request in flight is answered. Event loop only. */
+    public void endHistoryRead() {
+        historyInFlight = false;
     }
 
     /**

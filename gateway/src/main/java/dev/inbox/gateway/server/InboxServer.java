@@ -10,8 +10,10 @@ import dev.inbox.gateway.config.ConfigException;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
 import dev.inbox.gateway.history.ConversationHistory;
+import dev.inbox.gateway.history.HistoryReader;
 import dev.inbox.gateway.hook.HookClient;
 import dev.inbox.gateway.hook.PublishHook;
+import dev.inbox.gateway.inbox.HistoryRequests;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.inbox.ReplaySource;
@@ -157,6 +159,12 @@ public final class InboxServer implements AutoCloseable {
                 ? new RedisRelay(
                         config.redis(), config.history(), config.resume(), groups, readiness, config.dev(), metrics)
                 : new LocalRelay(config.dev(), config.history(), config.resume().feedMaxLength(), LOCAL_FEED_MAX_USERS);
+        // An answer takes at most half the connection's outbound bound, so one page never makes a reader slow.
+        HistoryReader historyReader = new HistoryReader(
+                relay.history(), config.history().pageMax(), config.inbox().maxOutboundBytes() / 2);
+        if (relay instanceof LocalRelay local && local.localHistory() != null) {
+            metrics.localHistory(local.localHistory()::bytes, local.localHistory()::evictedHistories);
+        }
         PublishHook publishHook = hooks.publish() == null
                 ? null
                 : new PublishHook(
@@ -209,6 +217,7 @@ public final class InboxServer implements AutoCloseable {
                             groups,
                             config.limits().messagesPerSecond(),
                             config.limits().messageBurst(),
+                            new HistoryRequests(relay.membership(), historyReader, encoder, metrics),
                             new Resumer(
                                     relay.feed(),
                                     replaySource(relay.history()),
@@ -253,7 +262,8 @@ public final class InboxServer implements AutoCloseable {
                     readiness,
                     metrics,
                     config.admin().maxMembers(),
-                    config.inbox().maxMessageChars());
+                    config.inbox().maxMessageChars(),
+                    historyReader);
             Channel adminChannel = bind(
                     new ServerBootstrap()
                             .group(adminLoop)

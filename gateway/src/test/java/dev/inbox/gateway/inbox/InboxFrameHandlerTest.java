@@ -10,6 +10,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.history.HistoryReader;
+import dev.inbox.gateway.history.NoHistory;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.ClockMessageIds;
 import dev.inbox.gateway.routing.ConversationRouter;
@@ -86,6 +88,7 @@ class InboxFrameHandlerTest {
                 groups,
                 UNLIMITED,
                 UNLIMITED,
+                new HistoryRequests(membership, new HistoryReader(NoHistory.INSTANCE, 100, 1 << 20), encoder, METRICS),
                 new Resumer(null, (c, a, n) -> null, membership, 10, 10, 1, METRICS));
         session = start(ch, ann);
     }
@@ -318,6 +321,40 @@ class InboxFrameHandlerTest {
         assertNull(bobCh.readOutbound(), "a non-member's message reaches no one");
         assertTrue(ch.isActive());
         assertFalse(bobCh.finish());
+    }
+
+    @Test
+    void aSecondHistoryRequestWhileTheFirstIsUnansweredGetsHistoryBusy() {
+        membership.replace(CONVERSATION, new long[] {ann.id()});
+        // Both frames are read before the loop runs the first one's answer.
+        ch.writeInbound(
+                text("{\"type\":\"HISTORY\",\"conversation_id\":5}"),
+                text("{\"type\":\"HISTORY\",\"conversation_id\":5,\"client_msg_id\":\"h2\"}"));
+
+        assertEquals("h2", readError(ch, "history_busy").get("client_msg_id"));
+        ByteBuf answer = ch.readOutbound();
+        try {
+            assertEquals(
+                    "{\"type\":\"HISTORY\",\"conversation_id\":5,\"trimmed\":false,\"events\":[]}",
+                    ServerFrameEncoder.payloadOf(answer).toString(StandardCharsets.UTF_8));
+        } finally {
+            answer.release();
+        }
+        ch.writeInbound(text("{\"type\":\"HISTORY\",\"conversation_id\":5}"));
+        ByteBuf again = ch.readOutbound();
+        assertTrue(
+                ServerFrameEncoder.payloadOf(again)
+                        .toString(StandardCharsets.UTF_8)
+                        .startsWith("{\"type\":\"HISTORY\""),
+                "answered, the connection may ask again");
+        again.release();
+    }
+
+    @Test
+    void historyOfAConversationTheUserIsNotInIsNotAMember() {
+        membership.replace(CONVERSATION, new long[] {2});
+        ch.writeInbound(text("{\"type\":\"HISTORY\",\"conversation_id\":5}"));
+        assertEquals(CONVERSATION, readError(ch, "not_a_member").get("conversation_id"));
     }
 
     @Test

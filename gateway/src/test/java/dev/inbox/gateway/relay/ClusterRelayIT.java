@@ -165,6 +165,40 @@ class ClusterRelayIT {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void eachConversationsHistoryOnItsShardIsWhatMembersReceivedInOrder() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        int conversations = 8;
+        for (long c = 1; c <= conversations; c++) {
+            a.members(c, 1, 2);
+        }
+        WsClient ann = a.connect(1);
+        WsClient bob = b.connect(2);
+        GatewayFixture.await(
+                "both channels subscribed",
+                () -> shardChannels().stream().mapToInt(Set::size).sum() == 2);
+        int sent = 40;
+        for (int i = 0; i < sent; i++) {
+            ann.send("{\"type\":\"TEXT\",\"conversation_id\":" + (1 + i % conversations) + ",\"message\":\"a" + i
+                    + "\"}");
+        }
+        Map<Long, List<Map<String, Object>>> received = new java.util.HashMap<>();
+        for (int i = 0; i < sent; i++) {
+            Map<String, Object> e = bob.nextJson();
+            received.computeIfAbsent((Long) e.get("conversation_id"), c -> new ArrayList<>())
+                    .add(e);
+        }
+        for (long c = 1; c <= conversations; c++) {
+            bob.send("{\"type\":\"HISTORY\",\"conversation_id\":" + c + "}");
+            Map<String, Object> page = bob.nextJson();
+            assertEquals("HISTORY", page.get("type"), page::toString);
+            assertEquals(received.get(c), page.get("events"), "conversation " + c);
+            assertEquals(false, page.get("trimmed"));
+        }
+    }
+
+    @Test
     void membershipIsSharedAndNonMembersGetNothing() {
         GatewayFixture a = node();
         GatewayFixture b = node();
