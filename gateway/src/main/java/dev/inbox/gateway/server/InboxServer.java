@@ -55,8 +55,11 @@ public final class InboxServer implements AutoCloseable {
      * and it is the allocator whose memory {@code netty_allocator_memory_used} reports.
      */
     static final ByteBufAllocator BUFFERS = PooledByteBufAllocator.DEFAULT;
-    /** The single node keeps at most this many users' feeds in memory (docs/operations.md, "Resume"). */
-    static final int LOCAL_FEED_MAX_USERS = 100_000;
+    /**
+     * The heap a single node's resume feeds may take together at worst (16 bytes an entry): the number of feeds is
+     * capped at this over a full feed's size (docs/operations.md, bounds).
+     */
+    static final long LOCAL_FEED_MAX_BYTES = 64L * 1024 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(InboxServer.class);
 
@@ -131,6 +134,11 @@ public final class InboxServer implements AutoCloseable {
         return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
     }
 
+    /** How many users' feeds fit {@link #LOCAL_FEED_MAX_BYTES} when each is full; at least 1 000. */
+    static int localFeedMaxUsers(int feedMaxLength) {
+        return (int) Math.max(1_000, LOCAL_FEED_MAX_BYTES / (16L * Math.max(1, feedMaxLength)));
+    }
+
     /** A resume reads the events it replays from the conversations' histories. */
     private static ReplaySource replaySource(ConversationHistory history) {
         return (conversationId, after, limit) -> history.after(conversationId, after, limit)
@@ -158,7 +166,11 @@ public final class InboxServer implements AutoCloseable {
         Relay relay = config.clustered()
                 ? new RedisRelay(
                         config.redis(), config.history(), config.resume(), groups, readiness, config.dev(), metrics)
-                : new LocalRelay(config.dev(), config.history(), config.resume().feedMaxLength(), LOCAL_FEED_MAX_USERS);
+                : new LocalRelay(
+                        config.dev(),
+                        config.history(),
+                        config.resume().feedMaxLength(),
+                        localFeedMaxUsers(config.resume().feedMaxLength()));
         // An answer takes at most half the connection's outbound bound, so one page never makes a reader slow.
         HistoryReader historyReader = new HistoryReader(
                 relay.history(), config.history().pageMax(), config.inbox().maxOutboundBytes() / 2);
