@@ -40,7 +40,11 @@ public enum ErrorCode {
     /** The gateway failed to accept the message (for example its id could not be assigned); nothing was delivered, retrying is safe. */
     SERVER_ERROR("server_error"),
     /** A {@code HISTORY} request while this connection's previous one is still unanswered; send it again after. */
-    HISTORY_BUSY("history_busy");
+    HISTORY_BUSY("history_busy"),
+    /** The first frame of a connection opened with {@code ?resume=1} is not a well-formed {@code RESUME} request (shape, a conversation listed twice, more than the maximum listed); the connection is closed after it. */
+    BAD_RESUME("bad_resume"),
+    /** Too many connections are resuming on this node now; the connection is closed after it. Reconnect after a random delay. */
+    RESUME_BUSY("resume_busy");
 
     private final String wireName;
 

@@ -585,7 +585,9 @@ class ServerFrameEncoderTest {
                         "rejected",
                         "backend_unavailable",
                         "server_error",
-                        "history_busy"),
+                        "history_busy",
+                        "bad_resume",
+                        "resume_busy"),
                 names);
     }
 

@@ -50,6 +50,10 @@ import org.slf4j.LoggerFactory;
  * <p>The query string, cookies and Authorization are never logged: they may hold credentials.
  */
 public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
+    /** Set on a connection opened with {@code ?resume=1}: its first frame is a RESUME (docs/protocol.md). */
+    public static final io.netty.util.AttributeKey<Boolean> RESUME_REQUESTED =
+            io.netty.util.AttributeKey.valueOf("inbox.resume");
+
     private static final Logger log = LoggerFactory.getLogger(HandshakeHandler.class);
 
     public static final String PATH = "/ws/inbox";
@@ -189,6 +193,10 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         InetAddress client = addresses.resolve(ctx.channel(), request.headers());
         ctx.channel().attr(ClientAddressResolver.CLIENT).set(client);
+        java.util.List<String> resume = query.parameters().get("resume");
+        if (resume != null && resume.contains("1")) {
+            ctx.channel().attr(RESUME_REQUESTED).set(Boolean.TRUE);
+        }
         HandshakeGate.Refusal early = gate.beforeAuthentication(ctx.channel(), client);
         if (early != null) {
             refuse(ctx, early);

@@ -230,8 +230,15 @@ public final class ConfigLoader {
                 duration(raw, Setting.HISTORY_MAX_AGE),
                 intIn(raw, Setting.HISTORY_PAGE_MAX, 1, 10_000),
                 intIn(raw, Setting.HISTORY_LOCAL_MAX_BYTES, 1024 * 1024, Integer.MAX_VALUE));
+
+        GatewayConfig.Resume resume = new GatewayConfig.Resume(
+                intIn(raw, Setting.FEED_MAX_LENGTH, 0, 1_000_000),
+                duration(raw, Setting.FEED_MAX_AGE),
+                intIn(raw, Setting.RESUME_MAX_EVENTS, 1, 1_000_000),
+                intIn(raw, Setting.RESUME_CONCURRENCY, 1, 100_000),
+                intIn(raw, Setting.RESUME_MAX_CONVERSATIONS, 1, 100_000));
         return new GatewayConfig(
-                listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat);
+                listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat, resume);
     }
 
     /** Checked with or without Redis, so a bad value is caught before the day Redis is switched on. */

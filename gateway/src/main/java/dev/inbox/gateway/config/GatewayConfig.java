@@ -32,7 +32,20 @@ public record GatewayConfig(
         Dedup dedup,
         History history,
         boolean dev,
-        String logFormat) {
+        String logFormat,
+        Resume resume) {
+
+    /**
+     * Resuming after a reconnect (docs/protocol.md, "Resume").
+     *
+     * @param feedMaxLength    most entries one user's feed holds
+     * @param feedMaxAge       a feed and its epoch expire this long after they were last touched
+     * @param maxEvents        most events one resume replays
+     * @param concurrency      resumes running at once on this node
+     * @param maxConversations most conversations one RESUME request lists
+     */
+    public record Resume(
+            int feedMaxLength, Duration feedMaxAge, int maxEvents, int concurrency, int maxConversations) {}
 
     /**
      * Limits that protect the node and its users from one client.

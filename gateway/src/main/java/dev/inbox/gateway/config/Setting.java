@@ -176,7 +176,27 @@ public enum Setting {
     HISTORY_LOCAL_MAX_BYTES(
             "history-local-max-bytes",
             "67108864",
-            "Without --redis: heap every conversation's history may take together; past it, the histories written to longest ago are dropped.");
+            "Without --redis: heap every conversation's history may take together; past it, the histories written to longest ago are dropped."),
+    FEED_MAX_LENGTH(
+            "feed-max-length",
+            "1000",
+            "Most entries one user's feed (the events delivered to them, for resuming) holds; a client away for more events than this resumes with recovered:false. 0: no feed, and every resume answers recovered:false (not_supported)."),
+    FEED_MAX_AGE(
+            "feed-max-age",
+            "1h",
+            "A user's feed and its epoch expire this long after their last event or connection; a position older than that resumes with recovered:false."),
+    RESUME_MAX_EVENTS(
+            "resume-max-events",
+            "1000",
+            "Most events one resume replays; past it the resume answers recovered:false (too_many) and replays nothing."),
+    RESUME_CONCURRENCY(
+            "resume-concurrency",
+            "64",
+            "Resumes one node runs at once; one more gets ERROR resume_busy and a close (1013), and should reconnect after a random delay."),
+    RESUME_MAX_CONVERSATIONS(
+            "resume-max-conversations",
+            "1000",
+            "Most conversations one RESUME request may list (over it: bad_resume).");
 
     private final String flag;
     private final String env;

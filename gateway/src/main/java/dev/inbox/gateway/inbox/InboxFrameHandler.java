@@ -1,5 +1,6 @@
 package dev.inbox.gateway.inbox;
 
+import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.InboxSession;
@@ -36,6 +37,7 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     private final UserGroups groups;
     private final int messagesPerSecond;
     private final int messageBurst;
+    private final Resumer resumer;
     private final HistoryRequests history;
 
     /**
@@ -49,8 +51,10 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             UserGroups groups,
             int messagesPerSecond,
             int messageBurst,
-            HistoryRequests history) {
+            HistoryRequests history,
+            Resumer resumer) {
         this.history = history;
+        this.resumer = resumer;
         this.decoder = decoder;
         this.router = router;
         this.groups = groups;
@@ -61,6 +65,9 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     /** Joins the session's user group; the keepalive handler closes it when the token expires. */
     @Override
     public void start(InboxSession session) {
+        if (session.channel().hasAttr(HandshakeHandler.RESUME_REQUESTED)) {
+            session.startHolding(); // before the join: no live event may slip past the hold (see Resumer)
+        }
         groups.join(session);
         AccessLog.opened(session);
     }
@@ -71,6 +78,7 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (session != null) {
             groups.leave(session);
+            session.stopHolding().forEach(io.netty.buffer.ByteBuf::release);
             AccessLog.closed(session);
         }
         ctx.fireChannelInactive();
@@ -97,6 +105,10 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         if (!allowed && session.refusedInRow() >= messageBurst) {
             session.metrics().limitHit(Limit.FLOOD_CLOSE);
             session.close(CloseCode.POLICY_VIOLATION);
+            return;
+        }
+        if (session.channel().attr(HandshakeHandler.RESUME_REQUESTED).getAndSet(null) != null) {
+            resumer.resume(session, frame.content()); // the first frame of a connection opened with ?resume=1
             return;
         }
         ClientMessage message;

@@ -23,6 +23,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -62,6 +63,24 @@ public final class GatewayMetrics {
     private final Counter relayGaps;
     private final Counter relayOutcomeUnknown;
     private final Counter slowConsumers;
+    /** Every way a resume ends; the {@code outcome} label of {@link InboxMeters#RESUMES}. */
+    public static final List<String> RESUME_OUTCOMES = List.of(
+            "recovered",
+            "partial",
+            "no_position",
+            "epoch_changed",
+            "beyond_window",
+            "too_many",
+            "bad_position",
+            "not_supported",
+            "failed",
+            "closed",
+            "bad_request",
+            "busy");
+
+    private final Map<String, Counter> resumes = new HashMap<>();
+    private final Counter resumeReplayed;
+    private final Timer resumeDuration;
     private final Counter[] limitHits = new Counter[Limit.values().length];
     private final Counter[] historyReads = new Counter[HistoryOutcome.values().length];
     /** The in-memory history's size and evictions; zero until a single node with history sets them. */
@@ -138,6 +157,17 @@ public final class GatewayMetrics {
 
         slowConsumers = Counter.builder(InboxMeters.SLOW_CONSUMERS.meterName())
                 .description(InboxMeters.SLOW_CONSUMERS.description())
+                .register(registry);
+
+        for (String outcome : RESUME_OUTCOMES) {
+            resumes.put(outcome, counter(InboxMeters.RESUMES, outcome));
+        }
+        resumeReplayed = Counter.builder(InboxMeters.RESUME_REPLAYED.meterName())
+                .description(InboxMeters.RESUME_REPLAYED.description())
+                .register(registry);
+        resumeDuration = Timer.builder(InboxMeters.RESUME_DURATION.meterName())
+                .description(InboxMeters.RESUME_DURATION.description())
+                .serviceLevelObjectives(LATENCY_SLOS)
                 .register(registry);
 
         for (Limit l : Limit.values()) {
@@ -271,6 +301,15 @@ public final class GatewayMetrics {
 
     public void relayPublished(long nanos) {
         relayPublish.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One resume ended with {@code outcome} (see {@link InboxMeters#RESUMES}) after {@code replayed} events. */
+    public void resumed(String outcome, int replayed, long nanos) {
+        resumes.get(outcome).increment();
+        resumeReplayed.increment(replayed);
+        if (nanos >= 0) {
+            resumeDuration.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
     public void limitHit(Limit limit) {

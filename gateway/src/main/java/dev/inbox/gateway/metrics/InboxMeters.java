@@ -54,6 +54,17 @@ public enum InboxMeters {
             "counter",
             "",
             "Admissions whose reply was lost with the Redis connection after the script was sent: the sender got outcome_unknown."),
+    RESUMES(
+            "inbox.resumes",
+            "counter",
+            "outcome",
+            "Resume requests by outcome: recovered, partial (some conversations not recovered), no_position, epoch_changed, beyond_window, too_many, bad_position, not_supported, failed, closed, bad_request, busy."),
+    RESUME_REPLAYED("inbox.resume.replayed", "counter", "", "Events replayed to resuming connections."),
+    RESUME_DURATION(
+            "inbox.resume.seconds",
+            "histogram",
+            "",
+            "From a RESUME request to its RESUMED frame (subscribe, feed read, history reads, replay)."),
     ERRORS_SENT("inbox.errors.sent", "counter", "code", "ERROR frames sent, by code."),
     CLOSES_SENT("inbox.closes.sent", "counter", "code", "Close frames sent, by close code."),
     CLOSES_RECEIVED(

@@ -55,9 +55,11 @@ final class RedisAdmission implements Admission {
      * KEYS: state, members, seq, outbox stream, history stream. ARGV: 1 sender id, 2 clock floor, 3 dev ('1'/'0'),
      * 4 envelope, 5 the id's position in it, 6 user channel prefix, 7 the moment after which it is too late, 8 outbox
      * ('0' off, 'r' refuse when full, 't' trim when full); with the outbox on, 9 its max length and 10-17 the entry's
-     * fields (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source); then the history's four: max length ('0' off), the lowest id it keeps, its time to live in ms, and where the
-     * event's JSON starts in the envelope. With a sixth key, the resend key of the sender's client_msg_id: two more
-     * ARGV, last, are created_at in milliseconds and the window (PX).
+     * fields (conversation_id, type, message, sender_name, sender_avatar, created_at, client_msg_id, source); then
+     * the user feed's three (max length, age in ms, conversation_id) and the history's four: max length ('0' off), the
+     * lowest id it keeps, its time to live in ms, and where the event's JSON starts in the envelope. With a sixth key,
+     * the resend key of the sender's client_msg_id: two more ARGV, last, are created_at in milliseconds and the window
+     * (PX).
      * Reply: {'late'}, {'full'}, {} (not a member), {'resend', 'id:created_at'}, or {id, entries trimmed to make
      * room, member...}.
      *
@@ -115,6 +117,13 @@ final class RedisAdmission implements Admission {
             local at = tonumber(ARGV[5])
             local payload = string.sub(ARGV[4], 1, at - 1) .. digits .. string.sub(ARGV[4], at + 16)
             for i = 1, #members do
+              local f = h - 3 -- the user's resume feed, in the order of their channel (docs/protocol.md)
+              if ARGV[f] ~= '0' then
+                local u = '{' .. ARGV[6] .. members[i] .. '}:'
+                redis.call('XADD', u .. 'feed', 'MAXLEN', '~', ARGV[f], '*', 'c', ARGV[f + 2], 'm', digits)
+                redis.call('PEXPIRE', u .. 'feed', ARGV[f + 1])
+                redis.call('PEXPIRE', u .. 'epoch', ARGV[f + 1])
+              end
               redis.call('PUBLISH', ARGV[6] .. members[i], payload)
             end
             """ + REPLY;
@@ -147,6 +156,10 @@ final class RedisAdmission implements Admission {
     private final byte[] outboxMaxLength;
     /** The outbox's counters, or {@code null} when the outbox is off. */
     private final OutboxMeters outboxMeters;
+    /** The resume feed's bounds as script arguments (see {@link RedisUserFeed}). */
+    private final byte[] feedMaxLength;
+
+    private final byte[] feedMaxAgeMillis;
 
     /** The history stream's approximate max length; {@code '0'}: no history. */
     private final byte[] historyMaxLength;
@@ -178,6 +191,7 @@ final class RedisAdmission implements Admission {
             RedisLink link,
             RedisKeys keys,
             GatewayConfig.Outbox outbox,
+            GatewayConfig.Resume resume,
             OutboxMeters outboxMeters,
             GatewayConfig.History history,
             long nodeId,
@@ -196,6 +210,8 @@ final class RedisAdmission implements Admission {
         this.outboxMode = !outbox.enabled() ? OUTBOX_OFF : outbox.trimWhenFull() ? OUTBOX_TRIM : OUTBOX_REFUSE;
         this.outboxMaxLength = ascii(outbox.maxLength());
         this.outboxMeters = outboxMeters;
+        this.feedMaxLength = ascii(resume.feedMaxLength());
+        this.feedMaxAgeMillis = ascii(resume.feedMaxAge().toMillis());
         this.historyMaxLength = history.enabled() ? ascii(history.maxEvents()) : OUTBOX_OFF;
         this.historyMaxAgeMillis = history.maxAge().toMillis();
         this.historyTtl = ascii(historyMaxAgeMillis);
@@ -244,6 +260,7 @@ final class RedisAdmission implements Admission {
                 + (frame.readableBytes() - ServerFrameEncoder.payloadOf(frame).readableBytes())
                 + 1);
         // Per message, never per recipient: the outbox entry's fields ride in the same script call.
+        byte[] conversationDigits = ascii(conversationId);
         byte[][] args = outboxMode == OUTBOX_OFF
                 ? new byte[][] {
                     sender,
@@ -254,6 +271,9 @@ final class RedisAdmission implements Admission {
                     CHANNEL_PREFIX,
                     lateAt,
                     OUTBOX_OFF,
+                    feedMaxLength,
+                    feedMaxAgeMillis,
+                    conversationDigits,
                     historyMaxLength,
                     historyMinId,
                     historyTtl,
@@ -277,6 +297,9 @@ final class RedisAdmission implements Admission {
                     Rfc3339.text(message.createdAtMillis()).getBytes(StandardCharsets.US_ASCII),
                     utf8(message.clientMsgId()),
                     message.fromAdmin() ? FROM_ADMIN : FROM_CLIENT,
+                    feedMaxLength,
+                    feedMaxAgeMillis,
+                    conversationDigits,
                     historyMaxLength,
                     historyMinId,
                     historyTtl,

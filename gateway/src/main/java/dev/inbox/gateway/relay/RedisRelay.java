@@ -11,6 +11,7 @@ import dev.inbox.gateway.routing.Admission;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Membership;
 import dev.inbox.gateway.routing.Relay;
+import dev.inbox.gateway.routing.UserFeed;
 import dev.inbox.gateway.routing.UserGroups;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -45,6 +46,9 @@ public final class RedisRelay implements Relay {
     private final UserChannels channels;
     private final RedisAdmission admission;
     private final RedisMembership membership;
+    /** The resume feed; null on a cluster, where the feed is not written yet (docs/protocol.md, "Resume"). */
+    private final RedisUserFeed feed;
+
     private final ConversationHistory history;
     private final RelayGaps gaps;
     /** How long to wait before trying a failed resubscription again. */
@@ -62,6 +66,7 @@ public final class RedisRelay implements Relay {
         this(
                 config,
                 new GatewayConfig.History(false, 1, Duration.ofHours(1), 1, 1),
+                new GatewayConfig.Resume(1000, Duration.ofHours(1), 1000, 64, 1000),
                 groups,
                 readiness,
                 dev,
@@ -73,6 +78,7 @@ public final class RedisRelay implements Relay {
     public RedisRelay(
             GatewayConfig.Redis config,
             GatewayConfig.History history,
+            GatewayConfig.Resume resume,
             UserGroups groups,
             Readiness readiness,
             boolean dev,
@@ -119,6 +125,7 @@ public final class RedisRelay implements Relay {
                 link,
                 keys,
                 config.outbox(),
+                resume,
                 outboxMeters,
                 history,
                 nodeId,
@@ -127,6 +134,9 @@ public final class RedisRelay implements Relay {
                 config.timeout(),
                 config.queueSize(),
                 dedup.window());
+        this.feed = link.scriptPublishes() && resume.feedMaxLength() > 0
+                ? new RedisUserFeed(link, channels, resume.feedMaxAge())
+                : null;
         this.membership = new RedisMembership(link, keys);
         this.history = history.enabled() ? new RedisConversationHistory(link, keys) : NoHistory.INSTANCE;
         this.janitor = config.outbox().enabled()
@@ -196,6 +206,11 @@ public final class RedisRelay implements Relay {
     @Override
     public Membership membership() {
         return membership;
+    }
+
+    @Override
+    public UserFeed feed() {
+        return feed;
     }
 
     @Override

@@ -73,6 +73,29 @@ final class UserChannels implements UserGroups.PresenceListener {
         return done;
     }
 
+    /**
+     * Completes once Redis confirms {@code userId}'s channel is subscribed: a SUBSCRIBE of a channel already
+     * subscribed is harmless, and its confirmation is the moment from which every publication reaches this node.
+     * Fails if Redis could not be asked. The user must be present (joined) when this is called, so no reconcile
+     * after it unsubscribes them.
+     */
+    CompletionStage<Void> subscribed(long userId) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            executor.execute(() -> link.subscribe(new byte[][] {RedisKeys.userChannel(userId)})
+                    .whenComplete((v, failure) -> {
+                        if (failure != null) {
+                            done.completeExceptionally(failure);
+                        } else {
+                            done.complete(null);
+                        }
+                    }));
+        } catch (RejectedExecutionException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
     private void schedule() {
         if (scheduled.compareAndSet(false, true)) {
             try {

@@ -63,6 +63,10 @@ public final class InboxSession {
     private int relayEpoch;
     /** A HISTORY request of this connection is being answered; event loop only. */
     private boolean historyInFlight;
+    /** While a resume replays: the live frames held back until it is done; else null. Event loop only. */
+    private java.util.ArrayList<ByteBuf> held;
+
+    private long heldBytes;
 
     public InboxSession(
             Channel channel,
@@ -348,12 +352,53 @@ public final class InboxSession {
      * still sees the bytes. Event loop only.
      */
     void writeFrame(ByteBuf frame) {
+        if (held != null) {
+            hold(frame);
+            return;
+        }
+        writeNow(frame);
+    }
+
+    /** {@link #writeFrame} past any hold: a resume's replay. Event loop only. */
+    public void writeNow(ByteBuf frame) {
         frames().write(frame, channel.voidPromise());
         framesOut++;
     }
 
+    /**
+     * From now until {@link #stopHolding}, live frames are held back, not written (a resume replays first). They
+     * count against the same hard cap as a queue: past it the connection is closed (1013). Event loop only.
+     */
+    public void startHolding() {
+        held = new java.util.ArrayList<>();
+        heldBytes = 0;
+    }
+
+    public boolean isHolding() {
+        return held != null;
+    }
+
+    /** Ends the hold: the frames held, oldest first, now the caller's to write or release. Event loop only. */
+    public java.util.List<ByteBuf> stopHolding() {
+        java.util.List<ByteBuf> frames = held == null ? java.util.List.of() : held;
+        held = null;
+        heldBytes = 0;
+        return frames;
+    }
+
+    private void hold(ByteBuf frame) {
+        heldBytes += frame.readableBytes();
+        if (heldBytes > HARD_CAP_FACTOR * (long) channel.config().getWriteBufferHighWaterMark()) {
+            frame.release();
+            stopHolding().forEach(ByteBuf::release);
+            closeOverCap();
+            return;
+        }
+        held.add(frame);
+    }
+
     /** Flushes what {@link #writeFrame} queued. Event loop only. */
-    void flushFrames() {
+    public void flushFrames() {
         frames().flush();
     }
 

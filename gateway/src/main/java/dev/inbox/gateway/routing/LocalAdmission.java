@@ -20,15 +20,18 @@ public final class LocalAdmission implements Admission {
     private final LocalHistory history;
 
     private final long historyMaxAgeMillis;
+    /** Written before the outcome is handed on, so a feed holds every event before it is delivered. */
+    private final LocalUserFeed feed;
 
     public LocalAdmission(InMemoryMembership membership, ClockMessageIds ids, boolean dev) {
-        this(membership, ids, dev, null, Duration.ZERO, null);
+        this(membership, ids, dev, null, Duration.ZERO, null, new LocalUserFeed(1, 1));
     }
 
     /**
      * @param history    where admitted events are kept, or {@code null} for none
      * @param historyAge events older than this leave the history
      * @param recent     recent {@code client_msg_id}s, or {@code null} to treat every message as new
+     * @param feed       each user's feed of delivered events, for resuming
      */
     public LocalAdmission(
             InMemoryMembership membership,
@@ -36,13 +39,15 @@ public final class LocalAdmission implements Admission {
             boolean dev,
             LocalHistory history,
             Duration historyAge,
-            RecentSends recent) {
+            RecentSends recent,
+            LocalUserFeed feed) {
         this.membership = membership;
         this.ids = ids;
         this.dev = dev;
         this.history = history;
         this.historyMaxAgeMillis = historyAge.toMillis();
         this.recent = recent;
+        this.feed = feed;
     }
 
     /**
@@ -88,7 +93,9 @@ public final class LocalAdmission implements Admission {
                                     ClockMessageIds.floor(now - historyMaxAgeMillis),
                                     json(event, id));
                         }
-                        return new Admitted(id, m.userIds());
+                        long[] members = m.userIds();
+                        feed.append(members, conversationId, id);
+                        return new Admitted(id, members);
                     });
                 })
                 .whenComplete(outcome);

@@ -17,20 +17,36 @@ public final class LocalRelay implements Relay {
     /** The in-memory store, or {@code null} when history is off. */
     private final LocalHistory localHistory;
 
+    private final LocalUserFeed feed;
+
     /**
-     * @param dev     whether a sender who is not a member joins an unmanaged conversation (dev mode)
-     * @param history the bounds of the in-memory history
-     * @param dedup   how long, and how many, {@code client_msg_id}s are remembered
-     * @param metrics counts ids forgotten early
+     * @param dev           whether a sender who is not a member joins an unmanaged conversation (dev mode)
+     * @param history       the bounds of the in-memory history
+     * @param dedup         how long, and how many, {@code client_msg_id}s are remembered
+     * @param metrics       counts ids forgotten early
+     * @param feedMaxLength most entries one user's feed holds
+     * @param feedMaxUsers  most users with a feed in memory; past it one is dropped (its user resumes epoch_changed)
      */
-    public LocalRelay(boolean dev, GatewayConfig.History history, GatewayConfig.Dedup dedup, GatewayMetrics metrics) {
+    public LocalRelay(
+            boolean dev,
+            GatewayConfig.History history,
+            GatewayConfig.Dedup dedup,
+            GatewayMetrics metrics,
+            int feedMaxLength,
+            int feedMaxUsers) {
         ClockMessageIds ids = new ClockMessageIds();
         this.localHistory =
                 history.enabled() ? new LocalHistory(history.maxEvents(), history.localMaxBytes(), ids::last) : null;
         this.history = localHistory != null ? localHistory : NoHistory.INSTANCE;
         RecentSends recent =
                 dedup.enabled() ? new RecentSends(dedup.window(), dedup.maxEntries(), metrics::dedupEvicted) : null;
-        this.admission = new LocalAdmission(membership, ids, dev, localHistory, history.maxAge(), recent);
+        this.feed = new LocalUserFeed(feedMaxLength, feedMaxUsers);
+        this.admission = new LocalAdmission(membership, ids, dev, localHistory, history.maxAge(), recent, feed);
+    }
+
+    @Override
+    public UserFeed feed() {
+        return feed.enabled() ? feed : null;
     }
 
     @Override

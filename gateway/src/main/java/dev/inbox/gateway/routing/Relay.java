@@ -15,6 +15,9 @@ public interface Relay extends AutoCloseable {
     /** Who is in which conversation. */
     Membership membership();
 
+    /** Each user's feed of delivered events, for resuming; {@code null} where resuming is not supported yet. */
+    UserFeed feed();
+
     /** Each conversation's recent events, written by {@link #admission()} as it gives ids. */
     ConversationHistory history();
 

@@ -16,6 +16,8 @@ import dev.inbox.gateway.hook.PublishHook;
 import dev.inbox.gateway.inbox.HistoryRequests;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.InboxFrameHandler;
+import dev.inbox.gateway.inbox.ReplaySource;
+import dev.inbox.gateway.inbox.Resumer;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
@@ -53,6 +55,11 @@ public final class InboxServer implements AutoCloseable {
      * and it is the allocator whose memory {@code netty_allocator_memory_used} reports.
      */
     static final ByteBufAllocator BUFFERS = PooledByteBufAllocator.DEFAULT;
+    /**
+     * The heap a single node's resume feeds may take together at worst (16 bytes an entry): the number of feeds is
+     * capped at this over a full feed's size (docs/operations.md, bounds).
+     */
+    static final long LOCAL_FEED_MAX_BYTES = 64L * 1024 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(InboxServer.class);
 
@@ -127,6 +134,21 @@ public final class InboxServer implements AutoCloseable {
         return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
     }
 
+    /** How many users' feeds fit {@link #LOCAL_FEED_MAX_BYTES} when each is full; at least 1 000. */
+    static int localFeedMaxUsers(int feedMaxLength) {
+        return (int) Math.max(1_000, LOCAL_FEED_MAX_BYTES / (16L * Math.max(1, feedMaxLength)));
+    }
+
+    /** A resume reads the events it replays from the conversations' histories. */
+    private static ReplaySource replaySource(ConversationHistory history) {
+        return (conversationId, after, limit) -> history.after(conversationId, after, limit)
+                .thenApply(page -> new ReplaySource.Page(
+                        page.events().stream()
+                                .map(e -> new ReplaySource.Event(e.messageId(), e.frame()))
+                                .toList(),
+                        page.trimmed()));
+    }
+
     static InboxServer start(GatewayConfig config, InboxEndpoint endpoint)
             throws ConfigException, InterruptedException {
         GatewayConfig.Hooks hooks = config.hooks();
@@ -143,8 +165,21 @@ public final class InboxServer implements AutoCloseable {
         GatewayMetrics metrics = new GatewayMetrics();
         Relay relay = config.clustered()
                 ? new RedisRelay(
-                        config.redis(), config.history(), groups, readiness, config.dev(), config.dedup(), metrics)
-                : new LocalRelay(config.dev(), config.history(), config.dedup(), metrics);
+                        config.redis(),
+                        config.history(),
+                        config.resume(),
+                        groups,
+                        readiness,
+                        config.dev(),
+                        config.dedup(),
+                        metrics)
+                : new LocalRelay(
+                        config.dev(),
+                        config.history(),
+                        config.dedup(),
+                        metrics,
+                        config.resume().feedMaxLength(),
+                        localFeedMaxUsers(config.resume().feedMaxLength()));
         // An answer takes at most half the connection's outbound bound, so one page never makes a reader slow.
         HistoryReader historyReader = new HistoryReader(
                 relay.history(), config.history().pageMax(), config.inbox().maxOutboundBytes() / 2);
@@ -210,7 +245,15 @@ public final class InboxServer implements AutoCloseable {
                             groups,
                             config.limits().messagesPerSecond(),
                             config.limits().messageBurst(),
-                            new HistoryRequests(relay.membership(), historyReader, encoder, metrics));
+                            new HistoryRequests(relay.membership(), historyReader, encoder, metrics),
+                            new Resumer(
+                                    relay.feed(),
+                                    replaySource(relay.history()),
+                                    relay.membership(),
+                                    config.resume().maxConversations(),
+                                    config.resume().maxEvents(),
+                                    config.resume().concurrency(),
+                                    metrics));
 
             Channel publicChannel = bind(
                     new ServerBootstrap()

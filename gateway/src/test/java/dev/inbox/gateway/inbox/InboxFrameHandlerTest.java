@@ -88,7 +88,8 @@ class InboxFrameHandlerTest {
                 groups,
                 UNLIMITED,
                 UNLIMITED,
-                new HistoryRequests(membership, new HistoryReader(NoHistory.INSTANCE, 100, 1 << 20), encoder, METRICS));
+                new HistoryRequests(membership, new HistoryReader(NoHistory.INSTANCE, 100, 1 << 20), encoder, METRICS),
+                new Resumer(null, (c, a, n) -> null, membership, 10, 10, 1, METRICS));
         session = start(ch, ann);
     }
 
