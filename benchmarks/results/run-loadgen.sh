@@ -4,6 +4,7 @@
 # EPOLL_JAR (optional): Netty's epoll native jar, to measure the node on epoll as well as NIO.
 # PARTS (default "single cross memory") picks which parts run; memory is the one a busy machine does not distort;
 # "backend" (run on its own: PARTS=backend) prices the outbox and the publish hook (OUTBOX_RATE, HOOK_RATE).
+# "history" (on its own: PARTS=history) prices the history and the resume feed against neither (HISTORY_RATE).
 # SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
 set -uo pipefail
 out=benchmarks/results
@@ -80,6 +81,28 @@ for rate in 5000 7500 10000; do
 done
 stop "$rd"
 
+fi
+
+if part history; then
+# History and the resume feed (issue 14): one node, Redis and the outbox, the group scenario at HISTORY_RATE
+# messages/s with --history false --feed-max-length 0 (off) and with the defaults (on), interleaved.
+HISTORY_RATE=${HISTORY_RATE:-4000}
+for i in 1 2 3; do
+  for mode in off on; do
+    name="history-$mode-$HISTORY_RATE-$i"
+    done_already "$name" && continue
+    redis-server --port 26391 --save '' --appendonly no --daemonize no >"$out/redis.log" 2>&1 & rd=$!
+    until redis-cli -p 26391 ping >/dev/null 2>&1; do sleep 0.1; done
+    hist=(); [ "$mode" = off ] && hist=(--history false --feed-max-length 0)
+    gw=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26391 --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}" "${hist[@]}")
+    wait_ready 28081
+    run "$name" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+        --users 1000 --group-size 10 --rate "$HISTORY_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
+    echo "$name: redis used_memory $(redis-cli -p 26391 info memory | awk -F: '/^used_memory:/{print $2}' | tr -d '\r')"
+    stop "$gw" "$rd"
+  done
+done
+exit 0
 fi
 
 if part backend; then
