@@ -2,6 +2,7 @@ package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.metrics.Limit;
+import dev.inbox.gateway.presence.PresenceRequests;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.UserGroups;
@@ -9,6 +10,8 @@ import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.CloseCode;
 import dev.inbox.protocol.ErrorCode;
+import dev.inbox.protocol.PresenceRequest;
+import dev.inbox.protocol.PresenceRequestDecoder;
 import dev.inbox.protocol.ProtocolException;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -39,6 +42,10 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     private final int messageBurst;
     private final Resumer resumer;
     private final HistoryRequests history;
+    /** Presence frames' decoder and handler; {@code null} in tests that build a handler without presence. */
+    private final PresenceRequestDecoder presenceDecoder;
+
+    private final PresenceRequests presence;
 
     /**
      * @param messagesPerSecond each connection's sustained message rate
@@ -53,6 +60,22 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             int messageBurst,
             HistoryRequests history,
             Resumer resumer) {
+        this(decoder, router, groups, messagesPerSecond, messageBurst, history, resumer, null, null);
+    }
+
+    /** @param presence answers presence frames that {@code presenceDecoder} reads (both null: none are answered) */
+    public InboxFrameHandler(
+            ClientMessageDecoder decoder,
+            ConversationRouter router,
+            UserGroups groups,
+            int messagesPerSecond,
+            int messageBurst,
+            HistoryRequests history,
+            Resumer resumer,
+            PresenceRequestDecoder presenceDecoder,
+            PresenceRequests presence) {
+        this.presenceDecoder = presenceDecoder;
+        this.presence = presence;
         this.history = history;
         this.resumer = resumer;
         this.decoder = decoder;
@@ -68,7 +91,9 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         if (session.channel().hasAttr(HandshakeHandler.RESUME_REQUESTED)) {
             session.startHolding(); // before the join: no live event may slip past the hold (see Resumer)
         }
-        groups.join(session);
+        if (groups.join(session) && presence != null) {
+            presence.connectionsChanged(session.userId());
+        }
         AccessLog.opened(session);
     }
 
@@ -77,7 +102,13 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     public void channelInactive(ChannelHandlerContext ctx) {
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (session != null) {
-            groups.leave(session);
+            boolean last = groups.leave(session);
+            if (presence != null) {
+                presence.closed(session);
+                if (last) {
+                    presence.connectionsChanged(session.userId());
+                }
+            }
             session.stopHolding().forEach(io.netty.buffer.ByteBuf::release);
             AccessLog.closed(session);
         }
@@ -110,6 +141,18 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         if (session.channel().attr(HandshakeHandler.RESUME_REQUESTED).getAndSet(null) != null) {
             resumer.resume(session, frame.content()); // the first frame of a connection opened with ?resume=1
             return;
+        }
+        if (presence != null && allowed && PresenceRequestDecoder.mayBePresence(frame.content())) {
+            try {
+                PresenceRequest request = presenceDecoder.decode(frame.content());
+                if (request != null) {
+                    presence.handle(session, request);
+                    return;
+                }
+            } catch (ProtocolException e) {
+                session.sendError(e.code(), e.getMessage(), e.conversationId(), e.clientMsgId());
+                return;
+            }
         }
         ClientMessage message;
         try {
