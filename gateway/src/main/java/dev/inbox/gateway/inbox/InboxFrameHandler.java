@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The production {@link InboxEndpoint}: the router's side of an upgraded connection. Text messages (already
- * reassembled and UTF-8-checked) are decoded and routed ({@code HISTORY} requests to {@link HistoryRequests}); a bad one gets an {@code ERROR} and the connection stays
+ * reassembled and UTF-8-checked) are decoded and routed ({@code HISTORY} requests to {@link HistoryRequests},
+ * {@code PRESENCE_SUBSCRIBE}/{@code PRESENCE_UNSUBSCRIBE} to {@link PresenceRequests}); a bad one gets an {@code ERROR} and the connection stays
  * open. Binary messages get {@code binary_not_supported}. A connection that keeps sending past the rate limit is
  * closed with 1008; when the user's token expires, with 4501. Control frames and protocol violations are
  * {@link ControlFrameHandler}'s.

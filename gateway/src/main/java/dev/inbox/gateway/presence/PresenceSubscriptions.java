@@ -106,6 +106,9 @@ final class PresenceSubscriptions {
                 continue; // unsubscribed or closed meanwhile
             }
             boolean status = w.status != null && w.changedAt > since ? w.status : read[i];
+            if (w.status == null) {
+                w.status = status; // known now: a later report of the same state is no change
+            }
             deliver(session, encoder.encodePresence(alloc, userIds[i], status));
             meters.delivered(1);
         }

@@ -7,7 +7,9 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -58,7 +60,6 @@ public final class RedisPresence implements PresenceStore {
     static final String CHANNEL_PREFIX = "inbox:p:";
     private static final byte[] NODES = (PREFIX + "nodes").getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ONLINE_MESSAGE = {'1'};
-    private static final byte[] OFFLINE_MESSAGE = {'0'};
 
     /** KEYS: the user's set, the node's set. ARGV: node, user, channel. 1 when the user came online. */
     private static final String ONLINE = """
@@ -112,8 +113,16 @@ public final class RedisPresence implements PresenceStore {
     private final byte[] nodeUsersKey = (PREFIX + "n:" + node).getBytes(StandardCharsets.US_ASCII);
     private final GatewayConfig.Redis config;
     private final Duration timeout;
+    private final Duration debounce;
     private final PresenceMeters meters;
     private final RedisClient client;
+    /**
+     * The relay's address under a name of its own ({@value #CLIENT_NAME}): in CLIENT LIST an operator, and the relay's
+     * tests, tell this connection from the relay's.
+     */
+    private final RedisURI uri;
+
+    static final String CLIENT_NAME = "inbox-presence";
 
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> connection;
     private volatile Changes changes = (u, o) -> {};
@@ -126,11 +135,19 @@ public final class RedisPresence implements PresenceStore {
 
     private volatile boolean closed;
 
-    /** @param timeout the bound on showing a dead node's users offline ({@code --presence-timeout}) */
-    public RedisPresence(GatewayConfig.Redis config, Duration timeout, PresenceMeters meters) {
+    /**
+     * @param timeout  the bound on showing a dead node's users offline ({@code --presence-timeout})
+     * @param debounce how long a user stays online after leaving ({@code --presence-debounce}); also this node's
+     *                 users' when it shuts down
+     */
+    public RedisPresence(GatewayConfig.Redis config, Duration timeout, Duration debounce, PresenceMeters meters) {
         this.config = config;
+        this.debounce = debounce;
         this.timeout = timeout;
         this.meters = meters;
+        this.uri = RedisURI.builder(config.target().node())
+                .withClientName(CLIENT_NAME)
+                .build();
         this.client = RedisClient.create();
         this.client.setOptions(ClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
@@ -165,36 +182,35 @@ public final class RedisPresence implements PresenceStore {
         if (closed) {
             return;
         }
-        client.connectPubSubAsync(ByteArrayCodec.INSTANCE, config.target().node())
-                .whenComplete((c, failure) -> {
-                    if (failure != null) {
-                        log.warn("presence: redis connect failed ({}); retrying", RedisLink.describe(failure));
-                        thread.schedule(this::connect, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
-                        return;
+        client.connectPubSubAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((c, failure) -> {
+            if (failure != null) {
+                log.warn("presence: redis connect failed ({}); retrying", RedisLink.describe(failure));
+                thread.schedule(this::connect, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
+                return;
+            }
+            c.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(byte[] channel, byte[] message) {
+                    long user = userOf(channel);
+                    if (user > 0 && message.length == 1) {
+                        changes.changed(user, message[0] == '1');
                     }
-                    c.addListener(new RedisPubSubAdapter<>() {
-                        @Override
-                        public void message(byte[] channel, byte[] message) {
-                            long user = userOf(channel);
-                            if (user > 0 && message.length == 1) {
-                                changes.changed(user, message[0] == '1');
-                            }
-                        }
-                    });
-                    connection = c;
-                    if (closed) {
-                        c.closeAsync();
-                        return;
-                    }
-                    thread.execute(() -> {
-                        dirty = true;
-                        for (long u : watched) {
-                            c.async().subscribe(channel(u));
-                        }
-                        tick();
-                        refreshWatched();
-                    });
-                });
+                }
+            });
+            connection = c;
+            if (closed) {
+                c.closeAsync();
+                return;
+            }
+            thread.execute(() -> {
+                dirty = true;
+                for (long u : watched) {
+                    c.async().subscribe(channel(u));
+                }
+                tick();
+                refreshWatched();
+            });
+        });
     }
 
     private RedisPubSubAsyncCommands<byte[], byte[]> commands() {
@@ -350,8 +366,9 @@ public final class RedisPresence implements PresenceStore {
     }
 
     /**
-     * Leaves at once: this node's heartbeat goes and the sweep tells its users offline now, rather than after the
-     * timeout. Waits a little for it; a node that cannot say so is swept by the others.
+     * Leaves as a user leaves: this node's heartbeat is set to lapse after the debounce, and the next sweep after it
+     * tells its users offline, except those who reconnected to another node meanwhile (a drain's closes send them
+     * there). Waits a little for Redis; a node that cannot say so is swept after the usual expiry.
      */
     @Override
     public void close() {
@@ -359,15 +376,7 @@ public final class RedisPresence implements PresenceStore {
         RedisPubSubAsyncCommands<byte[], byte[]> redis = commands();
         if (redis != null) {
             try {
-                redis.del(heartbeatKey)
-                        .thenCompose(n -> redis.<List<Object>>eval(
-                                TICK.replace("redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])", ""),
-                                ScriptOutputType.MULTI,
-                                new byte[][] {heartbeatKey, NODES},
-                                ascii(1),
-                                nodeBytes,
-                                PREFIX.getBytes(StandardCharsets.US_ASCII),
-                                CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII)))
+                redis.set(heartbeatKey, ONLINE_MESSAGE, SetArgs.Builder.px(Math.max(1, debounce.toMillis())))
                         .toCompletableFuture()
                         .get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
             } catch (Exception e) {

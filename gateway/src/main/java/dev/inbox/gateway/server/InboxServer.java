@@ -363,7 +363,11 @@ public final class InboxServer implements AutoCloseable {
         PresenceMeters meters = metrics.presence(() -> built[0] == null ? 0 : built[0].subscriptionCount());
         PresenceStore store;
         if (config.clustered() && !config.redis().target().cluster()) {
-            store = new RedisPresence(config.redis(), config.presence().timeout(), meters);
+            store = new RedisPresence(
+                    config.redis(),
+                    config.presence().timeout(),
+                    config.presence().debounce(),
+                    meters);
         } else {
             if (config.clustered()) {
                 log.warn("presence on a Redis Cluster is kept per node: users are online only on the node they use");

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /** Presence across nodes joined by a real redis-server: changes seen on every node, a SIGKILLed node's users swept. */
 class RedisPresenceIT {
-    private static final Duration DEBOUNCE = Duration.ofMillis(1500);
+    /** The default: a move between nodes must land within it even on a loaded two-core machine (see PresenceIT). */
+    private static final Duration DEBOUNCE = Duration.ofSeconds(5);
     /** The tests' --presence-timeout: the bound on showing a killed node's users offline. */
     private static final Duration TIMEOUT = Duration.ofSeconds(4);
 
