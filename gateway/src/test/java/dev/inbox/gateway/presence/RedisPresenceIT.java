@@ -1,5 +1,6 @@
 package dev.inbox.gateway.presence;
 
+import static dev.inbox.gateway.presence.PresenceIT.assertError;
 import static dev.inbox.gateway.presence.PresenceIT.assertPresence;
 import static dev.inbox.gateway.presence.PresenceIT.awaitStatus;
 import static dev.inbox.gateway.presence.PresenceIT.subscribe;
@@ -129,6 +130,28 @@ class RedisPresenceIT {
         System.out.println("presence: killed node's user offline on the other node after " + took / 1_000_000
                 + " ms (bound " + TIMEOUT.toMillis() + " ms)");
         annOnA.socket().abort(); // its node is gone: nothing to close with
+    }
+
+    @Test
+    void theMembershipRuleFollowsRedisMembershipOnEveryNode() {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(1, 1, 2);
+        a.members(2, 3, 4);
+        WsClient bobOnB = b.connect(2);
+        bobOnB.send(subscribe(3));
+        assertError(bobOnB, "presence_forbidden");
+        a.members(1, 1, 2, 3); // set through the other node
+        bobOnB.send(subscribe(3));
+        assertPresence(bobOnB, 3, "offline");
+        a.members(1, 1, 2); // Carol leaves the one conversation she shared with Bob
+        bobOnB.send(subscribe(3));
+        assertError(bobOnB, "presence_forbidden");
+        assertEquals(
+                200, a.admin("POST", "/api/conversations/2/members/2", null).statusCode()); // Bob joins Carol's
+        bobOnB.send(subscribe(3, 4));
+        assertPresence(bobOnB, 3, "offline");
+        assertPresence(bobOnB, 4, "offline");
     }
 
     private static long sum(String metrics, String name) {
