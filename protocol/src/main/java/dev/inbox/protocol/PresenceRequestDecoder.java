@@ -7,11 +7,8 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -21,19 +18,13 @@ import java.util.Arrays;
  * {@code maxUserIds} of them is {@code presence_limit}, found while reading, so a huge array is never held. Ids listed
  * twice count once.
  *
- * <p>{@link #decode} answers {@code null} for a frame of any other type, so the caller hands it to the message decoder;
- * {@link #mayBePresence} is the cheap byte test that spares every other frame the second parse. Thread-safe.
+ * <p>{@link #decode} answers {@code null} for a frame of any other type, whose error the message decoder names; the
+ * gateway reads a frame with this decoder only after the message decoder refused it, so messages never pay for it.
+ * Thread-safe.
  */
 public final class PresenceRequestDecoder {
     public static final String TYPE_SUBSCRIBE = "PRESENCE_SUBSCRIBE";
     public static final String TYPE_UNSUBSCRIBE = "PRESENCE_UNSUBSCRIBE";
-
-    /**
-     * Both presence types begin so. A type written with JSON escapes ({@code "\u0050RESENCE_..."}) does not match and
-     * is answered as the message decoder answers an unknown type; docs/protocol.md says to write it plainly.
-     */
-    private static final ByteBuf MARKER =
-            Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer("\"PRESENCE_".getBytes(StandardCharsets.US_ASCII)));
 
     private final JsonFactory json = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
@@ -49,11 +40,6 @@ public final class PresenceRequestDecoder {
             throw new IllegalArgumentException("maxUserIds: " + maxUserIds + " (expected: > 0)");
         }
         this.maxUserIds = maxUserIds;
-    }
-
-    /** Whether {@code frame} could be a presence frame: it holds the type's opening bytes. Reads no state. */
-    public static boolean mayBePresence(ByteBuf frame) {
-        return ByteBufUtil.indexOf(MARKER, frame) >= 0; // reads the needle by index: shared safely
     }
 
     /**
@@ -98,7 +84,11 @@ public final class PresenceRequestDecoder {
                 }
             } else if ("user_ids".equals(field)) {
                 if (idsSeen) {
-                    throw new ProtocolException(ErrorCode.BAD_FRAME, "field 'user_ids' appears more than once");
+                    // Reported only if the frame is a presence frame: to any other type user_ids means nothing.
+                    error = ErrorCode.BAD_FRAME;
+                    errorText = "field 'user_ids' appears more than once";
+                    p.skipChildren();
+                    continue;
                 }
                 idsSeen = true;
                 if (value == JsonToken.VALUE_NULL) {

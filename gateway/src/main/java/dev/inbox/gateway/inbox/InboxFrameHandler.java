@@ -143,22 +143,13 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             resumer.resume(session, frame.content()); // the first frame of a connection opened with ?resume=1
             return;
         }
-        if (presence != null && allowed && PresenceRequestDecoder.mayBePresence(frame.content())) {
-            try {
-                PresenceRequest request = presenceDecoder.decode(frame.content());
-                if (request != null) {
-                    presence.handle(session, request);
-                    return;
-                }
-            } catch (ProtocolException e) {
-                session.sendError(e.code(), e.getMessage(), e.conversationId(), e.clientMsgId());
-                return;
-            }
-        }
         ClientMessage message;
         try {
             message = decoder.decode(frame.content());
         } catch (ProtocolException e) {
+            if (allowed && presence != null && e.code() != ErrorCode.BAD_JSON && answeredAsPresence(session, frame)) {
+                return;
+            }
             session.sendError(
                     allowed ? e.code() : ErrorCode.RATE_LIMITED,
                     allowed ? e.getMessage() : "rate limit: at most " + messagesPerSecond + " messages a second",
@@ -180,6 +171,26 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             return;
         }
         router.route(session, message);
+    }
+
+    /**
+     * A frame the message decoder refused may be a presence frame: the message decoder refuses every type it does not
+     * know, so only refused frames are read a second time, and a message costs nothing more than before. True when
+     * the frame was a presence frame and has been answered (handled, or refused with the presence decoder's error).
+     */
+    private boolean answeredAsPresence(InboxSession session, TextWebSocketFrame frame) {
+        PresenceRequest request;
+        try {
+            request = presenceDecoder.decode(frame.content());
+        } catch (ProtocolException e) {
+            session.sendError(e.code(), e.getMessage(), e.conversationId(), e.clientMsgId());
+            return true;
+        }
+        if (request == null) {
+            return false; // another type: the message decoder's error stands
+        }
+        presence.handle(session, request);
+        return true;
     }
 
     /** Only this handler's own failures get here: the ones in front of it are answered by {@link ControlFrameHandler}. */
