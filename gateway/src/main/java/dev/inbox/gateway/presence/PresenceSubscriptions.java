@@ -5,25 +5,33 @@ import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.util.ArrayList;
+import io.netty.channel.EventLoop;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Which of this node's connections watch which users, and the writing of {@code PRESENCE} frames to them. A change
- * is encoded once and each watcher gets a retained duplicate, so its cost is the number of connections subscribed
- * to that user, whatever else the user is in (issue 15).
+ * is encoded once and each watcher gets a retained duplicate, handed over as one task per event loop, so its cost is
+ * the number of connections subscribed to that user, whatever else the user is in (issue 15); per connection, an
+ * array slot and a reference count.
  *
  * <p>Presence thread only, apart from {@link #count}: no locks.
  */
 final class PresenceSubscriptions {
-    /** One watched user: the connections watching, and the newest status a change brought. */
+    /** One watched user: the connections watching, by event loop, and the newest status a change brought. */
     private static final class Watched {
-        final List<InboxSession> sessions = new ArrayList<>(2);
+        /**
+         * Sorted by loop as they subscribe, so a change is one task per loop, not one per connection. Each array is
+         * copied on change (subscriptions are rare next to deliveries), so a task may keep the one it was given.
+         */
+        final Map<EventLoop, InboxSession[]> byLoop = new IdentityHashMap<>(4);
+
+        int sessions;
         /** The status the last change said, or null before any. */
         Boolean status;
         /** {@link #changes} at the last change of this user. */
@@ -87,7 +95,12 @@ final class PresenceSubscriptions {
                     watched.put(u, w);
                     store.watch(u);
                 }
-                w.sessions.add(session);
+                w.byLoop.merge(session.channel().eventLoop(), new InboxSession[] {session}, (had, one) -> {
+                    InboxSession[] next = Arrays.copyOf(had, had.length + 1);
+                    next[had.length] = session;
+                    return next;
+                });
+                w.sessions++;
             }
         }
         count += adding;
@@ -143,8 +156,21 @@ final class PresenceSubscriptions {
         count--;
         Watched w = watched.get(userId);
         if (w != null) {
-            w.sessions.remove(session);
-            if (w.sessions.isEmpty()) {
+            EventLoop loop = session.channel().eventLoop();
+            InboxSession[] onLoop = w.byLoop.get(loop);
+            int at = onLoop == null ? -1 : Arrays.asList(onLoop).indexOf(session);
+            if (at >= 0) {
+                w.sessions--;
+                if (onLoop.length == 1) {
+                    w.byLoop.remove(loop);
+                } else {
+                    InboxSession[] next = new InboxSession[onLoop.length - 1];
+                    System.arraycopy(onLoop, 0, next, 0, at);
+                    System.arraycopy(onLoop, at + 1, next, at, next.length - at);
+                    w.byLoop.put(loop, next);
+                }
+            }
+            if (w.sessions == 0) {
                 watched.remove(userId);
                 store.unwatch(userId);
             }
@@ -165,12 +191,29 @@ final class PresenceSubscriptions {
         w.changedAt = changes;
         ByteBuf frame = encoder.encodePresence(alloc, userId, online);
         try {
-            for (InboxSession s : w.sessions) {
-                deliver(s, frame.retainedDuplicate());
+            for (Map.Entry<EventLoop, InboxSession[]> e : w.byLoop.entrySet()) {
+                InboxSession[] sessions = e.getValue();
+                ByteBuf batch = frame.retainedDuplicate();
+                try {
+                    e.getKey().execute(() -> writeAll(sessions, batch));
+                } catch (RejectedExecutionException closing) {
+                    batch.release(); // the loop is shutting down, and its connections with it
+                }
             }
-            meters.delivered(w.sessions.size());
+            meters.delivered(w.sessions);
         } finally {
             frame.release();
+        }
+    }
+
+    /** On the connections' loop: each gets its own duplicate (a recycled view, no copy), then the batch goes. */
+    private static void writeAll(InboxSession[] sessions, ByteBuf batch) {
+        try {
+            for (InboxSession s : sessions) {
+                s.sendFrame(batch.retainedDuplicate());
+            }
+        } finally {
+            batch.release();
         }
     }
 

@@ -108,6 +108,33 @@ class PresenceIT {
     }
 
     @Test
+    void oneChangeReachesEveryWatcherOnEveryLoopOnce() {
+        try (GatewayFixture gw = node()) {
+            gw.members(1, 1, 2, 3, 4, 5);
+            List<WsClient> watchers = new ArrayList<>();
+            for (long u = 2; u <= 5; u++) {
+                for (int tab = 0; tab < 3; tab++) { // 12 connections over the fixture's 4 loops
+                    WsClient c = gw.connect(u);
+                    c.send(subscribe(1));
+                    assertPresence(c, 1, "offline");
+                    watchers.add(c);
+                }
+            }
+            gw.connect(1);
+            for (WsClient c : watchers) {
+                assertPresence(c, 1, "online");
+            }
+            for (WsClient c : watchers) {
+                c.send(subscribe(1)); // a barrier: had the change come twice, the second would come before this
+                assertPresence(c, 1, "online");
+            }
+            String metrics = gw.admin("GET", "/metrics", null, false).body();
+            assertTrue(metrics.contains("inbox_presence_delivered_total 36.0"), metrics);
+            assertTrue(metrics.contains("inbox_presence_subscriptions 12.0"), metrics);
+        }
+    }
+
+    @Test
     void aQuickReconnectIsNeverShownOffline() {
         // The default debounce: a reconnect on a loaded two-core machine (a new TCP connection and upgrade) has been
         // seen to take longer than the other tests' 1.5 s, and a reconnect slower than the debounce is rightly shown.
