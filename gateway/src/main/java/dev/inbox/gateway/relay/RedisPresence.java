@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -168,7 +169,7 @@ public final class RedisPresence implements PresenceStore {
             public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
                 if (handler == connection) {
                     // A reconnect: the changes published meanwhile were lost to this node; read the watched again.
-                    thread.execute(RedisPresence.this::refreshWatched);
+                    onThread(RedisPresence.this::refreshWatched);
                     dirty = true;
                 }
             }
@@ -185,7 +186,11 @@ public final class RedisPresence implements PresenceStore {
         client.connectPubSubAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((c, failure) -> {
             if (failure != null) {
                 log.warn("presence: redis connect failed ({}); retrying", RedisLink.describe(failure));
-                thread.schedule(this::connect, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
+                try {
+                    thread.schedule(this::connect, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException closing) {
+                    // the node is closing: no more attempts
+                }
                 return;
             }
             c.addListener(new RedisPubSubAdapter<>() {
@@ -202,7 +207,7 @@ public final class RedisPresence implements PresenceStore {
                 c.closeAsync();
                 return;
             }
-            thread.execute(() -> {
+            onThread(() -> {
                 dirty = true;
                 for (long u : watched) {
                     c.async().subscribe(channel(u));
@@ -244,7 +249,7 @@ public final class RedisPresence implements PresenceStore {
                         meters.published();
                     }
                     if (resync || (Long) reply.get(0) == 0) {
-                        thread.execute(this::resync);
+                        onThread(this::resync);
                     }
                 });
     }
@@ -267,7 +272,7 @@ public final class RedisPresence implements PresenceStore {
                 dirty = true;
                 return;
             }
-            thread.execute(() -> {
+            onThread(() -> {
                 for (byte[] m : members) {
                     long u = RedisAdmission.parse(m);
                     if (!holding.contains(u)) {
@@ -388,6 +393,15 @@ public final class RedisPresence implements PresenceStore {
             c.close();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+
+    /** Runs {@code task} on the presence thread, unless the node is closing. */
+    private void onThread(Runnable task) {
+        try {
+            thread.execute(task);
+        } catch (RejectedExecutionException closing) {
+            // the presence thread is stopped: the node is closing
+        }
     }
 
     private static byte[] userKey(long userId) {
