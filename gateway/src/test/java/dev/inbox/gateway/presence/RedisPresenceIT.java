@@ -133,6 +133,30 @@ class RedisPresenceIT {
     }
 
     @Test
+    void aNodeThatShutsDownKeepsItsUsersOnlineForTheDebounceSoThoseWhoMoveAreNeverShownOffline() throws Exception {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(1, 1, 2);
+        a.connect(1);
+        WsClient bobOnB = b.connect(2);
+        awaitStatus(b, 1, "online");
+        bobOnB.send(subscribe(1));
+        assertPresence(bobOnB, 1, "online");
+
+        a.close(); // a drain's end: its heartbeat lapses after the debounce, not at once
+        b.connect(1); // Ann's client reconnects, to the node that is left
+        GatewayFixture.await("node A is swept", () -> {
+            try {
+                return redis.command("SCARD inbox:presence:nodes").equals(":1");
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            }
+        });
+        bobOnB.send(subscribe(1));
+        assertPresence(bobOnB, 1, "online"); // and no offline before it
+    }
+
+    @Test
     void theMembershipRuleFollowsRedisMembershipOnEveryNode() {
         GatewayFixture a = node();
         GatewayFixture b = node();
