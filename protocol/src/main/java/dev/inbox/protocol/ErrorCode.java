@@ -44,7 +44,11 @@ public enum ErrorCode {
     /** The first frame of a connection opened with {@code ?resume=1} is not a well-formed {@code RESUME} request (shape, a conversation listed twice, more than the maximum listed); the connection is closed after it. */
     BAD_RESUME("bad_resume"),
     /** Too many connections are resuming on this node now; the connection is closed after it. Reconnect after a random delay. */
-    RESUME_BUSY("resume_busy");
+    RESUME_BUSY("resume_busy"),
+    /** A {@code PRESENCE_SUBSCRIBE} names a user who shares no conversation with the subscriber; the whole frame is refused. */
+    PRESENCE_FORBIDDEN("presence_forbidden"),
+    /** A {@code PRESENCE_SUBSCRIBE} would take the connection past its most subscriptions; the whole frame is refused. */
+    PRESENCE_LIMIT("presence_limit");
 
     private final String wireName;
 

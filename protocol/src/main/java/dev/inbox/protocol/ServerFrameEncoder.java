@@ -182,6 +182,25 @@ public final class ServerFrameEncoder {
         return finish(frame);
     }
 
+    /**
+     * Writes {@code {"type":"PRESENCE","user_id":U,"status":"online"|"offline"}}: one frame per change, shared by every
+     * subscribed connection on the node.
+     */
+    public ByteBuf encodePresence(ByteBufAllocator alloc, long userId, boolean online) {
+        ByteBuf frame = begin(alloc, 64);
+        try (JsonGenerator g = open(frame)) {
+            g.writeStartObject();
+            g.writeStringField("type", "PRESENCE");
+            g.writeNumberField("user_id", userId);
+            g.writeStringField("status", online ? "online" : "offline");
+            g.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            frame.release();
+            throw rethrow(e);
+        }
+        return finish(frame);
+    }
+
     private static final byte[] EVENTS_FIELD = ",\"events\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** The JSON payload of a frame written by this encoder, as a slice sharing its bytes (for relays and tests). */

@@ -587,8 +587,20 @@ class ServerFrameEncoderTest {
                         "server_error",
                         "history_busy",
                         "bad_resume",
-                        "resume_busy"),
+                        "resume_busy",
+                        "presence_forbidden",
+                        "presence_limit"),
                 names);
+    }
+
+    @Test
+    void presenceIsOneSmallFrame() {
+        assertEquals(
+                "{\"type\":\"PRESENCE\",\"user_id\":51,\"status\":\"online\"}",
+                payloadText(encoder.encodePresence(PooledByteBufAllocator.DEFAULT, 51, true)));
+        assertEquals(
+                "{\"type\":\"PRESENCE\",\"user_id\":9007199254740991,\"status\":\"offline\"}",
+                payloadText(encoder.encodePresence(PooledByteBufAllocator.DEFAULT, 9007199254740991L, false)));
     }
 
     // ---------------------------------------------------------------- helpers

@@ -8,6 +8,7 @@ import dev.inbox.gateway.history.HistoryReader;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.HistoryOutcome;
 import dev.inbox.gateway.metrics.Limit;
+import dev.inbox.gateway.presence.PresenceStore;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Members;
 import dev.inbox.gateway.routing.Membership;
@@ -54,6 +55,9 @@ import org.slf4j.LoggerFactory;
  * DELETE /api/conversations/{id}/members/{user_id}  removes one
  * POST   /api/conversations/{id}/messages           {"sender_id":1,"message":"...","type":"TEXT"} publishes
  * GET    /api/conversations/{id}/history?before=&limit=  a page of its history, the HISTORY frame's shape
+ * GET    /api/users/{id}/presence                   {"user_id":51,"status":"online"}
+ * GET    /api/presence?user_ids=1,2,3               {"users":[{"user_id":1,"status":"online"},...]}
+ * POST   /api/presence                              {"user_ids":[...]}, the same answer
  * </pre>
  * Every {@code /api} call needs {@code Authorization: Bearer <api key>}: {@link AdminRequestGate} checks it on the
  * head, before the body is read, so a request that reaches this handler has it. Stateless: one {@code @Sharable}
@@ -63,6 +67,8 @@ import org.slf4j.LoggerFactory;
 public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
     private static final String API_PREFIX = "/api/conversations/";
+    private static final String USERS_PREFIX = "/api/users/";
+    private static final String PRESENCE_PATH = "/api/presence";
 
     private final Membership membership;
     private final ConversationRouter router;
@@ -71,6 +77,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final AdminRequests requests;
     private final int maxMembers;
     private final HistoryReader history;
+    /** Users' presence; {@code null} in tests that build the handler without it (then 404). */
+    private final PresenceStore presence;
+
     private final ServerFrameEncoder encoder = new ServerFrameEncoder();
     private final JsonFactory json = JsonFactory.builder().build();
 
@@ -82,6 +91,20 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             int maxMembers,
             int maxMessageChars,
             HistoryReader history) {
+        this(membership, router, readiness, metrics, maxMembers, maxMessageChars, history, null);
+    }
+
+    /** @param presence answers the presence endpoints */
+    public AdminHandler(
+            Membership membership,
+            ConversationRouter router,
+            Readiness readiness,
+            GatewayMetrics metrics,
+            int maxMembers,
+            int maxMessageChars,
+            HistoryReader history,
+            PresenceStore presence) {
+        this.presence = presence;
         this.history = history;
         this.metrics = metrics;
         this.membership = membership;
@@ -118,6 +141,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             } else if (path.equals("/metrics")) {
                 requireGet(method);
                 scrape(ctx, keepAlive, request.headers().get(HttpHeaderNames.ACCEPT));
+            } else if (path.startsWith(USERS_PREFIX) || path.equals(PRESENCE_PATH)) {
+                presence(ctx, keepAlive, method, path, request.content(), uri);
             } else if (path.startsWith(API_PREFIX)) {
                 api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content(), uri);
             } else {
@@ -240,6 +265,87 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.readableBytes());
             send(ctx, keepAlive, response);
         });
+    }
+
+    /**
+     * {@code GET /api/users/{id}/presence}, and the batch form: {@code GET /api/presence?user_ids=1,2,3} or
+     * {@code POST /api/presence} with {@code {"user_ids":[...]}}, at most --max-members ids either way.
+     */
+    private void presence(
+            ChannelHandlerContext ctx,
+            boolean keepAlive,
+            HttpMethod method,
+            String path,
+            ByteBuf body,
+            QueryStringDecoder uri)
+            throws AdminException {
+        if (presence == null) {
+            throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
+        }
+        if (path.startsWith(USERS_PREFIX)) {
+            String[] segments = path.substring(USERS_PREFIX.length()).split("/", -1);
+            if (segments.length != 2 || !segments[1].equals("presence")) {
+                throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
+            }
+            requireGet(method);
+            long userId = pathId(segments[0], "user id");
+            presence.statuses(new long[] {userId}).whenComplete((s, failure) -> {
+                if (failure != null) {
+                    error(ctx, keepAlive, presenceUnavailable(failure));
+                } else {
+                    respond(ctx, keepAlive, HttpResponseStatus.OK, g -> writePresence(g, userId, s[0]));
+                }
+            });
+            return;
+        }
+        long[] ids;
+        if (HttpMethod.POST.equals(method)) {
+            ids = requests.userIds(body);
+        } else if (HttpMethod.GET.equals(method)) {
+            String list = single(uri, "user_ids");
+            if (list == null) {
+                throw AdminRequests.bad("bad_request", "user_ids is required: ?user_ids=1,2,3");
+            }
+            String[] parts = list.split(",", -1);
+            if (parts.length > maxMembers) {
+                throw AdminRequests.bad("bad_request", "at most " + maxMembers + " user_ids");
+            }
+            ids = new long[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                ids[i] = pathId(parts[i].trim(), "user id");
+            }
+        } else {
+            throw notAllowed("GET, POST");
+        }
+        long[] users = ids;
+        presence.statuses(users).whenComplete((s, failure) -> {
+            if (failure != null) {
+                error(ctx, keepAlive, presenceUnavailable(failure));
+                return;
+            }
+            respond(ctx, keepAlive, HttpResponseStatus.OK, g -> {
+                g.writeArrayFieldStart("users");
+                for (int i = 0; i < users.length; i++) {
+                    g.writeStartObject();
+                    writePresence(g, users[i], s[i]);
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            });
+        });
+    }
+
+    private static void writePresence(JsonGenerator g, long userId, boolean online) throws IOException {
+        g.writeNumberField("user_id", userId);
+        g.writeStringField("status", online ? "online" : "offline");
+    }
+
+    private static AdminException presenceUnavailable(Throwable failure) {
+        log.warn("presence read failed: {}", failure.toString());
+        return new AdminException(
+                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "presence_unavailable",
+                "presence could not be read; retry later");
     }
 
     /** The one value of a query parameter, or {@code null}; given twice, a 400 (never resolved by guessing). */

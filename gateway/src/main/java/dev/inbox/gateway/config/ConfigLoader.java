@@ -238,8 +238,18 @@ public final class ConfigLoader {
                 intIn(raw, Setting.RESUME_MAX_EVENTS, 1, 1_000_000),
                 intIn(raw, Setting.RESUME_CONCURRENCY, 1, 100_000),
                 intIn(raw, Setting.RESUME_MAX_CONVERSATIONS, 1, 100_000));
+        GatewayConfig.Presence presence = new GatewayConfig.Presence(
+                durationOrZero(raw, Setting.PRESENCE_DEBOUNCE),
+                intIn(raw, Setting.PRESENCE_MAX_SUBSCRIPTIONS, 1, 100_000),
+                intIn(raw, Setting.PRESENCE_RATE, 1, 10_000),
+                duration(raw, Setting.PRESENCE_TIMEOUT));
+        if (presence.timeout().toMillis() < 400) {
+            throw new ConfigException(
+                    "presence-timeout: " + raw.get(Setting.PRESENCE_TIMEOUT) + " (expected: at least 400ms)");
+        }
         return new GatewayConfig(
-                listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat, resume);
+                listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat, resume,
+                presence);
     }
 
     /** Checked with or without Redis, so a bad value is caught before the day Redis is switched on. */

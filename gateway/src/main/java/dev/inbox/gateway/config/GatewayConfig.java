@@ -33,7 +33,18 @@ public record GatewayConfig(
         History history,
         boolean dev,
         String logFormat,
-        Resume resume) {
+        Resume resume,
+        Presence presence) {
+
+    /**
+     * Presence (docs/protocol.md, "Presence").
+     *
+     * @param debounce         how long a user stays online after their last connection closed
+     * @param maxSubscriptions most users one connection may watch
+     * @param ratePerSecond    presence frames a second per connection (twice that at once)
+     * @param timeout          with Redis, the bound on showing a dead node's users offline
+     */
+    public record Presence(Duration debounce, int maxSubscriptions, int ratePerSecond, Duration timeout) {}
 
     /**
      * Resuming after a reconnect (docs/protocol.md, "Resume").

@@ -200,7 +200,23 @@ public enum Setting {
     RESUME_MAX_CONVERSATIONS(
             "resume-max-conversations",
             "1000",
-            "Most conversations one RESUME request may list (over it: bad_resume).");
+            "Most conversations one RESUME request may list (over it: bad_resume)."),
+    PRESENCE_DEBOUNCE(
+            "presence-debounce",
+            "5s",
+            "A user whose last connection closed stays online this long; back within it (on any node), nobody is told offline."),
+    PRESENCE_MAX_SUBSCRIPTIONS(
+            "presence-max-subscriptions",
+            "200",
+            "Most users one connection may watch with PRESENCE_SUBSCRIBE (past it: presence_limit, the whole frame refused)."),
+    PRESENCE_RATE(
+            "presence-rate",
+            "5",
+            "PRESENCE_SUBSCRIBE/UNSUBSCRIBE frames a second one connection may send, twice that at once (over it: rate_limited)."),
+    PRESENCE_TIMEOUT(
+            "presence-timeout",
+            "30s",
+            "With --redis: a node that dies without closing shows its users offline on the other nodes within this (heartbeats every quarter of it, expiring after half).");
 
     private final String flag;
     private final String env;

@@ -2,6 +2,7 @@ package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.metrics.Limit;
+import dev.inbox.gateway.presence.PresenceRequests;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.UserGroups;
@@ -9,6 +10,8 @@ import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.CloseCode;
 import dev.inbox.protocol.ErrorCode;
+import dev.inbox.protocol.PresenceRequest;
+import dev.inbox.protocol.PresenceRequestDecoder;
 import dev.inbox.protocol.ProtocolException;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The production {@link InboxEndpoint}: the router's side of an upgraded connection. Text messages (already
- * reassembled and UTF-8-checked) are decoded and routed ({@code HISTORY} requests to {@link HistoryRequests}); a bad one gets an {@code ERROR} and the connection stays
+ * reassembled and UTF-8-checked) are decoded and routed ({@code HISTORY} requests to {@link HistoryRequests},
+ * {@code PRESENCE_SUBSCRIBE}/{@code PRESENCE_UNSUBSCRIBE} to {@link PresenceRequests}); a bad one gets an {@code ERROR} and the connection stays
  * open. Binary messages get {@code binary_not_supported}. A connection that keeps sending past the rate limit is
  * closed with 1008; when the user's token expires, with 4501. Control frames and protocol violations are
  * {@link ControlFrameHandler}'s.
@@ -39,6 +43,10 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     private final int messageBurst;
     private final Resumer resumer;
     private final HistoryRequests history;
+    /** Presence frames' decoder and handler; {@code null} in tests that build a handler without presence. */
+    private final PresenceRequestDecoder presenceDecoder;
+
+    private final PresenceRequests presence;
 
     /**
      * @param messagesPerSecond each connection's sustained message rate
@@ -53,6 +61,22 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             int messageBurst,
             HistoryRequests history,
             Resumer resumer) {
+        this(decoder, router, groups, messagesPerSecond, messageBurst, history, resumer, null, null);
+    }
+
+    /** @param presence answers presence frames that {@code presenceDecoder} reads (both null: none are answered) */
+    public InboxFrameHandler(
+            ClientMessageDecoder decoder,
+            ConversationRouter router,
+            UserGroups groups,
+            int messagesPerSecond,
+            int messageBurst,
+            HistoryRequests history,
+            Resumer resumer,
+            PresenceRequestDecoder presenceDecoder,
+            PresenceRequests presence) {
+        this.presenceDecoder = presenceDecoder;
+        this.presence = presence;
         this.history = history;
         this.resumer = resumer;
         this.decoder = decoder;
@@ -68,7 +92,9 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         if (session.channel().hasAttr(HandshakeHandler.RESUME_REQUESTED)) {
             session.startHolding(); // before the join: no live event may slip past the hold (see Resumer)
         }
-        groups.join(session);
+        if (groups.join(session) && presence != null) {
+            presence.connectionsChanged(session.userId());
+        }
         AccessLog.opened(session);
     }
 
@@ -77,7 +103,13 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     public void channelInactive(ChannelHandlerContext ctx) {
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (session != null) {
-            groups.leave(session);
+            boolean last = groups.leave(session);
+            if (presence != null) {
+                presence.closed(session);
+                if (last) {
+                    presence.connectionsChanged(session.userId());
+                }
+            }
             session.stopHolding().forEach(io.netty.buffer.ByteBuf::release);
             AccessLog.closed(session);
         }
@@ -115,6 +147,9 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         try {
             message = decoder.decode(frame.content());
         } catch (ProtocolException e) {
+            if (allowed && presence != null && e.code() != ErrorCode.BAD_JSON && answeredAsPresence(session, frame)) {
+                return;
+            }
             session.sendError(
                     allowed ? e.code() : ErrorCode.RATE_LIMITED,
                     allowed ? e.getMessage() : "rate limit: at most " + messagesPerSecond + " messages a second",
@@ -136,6 +171,26 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             return;
         }
         router.route(session, message);
+    }
+
+    /**
+     * A frame the message decoder refused may be a presence frame: the message decoder refuses every type it does not
+     * know, so only refused frames are read a second time, and a message costs nothing more than before. True when
+     * the frame was a presence frame and has been answered (handled, or refused with the presence decoder's error).
+     */
+    private boolean answeredAsPresence(InboxSession session, TextWebSocketFrame frame) {
+        PresenceRequest request;
+        try {
+            request = presenceDecoder.decode(frame.content());
+        } catch (ProtocolException e) {
+            session.sendError(e.code(), e.getMessage(), e.conversationId(), e.clientMsgId());
+            return true;
+        }
+        if (request == null) {
+            return false; // another type: the message decoder's error stands
+        }
+        presence.handle(session, request);
+        return true;
     }
 
     /** Only this handler's own failures get here: the ones in front of it are answered by {@link ControlFrameHandler}. */

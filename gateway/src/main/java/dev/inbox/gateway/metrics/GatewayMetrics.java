@@ -216,6 +216,11 @@ public final class GatewayMetrics {
         return new HookMeters(registry, hook, LATENCY_SLOS, inFlight);
     }
 
+    /** The presence meters, with the subscriptions gauge read from {@code subscriptions}; call once. */
+    public PresenceMeters presence(Supplier<Number> subscriptions) {
+        return new PresenceMeters(registry, subscriptions);
+    }
+
     /** The outbox's meters, for a clustered node with the outbox on; call once. */
     public OutboxMeters outbox() {
         return new OutboxMeters(registry);

@@ -130,7 +130,27 @@ public enum InboxMeters {
             "inbox.history.local.evictions",
             "counter",
             "",
-            "Conversations whose in-memory history was dropped whole to stay within --history-local-max-bytes.");
+            "Conversations whose in-memory history was dropped whole to stay within --history-local-max-bytes."),
+    PRESENCE_PUBLISHED(
+            "inbox.presence.published",
+            "counter",
+            "",
+            "Presence changes this node made (a user's first connection anywhere, or their last gone past --presence-debounce, or a dead node's users swept offline)."),
+    PRESENCE_DELIVERED(
+            "inbox.presence.delivered",
+            "counter",
+            "",
+            "PRESENCE frames written to subscribed connections on this node (the initial state and each change)."),
+    PRESENCE_SUBSCRIPTIONS(
+            "inbox.presence.subscriptions",
+            "gauge",
+            "",
+            "Presence subscriptions held by this node's connections (one per connection and user watched)."),
+    PRESENCE_REFUSED(
+            "inbox.presence.refused",
+            "counter",
+            "reason",
+            "PRESENCE_SUBSCRIBE frames refused, by reason: forbidden (a user sharing no conversation), limit (--presence-max-subscriptions), rate (--presence-rate), unavailable (membership could not be read).");
 
     private final String meterName;
     private final String type;

@@ -2,8 +2,11 @@ package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.routing.Members;
 import dev.inbox.gateway.routing.Membership;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -23,13 +26,21 @@ final class RedisMembership implements Membership {
             """;
 
     private static final String REPLACE = """
+            local old = redis.call('SMEMBERS', KEYS[2])
             redis.call('DEL', KEYS[2])
             for i = 1, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
             redis.call('SET', KEYS[1], 'managed')
             local out = redis.call('SMEMBERS', KEYS[2])
             table.insert(out, 1, 'managed')
+            table.insert(out, '-')
+            for i = 1, #old do
+              if redis.call('SISMEMBER', KEYS[2], old[i]) == 0 then table.insert(out, old[i]) end
+            end
             return out
             """;
+    /** After the members and this mark, the replace script lists the users it removed (for the per-user index). */
+    private static final byte[] REMOVED_MARK = {'-'};
+
     private static final String ADD = """
             redis.call('SADD', KEYS[2], ARGV[1])
             redis.call('SET', KEYS[1], 'managed')
@@ -72,19 +83,110 @@ final class RedisMembership implements Membership {
         for (int i = 0; i < userIds.length; i++) {
             args[i] = RedisAdmission.ascii(userIds[i]);
         }
-        return link.run(replace, keys.conversation(conversationId), args).thenApply(RedisMembership::members);
+        return link.run(replace, keys.conversation(conversationId), args).thenCompose(reply -> {
+            Members members = members(reply);
+            List<CompletionStage<?>> updates = new ArrayList<>();
+            for (long u : members.userIds()) {
+                updates.add(index(true, u, conversationId));
+            }
+            for (int i = markAt(reply) + 1; i > 0 && i < reply.size(); i++) {
+                updates.add(index(false, RedisAdmission.parse(reply.get(i)), conversationId));
+            }
+            return after(updates, members);
+        });
     }
 
     @Override
     public CompletionStage<Members> add(long conversationId, long userId) {
         return link.run(add, keys.conversation(conversationId), RedisAdmission.ascii(userId))
-                .thenApply(RedisMembership::members);
+                .thenApply(RedisMembership::members)
+                .thenCompose(m -> after(List.of(index(true, userId, conversationId)), m));
     }
 
     @Override
     public CompletionStage<Members> remove(long conversationId, long userId) {
         return link.run(remove, keys.conversation(conversationId), RedisAdmission.ascii(userId))
-                .thenApply(RedisMembership::members);
+                .thenApply(RedisMembership::members)
+                .thenCompose(m -> m == null
+                        ? CompletableFuture.completedFuture(null)
+                        : after(List.of(index(false, userId, conversationId)), m));
+    }
+
+    /**
+     * Shares a conversation iff the two users' index sets intersect: the subscriber's set is read once, then one
+     * {@code SMISMEMBER} per user named, pipelined (single-key commands, so they work on a cluster too).
+     */
+    @Override
+    public CompletionStage<long[]> strangers(long userId, long[] others) {
+        RedisClusterAsyncCommands<byte[], byte[]> redis = link.commands();
+        if (redis == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("redis not connected"));
+        }
+        return redis.smembers(userConversations(userId)).thenCompose(mine -> {
+            byte[][] convs = mine.toArray(new byte[0][]);
+            List<CompletableFuture<Boolean>> checks = new ArrayList<>();
+            for (long other : others) {
+                if (other == userId) {
+                    checks.add(CompletableFuture.completedFuture(true));
+                } else if (convs.length == 0) {
+                    checks.add(CompletableFuture.completedFuture(false));
+                } else {
+                    checks.add(redis.smismember(userConversations(other), convs)
+                            .thenApply(found -> found.contains(Boolean.TRUE))
+                            .toCompletableFuture());
+                }
+            }
+            return CompletableFuture.allOf(checks.toArray(new CompletableFuture<?>[0]))
+                    .thenApply(v -> {
+                        long[] out = new long[others.length];
+                        int n = 0;
+                        for (int i = 0; i < others.length; i++) {
+                            if (!checks.get(i).join()) {
+                                out[n++] = others[i];
+                            }
+                        }
+                        return java.util.Arrays.copyOf(out, n);
+                    });
+        });
+    }
+
+    /**
+     * {@code inbox:uc:USER}: the conversations a user is in, for {@link #strangers}. Written by the node after each
+     * membership script (a user's key lies in another cluster slot than the conversation's), so it may trail the
+     * member set by one round trip; the admin call returns once both are written. Dev mode's open conversations,
+     * joined by sending, are not in it (docs/protocol.md, "Presence").
+     */
+    static byte[] userConversations(long userId) {
+        return (USER_CONVERSATIONS_PREFIX + userId).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static final String USER_CONVERSATIONS_PREFIX = "inbox:uc:";
+
+    private CompletionStage<?> index(boolean in, long userId, long conversationId) {
+        RedisClusterAsyncCommands<byte[], byte[]> redis = link.commands();
+        if (redis == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("redis not connected"));
+        }
+        byte[] key = userConversations(userId);
+        byte[] member = RedisAdmission.ascii(conversationId);
+        return in ? redis.sadd(key, member) : redis.srem(key, member);
+    }
+
+    private static <T> CompletionStage<T> after(List<CompletionStage<?>> updates, T value) {
+        return CompletableFuture.allOf(updates.stream()
+                        .map(CompletionStage::toCompletableFuture)
+                        .toArray(CompletableFuture<?>[]::new))
+                .thenApply(v -> value);
+    }
+
+    /** Where {@link #REMOVED_MARK} is in a script's reply, or -1. */
+    private static int markAt(List<Object> reply) {
+        for (int i = 1; i < reply.size(); i++) {
+            if (java.util.Arrays.equals((byte[]) reply.get(i), REMOVED_MARK)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static Members members(List<Object> reply) {
@@ -92,8 +194,10 @@ final class RedisMembership implements Membership {
         if (state.isEmpty()) {
             return null;
         }
-        long[] ids = new long[reply.size() - 1];
-        for (int i = 1; i < reply.size(); i++) {
+        int end = markAt(reply);
+        end = end < 0 ? reply.size() : end;
+        long[] ids = new long[end - 1];
+        for (int i = 1; i < end; i++) {
             ids[i - 1] = RedisAdmission.parse(reply.get(i));
         }
         return Members.of(ids, "managed".equals(state));

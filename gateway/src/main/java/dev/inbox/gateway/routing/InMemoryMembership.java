@@ -1,5 +1,6 @@
 package dev.inbox.gateway.routing;
 
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,6 +12,11 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class InMemoryMembership implements Membership {
     private final ConcurrentMap<Long, Members> conversations = new ConcurrentHashMap<>();
+    /**
+     * Per user, the conversations they are in: the index {@link #strangers} reads. Updated inside each conversation's
+     * {@code compute}, so for one conversation it follows the member list's order of changes.
+     */
+    private final ConcurrentMap<Long, Set<Long>> conversationsOf = new ConcurrentHashMap<>();
 
     @Override
     public CompletionStage<Members> members(long conversationId) {
@@ -20,23 +26,37 @@ public final class InMemoryMembership implements Membership {
     @Override
     public CompletionStage<Members> replace(long conversationId, long[] userIds) {
         Members next = Members.of(userIds, true);
-        conversations.put(conversationId, next);
-        return CompletableFuture.completedFuture(next);
+        return CompletableFuture.completedFuture(conversations.compute(conversationId, (id, old) -> {
+            if (old != null) {
+                for (long u : old.userIds()) {
+                    if (!next.contains(u)) {
+                        unindex(u, id);
+                    }
+                }
+            }
+            for (long u : next.userIds()) {
+                index(u, id);
+            }
+            return next;
+        }));
     }
 
     @Override
     public CompletionStage<Members> add(long conversationId, long userId) {
-        return CompletableFuture.completedFuture(conversations.compute(
-                conversationId, (id, m) -> m == null ? Members.of(new long[] {userId}, true) : m.with(userId, true)));
+        return CompletableFuture.completedFuture(conversations.compute(conversationId, (id, m) -> {
+            index(userId, id);
+            return m == null ? Members.of(new long[] {userId}, true) : m.with(userId, true);
+        }));
     }
 
     @Override
     public CompletionStage<Members> remove(long conversationId, long userId) {
-        return CompletableFuture.completedFuture(conversations.computeIfPresent(
-                conversationId,
-                (id, m) -> m.managed()
-                        ? m.without(userId)
-                        : Members.of(m.without(userId).userIds(), true)));
+        return CompletableFuture.completedFuture(conversations.computeIfPresent(conversationId, (id, m) -> {
+            unindex(userId, id);
+            return m.managed()
+                    ? m.without(userId)
+                    : Members.of(m.without(userId).userIds(), true);
+        }));
     }
 
     /**
@@ -44,9 +64,46 @@ public final class InMemoryMembership implements Membership {
      * conversation is returned unchanged.
      */
     public CompletionStage<Members> joinOpen(long conversationId, long userId) {
-        return CompletableFuture.completedFuture(conversations.compute(
-                conversationId,
-                (id, m) ->
-                        m == null ? Members.of(new long[] {userId}, false) : m.managed() ? m : m.with(userId, false)));
+        return CompletableFuture.completedFuture(conversations.compute(conversationId, (id, m) -> {
+            if (m != null && m.managed()) {
+                return m;
+            }
+            index(userId, id);
+            return m == null ? Members.of(new long[] {userId}, false) : m.with(userId, false);
+        }));
+    }
+
+    @Override
+    public CompletionStage<long[]> strangers(long userId, long[] others) {
+        Set<Long> mine = conversationsOf.getOrDefault(userId, Set.of());
+        return CompletableFuture.completedFuture(java.util.Arrays.stream(others)
+                .filter(other -> other != userId && !sharesAny(mine, conversationsOf.getOrDefault(other, Set.of())))
+                .toArray());
+    }
+
+    private static boolean sharesAny(Set<Long> a, Set<Long> b) {
+        Set<Long> small = a.size() <= b.size() ? a : b;
+        Set<Long> large = small == a ? b : a;
+        for (Long c : small) {
+            if (large.contains(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void index(long userId, long conversationId) {
+        conversationsOf.compute(userId, (u, set) -> {
+            Set<Long> next = set == null ? ConcurrentHashMap.newKeySet() : set;
+            next.add(conversationId);
+            return next;
+        });
+    }
+
+    private void unindex(long userId, long conversationId) {
+        conversationsOf.computeIfPresent(userId, (u, set) -> {
+            set.remove(conversationId);
+            return set.isEmpty() ? null : set;
+        });
     }
 }

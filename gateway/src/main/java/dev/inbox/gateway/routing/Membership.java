@@ -22,4 +22,12 @@ public interface Membership {
 
     /** Removes one member; {@code null} when the conversation is unknown. */
     CompletionStage<Members> remove(long conversationId, long userId);
+
+    /**
+     * Of {@code others}, those who share no conversation with {@code userId} (presence subscriptions may only name
+     * people the subscriber can already see in a conversation); empty when all do. {@code userId} itself is never a
+     * stranger. Answered from a per-user index of conversations, so the cost is one look-up per user named, not a
+     * walk over conversations.
+     */
+    CompletionStage<long[]> strangers(long userId, long[] others);
 }

@@ -19,6 +19,12 @@ import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.inbox.ReplaySource;
 import dev.inbox.gateway.inbox.Resumer;
 import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.metrics.PresenceMeters;
+import dev.inbox.gateway.presence.LocalPresence;
+import dev.inbox.gateway.presence.Presence;
+import dev.inbox.gateway.presence.PresenceRequests;
+import dev.inbox.gateway.presence.PresenceStore;
+import dev.inbox.gateway.relay.RedisPresence;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
@@ -26,6 +32,7 @@ import dev.inbox.gateway.routing.LocalRelay;
 import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.ClientMessageDecoder;
+import dev.inbox.protocol.PresenceRequestDecoder;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -77,6 +84,8 @@ public final class InboxServer implements AutoCloseable {
     private final PublishHook publishHook;
     /** The connect hook's client, or {@code null} without one. */
     private final HookClient connectHookClient;
+    /** Users' presence and the subscriptions to it; closed after the connections. */
+    private final Presence presence;
 
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -92,7 +101,9 @@ public final class InboxServer implements AutoCloseable {
             Relay relay,
             Drain drain,
             PublishHook publishHook,
-            HookClient connectHookClient) {
+            HookClient connectHookClient,
+            Presence presence) {
+        this.presence = presence;
         this.publishHook = publishHook;
         this.connectHookClient = connectHookClient;
         this.relay = relay;
@@ -225,6 +236,7 @@ public final class InboxServer implements AutoCloseable {
                         metrics,
                         readiness);
         ConnectHook connectHook = connectHookClient == null ? null : new ConnectHook(connectHookClient);
+        Presence presence = null;
         try {
             EventLoops loops = new EventLoops(workers);
             ServerFrameEncoder encoder = new ServerFrameEncoder();
@@ -237,6 +249,7 @@ public final class InboxServer implements AutoCloseable {
             relay.start(router);
             ClientMessageDecoder decoder = new ClientMessageDecoder(
                     config.inbox().maxMessageChars(), config.inbox().maxFrameBytes());
+            presence = presence(config, relay, groups, encoder, metrics);
             InboxEndpoint last = endpoint != null
                     ? endpoint
                     : new InboxFrameHandler(
@@ -253,7 +266,12 @@ public final class InboxServer implements AutoCloseable {
                                     config.resume().maxConversations(),
                                     config.resume().maxEvents(),
                                     config.resume().concurrency(),
-                                    metrics));
+                                    metrics),
+                            new PresenceRequestDecoder(config.presence().maxSubscriptions()),
+                            new PresenceRequests(
+                                    presence,
+                                    presence.meters(),
+                                    config.presence().ratePerSecond()));
 
             Channel publicChannel = bind(
                     new ServerBootstrap()
@@ -291,7 +309,8 @@ public final class InboxServer implements AutoCloseable {
                     metrics,
                     config.admin().maxMembers(),
                     config.inbox().maxMessageChars(),
-                    historyReader);
+                    historyReader,
+                    presence.store());
             Channel adminChannel = bind(
                     new ServerBootstrap()
                             .group(adminLoop)
@@ -314,8 +333,12 @@ public final class InboxServer implements AutoCloseable {
                     relay,
                     drain,
                     publishHook,
-                    connectHookClient);
+                    connectHookClient,
+                    presence);
         } catch (ConfigException | InterruptedException | RuntimeException e) {
+            if (presence != null) {
+                presence.close();
+            }
             relay.close();
             if (publishHook != null) {
                 publishHook.close();
@@ -328,6 +351,39 @@ public final class InboxServer implements AutoCloseable {
             adminLoop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /**
+     * Presence in Redis when the node relays through a standalone Redis; in memory on a single node, and on a Redis
+     * Cluster, whose presence is not shared yet (docs/operations.md, "Presence").
+     */
+    private static Presence presence(
+            GatewayConfig config, Relay relay, UserGroups groups, ServerFrameEncoder encoder, GatewayMetrics metrics) {
+        Presence[] built = new Presence[1];
+        PresenceMeters meters = metrics.presence(() -> built[0] == null ? 0 : built[0].subscriptionCount());
+        PresenceStore store;
+        if (config.clustered() && !config.redis().target().cluster()) {
+            store = new RedisPresence(
+                    config.redis(),
+                    config.presence().timeout(),
+                    config.presence().debounce(),
+                    meters);
+        } else {
+            if (config.clustered()) {
+                log.warn("presence on a Redis Cluster is kept per node: users are online only on the node they use");
+            }
+            store = new LocalPresence(meters);
+        }
+        built[0] = new Presence(
+                store,
+                groups,
+                relay.membership(),
+                encoder,
+                BUFFERS,
+                meters,
+                config.presence().debounce(),
+                config.presence().maxSubscriptions());
+        return built[0];
     }
 
     private static Channel bind(ServerBootstrap bootstrap, String host, int port, String setting)
@@ -390,6 +446,7 @@ public final class InboxServer implements AutoCloseable {
         readiness.notReady("shutting down");
         publicChannel.close().syncUninterruptibly();
         adminChannel.close().syncUninterruptibly();
+        presence.close();
         relay.close();
         if (publishHook != null) {
             publishHook.close();

@@ -16,6 +16,7 @@ public final class EveryMeterScrape {
     public static String text() {
         GatewayMetrics metrics = new GatewayMetrics();
         metrics.gauges(() -> 0, () -> 0);
+        metrics.presence(() -> 0); // registered by every node's presence
         metrics.redisGauge(() -> 1); // registered on clustered nodes only
         metrics.relayWaiting(() -> 0); // likewise
         metrics.hook("publish", () -> 0).answeredIn(1_000_000); // registered for a configured hook only

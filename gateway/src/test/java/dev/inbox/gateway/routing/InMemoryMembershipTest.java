@@ -181,4 +181,26 @@ class InMemoryMembershipTest {
         assertEquals(threads * perThread, m.size(), "no update lost");
         assertFalse(m.managed());
     }
+
+    private long[] strangers(long user, long... others) {
+        CompletableFuture<long[]> f = membership.strangers(user, others).toCompletableFuture();
+        assertTrue(f.isDone());
+        return f.join();
+    }
+
+    @Test
+    void strangersAreThoseSharingNoConversationAndFollowEveryChange() {
+        now(membership.replace(1, new long[] {1, 2}));
+        now(membership.replace(2, new long[] {3, 4}));
+        assertArrayEquals(new long[] {3, 5}, strangers(1, 2, 3, 1, 5), "oneself and a co-member are no strangers");
+        now(membership.add(2, 1));
+        assertArrayEquals(new long[] {5}, strangers(1, 2, 3, 5));
+        now(membership.remove(2, 1));
+        assertArrayEquals(new long[] {3}, strangers(1, 3));
+        now(membership.replace(1, new long[] {1, 3}));
+        assertArrayEquals(new long[] {2}, strangers(1, 2, 3), "a replace removes whom it drops from the index");
+        now(membership.joinOpen(9, 7));
+        now(membership.joinOpen(9, 8));
+        assertArrayEquals(new long[] {}, strangers(7, 8), "dev mode's open conversations count");
+    }
 }
