@@ -302,11 +302,16 @@ export class InboxClient {
     ws.onmessage = (e) => {
       if (this.#ws === ws) this.#receive(e.data);
     };
+    let opened = false;
+    ws.addEventListener("open", () => (opened = true));
     ws.onclose = (e) => {
       if (this.#ws !== ws) return;
       this.#ws = null;
       clearTimeout(this.#connectTimer);
       this.#connectTimer = null;
+      // A refused upgrade (401 for an expired token among others) reaches a browser only as 1006 before open: with
+      // getToken, the next attempt asks for a fresh token rather than retrying a stale one ten times.
+      if (!opened && this.#getToken) this.#token = null;
       this.#closed(e.code, e.reason);
     };
     ws.onerror = () => {}; // always followed by close, which decides

@@ -78,8 +78,12 @@ class ReconnectBrowserIT {
                     () -> "attempt " + (n + 1) + " came " + gap + " ms after the previous (expected " + base
                             + " ms +-20%)");
         }
+        // The fifth failure (right after the fifth attempt) schedules the next one 30 s later, and every later one.
+        page.chromium.await(
+                "five failed attempts", d -> ((Number) page.clientState().get("attempts")).intValue() == 5);
+        double next = ((Number) page.clientState().get("nextAttemptInMs")).doubleValue();
+        assertTrue(next >= 24000 && next <= 36000, () -> "next attempt in " + next + " ms");
         assertEquals("reconnecting", page.state());
-        assertEquals(4L, ((Number) page.clientState().get("attempts")).longValue());
         assertFalse(page.chromium.driver().findElement(By.id("retry")).isDisplayed(), "no Retry before the limit");
     }
 
@@ -136,7 +140,8 @@ class ReconnectBrowserIT {
     @Test
     void aTokenExpiredWhileConnectedIsRenewedThroughGetToken() {
         gw = GatewayFixture.start("--demo-page", "true");
-        String first = Tokens.hs256(GatewayFixture.SECRET, 1, Duration.ofSeconds(4));
+        // Valid long enough for the browser to start and connect (seconds on a busy machine), then expiring.
+        String first = Tokens.hs256(GatewayFixture.SECRET, 1, Duration.ofSeconds(10));
         String fresh = Tokens.hs256(GatewayFixture.SECRET, 1, Duration.ofHours(1));
         page = DemoPage.open(gw.server().port(), "#token=" + first);
         page.awaitState("connected");
@@ -145,7 +150,7 @@ class ReconnectBrowserIT {
 
         page.chromium.await(
                 "closed with 4501 and reconnected",
-                Duration.ofSeconds(15),
+                Duration.ofSeconds(25),
                 d -> page.socketsOpened() == 2 && page.state().equals("connected"));
         assertEquals(4501L, ((Number) page.clientState().get("lastCloseCode")).longValue());
         List<Map<String, Object>> sockets = page.sockets();
