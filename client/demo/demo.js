@@ -8,6 +8,15 @@
 import { InboxClient } from "/client/inbox-client.js";
 
 const params = new URLSearchParams(location.search);
+const NAMES = ["Ann", "Bob", "Cid", "Dee", "Eve", "Fay", "Gus", "Hal"];
+if (!params.has("user_id") && !params.has("ws") && !location.hash.includes("token=")) {
+  // Dev mode and no identity yet: each new tab signs in as the next user (Ann, then Bob, ...) and says so in its URL,
+  // so "open http://localhost:8080/ in two tabs" gives two people who can chat.
+  const n = Number(localStorage.getItem("inbox-demo-next-user") || "1");
+  localStorage.setItem("inbox-demo-next-user", String(n + 1));
+  location.replace(`/?user_id=${n}&name=${NAMES[(n - 1) % NAMES.length]}`);
+  throw new Error("signing in as user " + n); // stop this run; the page loads again with the identity
+}
 const me = { id: Number(params.get("user_id")) || null, name: params.get("name") || null };
 const wsUrl = new URL(params.get("ws") || (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/inbox/");
 if (me.id !== null) wsUrl.searchParams.set("user_id", String(me.id));

@@ -12,7 +12,9 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.WindowType;
 
 /**
  * The seeds' Testing Checklist, one test a line, with the demo page and its client in a real headless Chromium
@@ -66,6 +68,38 @@ class InboxPageBrowserIT {
         Map<String, Object> frame = bob.nextJson();
         assertEquals("TEXT", frame.get("type"), frame::toString);
         return frame;
+    }
+
+    /** The README's promise: a dev node, the page at / in two tabs, two people chatting. */
+    @Test
+    void twoTabsAtTheRootAreTwoPeopleWhoChat() {
+        gw = GatewayFixture.start("--dev");
+        ann = DemoPage.open(gw.server().port(), "");
+        WebDriver browser = ann.chromium.driver();
+        ann.chromium.await(
+                "the first tab signs in as Ann", d -> d.getCurrentUrl().endsWith("/?user_id=1&name=Ann"));
+        ann.awaitState("connected");
+        String annTab = browser.getWindowHandle();
+        browser.switchTo().newWindow(WindowType.TAB);
+        browser.get("http://127.0.0.1:" + gw.server().port() + "/");
+        ann.chromium.await(
+                "the second tab signs in as Bob", d -> d.getCurrentUrl().endsWith("/?user_id=2&name=Bob"));
+        ann.awaitState("connected");
+        String bobTab = browser.getWindowHandle();
+
+        // In dev mode sending joins an open conversation: each says hi first, as the page's hint says.
+        browser.switchTo().window(annTab);
+        ann.openConversation(9).send("hi, Ann here");
+        ann.awaitMessage("hi, Ann here");
+        browser.switchTo().window(bobTab);
+        ann.openConversation(9).send("hi, Bob here");
+        ann.awaitMessage("hi, Bob here");
+        browser.switchTo().window(annTab);
+        ann.awaitMessage("hi, Bob here");
+        ann.send("how are you?");
+        browser.switchTo().window(bobTab);
+        ann.awaitMessage("how are you?");
+        assertEquals(2, gw.server().connectionCount());
     }
 
     // - [ ] Single user can open multiple conversations
