@@ -6,6 +6,8 @@ export declare const MAX_ATTEMPTS: number;
 export declare const CONNECT_TIMEOUT_MS: number;
 export declare const TYPING_SHOWN_MS: number;
 export declare const TYPING_SEND_INTERVAL_MS: number;
+export declare const ANSWER_TIMEOUT_MS: number;
+export declare const MAX_FRAME_BYTES: number;
 export declare const SUBPROTOCOL: "inbox.v1";
 
 /** The delay before reconnection attempt `attempt` (1-based), jittered by +-JITTER. */
@@ -38,6 +40,8 @@ export interface InboxClientOptions {
   maxAttempts?: number;
   /** Default BACKOFF_MS (the seeds' 500 ms, 2 s, 5 s, 10 s, 30 s); the last repeats. */
   backoffMs?: readonly number[];
+  /** The gateway's --max-frame-bytes (default 65536): a send over it is rejected locally, "frame_too_large". */
+  maxFrameBytes?: number;
   /** Default CONNECT_TIMEOUT_MS (5000). */
   connectTimeoutMs?: number;
   /** For tests: the WebSocket constructor and the random source of the jitter. */
@@ -83,12 +87,14 @@ export interface ReadsFrame {
   type: "READS";
   conversation_id: number;
   unread: number;
+  unread_capped?: boolean;
   positions: { user_id: number; message_id: number }[];
 }
 
 export interface UnreadFrame {
   type: "UNREAD";
-  conversations: { conversation_id: number; unread: number }[];
+  /** unread_capped: the count stopped at the gateway's --unread-max (show "99+"). */
+  conversations: { conversation_id: number; unread: number; unread_capped?: boolean }[];
 }
 
 export interface PresenceFrame {
@@ -137,7 +143,7 @@ export interface InboxEvents {
 }
 
 export declare class InboxError extends Error {
-  /** The gateway's ERROR code, or "disconnected" / "closed". */
+  /** The gateway's ERROR code, or "disconnected" / "closed" / "timeout" (reads, unread) / "frame_too_large". */
   readonly code: string;
   readonly frame: ErrorFrame | null;
 }

@@ -13,6 +13,10 @@ export const CONNECT_TIMEOUT_MS = 5000;
 export const TYPING_SHOWN_MS = 5000;
 /** The client sends at most one TYPING per conversation this often (the server coalesces to --typing-interval). */
 export const TYPING_SEND_INTERVAL_MS = 2000;
+/** How long reads() and unread() wait for their answer before rejecting with code "timeout". */
+export const ANSWER_TIMEOUT_MS = 10000;
+/** The gateway's default frame limit (--max-frame-bytes): a bigger frame is closed with 1009, so it is refused here. */
+export const MAX_FRAME_BYTES = 65536;
 /** The subprotocol the gateway selects; the token rides beside it as inbox.token.<jwt>, never in the URL. */
 export const SUBPROTOCOL = "inbox.v1";
 
@@ -169,6 +173,7 @@ export class InboxClient {
   #maxAttempts;
   #connectTimeoutMs;
   #backoffMs;
+  #maxFrameBytes;
 
   #ws = null;
   #connectTimer = null;
@@ -204,6 +209,7 @@ export class InboxClient {
     this.#maxAttempts = o.maxAttempts ?? MAX_ATTEMPTS;
     this.#connectTimeoutMs = o.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     this.#backoffMs = o.backoffMs ?? BACKOFF_MS;
+    this.#maxFrameBytes = o.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.#typing = new TypingTracker((conversationId, users) =>
       this.#emit("typing", { conversation_id: conversationId, users }),
     );
@@ -488,6 +494,13 @@ export class InboxClient {
       client_msg_id: id,
     });
     return new Promise((resolve, reject) => {
+      // Over the gateway's frame limit the connection would be closed (1009), and a resend after the reconnect would
+      // close the next one: refused here, before it costs the connection.
+      const bytes = new TextEncoder().encode(json).length;
+      if (bytes > this.#maxFrameBytes) {
+        reject(new InboxError("frame_too_large", `the frame is ${bytes} bytes (limit ${this.#maxFrameBytes})`));
+        return;
+      }
       if (this.#state.status === "error" || this.#state.status === "closed") {
         reject(new InboxError("disconnected", "not connected (" + this.#state.status + ")"));
         return;
@@ -534,14 +547,27 @@ export class InboxClient {
         reject(new InboxError("disconnected", "not connected"));
         return;
       }
-      this.#waiters[type].push({ matches, resolve });
+      // An answer that never comes (a gateway without these frames answers unknown_type, an ERROR that names no
+      // request) must not leave the promise and its waiter behind for ever.
+      const waiter = { matches, resolve, timer: null };
+      waiter.timer = setTimeout(() => {
+        const list = this.#waiters[type];
+        const i = list.indexOf(waiter);
+        if (i >= 0) list.splice(i, 1);
+        reject(new InboxError("timeout", "no " + type + " answer within " + ANSWER_TIMEOUT_MS + " ms"));
+      }, ANSWER_TIMEOUT_MS);
+      this.#waiters[type].push(waiter);
     });
   }
 
   #wake(type, frame) {
     const list = this.#waiters[type];
     const i = list.findIndex((w) => w.matches(frame));
-    if (i >= 0) list.splice(i, 1)[0].resolve(frame);
+    if (i >= 0) {
+      const w = list.splice(i, 1)[0];
+      clearTimeout(w.timer);
+      w.resolve(frame);
+    }
   }
 
   /** Follows users' online status ("presence" events); kept across reconnects. */

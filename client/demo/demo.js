@@ -67,17 +67,21 @@ client.on("frame", (f) => {
   if (messages.has(f.message_id)) return;
   messages.set(f.message_id, f);
   if (f.sender_id !== me.id && (!open || open.id !== f.conversation_id)) {
-    unread.set(f.conversation_id, (unread.get(f.conversation_id) ?? 0) + 1);
+    const n = unread.get(f.conversation_id) ?? 0;
+    unread.set(f.conversation_id, typeof n === "string" ? n : n + 1); // "99+" stays so
     renderSidebar();
   }
 });
 client.on("unread", (u) => {
   for (const c of u.conversations) {
     addConversation(c.conversation_id);
-    unread.set(c.conversation_id, c.unread);
+    if (!open || open.id !== c.conversation_id) unread.set(c.conversation_id, c.unread_capped ? `${c.unread}+` : c.unread);
   }
   renderSidebar();
 });
+// After every (re)connection, the gateway's unread counts (conversations this user has read in before); a gateway
+// without read receipts answers unknown_type, and the promise ends in a timeout that nothing waits for.
+client.on("resumed", () => client.unread().catch(() => {}));
 client.on("read", (r) => {
   if (r.user_id === me.id) return;
   const prev = theirRead.get(r.conversation_id) ?? 0;

@@ -39,8 +39,10 @@ class InboxPageBrowserIT {
         }
     }
 
-    private void start() {
-        gw = GatewayFixture.start("--dev");
+    private void start(String... flags) {
+        List<String> all = new java.util.ArrayList<>(List.of("--dev"));
+        all.addAll(List.of(flags));
+        gw = GatewayFixture.start(all.toArray(new String[0]));
         for (long c = 1; c <= 4; c++) {
             gw.members(c, 1, 2);
         }
@@ -250,17 +252,26 @@ class InboxPageBrowserIT {
     // - [ ] Retry button reconnects successfully
     @Test
     void theRetryButtonReconnects() {
-        start();
+        // Every text frame spends a token (InboxFrameHandler), the page's RESUME and UNREAD too: a burst of 3 leaves
+        // one for the flood's first message, and room for "after retry" on the next connection.
+        start("--rate-limit", "5", "--rate-burst", "3");
         assertFalse(ann.chromium.driver().findElement(By.id("retry")).isDisplayed());
-        // A frame over the node's 64 KiB limit: closed with 1009, a client fault that reconnecting does not fix, so
-        // the client stops and shows the error state with its Retry button.
-        ann.chromium.script("inbox.send(1, 'x'.repeat(70000)).catch(e => { window.sendError = e.code; });");
+        // Flooding past the rate limit as many times in a row as the burst: closed with 1008, a client fault that
+        // reconnecting does not fix, so the client stops and shows the error state with its Retry button.
+        ann.chromium.script("window.outcomes = [];"
+                + "for (let i = 0; i < 10; i++) inbox.send(1, 'flood ' + i).then(() => outcomes.push('ok'),"
+                + " e => outcomes.push(e.code));");
         ann.awaitState("error");
-        assertEquals(1009L, ((Number) ann.clientState().get("lastCloseCode")).longValue());
-        assertEquals("disconnected", ann.chromium.script("return window.sendError"));
+        assertEquals(1008L, ((Number) ann.clientState().get("lastCloseCode")).longValue());
+        ann.chromium.await(
+                "every send settled",
+                d -> ann.chromium.<Number>script("return outcomes.length").intValue() == 10);
+        List<String> outcomes = ann.chromium.script("return outcomes");
+        assertTrue(outcomes.contains("rate_limited"), outcomes::toString);
+        assertTrue(outcomes.contains("disconnected"), outcomes::toString);
         WebElement retry = ann.chromium.driver().findElement(By.id("retry"));
         assertTrue(retry.isDisplayed());
-        assertEquals(1, ann.socketsOpened(), "no automatic reconnection after 1009");
+        assertEquals(1, ann.socketsOpened(), "no automatic reconnection after 1008");
 
         retry.click();
         ann.awaitState("connected");
@@ -268,6 +279,19 @@ class InboxPageBrowserIT {
         assertEquals(2, ann.socketsOpened());
         ann.openConversation(1).send("after retry");
         ann.awaitMessage("after retry");
+    }
+
+    /** A frame the node would close the connection for (1009) is refused by the client before it is sent. */
+    @Test
+    void aMessageOverTheFrameLimitIsRefusedWithoutLosingTheConnection() {
+        start();
+        ann.chromium.script("inbox.send(1, 'x'.repeat(70000)).catch(e => { window.sendError = e.code; });");
+        ann.chromium.await("the send is refused", d -> ann.chromium.script("return window.sendError") != null);
+        assertEquals("frame_too_large", ann.chromium.script("return window.sendError"));
+        ann.openConversation(1).send("still connected");
+        ann.awaitMessage("still connected");
+        assertEquals("connected", ann.state());
+        assertEquals(1, ann.socketsOpened());
     }
 
     // - [ ] No memory leaks when opening/closing conversations

@@ -26,7 +26,7 @@ import org.openqa.selenium.By;
  */
 class ReconnectBrowserIT {
     /** Slack on top of the jitter for what is not the delay: a refused connect, timers, the browser's own work. */
-    private static final double SLACK_MS = 400;
+    private static final double SLACK_MS = 750;
 
     private GatewayFixture gw;
     private GatewayFixture second;
