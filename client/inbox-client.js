@@ -104,8 +104,9 @@ export class TypingTracker {
 
   constructor(onChange, { setTimeout: st = globalThis.setTimeout, clearTimeout: ct = globalThis.clearTimeout } = {}) {
     this.#onChange = onChange;
-    this.#setTimeout = st;
-    this.#clearTimeout = ct;
+    // Called as plain functions: window.setTimeout called as a method of another object throws "Illegal invocation".
+    this.#setTimeout = (fn, ms) => st(fn, ms);
+    this.#clearTimeout = (id) => ct(id);
   }
 
   /** A TYPING frame from the server. */

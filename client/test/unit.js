@@ -150,6 +150,17 @@ test("a TEXT from the sender ends typing at once, only in that conversation", ()
   eq(t.typingIn(13), [], "conversation 13 is not conversation 1's prefix match");
 });
 
+test("with the browser's own timers, typing shows and a TEXT ends it", () => {
+  const changes = [];
+  const t = new TypingTracker((c, users) => changes.push(users.length)); // window.setTimeout, not a fake
+  t.typing({ type: "TYPING", conversation_id: 1, sender_id: 2, sender_name: "Ann" });
+  eq(t.typingIn(1).length, 1);
+  t.text({ type: "TEXT", conversation_id: 1, sender_id: 2, message_id: 3 });
+  eq(t.typingIn(1), []);
+  eq(changes, [1, 0]);
+  t.clear();
+});
+
 const results = [];
 for (const { name, fn } of tests) {
   try {

@@ -58,7 +58,7 @@ class ClientUnitBrowserIT {
                     .map(r -> r.get("name") + ": " + r.get("error"))
                     .collect(Collectors.joining("\n"));
             assertEquals("", failures);
-            assertTrue(results.size() >= 13, () -> "only " + results.size() + " tests ran");
+            assertTrue(results.size() >= 14, () -> "only " + results.size() + " tests ran");
         } finally {
             server.stop(0);
         }
