@@ -26,6 +26,14 @@ stop() { # pids: SIGTERM, then wait until each has exited (they are not this she
   kill "$@" 2>/dev/null
   for p in "$@"; do while kill -0 "$p" 2>/dev/null; do sleep 0.2; done; done
 }
+wait_stub() { # pid port: until the stub backend answers; fails if it exits first (its port was taken) or never does
+  for _ in $(seq 1 200); do
+    kill -0 "$1" 2>/dev/null || { echo "stub backend on port $2 exited (port taken?): see $out/stub.log" >&2; return 1; }
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$2/" && return 0
+    sleep 0.1
+  done
+  echo "stub backend on port $2 never answered" >&2; return 1
+}
 done_already() { [ "${SKIP_DONE:-}" = 1 ] && [ -s "$out/$1.json" ]; }
 run() { # name loadgen-args...
   local name=$1; shift
@@ -137,7 +145,7 @@ for i in 1 2 3; do
     hook=()
     if [ "$mode" = on ]; then
       java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.StubBackend "$HS" >>"$out/stub.log" 2>&1 & st=$!
-      until curl -s -o /dev/null -X POST http://127.0.0.1:$HS/; do sleep 0.1; done
+      wait_stub "$st" "$HS" || exit 1
       hook=(--publish-hook http://127.0.0.1:$HS/publish --hook-secret "$H")
     fi
     gw=$(node $GW_CP -Xmx1g -- --dev --port "$HP" --admin-port "$HA" "${BENCH_FLAGS[@]}" "${hook[@]}")

@@ -115,6 +115,7 @@ public final class ConfigLoader {
                 intIn(raw, Setting.WORKER_THREADS, 0, 1024),
                 bool(raw, Setting.PROXY_PROTOCOL),
                 trustedProxies,
+                oneOf(raw, Setting.TRANSPORT, "auto", "io_uring", "epoll", "nio"),
                 // The demo page is a newcomer's first sight of the gateway: on in dev mode, opt-in elsewhere.
                 explicit.contains(Setting.DEMO_PAGE) ? bool(raw, Setting.DEMO_PAGE) : bool(raw, Setting.DEV));
         if (listen.port() != 0 && listen.port() == listen.adminPort()) {
@@ -308,6 +309,18 @@ public final class ConfigLoader {
             throw new ConfigException(s.flag() + ": empty (expected: a value)");
         }
         return v;
+    }
+
+    /** The value lower-cased, when it is one of {@code allowed}. */
+    private static String oneOf(Map<Setting, String> raw, Setting s, String... allowed) throws ConfigException {
+        String v = raw.get(s).toLowerCase(Locale.ROOT);
+        for (String a : allowed) {
+            if (a.equals(v)) {
+                return v;
+            }
+        }
+        throw new ConfigException(
+                s.flag() + ": " + raw.get(s) + " (expected one of: " + String.join(", ", allowed) + ")");
     }
 
     private static String emptyToNull(String v) {
