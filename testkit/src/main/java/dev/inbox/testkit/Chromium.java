@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.openqa.selenium.By;
@@ -87,9 +88,30 @@ public final class Chromium implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs {@code source} in every page this browser opens from now on, before the page's own scripts (Chrome DevTools'
+     * {@code Page.addScriptToEvaluateOnNewDocument}): how a test watches what a page does, such as the WebSockets it
+     * opens, without changing the page.
+     */
+    public Chromium beforeEveryPage(String source) {
+        driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", source));
+        return this;
+    }
+
+    /** Runs {@code script} in the page (a function body: {@code return ...}; arguments as {@code arguments[i]}). */
+    @SuppressWarnings("unchecked")
+    public <T> T script(String script, Object... args) {
+        return (T) driver.executeScript(script, args);
+    }
+
     /** Waits up to {@link Await#WAIT} until {@code condition} gives something other than null or false. */
     public <T> T await(String what, Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, Await.WAIT)
+        return await(what, Await.WAIT, condition);
+    }
+
+    /** Waits up to {@code timeout} until {@code condition} gives something other than null or false. */
+    public <T> T await(String what, Duration timeout, Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, timeout)
                 .pollingEvery(Duration.ofMillis(20))
                 .withMessage(what)
                 .until(condition);

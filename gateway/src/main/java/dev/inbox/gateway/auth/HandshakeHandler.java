@@ -1,6 +1,7 @@
 package dev.inbox.gateway.auth;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.inbox.gateway.demo.DemoFiles;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.HandshakeOutcome;
 import io.netty.buffer.Unpooled;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The public port's HTTP phase: every request is either upgraded to the inbox WebSocket or answered with an error
- * and closed. In order: a path other than {@code /ws/inbox/} (or {@code /ws/inbox}) gets 404; a method other than
+ * and closed. With the demo page on, a plain GET of one of its files is answered with the file ({@link DemoFiles}).
+ * In order: a path other than {@code /ws/inbox/} (or {@code /ws/inbox}) gets 404; a method other than
  * GET 405; a request without {@code Upgrade: websocket} 426; an {@code Origin} off the allow-list 403; a missing or
  * bad credential 401; an unsupported WebSocket version 426 with the supported one. A connection that has not sent
  * a complete request within the handshake timeout gets 408. On success the handshake is answered with the
@@ -69,6 +71,8 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     private final ClientAddressResolver addresses;
     /** Asks the backend about requests without a credential, or {@code null} when there is no connect hook. */
     private final ConnectHook connectHook;
+    /** The demo page and the browser client, answered to plain GETs, or {@code null} without --demo-page. */
+    private final DemoFiles demo;
     /**
      * The upgrade request kept (one reference held) while the connect hook is asked, or {@code null}: released when
      * the answer comes, when the deadline fires first, or when the connection closes meanwhile. Event loop only.
@@ -87,6 +91,7 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
      * @param gate      the node's limits: draining, capacity, per-address and per-user connections
      * @param addresses who the client is behind proxies
      * @param connectHook asks the backend about requests without a credential, or {@code null}
+     * @param demo      the demo page's files, or {@code null} when the public port serves only the WebSocket
      */
     public HandshakeHandler(
             Authenticator authenticator,
@@ -97,8 +102,10 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             GatewayMetrics metrics,
             HandshakeGate gate,
             ClientAddressResolver addresses,
-            ConnectHook connectHook) {
+            ConnectHook connectHook,
+            DemoFiles demo) {
         this.connectHook = connectHook;
+        this.demo = demo;
         this.gate = gate;
         this.addresses = addresses;
         this.metrics = metrics;
@@ -165,6 +172,15 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         String path = query.path();
+        if (demo != null
+                && HttpMethod.GET.equals(request.method())
+                && !request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            FullHttpResponse file = demo.answer(path);
+            if (file != null) {
+                send(ctx, file); // then closed, like every answer here: a page is three small requests
+                return;
+            }
+        }
         if (!PATH.equals(path) && !PATH_SLASH.equals(path)) {
             metrics.handshake(HandshakeOutcome.NOT_FOUND);
             reject(ctx, HttpResponseStatus.NOT_FOUND, "not_found", "the only endpoint here is " + PATH_SLASH);

@@ -115,7 +115,9 @@ public final class ConfigLoader {
                 intIn(raw, Setting.WORKER_THREADS, 0, 1024),
                 bool(raw, Setting.PROXY_PROTOCOL),
                 trustedProxies,
-                oneOf(raw, Setting.TRANSPORT, "auto", "io_uring", "epoll", "nio"));
+                oneOf(raw, Setting.TRANSPORT, "auto", "io_uring", "epoll", "nio"),
+                // The demo page is a newcomer's first sight of the gateway: on in dev mode, opt-in elsewhere.
+                explicit.contains(Setting.DEMO_PAGE) ? bool(raw, Setting.DEMO_PAGE) : bool(raw, Setting.DEV));
         if (listen.port() != 0 && listen.port() == listen.adminPort()) {
             throw new ConfigException("port and admin-port are both " + listen.port() + " (expected: different ports)");
         }

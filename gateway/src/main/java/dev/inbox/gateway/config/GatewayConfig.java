@@ -198,6 +198,7 @@ public record GatewayConfig(
      * @param proxyProtocol  whether every public connection starts with a PROXY protocol header
      * @param trustedProxies addresses and CIDR blocks whose X-Forwarded-For is believed
      * @param transport      {@code auto}, {@code io_uring}, {@code epoll} or {@code nio}
+     * @param demoPage       whether the public port also serves the demo page and the browser client (DemoFiles)
      */
     public record Listen(
             String bind,
@@ -207,7 +208,8 @@ public record GatewayConfig(
             int workerThreads,
             boolean proxyProtocol,
             List<IpBlock> trustedProxies,
-            String transport) {
+            String transport,
+            boolean demoPage) {
         public Listen {
             trustedProxies = List.copyOf(trustedProxies);
         }

@@ -33,6 +33,10 @@ public enum Setting {
             "dev",
             "false",
             "Development mode: accept ?user_id=N&name=... without a token; unknown conversations are open."),
+    DEMO_PAGE(
+            "demo-page",
+            "false",
+            "Serve the demo inbox page at / and the browser client at /client/ on the public port. On under --dev unless set."),
     MAX_FRAME_BYTES(
             "max-frame-bytes",
             "65536",

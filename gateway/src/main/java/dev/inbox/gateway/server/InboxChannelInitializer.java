@@ -7,6 +7,7 @@ import dev.inbox.gateway.auth.ConnectHook;
 import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.demo.DemoFiles;
 import dev.inbox.gateway.inbox.ControlFrameHandler;
 import dev.inbox.gateway.inbox.InboxEndpoint;
 import dev.inbox.gateway.inbox.KeepaliveHandler;
@@ -35,7 +36,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
  *   http        HttpServerCodec          request line and headers (bounded)
  *   http-body   HttpObjectAggregator     a full request (an upgrade has no body)
  *   handshake   HandshakeHandler         404/405/426/403/401, or the upgrade; then removes itself (with a connect
- *                                        hook it may first ask the backend, not reading meanwhile)
+ *                                        hook it may first ask the backend, not reading meanwhile); with
+ *                                        --demo-page, answers a GET of the demo page's files (DemoFiles)
  * </pre>
  * The handshake swaps the HTTP codec for Netty's WebSocket frame decoder and encoder ({@code wsdecoder},
  * {@code wsencoder}: masks required, no extensions; its protocol violations, like frames over the maximum, reach
@@ -71,6 +73,8 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final ClientAddressResolver addresses;
     private final boolean proxyProtocol;
     private final ConnectHook connectHook;
+    /** The demo page's files, or null without --demo-page. */
+    private final DemoFiles demo;
 
     InboxChannelInitializer(
             GatewayConfig.Inbox limits,
@@ -84,6 +88,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
             GatewayConfig.Listen listen,
             ConnectHook connectHook) {
         this.connectHook = connectHook;
+        this.demo = listen.demoPage() ? DemoFiles.load() : null;
         this.metrics = metrics;
         this.gate = gate;
         this.addresses = new ClientAddressResolver(listen.trustedProxies());
@@ -138,7 +143,8 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                                 metrics,
                                 gate,
                                 addresses,
-                                connectHook));
+                                connectHook,
+                                demo));
     }
 
     private void upgraded(Channel ch, AuthenticatedUser user) {

@@ -100,10 +100,23 @@ public final class Main {
             // The one line a newcomer acts on; plain in text format so it can be copied as it stands.
             String tryIt =
                     "try it: npx wscat -c '" + inboxUrl(config.listen().bind(), server.port()) + "?user_id=1&name=Ann'";
+            String openIt = config.listen().demoPage()
+                    ? "or open "
+                            + inboxUrl(config.listen().bind(), server.port())
+                                    .replaceFirst("^ws", "http")
+                                    .replace("/ws/inbox/", "/")
+                            + " in two tabs"
+                    : null;
             if (config.logFormat().equals("json")) {
                 log.info(tryIt);
+                if (openIt != null) {
+                    log.info(openIt);
+                }
             } else {
                 System.out.println(tryIt);
+                if (openIt != null) {
+                    System.out.println(openIt);
+                }
             }
         }
     }

@@ -111,6 +111,7 @@ class HandshakeHandlerTest {
                                 METRICS,
                                 NO_LIMITS,
                                 new ClientAddressResolver(List.of()),
+                                null,
                                 null));
         return ch;
     }

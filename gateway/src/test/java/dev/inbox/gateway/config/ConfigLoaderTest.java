@@ -68,7 +68,8 @@ class ConfigLoaderTest {
 
         assertTrue(c.dev());
         assertEquals(
-                new GatewayConfig.Listen("0.0.0.0", "127.0.0.1", 8080, 8081, 0, false, List.of(), "auto"), c.listen());
+                new GatewayConfig.Listen("0.0.0.0", "127.0.0.1", 8080, 8081, 0, false, List.of(), "auto", true),
+                c.listen());
         assertFalse(c.auth().hasKey());
         assertNull(c.auth().jwtSecret());
         assertNull(c.auth().jwtPublicKey());
@@ -89,6 +90,18 @@ class ConfigLoaderTest {
         assertEquals(
                 new GatewayConfig.Admin(ConfigLoader.DEV_API_KEY, 1_048_576, 10_000, Duration.ofSeconds(10), 64),
                 c.admin());
+    }
+
+    @Test
+    void theDemoPageIsOnInDevModeAndOptInOtherwise() throws ConfigException {
+        assertTrue(load("--dev").listen().demoPage());
+        assertFalse(load("--dev", "--demo-page", "false").listen().demoPage());
+        assertFalse(load("--jwt-secret", "s".repeat(32), "--api-key", "k".repeat(16))
+                .listen()
+                .demoPage());
+        assertTrue(load("--jwt-secret", "s".repeat(32), "--api-key", "k".repeat(16), "--demo-page", "true")
+                .listen()
+                .demoPage());
     }
 
     @Test

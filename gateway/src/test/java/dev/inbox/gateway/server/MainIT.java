@@ -73,6 +73,10 @@ class MainIT {
                 "try it: npx wscat -c '" + url + "'",
                 n.awaitLine(l -> true, START),
                 "the line after listening, with the bound port");
+        assertEquals(
+                "or open http://localhost:" + m.group(1) + "/ in two tabs",
+                n.awaitLine(l -> true, START),
+                "then the demo page, on by default in dev mode");
         assertFalse(
                 n.output().contains("\u001b"),
                 "no terminal escape code in: " + n.output().replace("\u001b", "ESC"));
