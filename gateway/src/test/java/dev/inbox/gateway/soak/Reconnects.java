@@ -5,32 +5,39 @@ import java.net.http.HttpClient;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.IntUnaryOperator;
 import java.util.function.LongFunction;
 
 /**
- * The cohort's clients told to reconnect (4002, relay interrupted) do so, as the README asks of a client: the slot
- * gets a new connection for the same user on the same node, which is steady again (owed every message from then on)
- * once Redis lists its user channel as subscribed. So that this subscription is the new connection's own and not the
- * old one's about to be dropped, the new connection opens only once Redis has shown the channel unsubscribed (a
- * cohort user has one connection, so the old one's leave unsubscribes it).
+ * The cohort's clients closed by the server (4002 relay interrupted, 1001 drain, 1013 slow consumer or
+ * {@code resume_busy}, or a dropped connection) do what docs/protocol.md asks of a client: reconnect after a short
+ * random delay with {@code ?resume=1} and a {@code RESUME} from their position. The slot gets the new connection,
+ * which the {@link Ledger} links to the closed one: one client, owed every message across both. A slot is back once
+ * its {@code RESUMED} arrived.
  *
- * <p>One thread asks Redis about every pending reconnection at once (one {@code PUBSUB NUMSUB}), every 5 ms.
+ * <p>One thread drives every pending reconnection, every 5 ms.
  */
 final class Reconnects implements AutoCloseable {
     private static final long POLL_MILLIS = 5;
+    /** Clients spread their reconnections over this much (jitter), as a client after a storm of closes should. */
+    private static final int JITTER_MILLIS = 200;
 
     private final AtomicReferenceArray<SoakConnection> cohort;
-    private final ChannelWatch watch;
     private final Ledger ledger;
     private final List<HttpClient> clients;
     private final List<GatewayProcess> nodes;
     private final LongFunction<String> tokens;
+    /** Which node a slot reconnects to, given the node that closed it (a drained node sends clients elsewhere). */
+    private final IntUnaryOperator nodeAfter;
+
+    private final SplittableRandom random = new SplittableRandom(14);
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "soak-reconnects");
         t.setDaemon(true);
@@ -42,46 +49,50 @@ final class Reconnects implements AutoCloseable {
     private final AtomicInteger done = new AtomicInteger();
     private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
 
-    /** One slot on its way back: waiting for the old subscription to go, for the upgrade, for the new subscription. */
+    /** One slot on its way back: waiting for its delay, for the upgrade, for its RESUMED. */
     private static final class Pending {
         final int slot;
-        final Ledger.Conn old;
+        final SoakConnection old;
+        final long notBefore;
         CompletableFuture<SoakConnection> opening;
         SoakConnection fresh;
 
-        Pending(int slot, Ledger.Conn old) {
+        Pending(int slot, SoakConnection old, long notBefore) {
             this.slot = slot;
             this.old = old;
+            this.notBefore = notBefore;
         }
     }
 
     Reconnects(
             AtomicReferenceArray<SoakConnection> cohort,
-            ChannelWatch watch,
             Ledger ledger,
             List<HttpClient> clients,
             List<GatewayProcess> nodes,
-            LongFunction<String> tokens) {
+            LongFunction<String> tokens,
+            IntUnaryOperator nodeAfter) {
         this.cohort = cohort;
-        this.watch = watch;
         this.ledger = ledger;
         this.clients = clients;
         this.nodes = nodes;
         this.tokens = tokens;
+        this.nodeAfter = nodeAfter;
         for (int i = 0; i < cohort.length(); i++) {
             follow(i, cohort.get(i));
         }
         thread.scheduleWithFixedDelay(this::tick, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** When the server closes {@code c} with 4002, slot {@code slot} reconnects. */
+    /** When the server closes {@code c} (or it drops), slot {@code slot} resumes. */
     private void follow(int slot, SoakConnection c) {
         c.closedByServer().thenAccept(code -> {
-            if (code == Ledger.RELAY_INTERRUPTED) {
-                synchronized (pending) {
-                    pending.add(new Pending(slot, c.conn()));
+            synchronized (pending) {
+                long delay;
+                synchronized (random) {
+                    delay = random.nextInt(JITTER_MILLIS) * 1_000_000L;
                 }
-            } // any other close the ledger reports
+                pending.add(new Pending(slot, c, System.nanoTime() + delay));
+            }
         });
     }
 
@@ -90,37 +101,36 @@ final class Reconnects implements AutoCloseable {
         synchronized (pending) {
             work = new ArrayList<>(pending);
         }
-        if (work.isEmpty()) {
-            return;
-        }
-        List<Long> users = work.stream().map(p -> p.old.user).toList();
-        int[] subscribers = watch.subscribers(users);
-        for (int i = 0; i < work.size(); i++) {
-            Pending p = work.get(i);
+        long now = System.nanoTime();
+        for (Pending p : work) {
             if (p.opening == null) {
-                if (subscribers != null && subscribers[i] == 0) {
-                    p.opening = SoakConnection.open(
-                            clients.get(p.old.node),
-                            nodes.get(p.old.node).ws(),
-                            tokens.apply(p.old.user),
+                if (now >= p.notBefore) {
+                    Ledger.Conn old = p.old.conn();
+                    int node = nodeAfter.applyAsInt(old.node);
+                    p.opening = SoakConnection.openResuming(
+                            clients.get(node),
+                            nodes.get(node).ws(),
+                            tokens.apply(old.user),
                             ledger,
-                            ledger.register(p.old.user, p.old.node, p.old.conversations()));
+                            ledger.resumed(old, node),
+                            p.old.position());
                 }
             } else if (p.fresh == null) {
                 if (p.opening.isDone()) {
                     p.fresh = p.opening.join();
                     if (p.fresh == null) {
-                        problems.add(p.old + " could not reconnect after its 4002 (see refused upgrades)");
+                        problems.add(p.old.conn() + " could not reconnect after its close (see refused upgrades)");
                         finish(p);
                         continue;
                     }
                     cohort.set(p.slot, p.fresh);
                     follow(p.slot, p.fresh);
                 }
-            } else if (subscribers != null && subscribers[i] > 0) {
-                p.fresh.conn().ready(System.nanoTime());
+            } else if (p.fresh.live()) {
                 done.incrementAndGet();
                 finish(p);
+            } else if (p.fresh.closedByServer().isDone()) {
+                finish(p); // closed before its RESUMED (resume_busy): follow() queued the next attempt
             }
         }
     }
@@ -138,7 +148,7 @@ final class Reconnects implements AutoCloseable {
         }
     }
 
-    /** Slots that came back steady. */
+    /** Resumes that got their RESUMED. */
     int reconnected() {
         return done.get();
     }
