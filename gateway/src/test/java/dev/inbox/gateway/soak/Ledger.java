@@ -265,8 +265,9 @@ final class Ledger {
                 // A client's first connection has no position: recovered:false (no_position) is its due answer.
                 if (previous != null && (!f.recovered() || f.notRecovered() > 0)) {
                     notRecovered++;
-                    note("resumed after " + previous.closeCode + " with recovered=" + f.recovered() + ", "
-                            + f.notRecovered() + " conversations not recovered");
+                    note("resumed after " + previous.closeCode + " with recovered=" + f.recovered()
+                            + (f.reason() == null ? "" : " (" + f.reason() + ")") + ", " + f.notRecovered()
+                            + " conversations not recovered");
                 }
                 return;
             }

@@ -451,7 +451,7 @@ class LedgerTest {
         Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
         Ledger.Msg missed = chat(ann, 3 * S + 500, 101, bob); // sent after Cid's close, before his RESUME
         cid2.receive(delivery(missed, 101), 4 * S);
-        cid2.receive(ServerFrame.resumed("e:1-0:2", true, 0), 4 * S + 10);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
         Ledger.Msg live = chat(bob, 5 * S, 102, ann, cid2);
         Verdict v = verdict(Outage.NONE);
         assertEquals(List.of(), v.failures());
@@ -469,7 +469,7 @@ class LedgerTest {
             LedgerTest t = new LedgerTest();
             Ledger.Conn cid2 = t.resume(t.cid, code, 3 * S, 0);
             t.chat(t.ann, 3 * S + 500, 101, t.bob); // neither live (Cid was away) nor replayed
-            cid2.receive(ServerFrame.resumed("e:1-0:2", true, 0), 4 * S);
+            cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S);
             Verdict v = t.verdict(Outage.NONE);
             assertEquals(1, v.get(Count.LOST), code + ": " + v.failures());
             assertTrue(
@@ -483,7 +483,7 @@ class LedgerTest {
         Ledger.Msg m = chat(ann, 2 * S, 100, bob, cid);
         Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
         cid2.receive(delivery(m, 100), 4 * S); // Cid had it on his first connection
-        cid2.receive(ServerFrame.resumed("e:1-0:2", true, 0), 4 * S + 10);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
         Verdict v = verdict(Outage.NONE);
         assertEquals(1, v.get(Count.DUPLICATED), v.failures().toString());
         assertEquals(1, v.failures().size(), v.failures().toString());
@@ -500,16 +500,16 @@ class LedgerTest {
         cid.receive(delivery(second, 101), 2 * S + 200); // Cid missed 100 live...
         Ledger.Conn cid2 = resume(cid, 1001, 3 * S, 0);
         cid2.receive(delivery(first, 100), 4 * S); // ...and the replay brings it after 101
-        cid2.receive(ServerFrame.resumed("e:1-0:2", true, 0), 4 * S + 10);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
         assertEquals(1, verdict(Outage.NONE).get(Count.OUT_OF_ORDER));
     }
 
     @Test
     void aResumeNotRecoveringEverythingFails() {
         Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
-        cid2.receive(ServerFrame.resumed("e:1-0:2", false, 0), 4 * S);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", false, "too_many", 0), 4 * S);
         Ledger.Conn bob2 = resume(bob, 1013, 3 * S, 1);
-        bob2.receive(ServerFrame.resumed("e:1-0:2", true, 1), 4 * S);
+        bob2.receive(ServerFrame.resumed("e:1-0:2", true, null, 1), 4 * S);
         resume(ann, 1001, 3 * S, 1); // never answered
         Verdict v = verdict(Outage.NONE);
         assertEquals(3, v.get(Count.NOT_RECOVERED), v.failures().toString());
@@ -518,7 +518,7 @@ class LedgerTest {
 
     @Test
     void aFirstConnectionsNoPositionAnswerIsNoFailure() {
-        ann.receive(ServerFrame.resumed("e:1-0:0", false, 0), S);
+        ann.receive(ServerFrame.resumed("e:1-0:0", false, "no_position", 0), S);
         chat(ann, 2 * S, 100, bob, cid);
         assertEquals(List.of(), verdict(Outage.NONE).failures());
     }
@@ -530,7 +530,7 @@ class LedgerTest {
         chat(ann, 14 * S + 10, 201, bob);
         Ledger.Conn cid2 = resume(cid, Ledger.RELAY_INTERRUPTED, 17 * S, 1);
         cid2.receive(delivery(replayed, 200), 18 * S);
-        cid2.receive(ServerFrame.resumed("e:1-0:2", true, 0), 18 * S + 10);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 18 * S + 10);
         ann.closed(17 * S, Ledger.RELAY_INTERRUPTED, true);
         bob.closed(17 * S, Ledger.RELAY_INTERRUPTED, true);
         Verdict v = verdict(outage());
@@ -546,7 +546,7 @@ class LedgerTest {
         ann.receive(delivery(m, 100), 2 * S + 200);
         Ledger.Conn cid2 = resume(cid, 1013, 2 * S + 100, 1);
         cid2.receive(delivery(m, 100), 3 * S);
-        cid2.receive(ServerFrame.resumed("e:1-0:2", true, 0), 3 * S + 10);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 3 * S + 10);
         Verdict v = verdict(Outage.NONE);
         assertEquals(List.of(), v.failures());
         assertEquals(1, v.get(Count.OWN_REPLAYED));
@@ -562,7 +562,7 @@ class LedgerTest {
         resumers.remove(cid2);
         Ledger.Conn cid3 = resume(cid2, 1013, 3 * S + 700, 0);
         cid3.receive(delivery(missed, 101), 4 * S);
-        cid3.receive(ServerFrame.resumed("e:1-0:2", true, 0), 4 * S + 10);
+        cid3.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
         Verdict v = verdict(Outage.NONE);
         assertEquals(List.of(), v.failures());
         assertEquals(1, v.get(Count.RESUME_BUSY));
@@ -574,7 +574,7 @@ class LedgerTest {
     void resumedFramesAreRead() {
         ServerFrame f = ServerFrame.parse("{\"type\":\"RESUMED\",\"position\":\"ab:1-0:3\",\"recovered\":true,"
                 + "\"replayed\":2,\"not_recovered\":[{\"conversation_id\":3,\"reason\":\"not_a_member\"}]}");
-        assertEquals(ServerFrame.resumed("ab:1-0:3", true, 1), f);
+        assertEquals(ServerFrame.resumed("ab:1-0:3", true, null, 1), f);
         assertEquals(
                 "{\"type\":\"RESUME\",\"position\":null,\"conversations\":[]}",
                 ServerFrame.resume(null, java.util.Map.of()));

@@ -26,8 +26,14 @@ import java.util.function.LongFunction;
  */
 final class Reconnects implements AutoCloseable {
     private static final long POLL_MILLIS = 5;
-    /** Clients spread their reconnections over this much (jitter), as a client after a storm of closes should. */
-    private static final int JITTER_MILLIS = 200;
+    /**
+     * A client's first reconnection comes within this much (jitter spreads a storm of closes); each further attempt
+     * of the same slot (its resume was refused: {@code resume_busy}) within twice as much, up to {@link
+     * #MAX_BACKOFF_MILLIS}: the seeds' client backs off 500 ms, 2 s, 5 s.
+     */
+    private static final int JITTER_MILLIS = 500;
+
+    private static final int MAX_BACKOFF_MILLIS = 5000;
 
     private final AtomicReferenceArray<SoakConnection> cohort;
     private final Ledger ledger;
@@ -53,13 +59,17 @@ final class Reconnects implements AutoCloseable {
     private static final class Pending {
         final int slot;
         final SoakConnection old;
+        /** Attempts in a row without a RESUMED, this one included. */
+        final int attempt;
+
         final long notBefore;
         CompletableFuture<SoakConnection> opening;
         SoakConnection fresh;
 
-        Pending(int slot, SoakConnection old, long notBefore) {
+        Pending(int slot, SoakConnection old, int attempt, long notBefore) {
             this.slot = slot;
             this.old = old;
+            this.attempt = attempt;
             this.notBefore = notBefore;
         }
     }
@@ -78,20 +88,22 @@ final class Reconnects implements AutoCloseable {
         this.tokens = tokens;
         this.nodeAfter = nodeAfter;
         for (int i = 0; i < cohort.length(); i++) {
-            follow(i, cohort.get(i));
+            follow(i, cohort.get(i), 1);
         }
         thread.scheduleWithFixedDelay(this::tick, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** When the server closes {@code c} (or it drops), slot {@code slot} resumes. */
-    private void follow(int slot, SoakConnection c) {
+    /** When the server closes {@code c} (or it drops), slot {@code slot} resumes: its {@code attempt}th try. */
+    private void follow(int slot, SoakConnection c, int attempt) {
         c.closedByServer().thenAccept(code -> {
+            int now = c.conn().isResumed() ? 1 : attempt; // it had resumed: this close starts afresh
+            int window = (int) Math.min(MAX_BACKOFF_MILLIS, (long) JITTER_MILLIS << Math.min(now - 1, 4));
+            long delay;
+            synchronized (random) {
+                delay = random.nextInt(window) * 1_000_000L;
+            }
             synchronized (pending) {
-                long delay;
-                synchronized (random) {
-                    delay = random.nextInt(JITTER_MILLIS) * 1_000_000L;
-                }
-                pending.add(new Pending(slot, c, System.nanoTime() + delay));
+                pending.add(new Pending(slot, c, now, System.nanoTime() + delay));
             }
         });
     }
@@ -124,7 +136,8 @@ final class Reconnects implements AutoCloseable {
                         continue;
                     }
                     cohort.set(p.slot, p.fresh);
-                    follow(p.slot, p.fresh);
+                    // Until its RESUMED, a close is one more failed attempt; after it, a fresh start.
+                    follow(p.slot, p.fresh, p.attempt + 1);
                 }
             } else if (p.fresh.live()) {
                 done.incrementAndGet();

@@ -19,6 +19,7 @@ import java.io.IOException;
  * @param code           an error's code, or null
  * @param position       a {@code RESUMED} frame's position token, or null
  * @param recovered      a {@code RESUMED} frame's {@code recovered}
+ * @param reason         a {@code RESUMED} frame's {@code reason} (why not recovered), or null
  * @param notRecovered   how many entries a {@code RESUMED} frame's {@code not_recovered} lists
  */
 record ServerFrame(
@@ -31,17 +32,18 @@ record ServerFrame(
         String code,
         String position,
         boolean recovered,
+        String reason,
         int notRecovered) {
     private static final JsonFactory JSON = new JsonFactory();
 
     /** Any frame but a {@code RESUMED}. */
     ServerFrame(String type, long conversationId, long messageId, long senderId, int seq, int answerTo, String code) {
-        this(type, conversationId, messageId, senderId, seq, answerTo, code, null, false, 0);
+        this(type, conversationId, messageId, senderId, seq, answerTo, code, null, false, null, 0);
     }
 
     /** A {@code RESUMED} frame. */
-    static ServerFrame resumed(String position, boolean recovered, int notRecovered) {
-        return new ServerFrame("RESUMED", 0, 0, 0, -1, -1, null, position, recovered, notRecovered);
+    static ServerFrame resumed(String position, boolean recovered, String reason, int notRecovered) {
+        return new ServerFrame("RESUMED", 0, 0, 0, -1, -1, null, position, recovered, reason, notRecovered);
     }
 
     /**
@@ -92,6 +94,7 @@ record ServerFrame(
         int answerTo = -1;
         String position = null;
         boolean recovered = false;
+        String reason = null;
         int notRecovered = 0;
         try (JsonParser p = JSON.createParser(frame)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -110,6 +113,7 @@ record ServerFrame(
                     case "client_msg_id" -> answerTo = number(p.getText(), 'c', '\0');
                     case "position" -> position = value == JsonToken.VALUE_STRING ? p.getText() : null;
                     case "recovered" -> recovered = value == JsonToken.VALUE_TRUE;
+                    case "reason" -> reason = p.getText();
                     case "not_recovered" -> {
                         if (value == JsonToken.START_ARRAY) {
                             while (p.nextToken() != JsonToken.END_ARRAY) {
@@ -129,7 +133,7 @@ record ServerFrame(
             return new ServerFrame(null, 0, 0, 0, -1, -1, null);
         }
         return new ServerFrame(
-                type, conversation, messageId, sender, seq, answerTo, code, position, recovered, notRecovered);
+                type, conversation, messageId, sender, seq, answerTo, code, position, recovered, reason, notRecovered);
     }
 
     /** The digits after {@code prefix} up to {@code end} (or the end of the text), or -1. */
