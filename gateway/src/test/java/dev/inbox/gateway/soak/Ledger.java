@@ -59,6 +59,8 @@ final class Ledger {
     static final int RELAY_INTERRUPTED = 4002;
     /** The answer that is neither an acknowledgement nor a refusal (docs/protocol.md). */
     static final String OUTCOME_UNKNOWN = "outcome_unknown";
+    /** The {@code RESUMED} reason that asks the client to retry (docs/protocol.md, Resume). */
+    static final String RESUME_FAILED = "failed";
 
     private final Map<Integer, Msg> messages = new ConcurrentHashMap<>();
     private final List<Conn> connections = new ArrayList<>();
@@ -162,6 +164,10 @@ final class Ledger {
         private int notRecovered;
         private int resumeBusy;
         private int ownReplayed;
+        /** Its resume answered {@code failed} (Redis could not be read): the client drops what follows and retries. */
+        private volatile boolean resumeFailed;
+
+        private int discarded;
         private final List<String> anomalies = new ArrayList<>(0);
         private int outOfOrder;
         private int misrouted;
@@ -202,9 +208,14 @@ final class Ledger {
             return other.first() == first();
         }
 
-        /** Whether this connection's {@code RESUMED} arrived: it may send. */
+        /** Whether this connection's {@code RESUMED} arrived and did not fail: it may send. */
         boolean isResumed() {
-            return resumedAt != 0;
+            return resumedAt != 0 && !resumeFailed;
+        }
+
+        /** Whether its resume answered {@code failed}: the client closes it and resumes again from where it was. */
+        boolean resumeFailed() {
+            return resumeFailed;
         }
 
         boolean isMember(long conversation) {
@@ -256,12 +267,20 @@ final class Ledger {
         /** One frame from the server. */
         synchronized void receive(ServerFrame f, long at) {
             frames++;
+            if (resumeFailed) {
+                discarded++; // the client drops it: the next resume replays it
+                return;
+            }
             if (f.isResumed()) {
                 if (resumedAt != 0) {
                     strangers++;
                     note("a second RESUMED");
                 }
                 resumedAt = at;
+                if (previous != null && !f.recovered() && RESUME_FAILED.equals(f.reason())) {
+                    resumeFailed = true; // docs/protocol.md: Redis could not be read; retry later
+                    return;
+                }
                 // A client's first connection has no position: recovered:false (no_position) is its due answer.
                 if (previous != null && (!f.recovered() || f.notRecovered() > 0)) {
                     notRecovered++;
@@ -510,8 +529,14 @@ final class Ledger {
                 if (c.previous != null) {
                     if (c.isResumed()) {
                         v.add(Count.RESUMES, 1);
+                    } else if (c.resumeFailed && c.next == null) {
+                        v.add(Count.NOT_RECOVERED, c + " resumed with failed and never again");
                     } else if (c.openedAt != 0 && c.next == null) {
                         v.add(Count.NOT_RECOVERED, c + " never had an answer to its RESUME");
+                    }
+                    if (c.resumeFailed) {
+                        v.add(Count.RESUME_FAILED, 1);
+                        v.add(Count.DISCARDED_AFTER_FAILED, c.discarded);
                     }
                     v.add(Count.REPLAYED, c.replayed);
                 }

@@ -579,4 +579,31 @@ class LedgerTest {
                 "{\"type\":\"RESUME\",\"position\":null,\"conversations\":[]}",
                 ServerFrame.resume(null, java.util.Map.of()));
     }
+
+    @Test
+    void aFailedResumeIsRetriedAndWhatCameAfterItIsDroppedNotCounted() {
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        Ledger.Msg missed = chat(ann, 3 * S + 500, 101, bob);
+        cid2.receive(ServerFrame.resumed(null, false, Ledger.RESUME_FAILED, 0), 4 * S);
+        Ledger.Msg afterFailure = chat(ann, 4 * S + 100, 102, bob, cid2); // dropped by the client
+        resumers.remove(cid2);
+        cid2.closed(4 * S + 200, 1000, false);
+        Ledger.Conn cid3 = ledger.resumed(cid2, 1);
+        cid3.opened(5 * S);
+        resumers.add(cid3);
+        cid3.receive(delivery(missed, 101), 5 * S + 10);
+        cid3.receive(delivery(afterFailure, 102), 5 * S + 20);
+        cid3.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 5 * S + 30);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(List.of(), v.failures());
+        assertEquals(1, v.get(Count.RESUME_FAILED));
+        assertEquals(1, v.get(Count.DISCARDED_AFTER_FAILED));
+    }
+
+    @Test
+    void aFailedResumeNeverRetriedFails() {
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        cid2.receive(ServerFrame.resumed(null, false, Ledger.RESUME_FAILED, 0), 4 * S);
+        assertEquals(1, verdict(Outage.NONE).get(Count.NOT_RECOVERED));
+    }
 }

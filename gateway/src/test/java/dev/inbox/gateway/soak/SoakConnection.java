@@ -19,6 +19,8 @@ import java.util.concurrent.CompletionStage;
  */
 final class SoakConnection implements WebSocket.Listener {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** {@link #closedByServer}'s value for a connection whose resume failed and which this client closes. */
+    static final int RESUME_FAILED = -2;
 
     private final Ledger ledger;
     private final Ledger.Conn conn;
@@ -62,6 +64,9 @@ final class SoakConnection implements WebSocket.Listener {
         }
 
         void received(ServerFrame f) {
+            if (f.isResumed() && !f.recovered() && Ledger.RESUME_FAILED.equals(f.reason())) {
+                return; // nothing changed: the next resume starts from here again
+            }
             if (f.isResumed()) {
                 token = f.position();
                 highest.clear();
@@ -139,7 +144,10 @@ final class SoakConnection implements WebSocket.Listener {
         return m;
     }
 
-    /** Completes with the close code if the server closes the connection first (-1: it dropped without one). */
+    /**
+     * Completes with the close code if the server closes the connection first (-1: it dropped without one), or with
+     * {@link #RESUME_FAILED} when its resume answered {@code failed} and this client closes it to resume again.
+     */
     CompletableFuture<Integer> closedByServer() {
         return closedByServer;
     }
@@ -204,9 +212,15 @@ final class SoakConnection implements WebSocket.Listener {
             partial = null;
         }
         ServerFrame f = ServerFrame.parse(data.toString());
+        boolean dropping = conn.resumeFailed();
         conn.receive(f, System.nanoTime());
-        if (position != null) {
+        if (position != null && !dropping) {
             position.received(f);
+        }
+        if (!dropping && conn.resumeFailed()) {
+            // docs/protocol.md: failed means retry later. Close and resume again from the same place.
+            closedByServer.complete(RESUME_FAILED);
+            close();
         }
         if (f.answerTo() >= 0 && (f.isError() || f.isText())) {
             answered();

@@ -34,6 +34,11 @@ final class Verdict {
         RESUMES(false, "resumes answered (RESUMED on a connection continuing a closed one)"),
         REPLAYED(false, "events replayed by those resumes (before their RESUMED)"),
         RESUME_BUSY(false, "resumes refused with resume_busy (the client resumes again)"),
+        RESUME_FAILED(
+                false,
+                "resumes answered recovered:false, failed (Redis could not be read): the client closes, resumes again"),
+        DISCARDED_AFTER_FAILED(
+                false, "frames after a failed RESUMED, which the client drops (the next resume has them)"),
         OWN_REPLAYED(
                 false,
                 "messages whose acknowledgement was lost with the sender's connection, answered by their replay"),
