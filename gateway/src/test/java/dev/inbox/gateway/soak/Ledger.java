@@ -344,17 +344,29 @@ final class Ledger {
             if (m.sender.sameClient(this)) {
                 // Sent on an earlier connection of this client: replayed. Its acknowledgement was lost with that
                 // connection, or this is a duplicate of it.
+                boolean unknown;
                 synchronized (m) {
                     if (m.answers == 0) {
                         ownReplayed++;
                         m.answer(true, f.messageId(), null, at);
                         return;
                     }
+                    unknown = !m.acked && OUTCOME_UNKNOWN.equals(m.code);
+                }
+                if (unknown) {
+                    // Answered outcome_unknown (Redis too slow to answer): the replay shows the script ran. Counted as
+                    // a delivery of an unknown outcome, and, like any reception, at most once.
+                    record(m);
+                    return;
                 }
                 ownEchoes++;
                 note("#" + m.seq + " came back to its sender (an earlier connection) besides its acknowledgement");
                 return;
             }
+            record(m);
+        }
+
+        private void record(Msg m) {
             if (receivedCount == received.length) {
                 received = Arrays.copyOf(received, received.length * 2);
             }

@@ -606,4 +606,18 @@ class LedgerTest {
         cid2.receive(ServerFrame.resumed(null, false, Ledger.RESUME_FAILED, 0), 4 * S);
         assertEquals(1, verdict(Outage.NONE).get(Count.NOT_RECOVERED));
     }
+
+    @Test
+    void anUnknownOutcomeReplayedToItsSenderIsNoDuplicateButOnlyOnce() {
+        Ledger.Msg m = send(cid, 2 * S);
+        cid.receive(refusal(m, Ledger.OUTCOME_UNKNOWN), 2 * S + 100); // Redis answered too late; the script ran
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        cid2.receive(delivery(m, 100), 4 * S);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(1, v.get(Count.UNKNOWN_DELIVERED));
+        assertEquals(0, v.get(Count.DUPLICATED));
+        cid2.receive(delivery(m, 100), 5 * S);
+        assertEquals(1, ledger.verdict(Outage.NONE).get(Count.DUPLICATED));
+    }
 }
