@@ -78,7 +78,9 @@ public final class ReconnectStorm {
     /** Live delivery latency (send to receipt, one clock: same JVM), micros. */
     private final Recorder liveLatency = new Recorder(3);
 
+    /** Replay time per client, micros; guarded by itself. */
     private final Histogram replay = new Histogram(3);
+
     private final Map<String, AtomicInteger> notRecovered = new ConcurrentHashMap<>();
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicLong replayed = new AtomicLong();
@@ -237,7 +239,9 @@ public final class ReconnectStorm {
                         highest.clear();
                     }
                     if (firstResumeAt > 0) {
-                        replay.recordValue(Math.max(0, (at - firstResumeAt) / 1000));
+                        synchronized (replay) { // clients' delivery threads record concurrently
+                            replay.recordValue(Math.max(0, (at - firstResumeAt) / 1000));
+                        }
                         lastResumed.accumulateAndGet(at, Math::max);
                         firstResumeAt = -1; // measured once per client
                     }
