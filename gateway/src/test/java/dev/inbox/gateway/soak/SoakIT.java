@@ -43,8 +43,9 @@ import org.junit.jupiter.api.Test;
  *
  * <ul>
  *   <li>the {@link Ledger}'s accounting: every message answered once; every acknowledged message delivered exactly
- *       once, in order, to every steady member connection (those open across the outage are closed with 4002 once
- *       Redis is back and reconnect, as clients told so do; a miss is allowed only on a connection so told);
+ *       once, in order, to every steady member client (those open across the outage are closed with 4002 once
+ *       Redis is back; every client the server closes resumes with its position, see {@link Reconnects}, and must
+ *       then have everything exactly once across its connections, live or replayed);
  *       nothing refused delivered, not even at the crash (a message whose answer died with Redis is
  *       {@code outcome_unknown}, allowed only during the outage);
  *       {@code relay_unavailable} only while Redis was away; and the gateways admitted exactly what was
