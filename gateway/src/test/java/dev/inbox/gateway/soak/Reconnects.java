@@ -12,7 +12,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.function.IntUnaryOperator;
 import java.util.function.LongFunction;
 
 /**
@@ -41,7 +40,13 @@ final class Reconnects implements AutoCloseable {
     private final List<GatewayProcess> nodes;
     private final LongFunction<String> tokens;
     /** Which node a slot reconnects to, given the node that closed it (a drained node sends clients elsewhere). */
-    private final IntUnaryOperator nodeAfter;
+    private final NodeChoice nodeAfter;
+
+    /** Where a client of {@code user} closed by {@code node} reconnects. */
+    @FunctionalInterface
+    interface NodeChoice {
+        int next(int node, long user);
+    }
 
     private final SplittableRandom random = new SplittableRandom(14);
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -80,7 +85,7 @@ final class Reconnects implements AutoCloseable {
             List<HttpClient> clients,
             List<GatewayProcess> nodes,
             LongFunction<String> tokens,
-            IntUnaryOperator nodeAfter) {
+            NodeChoice nodeAfter) {
         this.cohort = cohort;
         this.ledger = ledger;
         this.clients = clients;
@@ -118,7 +123,7 @@ final class Reconnects implements AutoCloseable {
             if (p.opening == null) {
                 if (now >= p.notBefore) {
                     Ledger.Conn old = p.old.conn();
-                    int node = nodeAfter.applyAsInt(old.node);
+                    int node = nodeAfter.next(old.node, old.user);
                     p.opening = SoakConnection.openResuming(
                             clients.get(node),
                             nodes.get(node).ws(),
