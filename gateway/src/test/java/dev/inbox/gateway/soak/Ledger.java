@@ -625,7 +625,15 @@ final class Ledger {
             }
             if (m.acked()) {
                 v.add(Count.ACKED, 1);
-                owed(v, m, steadyMembers.getOrDefault(m.conversation, List.of()), sorted, outage, preCrashHighest, cut);
+                owed(
+                        v,
+                        m,
+                        steadyMembers.getOrDefault(m.conversation, List.of()),
+                        sorted,
+                        own,
+                        outage,
+                        preCrashHighest,
+                        cut);
             } else {
                 refused(v, m, all, own, outage);
             }
@@ -638,6 +646,7 @@ final class Ledger {
             Msg m,
             List<Conn> members,
             Map<Conn, int[]> sorted,
+            Map<Conn, int[]> own,
             Outage outage,
             List<Map<Long, Long>> preCrashHighest,
             long[] cut) {
@@ -661,12 +670,22 @@ final class Ledger {
                 r = r.next;
             }
             if (r.next != null) {
+                // A later event of the conversation on that connection means a hole in its live delivery, which the
+                // client's resume (listing the highest id it saw there) cannot ask for again.
+                boolean overtaken = false;
+                for (int seq : own.getOrDefault(r, new int[0])) {
+                    Msg later = messages.get(seq);
+                    overtaken |= later.conversation == m.conversation && later.messageId() > m.messageId();
+                }
                 v.add(
                         Count.LOST,
                         m + " never reached " + client + ": sent while its connection to node " + r.node
                                 + " was open or closing (closed with " + r.closeCode + " "
                                 + ms(r.closedAt - m.sentAt) + " ms later), and its resume on node " + r.next.node
-                                + " did not replay it");
+                                + " did not replay it"
+                                + (overtaken
+                                        ? " (a later event of its conversation reached that connection live)"
+                                        : ""));
                 continue;
             }
             String what = m + " never reached " + r;
