@@ -5,6 +5,7 @@
 # PARTS (default "single cross memory") picks which parts run; memory is the one a busy machine does not distort;
 # "backend" (run on its own: PARTS=backend) prices the outbox and the publish hook (OUTBOX_RATE, HOOK_RATE).
 # "history" (on its own: PARTS=history) prices the history and the resume feed against neither (HISTORY_RATE).
+# "storm" (on its own: PARTS=storm) closes STORM_USERS resuming clients of one node at once and times their replay.
 # SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
 set -uo pipefail
 out=benchmarks/results
@@ -109,6 +110,29 @@ for i in 1 2 3; do
     echo "$name: redis used_memory $(redis-cli -p 26391 info memory | awk -F: '/^used_memory:/{print $2}' | tr -d '\r')"
     stop "$gw" "$rd"
   done
+done
+exit 0
+fi
+
+if part storm; then
+# The reconnect storm (issue 14): one node in front of Redis, history and the resume feed on (the defaults),
+# STORM_USERS clients opened with ?resume=1 in groups of 10, STORM_RATE msgs/s throughout; Redis drops the node's
+# subscriber connection, the node closes every client with 4002 across --redis-gap-window 1s, and each reconnects at
+# once with its position. Ports 28300-28302 (the storm's own range). Three runs.
+STORM_USERS=${STORM_USERS:-1000}; STORM_RATE=${STORM_RATE:-500}
+for i in 1 2 3; do
+  name="storm-$STORM_USERS-$i"
+  done_already "$name" && continue
+  redis-server --port 28302 --save '' --appendonly no --daemonize no >"$out/redis-storm.log" 2>&1 & rd=$!
+  until redis-cli -p 28302 ping >/dev/null 2>&1; do sleep 0.1; done
+  gw=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:28302 --port 28300 --admin-port 28301 \
+      --redis-gap-window 1s "${BENCH_FLAGS[@]}")
+  wait_ready 28301
+  java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.ReconnectStorm \
+      --node ws://127.0.0.1:28300/ws/inbox/ --admin http://127.0.0.1:28301 --redis 127.0.0.1:28302 \
+      --users "$STORM_USERS" --group-size 10 --rate "$STORM_RATE" --before 10s --after 10s \
+      --json "$out/$name.json" >"$out/$name.txt" 2>&1; echo "$name: exit $?"
+  stop "$gw" "$rd"
 done
 exit 0
 fi

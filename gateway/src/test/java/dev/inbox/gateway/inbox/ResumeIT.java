@@ -72,11 +72,11 @@ class ResumeIT {
         return node.connect("/ws/inbox/?resume=1", Map.of("Authorization", "Bearer " + node.token(userId)), List.of());
     }
 
-    private static String text(long conversationId, String message) {
+    static String text(long conversationId, String message) {
         return "{\"type\":\"TEXT\",\"conversation_id\":" + conversationId + ",\"message\":\"" + message + "\"}";
     }
 
-    private static String resume(String position, Map<Long, Long> lastSeen) {
+    static String resume(String position, Map<Long, Long> lastSeen) {
         StringBuilder b = new StringBuilder("{\"type\":\"RESUME\",\"position\":");
         b.append(position == null ? "null" : "\"" + position + "\"").append(",\"conversations\":[");
         String sep = "";
@@ -93,7 +93,7 @@ class ResumeIT {
     }
 
     /** Reads until the RESUMED frame; returns it, with the events before it in {@code replayed}. */
-    private static Map<String, Object> untilResumed(WsClient c, List<Map<String, Object>> replayed) {
+    static Map<String, Object> untilResumed(WsClient c, List<Map<String, Object>> replayed) {
         while (true) {
             Map<String, Object> m = c.nextJson();
             if ("RESUMED".equals(m.get("type"))) {
@@ -121,7 +121,7 @@ class ResumeIT {
     }
 
     /** Every event {@code watcher} (a member of all of 1, 2 and 3) received, per conversation, until it has {@code n}. */
-    private static Map<Long, List<Long>> collect(WsClient watcher, int n) {
+    static Map<Long, List<Long>> collect(WsClient watcher, int n) {
         Map<Long, List<Long>> seen = new HashMap<>();
         for (int i = 0; i < n; i++) {
             Map<String, Object> m = watcher.nextJson();

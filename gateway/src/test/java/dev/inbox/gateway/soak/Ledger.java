@@ -41,6 +41,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * node that did (acknowledgement times standing in for the order Redis ran them in). A node reading slowly has a
  * longer tail in Redis's buffers, so its cut comes earlier; anything before the cut is a hole, and lost.
  *
+ * <p><b>Resume (issue 14).</b> A connection opened with {@code ?resume=1} after its predecessor was closed by the
+ * server (4002, 1001, 1013 or any other close) continues it: {@link #resumed} links the two, and the chain of
+ * connections is one <em>client</em>. A client is owed every acknowledged message of its conversations sent from
+ * its first connection's readiness to the end of the run (or of its last connection), exactly once across all its
+ * connections, live or replayed, in {@code message_id} order across them too; a resume that answers
+ * {@code recovered:false} or lists a conversation as not recovered fails ({@code NOT_RECOVERED}): the soak stays
+ * within the history window. None of the excuses above holds for a miss on a connection that was then resumed: the
+ * replay must have brought it.
+ *
  * <p>Thread-safety: {@link #register} and {@link #sent} from any thread; {@link Conn#receive} from the connection's
  * one delivery thread (the JDK client delivers a WebSocket's messages one at a time); {@link #verdict} once every
  * connection is closed.
@@ -50,6 +59,8 @@ final class Ledger {
     static final int RELAY_INTERRUPTED = 4002;
     /** The answer that is neither an acknowledgement nor a refusal (docs/protocol.md). */
     static final String OUTCOME_UNKNOWN = "outcome_unknown";
+    /** The {@code RESUMED} reason that asks the client to retry (docs/protocol.md, Resume). */
+    static final String RESUME_FAILED = "failed";
 
     private final Map<Integer, Msg> messages = new ConcurrentHashMap<>();
     private final List<Conn> connections = new ArrayList<>();
@@ -121,6 +132,10 @@ final class Ledger {
     final class Conn {
         final long user;
         final int node;
+        /** The connection this one resumed from (null: a client's first); set at registration. */
+        private final Conn previous;
+        /** The connection that resumed from this one; set when it is registered, before it opens. */
+        private volatile Conn next;
         /** Sorted. */
         private final long[] conversations;
         /** From when on this connection is owed every message of its conversations; never, unless made steady. */
@@ -134,11 +149,25 @@ final class Ledger {
         private int[] received = new int[8];
 
         private int receivedCount;
-        /** Per conversation: the highest message_id received and the message that carried it. */
-        private final Map<Long, Msg> lastMessage = new HashMap<>(4);
+        /**
+         * Per conversation: the highest message_id the client received and the message that carried it; shared along
+         * a chain of resumed connections (which receive one after the other: a successor opens after the close).
+         */
+        private final Map<Long, Msg> lastMessage;
 
-        private final Map<Long, Long> lastMessageId = new HashMap<>(4);
+        private final Map<Long, Long> lastMessageId;
+        /** When this connection's {@code RESUMED} arrived, or 0. */
+        private volatile long resumedAt;
+
         private int frames;
+        private int replayed;
+        private int notRecovered;
+        private int resumeBusy;
+        private int ownReplayed;
+        /** Its resume answered {@code failed} (Redis could not be read): the client drops what follows and retries. */
+        private volatile boolean resumeFailed;
+
+        private int discarded;
         private final List<String> anomalies = new ArrayList<>(0);
         private int outOfOrder;
         private int misrouted;
@@ -146,11 +175,47 @@ final class Ledger {
         private int strangers;
         private int ownEchoes;
 
-        private Conn(long user, int node, long[] conversations) {
+        private Conn(long user, int node, long[] conversations, Conn previous) {
             this.user = user;
             this.node = node;
+            this.previous = previous;
             this.conversations = conversations.clone();
             Arrays.sort(this.conversations);
+            this.lastMessage = previous == null ? new HashMap<>(4) : previous.lastMessage;
+            this.lastMessageId = previous == null ? new HashMap<>(4) : previous.lastMessageId;
+        }
+
+        /** The client's first connection. */
+        Conn first() {
+            Conn c = this;
+            while (c.previous != null) {
+                c = c.previous;
+            }
+            return c;
+        }
+
+        /** The client's latest connection so far. */
+        Conn last() {
+            Conn c = this;
+            while (c.next != null) {
+                c = c.next;
+            }
+            return c;
+        }
+
+        /** Whether {@code other} is a connection of the same client. */
+        boolean sameClient(Conn other) {
+            return other.first() == first();
+        }
+
+        /** Whether this connection's {@code RESUMED} arrived and did not fail: it may send. */
+        boolean isResumed() {
+            return resumedAt != 0 && !resumeFailed;
+        }
+
+        /** Whether its resume answered {@code failed}: the client closes it and resumes again from where it was. */
+        boolean resumeFailed() {
+            return resumeFailed;
         }
 
         boolean isMember(long conversation) {
@@ -202,6 +267,33 @@ final class Ledger {
         /** One frame from the server. */
         synchronized void receive(ServerFrame f, long at) {
             frames++;
+            if (resumeFailed) {
+                discarded++; // the client drops it: the next resume replays it
+                return;
+            }
+            if (f.isResumed()) {
+                if (resumedAt != 0) {
+                    strangers++;
+                    note("a second RESUMED");
+                }
+                resumedAt = at;
+                if (previous != null && !f.recovered() && RESUME_FAILED.equals(f.reason())) {
+                    resumeFailed = true; // docs/protocol.md: Redis could not be read; retry later
+                    return;
+                }
+                // A client's first connection has no position: recovered:false (no_position) is its due answer.
+                if (previous != null && (!f.recovered() || f.notRecovered() > 0)) {
+                    notRecovered++;
+                    note("resumed after " + previous.closeCode + " with recovered=" + f.recovered()
+                            + (f.reason() == null ? "" : " (" + f.reason() + ")") + ", " + f.notRecovered()
+                            + " conversations not recovered");
+                }
+                return;
+            }
+            if (f.isError() && f.answerTo() < 0 && "resume_busy".equals(f.code()) && resumedAt == 0) {
+                resumeBusy++; // and a 1013 close follows: the client resumes again
+                return;
+            }
             if (f.isError()) {
                 Msg m = f.answerTo() >= 0 ? messages.get(f.answerTo()) : null;
                 if (m == null || m.sender != this) {
@@ -241,11 +333,40 @@ final class Ledger {
                 }
                 return;
             }
+            if (resumedAt == 0 && previous != null) {
+                replayed++;
+            }
             if (m.sender == this) {
                 ownEchoes++; // the acknowledgement is this connection's copy: a second one is a duplicate
                 note("#" + m.seq + " came back to its sender twice");
                 return;
             }
+            if (m.sender.sameClient(this)) {
+                // Sent on an earlier connection of this client: replayed. Its acknowledgement was lost with that
+                // connection, or this is a duplicate of it.
+                boolean unknown;
+                synchronized (m) {
+                    if (m.answers == 0) {
+                        ownReplayed++;
+                        m.answer(true, f.messageId(), null, at);
+                        return;
+                    }
+                    unknown = !m.acked && OUTCOME_UNKNOWN.equals(m.code);
+                }
+                if (unknown) {
+                    // Answered outcome_unknown (Redis too slow to answer): the replay shows the script ran. Counted as
+                    // a delivery of an unknown outcome, and, like any reception, at most once.
+                    record(m);
+                    return;
+                }
+                ownEchoes++;
+                note("#" + m.seq + " came back to its sender (an earlier connection) besides its acknowledgement");
+                return;
+            }
+            record(m);
+        }
+
+        private void record(Msg m) {
             if (receivedCount == received.length) {
                 received = Arrays.copyOf(received, received.length * 2);
             }
@@ -266,7 +387,21 @@ final class Ledger {
 
     /** Records a connection about to be opened, by {@code user} to {@code node}, member of {@code conversations}. */
     synchronized Conn register(long user, int node, long[] conversations) {
-        Conn c = new Conn(user, node, conversations);
+        Conn c = new Conn(user, node, conversations, null);
+        connections.add(c);
+        return c;
+    }
+
+    /**
+     * Records a connection about to be opened to {@code node} with {@code ?resume=1}, continuing {@code previous}
+     * (closed by now): the same client, owed what its predecessors were.
+     */
+    synchronized Conn resumed(Conn previous, int node) {
+        if (previous.next != null) {
+            throw new IllegalStateException(previous + " was resumed already");
+        }
+        Conn c = new Conn(previous.user, node, previous.conversations, previous);
+        previous.next = c;
         connections.add(c);
         return c;
     }
@@ -354,8 +489,10 @@ final class Ledger {
         for (Conn c : all) {
             nodes = Math.max(nodes, c.node + 1);
         }
-        // Which conversations' steady members exist, and each connection's receptions sorted for lookups.
+        // Which conversations' steady members (clients, by their first connection) exist, each connection's
+        // receptions, and each client's (all its connections') sorted for lookups.
         Map<Long, List<Conn>> steadyMembers = new HashMap<>();
+        Map<Conn, int[]> own = new HashMap<>();
         Map<Conn, int[]> sorted = new HashMap<>();
         // Per node and conversation: the highest id of a pre-crash message that reached the node. Redis writes a
         // node's publications in order on one connection, so anything below it was written to that node too.
@@ -378,6 +515,8 @@ final class Ledger {
                 }
                 if (c.told() && c.closedAt >= outage.restartedAt()) {
                     v.add(Count.TOLD, 1);
+                } else if (c.closedByServer && c.closeCode != RELAY_INTERRUPTED && c.next != null) {
+                    v.add(Count.CLOSED_THEN_RESUMED, c + " closed with " + c.closeCode);
                 } else if (c.closedByServer) {
                     v.add(Count.CLOSED_BY_SERVER, c + " closed by the server with " + c.closeCode);
                 }
@@ -399,14 +538,24 @@ final class Ledger {
                                                     + " ms after Redis came back"));
                 }
                 addAnomalies(v, c);
-                int[] r = Arrays.copyOf(c.received, c.receivedCount);
-                Arrays.sort(r);
-                for (int i = 1; i < r.length; i++) {
-                    if (r[i] == r[i - 1]) {
-                        v.add(Count.DUPLICATED, "#" + r[i] + " twice at " + c);
+                if (c.previous != null) {
+                    if (c.isResumed()) {
+                        v.add(Count.RESUMES, 1);
+                    } else if (c.resumeFailed && c.next == null) {
+                        v.add(Count.NOT_RECOVERED, c + " resumed with failed and never again");
+                    } else if (c.openedAt != 0 && c.next == null) {
+                        v.add(Count.NOT_RECOVERED, c + " never had an answer to its RESUME");
                     }
+                    if (c.resumeFailed) {
+                        v.add(Count.RESUME_FAILED, 1);
+                        v.add(Count.DISCARDED_AFTER_FAILED, c.discarded);
+                    }
+                    v.add(Count.REPLAYED, c.replayed);
                 }
-                sorted.put(c, r);
+                v.add(Count.RESUME_BUSY, c.resumeBusy);
+                v.add(Count.OWN_REPLAYED, c.ownReplayed);
+                int[] r = Arrays.copyOf(c.received, c.receivedCount);
+                own.put(c, r);
                 for (int seq : r) {
                     Msg m = messages.get(seq);
                     if (m.sentAt < outage.killedAt() && m.acked()) {
@@ -419,10 +568,31 @@ final class Ledger {
                     }
                 }
             }
-            if (c.readyAt != Long.MAX_VALUE) {
+            if (c.previous == null && c.readyAt != Long.MAX_VALUE) {
                 for (long conv : c.conversations) {
                     steadyMembers.computeIfAbsent(conv, k -> new ArrayList<>()).add(c);
                 }
+            }
+        }
+        for (Conn c : all) {
+            if (c.previous != null) {
+                continue;
+            }
+            int[] r = new int[0];
+            for (Conn x = c; x != null; x = x.next) {
+                int[] mine = own.getOrDefault(x, new int[0]);
+                int[] both = Arrays.copyOf(r, r.length + mine.length);
+                System.arraycopy(mine, 0, both, r.length, mine.length);
+                r = both;
+            }
+            Arrays.sort(r);
+            for (int i = 1; i < r.length; i++) {
+                if (r[i] == r[i - 1]) {
+                    v.add(Count.DUPLICATED, "#" + r[i] + " twice at " + c + (c.next == null ? "" : " (resumed)"));
+                }
+            }
+            for (Conn x = c; x != null; x = x.next) {
+                sorted.put(x, r);
             }
         }
         synchronized (refusalExamples) {
@@ -455,9 +625,17 @@ final class Ledger {
             }
             if (m.acked()) {
                 v.add(Count.ACKED, 1);
-                owed(v, m, steadyMembers.getOrDefault(m.conversation, List.of()), sorted, outage, preCrashHighest, cut);
+                owed(
+                        v,
+                        m,
+                        steadyMembers.getOrDefault(m.conversation, List.of()),
+                        sorted,
+                        own,
+                        outage,
+                        preCrashHighest,
+                        cut);
             } else {
-                refused(v, m, all, sorted, outage);
+                refused(v, m, all, own, outage);
             }
         }
         return v;
@@ -468,19 +646,46 @@ final class Ledger {
             Msg m,
             List<Conn> members,
             Map<Conn, int[]> sorted,
+            Map<Conn, int[]> own,
             Outage outage,
             List<Map<Long, Long>> preCrashHighest,
             long[] cut) {
-        for (Conn r : members) {
-            // Owed while open: to the end of the run, or, for a connection its node closed with 4002, until then.
-            boolean openThroughout = r.readyAt <= m.sentAt
-                    && (r.closedAt == 0 || r.closedAt >= quiescedAt || (r.told() && m.sentAt < r.closedAt));
-            if (r == m.sender || !openThroughout) {
+        for (Conn client : members) {
+            // Owed while the client is there: to the end of the run, or, for one whose last connection its node
+            // closed with 4002, until then.
+            Conn last = client.last();
+            boolean openThroughout = client.readyAt <= m.sentAt
+                    && (last.closedAt == 0 || last.closedAt >= quiescedAt || (last.told() && m.sentAt < last.closedAt));
+            if (m.sender.sameClient(client) || !openThroughout) {
                 continue;
             }
             v.add(Count.OWED, 1);
-            if (Arrays.binarySearch(sorted.get(r), m.seq) >= 0) {
+            if (Arrays.binarySearch(sorted.get(client), m.seq) >= 0) {
                 v.add(Count.DELIVERED, 1);
+                continue;
+            }
+            // The connection the client had when the message was sent (or had last, between two).
+            Conn r = client;
+            while (r.next != null && r.next.openedAt != 0 && r.next.openedAt <= m.sentAt) {
+                r = r.next;
+            }
+            if (r.next != null) {
+                // A later event of the conversation on that connection means a hole in its live delivery, which the
+                // client's resume (listing the highest id it saw there) cannot ask for again.
+                boolean overtaken = false;
+                for (int seq : own.getOrDefault(r, new int[0])) {
+                    Msg later = messages.get(seq);
+                    overtaken |= later.conversation == m.conversation && later.messageId() > m.messageId();
+                }
+                v.add(
+                        Count.LOST,
+                        m + " never reached " + client + ": sent while its connection to node " + r.node
+                                + " was open or closing (closed with " + r.closeCode + " "
+                                + ms(r.closedAt - m.sentAt) + " ms later), and its resume on node " + r.next.node
+                                + " did not replay it"
+                                + (overtaken
+                                        ? " (a later event of its conversation reached that connection live)"
+                                        : ""));
                 continue;
             }
             String what = m + " never reached " + r;
@@ -522,7 +727,7 @@ final class Ledger {
         }
     }
 
-    private void refused(Verdict v, Msg m, List<Conn> all, Map<Conn, int[]> sorted, Outage outage) {
+    private void refused(Verdict v, Msg m, List<Conn> all, Map<Conn, int[]> own, Outage outage) {
         boolean relay = "relay_unavailable".equals(m.code);
         boolean unknown = OUTCOME_UNKNOWN.equals(m.code);
         boolean duringOutage = m.answeredAt >= outage.killedAt() && m.sentAt <= outage.resubscribedAt(m.sender.node);
@@ -537,11 +742,12 @@ final class Ledger {
             v.add(Count.REFUSED, 1);
         }
         for (Conn r : all) {
-            if (Arrays.binarySearch(sorted.get(r), m.seq) < 0) {
+            if (Arrays.stream(own.get(r)).noneMatch(seq -> seq == m.seq)) {
                 continue;
             }
-            // The sender's own node delivers only from the script's reply, which never came for an unknown outcome.
-            if (unknown && r.node != m.sender.node) {
+            // The sender's own node delivers only from the script's reply, which never came for an unknown outcome;
+            // a resume replays what the script wrote, on any node.
+            if (unknown && (r.node != m.sender.node || r.previous != null)) {
                 v.add(Count.UNKNOWN_DELIVERED, m + " reached " + r);
             } else {
                 v.add(Count.REFUSED_YET_DELIVERED, m + " reached " + r);
@@ -555,6 +761,7 @@ final class Ledger {
         addN(v, Count.CLIENT_MSG_ID_LEAKED, c.leaked, c);
         addN(v, Count.UNEXPECTED_FRAMES, c.strangers, c);
         addN(v, Count.DUPLICATED, c.ownEchoes, c);
+        addN(v, Count.NOT_RECOVERED, c.notRecovered, c);
     }
 
     private static void addN(Verdict v, Count count, int n, Conn c) {

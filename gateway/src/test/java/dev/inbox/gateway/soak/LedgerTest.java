@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inbox.gateway.soak.Verdict.Count;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +22,8 @@ class LedgerTest {
 
     private final Ledger.Conn bob = steady(2, 1);
     private final Ledger.Conn cid = steady(3, 1);
+    /** Connections resuming others: still open at the end, closed by the client then. */
+    private final List<Ledger.Conn> resumers = new ArrayList<>();
 
     private Ledger.Conn steady(long user, int node) {
         Ledger.Conn c = ledger.register(user, node, new long[] {CONV});
@@ -69,6 +72,7 @@ class LedgerTest {
             }
             c.closed(end + 1, 1000, false);
         }
+        resumers.forEach(c -> c.closed(end + 1, 1000, false));
         return ledger.verdict(outage);
     }
 
@@ -430,5 +434,190 @@ class LedgerTest {
                 -1,
                 ServerFrame.parse("{\"type\":\"TEXT\",\"message\":\"s12x:\"}").seq());
         assertEquals(null, ServerFrame.parse("[1]").type());
+    }
+
+    /** {@code old}, closed by the server with {@code code} at {@code closedAt}, resumed on {@code node} at once. */
+    private Ledger.Conn resume(Ledger.Conn old, int code, long closedAt, int node) {
+        old.closed(closedAt, code, true);
+        Ledger.Conn c = ledger.resumed(old, node);
+        c.opened(closedAt + 1000);
+        resumers.add(c);
+        return c;
+    }
+
+    @Test
+    void aSlowConsumerThatResumesGetsWhatItMissedByReplayAndPasses() {
+        Ledger.Msg seen = chat(ann, 2 * S, 100, bob, cid);
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        Ledger.Msg missed = chat(ann, 3 * S + 500, 101, bob); // sent after Cid's close, before his RESUME
+        cid2.receive(delivery(missed, 101), 4 * S);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
+        Ledger.Msg live = chat(bob, 5 * S, 102, ann, cid2);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(List.of(), v.failures());
+        assertEquals(6, v.get(Count.OWED), "Cid's client is owed all three, across his two connections");
+        assertEquals(6, v.get(Count.DELIVERED));
+        assertEquals(1, v.get(Count.RESUMES));
+        assertEquals(1, v.get(Count.REPLAYED));
+        assertEquals(1, v.get(Count.CLOSED_THEN_RESUMED));
+        assertTrue(seen.acked() && live.acked());
+    }
+
+    @Test
+    void aResumeThatLosesOneFailsWhateverClosedTheConnection() {
+        for (int code : new int[] {1001, 1013}) {
+            LedgerTest t = new LedgerTest();
+            Ledger.Conn cid2 = t.resume(t.cid, code, 3 * S, 0);
+            t.chat(t.ann, 3 * S + 500, 101, t.bob); // neither live (Cid was away) nor replayed
+            cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S);
+            Verdict v = t.verdict(Outage.NONE);
+            assertEquals(1, v.get(Count.LOST), code + ": " + v.failures());
+            assertTrue(
+                    v.failures().get(0).contains("did not replay it"),
+                    v.failures().toString());
+        }
+    }
+
+    @Test
+    void aResumeThatReplaysWhatTheClientHadIsADuplicate() {
+        Ledger.Msg m = chat(ann, 2 * S, 100, bob, cid);
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        cid2.receive(delivery(m, 100), 4 * S); // Cid had it on his first connection
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(1, v.get(Count.DUPLICATED), v.failures().toString());
+        assertEquals(1, v.failures().size(), v.failures().toString());
+    }
+
+    @Test
+    void aReplayBelowWhatTheClientHadIsOutOfOrder() {
+        Ledger.Msg first = send(ann, 2 * S);
+        Ledger.Msg second = send(ann, 2 * S + 10);
+        ann.receive(ack(first, 100), 2 * S + 100);
+        ann.receive(ack(second, 101), 2 * S + 100);
+        bob.receive(delivery(first, 100), 2 * S + 200);
+        bob.receive(delivery(second, 101), 2 * S + 200);
+        cid.receive(delivery(second, 101), 2 * S + 200); // Cid missed 100 live...
+        Ledger.Conn cid2 = resume(cid, 1001, 3 * S, 0);
+        cid2.receive(delivery(first, 100), 4 * S); // ...and the replay brings it after 101
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
+        assertEquals(1, verdict(Outage.NONE).get(Count.OUT_OF_ORDER));
+    }
+
+    @Test
+    void aResumeNotRecoveringEverythingFails() {
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", false, "too_many", 0), 4 * S);
+        Ledger.Conn bob2 = resume(bob, 1013, 3 * S, 1);
+        bob2.receive(ServerFrame.resumed("e:1-0:2", true, null, 1), 4 * S);
+        resume(ann, 1001, 3 * S, 1); // never answered
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(3, v.get(Count.NOT_RECOVERED), v.failures().toString());
+        assertEquals(2, v.get(Count.RESUMES), "answered, if not recovered");
+    }
+
+    @Test
+    void aFirstConnectionsNoPositionAnswerIsNoFailure() {
+        ann.receive(ServerFrame.resumed("e:1-0:0", false, "no_position", 0), S);
+        chat(ann, 2 * S, 100, bob, cid);
+        assertEquals(List.of(), verdict(Outage.NONE).failures());
+    }
+
+    @Test
+    void aMissInTheRelayGapIsLostWhenTheToldConnectionResumedWithoutIt() {
+        // Node 1 resubscribed at 14 s; Cid is told at 17 s and resumes: what he missed in the gap must be replayed.
+        Ledger.Msg replayed = chat(ann, 13 * S + 10, 200, bob);
+        chat(ann, 14 * S + 10, 201, bob);
+        Ledger.Conn cid2 = resume(cid, Ledger.RELAY_INTERRUPTED, 17 * S, 1);
+        cid2.receive(delivery(replayed, 200), 18 * S);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 18 * S + 10);
+        ann.closed(17 * S, Ledger.RELAY_INTERRUPTED, true);
+        bob.closed(17 * S, Ledger.RELAY_INTERRUPTED, true);
+        Verdict v = verdict(outage());
+        assertEquals(0, v.get(Count.MISSED_THEN_TOLD), "no excuse for a client that resumed");
+        assertEquals(1, v.get(Count.LOST), v.failures().toString());
+        assertEquals(3, v.get(Count.TOLD));
+    }
+
+    @Test
+    void anAcknowledgementLostWithItsConnectionIsAnsweredByTheReplay() {
+        Ledger.Msg m = send(cid, 2 * S); // its answer never came: Cid was closed first
+        bob.receive(delivery(m, 100), 2 * S + 200);
+        ann.receive(delivery(m, 100), 2 * S + 200);
+        Ledger.Conn cid2 = resume(cid, 1013, 2 * S + 100, 1);
+        cid2.receive(delivery(m, 100), 3 * S);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 3 * S + 10);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(List.of(), v.failures());
+        assertEquals(1, v.get(Count.OWN_REPLAYED));
+        assertEquals(1, v.get(Count.ACKED));
+        assertEquals(0, v.get(Count.DUPLICATED));
+    }
+
+    @Test
+    void aBusyResumeThenAnotherThatReplaysPasses() {
+        Ledger.Conn cid2 = resume(cid, 1001, 3 * S, 1);
+        Ledger.Msg missed = chat(ann, 3 * S + 500, 101, bob);
+        cid2.receive(ServerFrame.parse("{\"type\":\"ERROR\",\"code\":\"resume_busy\"}"), 3 * S + 600);
+        resumers.remove(cid2);
+        Ledger.Conn cid3 = resume(cid2, 1013, 3 * S + 700, 0);
+        cid3.receive(delivery(missed, 101), 4 * S);
+        cid3.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(List.of(), v.failures());
+        assertEquals(1, v.get(Count.RESUME_BUSY));
+        assertEquals(2, v.get(Count.CLOSED_THEN_RESUMED));
+        assertEquals(1, v.get(Count.RESUMES));
+    }
+
+    @Test
+    void resumedFramesAreRead() {
+        ServerFrame f = ServerFrame.parse("{\"type\":\"RESUMED\",\"position\":\"ab:1-0:3\",\"recovered\":true,"
+                + "\"replayed\":2,\"not_recovered\":[{\"conversation_id\":3,\"reason\":\"not_a_member\"}]}");
+        assertEquals(ServerFrame.resumed("ab:1-0:3", true, null, 1), f);
+        assertEquals(
+                "{\"type\":\"RESUME\",\"position\":null,\"conversations\":[]}",
+                ServerFrame.resume(null, java.util.Map.of()));
+    }
+
+    @Test
+    void aFailedResumeIsRetriedAndWhatCameAfterItIsDroppedNotCounted() {
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        Ledger.Msg missed = chat(ann, 3 * S + 500, 101, bob);
+        cid2.receive(ServerFrame.resumed(null, false, Ledger.RESUME_FAILED, 0), 4 * S);
+        Ledger.Msg afterFailure = chat(ann, 4 * S + 100, 102, bob, cid2); // dropped by the client
+        resumers.remove(cid2);
+        cid2.closed(4 * S + 200, 1000, false);
+        Ledger.Conn cid3 = ledger.resumed(cid2, 1);
+        cid3.opened(5 * S);
+        resumers.add(cid3);
+        cid3.receive(delivery(missed, 101), 5 * S + 10);
+        cid3.receive(delivery(afterFailure, 102), 5 * S + 20);
+        cid3.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 5 * S + 30);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(List.of(), v.failures());
+        assertEquals(1, v.get(Count.RESUME_FAILED));
+        assertEquals(1, v.get(Count.DISCARDED_AFTER_FAILED));
+    }
+
+    @Test
+    void aFailedResumeNeverRetriedFails() {
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        cid2.receive(ServerFrame.resumed(null, false, Ledger.RESUME_FAILED, 0), 4 * S);
+        assertEquals(1, verdict(Outage.NONE).get(Count.NOT_RECOVERED));
+    }
+
+    @Test
+    void anUnknownOutcomeReplayedToItsSenderIsNoDuplicateButOnlyOnce() {
+        Ledger.Msg m = send(cid, 2 * S);
+        cid.receive(refusal(m, Ledger.OUTCOME_UNKNOWN), 2 * S + 100); // Redis answered too late; the script ran
+        Ledger.Conn cid2 = resume(cid, 1013, 3 * S, 1);
+        cid2.receive(delivery(m, 100), 4 * S);
+        cid2.receive(ServerFrame.resumed("e:1-0:2", true, null, 0), 4 * S + 10);
+        Verdict v = verdict(Outage.NONE);
+        assertEquals(1, v.get(Count.UNKNOWN_DELIVERED));
+        assertEquals(0, v.get(Count.DUPLICATED));
+        cid2.receive(delivery(m, 100), 5 * S);
+        assertEquals(1, ledger.verdict(Outage.NONE).get(Count.DUPLICATED));
     }
 }

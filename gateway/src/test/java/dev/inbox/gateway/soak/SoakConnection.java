@@ -19,9 +19,14 @@ import java.util.concurrent.CompletionStage;
  */
 final class SoakConnection implements WebSocket.Listener {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** {@link #closedByServer}'s value for a connection whose resume failed and which this client closes. */
+    static final int RESUME_FAILED = -2;
 
     private final Ledger ledger;
     private final Ledger.Conn conn;
+    /** Where the client is, for its next resume; null for a connection that does not resume. */
+    private final Position position;
+
     private volatile WebSocket ws;
     /** The last send handed to the JDK; guarded by this. */
     private CompletableFuture<?> lastSend = CompletableFuture.completedFuture(null);
@@ -38,9 +43,37 @@ final class SoakConnection implements WebSocket.Listener {
     /** A text message arriving in parts; delivery thread only. */
     private StringBuilder partial;
 
-    private SoakConnection(Ledger ledger, Ledger.Conn conn) {
+    private SoakConnection(Ledger ledger, Ledger.Conn conn, Position position) {
         this.ledger = ledger;
         this.conn = conn;
+        this.position = position;
+    }
+
+    /**
+     * A resuming client's place, as docs/protocol.md (Resume) asks a client to keep it: the token of its last
+     * {@code RESUMED} and, since then, the highest {@code message_id} it received per conversation (its own
+     * acknowledgements included). Handed from a closed connection to the one resuming it; touched by one delivery
+     * thread at a time (the next connection opens after the previous one's close).
+     */
+    static final class Position {
+        private String token;
+        private final java.util.Map<Long, Long> highest = new java.util.TreeMap<>();
+
+        String resumeFrame() {
+            return ServerFrame.resume(token, highest);
+        }
+
+        void received(ServerFrame f) {
+            if (f.isResumed() && !f.recovered() && Ledger.RESUME_FAILED.equals(f.reason())) {
+                return; // nothing changed: the next resume starts from here again
+            }
+            if (f.isResumed()) {
+                token = f.position();
+                highest.clear();
+            } else if (f.isText() && f.messageId() > 0) {
+                highest.merge(f.conversationId(), f.messageId(), Math::max);
+            }
+        }
     }
 
     /**
@@ -49,7 +82,21 @@ final class SoakConnection implements WebSocket.Listener {
      */
     static CompletableFuture<SoakConnection> open(
             HttpClient http, URI uri, String token, Ledger ledger, Ledger.Conn conn) {
-        SoakConnection c = new SoakConnection(ledger, conn);
+        return open(http, uri, token, ledger, conn, null);
+    }
+
+    /**
+     * Opens a connection with {@code ?resume=1} whose first frame is the {@code RESUME} from {@code position} (a new
+     * one on a client's first connection); it may send once its {@code RESUMED} arrived ({@link #live}).
+     */
+    static CompletableFuture<SoakConnection> openResuming(
+            HttpClient http, URI uri, String token, Ledger ledger, Ledger.Conn conn, Position position) {
+        return open(http, URI.create(uri + "?resume=1"), token, ledger, conn, position);
+    }
+
+    private static CompletableFuture<SoakConnection> open(
+            HttpClient http, URI uri, String token, Ledger ledger, Ledger.Conn conn, Position position) {
+        SoakConnection c = new SoakConnection(ledger, conn, position);
         return http.newWebSocketBuilder()
                 .header("Authorization", "Bearer " + token)
                 .connectTimeout(CONNECT_TIMEOUT)
@@ -73,6 +120,16 @@ final class SoakConnection implements WebSocket.Listener {
         return conn;
     }
 
+    /** The client's place, for the connection that resumes this one (null: this one does not resume). */
+    Position position() {
+        return position;
+    }
+
+    /** Open, and, if resuming, answered: the soak may send on it. */
+    boolean live() {
+        return conn.isOpen() && (position == null || conn.isResumed());
+    }
+
     /** Sends one message of the soak's to {@code conversation}; its answer settles it in the ledger. */
     Ledger.Msg send(long conversation, String padding) {
         Ledger.Msg m = ledger.sent(conn, conversation, System.nanoTime());
@@ -87,7 +144,10 @@ final class SoakConnection implements WebSocket.Listener {
         return m;
     }
 
-    /** Completes with the close code if the server closes the connection first. */
+    /**
+     * Completes with the close code if the server closes the connection first (-1: it dropped without one), or with
+     * {@link #RESUME_FAILED} when its resume answered {@code failed} and this client closes it to resume again.
+     */
     CompletableFuture<Integer> closedByServer() {
         return closedByServer;
     }
@@ -128,6 +188,12 @@ final class SoakConnection implements WebSocket.Listener {
     public void onOpen(WebSocket webSocket) {
         ws = webSocket;
         conn.opened(System.nanoTime());
+        if (position != null) {
+            String resume = position.resumeFrame();
+            synchronized (this) {
+                lastSend = webSocket.sendText(resume, true); // the first frame, before any message
+            }
+        }
         webSocket.request(1);
     }
 
@@ -146,7 +212,16 @@ final class SoakConnection implements WebSocket.Listener {
             partial = null;
         }
         ServerFrame f = ServerFrame.parse(data.toString());
+        boolean dropping = conn.resumeFailed();
         conn.receive(f, System.nanoTime());
+        if (position != null && !dropping) {
+            position.received(f);
+        }
+        if (!dropping && conn.resumeFailed()) {
+            // docs/protocol.md: failed means retry later. Close and resume again from the same place.
+            closedByServer.complete(RESUME_FAILED);
+            close();
+        }
         if (f.answerTo() >= 0 && (f.isError() || f.isText())) {
             answered();
         }
@@ -183,6 +258,9 @@ final class SoakConnection implements WebSocket.Listener {
     public void onError(WebSocket webSocket, Throwable error) {
         conn.closed(System.nanoTime(), -1, !closing);
         closed.completeExceptionally(error);
+        if (!closing) {
+            closedByServer.complete(-1); // the connection dropped without a close frame: a client reconnects too
+        }
         stopWaitingForAnswers();
     }
 

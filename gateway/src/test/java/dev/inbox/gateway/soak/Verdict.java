@@ -29,6 +29,23 @@ final class Verdict {
                 "owed deliveries sent between the kill and the receiving connection's 4002 close and "
                         + "missed: in its node's relay gap, or in flight at the close (README: relay interrupted)"),
         TOLD(false, "connections the node closed with 4002 (relay interrupted) once Redis was back"),
+        CLOSED_THEN_RESUMED(
+                false, "connections the server closed otherwise (1001 drain, 1013 slow or resume_busy) then resumed"),
+        RESUMES(false, "resumes answered (RESUMED on a connection continuing a closed one)"),
+        REPLAYED(false, "events replayed by those resumes (before their RESUMED)"),
+        RESUME_BUSY(false, "resumes refused with resume_busy (the client resumes again)"),
+        RESUME_FAILED(
+                false,
+                "resumes answered recovered:false, failed (Redis could not be read): the client closes, resumes again"),
+        DISCARDED_AFTER_FAILED(
+                false, "frames after a failed RESUMED, which the client drops (the next resume has them)"),
+        OWN_REPLAYED(
+                false,
+                "messages whose acknowledgement was lost with the sender's connection, answered by their replay"),
+        NOT_RECOVERED(
+                true,
+                "resumes answering recovered:false or listing conversations not recovered, or never answered: "
+                        + "the soak stays within the history window, so every resume must recover everything"),
         UNANSWERED_AT_TOLD_CLOSE(
                 false,
                 "sent after the kill on a connection then closed with 4002 before its answer "
