@@ -16,7 +16,7 @@ public enum ErrorCode {
     WRONG_TYPE("wrong_type"),
     /** {@code message} has more characters (Unicode code points) than the configured maximum. */
     MESSAGE_TOO_LONG("message_too_long"),
-    /** {@code type} is not one the gateway knows ({@code TEXT}, {@code HISTORY}). */
+    /** {@code type} is not one the gateway knows ({@code TEXT}, {@code HISTORY}, {@code TYPING}, {@code READ}, {@code READS}, {@code UNREAD}). */
     UNKNOWN_TYPE("unknown_type"),
     /** The sender is not a member of the conversation; nothing was delivered. */
     NOT_A_MEMBER("not_a_member"),
@@ -44,7 +44,9 @@ public enum ErrorCode {
     /** The first frame of a connection opened with {@code ?resume=1} is not a well-formed {@code RESUME} request (shape, a conversation listed twice, more than the maximum listed); the connection is closed after it. */
     BAD_RESUME("bad_resume"),
     /** Too many connections are resuming on this node now; the connection is closed after it. Reconnect after a random delay. */
-    RESUME_BUSY("resume_busy");
+    RESUME_BUSY("resume_busy"),
+    /** A {@code READ} names a {@code message_id} beyond the conversation's last one; the read position did not move. */
+    BAD_READ_POSITION("bad_read_position");
 
     private final String wireName;
 

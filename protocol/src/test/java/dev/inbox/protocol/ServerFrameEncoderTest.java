@@ -587,7 +587,8 @@ class ServerFrameEncoderTest {
                         "server_error",
                         "history_busy",
                         "bad_resume",
-                        "resume_busy"),
+                        "resume_busy",
+                        "bad_read_position"),
                 names);
     }
 

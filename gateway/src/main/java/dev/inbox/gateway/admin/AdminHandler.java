@@ -8,6 +8,7 @@ import dev.inbox.gateway.history.HistoryReader;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.HistoryOutcome;
 import dev.inbox.gateway.metrics.Limit;
+import dev.inbox.gateway.receipts.ReceiptRequests;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Members;
 import dev.inbox.gateway.routing.Membership;
@@ -54,6 +55,8 @@ import org.slf4j.LoggerFactory;
  * DELETE /api/conversations/{id}/members/{user_id}  removes one
  * POST   /api/conversations/{id}/messages           {"sender_id":1,"message":"...","type":"TEXT"} publishes
  * GET    /api/conversations/{id}/history?before=&limit=  a page of its history, the HISTORY frame's shape
+ * GET    /api/conversations/{id}/reads              the members' read positions
+ * GET    /api/users/{id}/unread                     the user's unread counts, the UNREAD frame's shape
  * </pre>
  * Every {@code /api} call needs {@code Authorization: Bearer <api key>}: {@link AdminRequestGate} checks it on the
  * head, before the body is read, so a request that reaches this handler has it. Stateless: one {@code @Sharable}
@@ -63,6 +66,7 @@ import org.slf4j.LoggerFactory;
 public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
     private static final String API_PREFIX = "/api/conversations/";
+    private static final String USERS_PREFIX = "/api/users/";
 
     private final Membership membership;
     private final ConversationRouter router;
@@ -71,6 +75,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final AdminRequests requests;
     private final int maxMembers;
     private final HistoryReader history;
+    /** Read positions and unread counts. */
+    private final ReceiptRequests receipts;
+
     private final ServerFrameEncoder encoder = new ServerFrameEncoder();
     private final JsonFactory json = JsonFactory.builder().build();
 
@@ -81,7 +88,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             GatewayMetrics metrics,
             int maxMembers,
             int maxMessageChars,
-            HistoryReader history) {
+            HistoryReader history,
+            ReceiptRequests receipts) {
+        this.receipts = receipts;
         this.history = history;
         this.metrics = metrics;
         this.membership = membership;
@@ -118,6 +127,12 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             } else if (path.equals("/metrics")) {
                 requireGet(method);
                 scrape(ctx, keepAlive, request.headers().get(HttpHeaderNames.ACCEPT));
+            } else if (path.startsWith(USERS_PREFIX)) {
+                user(
+                        ctx,
+                        keepAlive,
+                        method,
+                        path.substring(USERS_PREFIX.length()).split("/", -1));
             } else if (path.startsWith(API_PREFIX)) {
                 api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content(), uri);
             } else {
@@ -190,6 +205,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         } else if (resource.equals("history") && segments.length == 2) {
             requireGet(method);
             history(ctx, keepAlive, conversationId, uri);
+        } else if (resource.equals("reads") && segments.length == 2) {
+            requireGet(method);
+            reads(ctx, keepAlive, conversationId);
         } else {
             throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
         }
@@ -240,6 +258,67 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.readableBytes());
             send(ctx, keepAlive, response);
         });
+    }
+
+    /**
+     * {@code {"conversation_id":N,"positions":[{"user_id":U,"message_id":M},...]}}: the read positions of the
+     * conversation's current members who have one. No membership check; an unknown conversation has none.
+     */
+    private void reads(ChannelHandlerContext ctx, boolean keepAlive, long conversationId) {
+        receipts.positionsOf(conversationId).whenComplete((p, failure) -> {
+            if (failure != null) {
+                error(ctx, keepAlive, unavailable("read positions"));
+                return;
+            }
+            respond(ctx, keepAlive, HttpResponseStatus.OK, g -> {
+                g.writeNumberField("conversation_id", conversationId);
+                g.writeArrayFieldStart("positions");
+                for (int i = 0; i < p.userIds().length; i++) {
+                    g.writeStartObject();
+                    g.writeNumberField("user_id", p.userIds()[i]);
+                    g.writeNumberField("message_id", p.messageIds()[i]);
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            });
+        });
+    }
+
+    /** {@code /api/users/{id}/unread}: {@code {"user_id":U,"conversations":[...]}}, entries as in the UNREAD frame. */
+    private void user(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String[] segments)
+            throws AdminException {
+        if (segments.length != 2 || !segments[1].equals("unread")) {
+            throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
+        }
+        long userId = pathId(segments[0], "user id");
+        requireGet(method);
+        receipts.unreadOf(userId).whenComplete((counts, failure) -> {
+            if (failure != null) {
+                error(ctx, keepAlive, unavailable("unread counts"));
+                return;
+            }
+            respond(ctx, keepAlive, HttpResponseStatus.OK, g -> {
+                g.writeNumberField("user_id", userId);
+                g.writeArrayFieldStart("conversations");
+                for (int i = 0; i < counts.conversationIds.length; i++) {
+                    g.writeStartObject();
+                    g.writeNumberField("conversation_id", counts.conversationIds[i]);
+                    g.writeNumberField("unread", counts.unread[i]);
+                    if (counts.capped[i]) {
+                        g.writeBooleanField("unread_capped", true);
+                    }
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            });
+        });
+    }
+
+    private static AdminException unavailable(String what) {
+        return new AdminException(
+                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "receipts_unavailable",
+                what + " store unavailable; retry later");
     }
 
     /** The one value of a query parameter, or {@code null}; given twice, a 400 (never resolved by guessing). */

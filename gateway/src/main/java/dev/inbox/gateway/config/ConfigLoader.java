@@ -237,8 +237,15 @@ public final class ConfigLoader {
                 intIn(raw, Setting.RESUME_MAX_EVENTS, 1, 1_000_000),
                 intIn(raw, Setting.RESUME_CONCURRENCY, 1, 100_000),
                 intIn(raw, Setting.RESUME_MAX_CONVERSATIONS, 1, 100_000));
+        GatewayConfig.Events events = new GatewayConfig.Events(
+                duration(raw, Setting.TYPING_INTERVAL),
+                intIn(raw, Setting.EVENT_RATE_LIMIT, 1, 1_000_000),
+                intIn(raw, Setting.EVENT_RATE_BURST, 1, 1_000_000),
+                intIn(raw, Setting.UNREAD_MAX, 1, 10_000),
+                intIn(raw, Setting.UNREAD_MAX_CONVERSATIONS, 1, 10_000));
         return new GatewayConfig(
-                listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat, resume);
+                listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat, resume,
+                events);
     }
 
     /** Checked with or without Redis, so a bad value is caught before the day Redis is switched on. */

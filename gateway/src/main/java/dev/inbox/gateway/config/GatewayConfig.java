@@ -19,6 +19,8 @@ import java.util.List;
  * @param history each conversation's bounded history
  * @param dev     development mode (see {@link Setting#DEV})
  * @param logFormat {@code text} or {@code json}
+ * @param resume  resuming after a reconnect
+ * @param events  typing and read receipts
  */
 public record GatewayConfig(
         Listen listen,
@@ -33,7 +35,20 @@ public record GatewayConfig(
         History history,
         boolean dev,
         String logFormat,
-        Resume resume) {
+        Resume resume,
+        Events events) {
+
+    /**
+     * Typing and read receipts (docs/protocol.md, "Typing and read receipts").
+     *
+     * @param typingInterval         at most one TYPING per sender and conversation forwarded per interval, per node
+     * @param perSecond              TYPING, READ, READS and UNREAD frames per connection, sustained
+     * @param burst                  the same, at once
+     * @param unreadMax              highest unread count reported; past it the count is capped
+     * @param unreadMaxConversations most conversations one UNREAD answer looks at
+     */
+    public record Events(
+            Duration typingInterval, int perSecond, int burst, int unreadMax, int unreadMaxConversations) {}
 
     /**
      * Resuming after a reconnect (docs/protocol.md, "Resume").

@@ -87,6 +87,8 @@ public final class GatewayMetrics {
     private volatile java.util.function.LongSupplier historyBytes = () -> 0;
 
     private volatile java.util.function.LongSupplier historyEvictions = () -> 0;
+    /** Typing and read receipts. */
+    private final EventMeters events;
 
     public GatewayMetrics() {
         this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), true);
@@ -184,6 +186,8 @@ public final class GatewayMetrics {
                 .description(InboxMeters.HISTORY_LOCAL_EVICTIONS.description())
                 .register(registry);
 
+        events = new EventMeters(registry);
+
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -214,6 +218,11 @@ public final class GatewayMetrics {
     /** The meters of one backend hook; call once per hook. */
     public HookMeters hook(String hook, Supplier<Number> inFlight) {
         return new HookMeters(registry, hook, LATENCY_SLOS, inFlight);
+    }
+
+    /** The meters of typing and read receipts. */
+    public EventMeters events() {
+        return events;
     }
 
     /** The outbox's meters, for a clustered node with the outbox on; call once. */

@@ -19,12 +19,17 @@ import dev.inbox.gateway.inbox.InboxFrameHandler;
 import dev.inbox.gateway.inbox.ReplaySource;
 import dev.inbox.gateway.inbox.Resumer;
 import dev.inbox.gateway.metrics.GatewayMetrics;
+import dev.inbox.gateway.receipts.LocalReadPositions;
+import dev.inbox.gateway.receipts.ReadPositions;
+import dev.inbox.gateway.receipts.ReceiptRequests;
+import dev.inbox.gateway.receipts.UnreadCounter;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.LocalRelay;
 import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
+import dev.inbox.gateway.typing.TypingRequests;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.bootstrap.ServerBootstrap;
@@ -235,6 +240,28 @@ public final class InboxServer implements AutoCloseable {
             ConversationRouter router =
                     new ConversationRouter(relay.admission(), loops, groups, encoder, BUFFERS, metrics, publishHook);
             relay.start(router);
+            ReadPositions readPositions = relay instanceof RedisRelay redis
+                    ? redis.readPositions()
+                    : new LocalReadPositions(relay.membership(), ((LocalRelay) relay)::lastMessageId);
+            GatewayConfig.Events events = config.events();
+            ReceiptRequests receipts = new ReceiptRequests(
+                    readPositions,
+                    new UnreadCounter(relay.history(), events.unreadMax()),
+                    relay,
+                    router,
+                    encoder,
+                    BUFFERS,
+                    metrics.events(),
+                    events.unreadMaxConversations());
+            TypingRequests typing = new TypingRequests(
+                    relay.membership(),
+                    relay,
+                    router,
+                    loops,
+                    encoder,
+                    BUFFERS,
+                    metrics.events(),
+                    events.typingInterval());
             ClientMessageDecoder decoder = new ClientMessageDecoder(
                     config.inbox().maxMessageChars(), config.inbox().maxFrameBytes());
             InboxEndpoint last = endpoint != null
@@ -253,7 +280,11 @@ public final class InboxServer implements AutoCloseable {
                                     config.resume().maxConversations(),
                                     config.resume().maxEvents(),
                                     config.resume().concurrency(),
-                                    metrics));
+                                    metrics),
+                            typing,
+                            receipts,
+                            events.perSecond(),
+                            events.burst());
 
             Channel publicChannel = bind(
                     new ServerBootstrap()
@@ -291,7 +322,8 @@ public final class InboxServer implements AutoCloseable {
                     metrics,
                     config.admin().maxMembers(),
                     config.inbox().maxMessageChars(),
-                    historyReader);
+                    historyReader,
+                    receipts);
             Channel adminChannel = bind(
                     new ServerBootstrap()
                             .group(adminLoop)
