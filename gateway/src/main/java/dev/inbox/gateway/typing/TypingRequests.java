@@ -16,8 +16,9 @@ import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Handles {@code TYPING} frames: shed at once while the node is shedding, coalesced per sender and conversation on the
- * conversation's owner loop, then checked for membership and sent, encoded once, to the other members' connections on
+ * Handles {@code TYPING} frames: shed at once while the node is shedding, coalesced per sender and conversation (first
+ * on the loop the frame arrived on, which drops most extras without a hop, then on the conversation's owner loop,
+ * which makes it one per interval per node whichever loops a user's connections are on), then checked for membership and sent, encoded once, to the other members' connections on
  * this node ({@link ConversationRouter#deliverEvent}) and on the others ({@link Relay#publishEvent}). Never numbered,
  * stored, in the history, the outbox or the resume feed, and never waiting on a message's admission. A non-member gets
  * {@code not_a_member} (at most once per interval: coalescing comes first, so a typing flood costs no store lookups).
@@ -32,8 +33,13 @@ public final class TypingRequests {
     private final ServerFrameEncoder encoder;
     private final ByteBufAllocator alloc;
     private final EventMeters meters;
-    /** One per event loop, for the conversations it owns. */
+    /** One per event loop, for the conversations it owns: the exact per-node check. */
     private final TypingCoalescer[] coalescers;
+    /**
+     * One per event loop, for the TYPING its own connections send: a first filter that drops the extras where they
+     * arrive, so most TYPING never costs a task on another loop (the mixed load scenario sends five per message).
+     */
+    private final TypingCoalescer[] arrivals;
 
     public TypingRequests(
             Membership membership,
@@ -52,8 +58,10 @@ public final class TypingRequests {
         this.alloc = alloc;
         this.meters = meters;
         this.coalescers = new TypingCoalescer[loops.size()];
+        this.arrivals = new TypingCoalescer[loops.size()];
         for (int i = 0; i < coalescers.length; i++) {
             coalescers[i] = new TypingCoalescer(interval.toNanos());
+            arrivals[i] = new TypingCoalescer(interval.toNanos());
         }
     }
 
@@ -65,7 +73,17 @@ public final class TypingRequests {
             return;
         }
         long conversationId = frame.conversationId();
+        int here = loops.indexOf(session.channel().eventLoop());
+        long now = System.nanoTime();
+        if (!arrivals[here].tryForward(session.userId(), conversationId, now)) {
+            meters.typingDropped(EventMeters.TypingDrop.COALESCED);
+            return;
+        }
         int owner = loops.ownerIndexOf(conversationId);
+        if (owner == here) {
+            coalesce(session, conversationId, owner);
+            return;
+        }
         try {
             loops.get(owner).execute(() -> coalesce(session, conversationId, owner));
         } catch (RejectedExecutionException e) {
