@@ -9,9 +9,10 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Counts a reader's unread messages in a conversation from its history: the events after the reader's position,
- * leaving out the reader's own. Bounded: at most {@code max + 1} events are read, and the count says it is a lower
- * bound ({@code capped}) when there were more than {@code max}, or when the history no longer holds every event after
- * the position (older than {@code --history-max-events} / {@code --history-max-age}, or history off). Thread-safe.
+ * leaving out the reader's own. Bounded: at most {@code 2 * max + 1} events are read (room for the reader's own among
+ * them), and the count says it is a lower bound ({@code capped}) when it reached {@code max}, when there were more
+ * events than were read, or when the history no longer holds every event after the position (older than
+ * {@code --history-max-events} / {@code --history-max-age}, or history off). Thread-safe.
  */
 public final class UnreadCounter {
     /** A count; {@code capped} when the real number may be higher. */
@@ -28,10 +29,14 @@ public final class UnreadCounter {
         this.max = max;
     }
 
+    private int readLimit() {
+        return 2 * max + 1;
+    }
+
     /** {@code userId}'s unread count after {@code position} (0: never read). */
     public CompletionStage<Count> count(long conversationId, long userId, long position) {
         try {
-            return history.after(conversationId, position, max + 1).thenApply(page -> count(page, userId));
+            return history.after(conversationId, position, readLimit()).thenApply(page -> count(page, userId));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -44,7 +49,7 @@ public final class UnreadCounter {
                 n++;
             }
         }
-        boolean capped = page.trimmed() || page.events().size() > max || n > max;
+        boolean capped = page.trimmed() || page.events().size() >= readLimit() || n > max;
         return new Count(Math.min(n, max), capped);
     }
 
