@@ -154,6 +154,26 @@ class TypingAndReadsAcrossNodesIT {
     }
 
     @Test
+    void typingIsShedWithoutAWordWhileRedisIsUnreachableAndMessagesAreRefusedAsBefore() {
+        GatewayFixture a = node();
+        a.members(1, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bob = a.connect(2);
+        redis.kill();
+        GatewayFixture.await("the node notices Redis is gone", () -> a.readyz() == 503);
+
+        ann.send(typing(1));
+        GatewayFixture.await(
+                "the TYPING is shed",
+                () -> a.admin("GET", "/metrics", null, false)
+                        .body()
+                        .contains("inbox_typing_dropped_total{reason=\"shed\"} 1.0"));
+        ann.send(RelayIT.text(1, "while down"));
+        assertEquals("relay_unavailable", ann.nextJson().get("code"), "a message is refused, the TYPING was not");
+        assertEquals(0, bob.pending(), "Bob got neither");
+    }
+
+    @Test
     void aStrangersReadAndTypingAreRefusedAsForAMessage() {
         GatewayFixture a = node();
         a.members(1, 1, 2);
