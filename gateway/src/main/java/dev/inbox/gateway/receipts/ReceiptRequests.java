@@ -115,13 +115,16 @@ public final class ReceiptRequests {
         }
     }
 
+    /** What a {@code READS} frame answers. */
+    private record ReadsAnswer(ReadPositions.Positions positions, UnreadCounter.Count unread) {}
+
     private void reads(InboxSession session, long conversationId) {
         meters.received(EventMeters.Received.READS);
         long userId = session.userId();
         stage(() -> positions.positions(conversationId, userId))
                 .thenCompose(p -> p == null
-                        ? CompletableFuture.completedFuture(null)
-                        : unread.count(conversationId, userId, p.of(userId)).thenApply(c -> new Object[] {p, c}))
+                        ? CompletableFuture.<ReadsAnswer>completedFuture(null)
+                        : unread.count(conversationId, userId, p.of(userId)).thenApply(c -> new ReadsAnswer(p, c)))
                 .whenComplete((answer, failure) -> {
                     if (failure != null) {
                         session.sendError(
@@ -136,8 +139,8 @@ public final class ReceiptRequests {
                                 conversationId,
                                 null);
                     } else {
-                        ReadPositions.Positions p = (ReadPositions.Positions) answer[0];
-                        UnreadCounter.Count c = (UnreadCounter.Count) answer[1];
+                        ReadPositions.Positions p = answer.positions();
+                        UnreadCounter.Count c = answer.unread();
                         send(
                                 session,
                                 () -> encoder.encodeReads(
