@@ -6,6 +6,8 @@
 # "backend" (run on its own: PARTS=backend) prices the outbox and the publish hook (OUTBOX_RATE, HOOK_RATE).
 # "history" (on its own: PARTS=history) prices the history and the resume feed against neither (HISTORY_RATE).
 # "storm" (on its own: PARTS=storm) closes STORM_USERS resuming clients of one node at once and times their replay.
+# "mixed" (on its own: PARTS=mixed) prices typing and read receipts (issue 15): the group scenario against the mixed
+# one (5 TYPING and 1 READ per message) at each of MIXED_RATES, interleaved, on ports 28400-28401 (MIXED_PORT).
 # SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
 set -uo pipefail
 out=benchmarks/results
@@ -134,6 +136,45 @@ for i in 1 2 3; do
       --json "$out/$name.json" >"$out/$name.txt" 2>&1; echo "$name: exit $?"
   stop "$gw" "$rd"
 done
+
+fi
+
+if part mixed; then
+# Typing and read receipts (issue 15): one node on its embedded default (positions in memory), the group scenario
+# alone and the mixed one at each rate, interleaved, three rounds; the message rate at p99 < 50 ms of each is the
+# highest rate whose run held it with nothing lost. The event rate limit is raised like the message rate limit:
+# at these rates every user sends more TYPING a second than a person does.
+MP=${MIXED_PORT:-28400}; MA=$((MP + 1))
+MIXED_RATES=${MIXED_RATES:-"2500 5000 10000 15000 20000"}
+for i in 1 2 3; do
+  for rate in $MIXED_RATES; do
+    for sc in group mixed; do
+      name="mixed-$sc-$rate-$i"
+      done_already "$name" && continue
+      gw=$(node $GW_CP -Xmx1g -- --dev --port "$MP" --admin-port "$MA" "${BENCH_FLAGS[@]}" \
+          --event-rate-limit 100000 --event-rate-burst 100000)
+      wait_ready "$MA"
+      echo "$name: uptime $(uptime | sed 's/.*load average: //')"
+      run "$name" --dev --nodes "ws://127.0.0.1:$MP" --admin "http://127.0.0.1:$MA" --scenario "$sc" \
+          --users 1000 --group-size 10 --rate "$rate" --warmup 5s --duration 15s --node-pid "$gw" --allow-refusals
+      stop "$gw"
+    done
+  done
+done
+python3 - "$out" $MIXED_RATES <<'PY'
+import json, os, sys
+out, rates = sys.argv[1], [int(r) for r in sys.argv[2:]]
+def held(sc, rate, i):
+    p = f"{out}/mixed-{sc}-{rate}-{i}.json"
+    if not os.path.exists(p):
+        return None
+    d = json.load(open(p))
+    return d["latency_ms"]["p99"] < 50 and d["deliveries"]["lost"] == 0 and d["messages"]["refused"] == 0
+for i in (1, 2, 3):
+    best = {sc: max([r for r in rates if held(sc, r, i)], default=0) for sc in ("group", "mixed")}
+    ratio = best["mixed"] / best["group"] if best["group"] else float("nan")
+    print(f"round {i}: group {best['group']} msgs/s, mixed {best['mixed']} msgs/s at p99 < 50 ms: ratio {ratio:.2f}")
+PY
 exit 0
 fi
 

@@ -20,7 +20,9 @@ import java.nio.charset.StandardCharsets;
  * {@code bad_frame} if it is well-formed JSON of another shape, has trailing data or names a known field twice: two {@code conversation_id}s must never be resolved by guessing); {@code type},
  * {@code conversation_id} and {@code message} are required ({@code missing_field}; null counts as absent) and typed
  * ({@code wrong_type}), except that a {@code HISTORY} request needs no {@code message} and has its own optional
- * {@code before} (a {@code message_id}) and {@code limit} (a positive integer); unknown fields are skipped whatever they hold, within the nesting bound. Semantic errors do
+ * {@code before} (a {@code message_id}) and {@code limit} (a positive integer), {@code TYPING} and {@code READS} need
+ * only {@code conversation_id}, {@code READ} needs {@code conversation_id} and {@code message_id} (an integer from 1
+ * to 2^53-1), and {@code UNREAD} needs nothing but its type; unknown fields are skipped whatever they hold, within the nesting bound. Semantic errors do
  * not stop the parse, so the error can still carry the {@code conversation_id} and {@code client_msg_id} that
  * follow the bad field; syntax errors do.
  *
@@ -31,6 +33,14 @@ public final class ClientMessageDecoder {
     public static final String TYPE_TEXT = "TEXT";
     /** A request for a page of a conversation's history. */
     public static final String TYPE_HISTORY = "HISTORY";
+    /** The sender is typing in a conversation; forwarded to the other members, never stored. */
+    public static final String TYPE_TYPING = "TYPING";
+    /** The sender has read a conversation up to a {@code message_id}. */
+    public static final String TYPE_READ = "READ";
+    /** A request for a conversation's read positions and the sender's unread count there. */
+    public static final String TYPE_READS = "READS";
+    /** A request for the sender's unread counts; the only type without a {@code conversation_id}. */
+    public static final String TYPE_UNREAD = "UNREAD";
     /** Longest accepted {@code client_msg_id}, in characters. */
     public static final int MAX_CLIENT_MSG_ID_CHARS = 64;
     /** A frame holds one flat object; anything nested deeper than this is an attack or a bug. */
@@ -42,6 +52,7 @@ public final class ClientMessageDecoder {
     private static final int SEEN_CLIENT_MSG_ID = 8;
     private static final int SEEN_BEFORE = 16;
     private static final int SEEN_LIMIT = 32;
+    private static final int SEEN_MESSAGE_ID = 64;
 
     private final JsonFactory json;
     private final int maxMessageChars;
@@ -126,6 +137,9 @@ public final class ClientMessageDecoder {
         // HISTORY's own fields' first error: reported only when the frame turns out to be a HISTORY (a TEXT frame
         // ignores them, as it did before they had a meaning).
         String historyError = null;
+        // Likewise READ's message_id: a TEXT frame carrying one ignores it.
+        long readMessageId = ClientMessage.NO_MESSAGE_ID;
+        String readError = null;
         // The first semantic error, reported once the whole object is read so it can carry the ids.
         ErrorCode error = null;
         String errorText = null;
@@ -232,6 +246,16 @@ public final class ClientMessageDecoder {
                         p.skipChildren();
                     }
                 }
+                case SEEN_MESSAGE_ID -> {
+                    if (value == JsonToken.VALUE_NUMBER_INT
+                            && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                            && Ids.isValid(p.getLongValue())) {
+                        readMessageId = p.getLongValue();
+                    } else {
+                        readError = "message_id must be an integer from 1 to 2^53-1";
+                        p.skipChildren();
+                    }
+                }
                 default -> throw new AssertionError(bit);
             }
         }
@@ -245,8 +269,23 @@ public final class ClientMessageDecoder {
         if (type == null) {
             throw missing("type", conversationId, clientMsgId);
         }
+        if (TYPE_UNREAD.equals(type)) {
+            return ClientMessage.event(type, ClientMessage.NO_CONVERSATION, ClientMessage.NO_MESSAGE_ID);
+        }
         if (conversationId == ProtocolException.NO_CONVERSATION) {
             throw missing("conversation_id", conversationId, clientMsgId);
+        }
+        if (TYPE_TYPING.equals(type) || TYPE_READS.equals(type)) {
+            return ClientMessage.event(type, conversationId, ClientMessage.NO_MESSAGE_ID);
+        }
+        if (TYPE_READ.equals(type)) {
+            if (readError != null) {
+                throw new ProtocolException(ErrorCode.WRONG_TYPE, readError, conversationId, clientMsgId);
+            }
+            if (readMessageId == ClientMessage.NO_MESSAGE_ID) {
+                throw missing("message_id", conversationId, clientMsgId);
+            }
+            return ClientMessage.event(type, conversationId, readMessageId);
         }
         if (TYPE_HISTORY.equals(type)) {
             if (historyError != null) {
@@ -259,7 +298,10 @@ public final class ClientMessageDecoder {
         }
         if (!TYPE_TEXT.equals(type)) {
             throw new ProtocolException(
-                    ErrorCode.UNKNOWN_TYPE, "unknown type (expected: TEXT or HISTORY)", conversationId, clientMsgId);
+                    ErrorCode.UNKNOWN_TYPE,
+                    "unknown type (expected: TEXT, HISTORY, TYPING, READ, READS or UNREAD)",
+                    conversationId,
+                    clientMsgId);
         }
         // length() counts UTF-16 units, never fewer than code points: only a long string needs the exact count.
         if (message.length() > maxMessageChars && message.codePointCount(0, message.length()) > maxMessageChars) {
@@ -280,6 +322,7 @@ public final class ClientMessageDecoder {
             case "client_msg_id" -> SEEN_CLIENT_MSG_ID;
             case "before" -> SEEN_BEFORE;
             case "limit" -> SEEN_LIMIT;
+            case "message_id" -> SEEN_MESSAGE_ID;
             default -> 0;
         };
     }

@@ -16,7 +16,7 @@ public enum ErrorCode {
     WRONG_TYPE("wrong_type"),
     /** {@code message} has more characters (Unicode code points) than the configured maximum. */
     MESSAGE_TOO_LONG("message_too_long"),
-    /** {@code type} is not one the gateway knows ({@code TEXT}, {@code HISTORY}). */
+    /** {@code type} is not one the gateway knows ({@code TEXT}, {@code HISTORY}, {@code TYPING}, {@code READ}, {@code READS}, {@code UNREAD}). */
     UNKNOWN_TYPE("unknown_type"),
     /** The sender is not a member of the conversation; nothing was delivered. */
     NOT_A_MEMBER("not_a_member"),
@@ -48,7 +48,9 @@ public enum ErrorCode {
     /** A {@code PRESENCE_SUBSCRIBE} names a user who shares no conversation with the subscriber; the whole frame is refused. */
     PRESENCE_FORBIDDEN("presence_forbidden"),
     /** A {@code PRESENCE_SUBSCRIBE} would take the connection past its most subscriptions; the whole frame is refused. */
-    PRESENCE_LIMIT("presence_limit");
+    PRESENCE_LIMIT("presence_limit"),
+    /** A {@code READ} names a {@code message_id} beyond the conversation's last one; the read position did not move. */
+    BAD_READ_POSITION("bad_read_position");
 
     private final String wireName;
 

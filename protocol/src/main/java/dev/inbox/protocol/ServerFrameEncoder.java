@@ -201,6 +201,117 @@ public final class ServerFrameEncoder {
         return finish(frame);
     }
 
+    /**
+     * Writes a {@code TYPING} event: {@code {"type":"TYPING","conversation_id":N,"sender_id":U,"sender_name":"Ann"}},
+     * {@code sender_name} left out when {@code null}. Encoded once and shared by every recipient.
+     */
+    public ByteBuf encodeTyping(ByteBufAllocator alloc, long conversationId, long senderId, String senderName) {
+        ByteBuf frame = begin(alloc, 96 + (senderName == null ? 0 : senderName.length() * 3));
+        try (JsonGenerator g = open(frame)) {
+            g.writeStartObject();
+            g.writeStringField("type", "TYPING");
+            g.writeNumberField("conversation_id", conversationId);
+            g.writeNumberField("sender_id", senderId);
+            if (senderName != null) {
+                g.writeStringField("sender_name", senderName);
+            }
+            g.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            frame.release();
+            throw rethrow(e);
+        }
+        return finish(frame);
+    }
+
+    /** Writes a {@code READ} event: {@code {"type":"READ","conversation_id":N,"user_id":U,"message_id":M}}. */
+    public ByteBuf encodeRead(ByteBufAllocator alloc, long conversationId, long userId, long messageId) {
+        ByteBuf frame = begin(alloc, 112);
+        try (JsonGenerator g = open(frame)) {
+            g.writeStartObject();
+            g.writeStringField("type", "READ");
+            g.writeNumberField("conversation_id", conversationId);
+            g.writeNumberField("user_id", userId);
+            g.writeNumberField("message_id", messageId);
+            g.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            frame.release();
+            throw rethrow(e);
+        }
+        return finish(frame);
+    }
+
+    /**
+     * Writes the answer to a {@code READS} request: {@code {"type":"READS","conversation_id":N,"unread":K,
+     * "positions":[{"user_id":U,"message_id":M},...]}}, with {@code "unread_capped":true} after {@code unread} when the
+     * count is a lower bound (docs/protocol.md, "Unread counts").
+     *
+     * @param userIds    the members with a read position, in the order written
+     * @param messageIds their positions, index for index
+     */
+    public ByteBuf encodeReads(
+            ByteBufAllocator alloc,
+            long conversationId,
+            long unread,
+            boolean unreadCapped,
+            long[] userIds,
+            long[] messageIds) {
+        ByteBuf frame = begin(alloc, 96 + 48 * userIds.length);
+        try (JsonGenerator g = open(frame)) {
+            g.writeStartObject();
+            g.writeStringField("type", "READS");
+            g.writeNumberField("conversation_id", conversationId);
+            g.writeNumberField("unread", unread);
+            if (unreadCapped) {
+                g.writeBooleanField("unread_capped", true);
+            }
+            g.writeArrayFieldStart("positions");
+            for (int i = 0; i < userIds.length; i++) {
+                g.writeStartObject();
+                g.writeNumberField("user_id", userIds[i]);
+                g.writeNumberField("message_id", messageIds[i]);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            frame.release();
+            throw rethrow(e);
+        }
+        return finish(frame);
+    }
+
+    /**
+     * Writes the answer to an {@code UNREAD} request: {@code {"type":"UNREAD","conversations":[{"conversation_id":N,
+     * "unread":K},...]}}, an entry with {@code "unread_capped":true} when its count is a lower bound.
+     *
+     * @param conversationIds the conversations, in the order written
+     * @param unread          their unread counts, index for index
+     * @param capped          whether each count is a lower bound, index for index
+     */
+    public ByteBuf encodeUnread(ByteBufAllocator alloc, long[] conversationIds, long[] unread, boolean[] capped) {
+        ByteBuf frame = begin(alloc, 64 + 64 * conversationIds.length);
+        try (JsonGenerator g = open(frame)) {
+            g.writeStartObject();
+            g.writeStringField("type", "UNREAD");
+            g.writeArrayFieldStart("conversations");
+            for (int i = 0; i < conversationIds.length; i++) {
+                g.writeStartObject();
+                g.writeNumberField("conversation_id", conversationIds[i]);
+                g.writeNumberField("unread", unread[i]);
+                if (capped[i]) {
+                    g.writeBooleanField("unread_capped", true);
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            frame.release();
+            throw rethrow(e);
+        }
+        return finish(frame);
+    }
+
     private static final byte[] EVENTS_FIELD = ",\"events\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** The JSON payload of a frame written by this encoder, as a slice sharing its bytes (for relays and tests). */

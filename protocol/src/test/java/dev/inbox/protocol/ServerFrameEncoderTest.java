@@ -589,7 +589,8 @@ class ServerFrameEncoderTest {
                         "bad_resume",
                         "resume_busy",
                         "presence_forbidden",
-                        "presence_limit"),
+                        "presence_limit",
+                        "bad_read_position"),
                 names);
     }
 

@@ -61,7 +61,7 @@ final class ConnectionFleet implements AutoCloseable {
                 NioIoHandler.newFactory());
         List<LoadWorker> ws = new ArrayList<>();
         for (EventExecutor e : group) {
-            ws.add(new LoadWorker((EventLoop) e, options.messageChars()));
+            ws.add(new LoadWorker((EventLoop) e, options.messageChars(), options.scenario() == Scenario.MIXED));
         }
         this.workers = ws.toArray(new LoadWorker[0]);
         // Tokens outlive the whole run with a margin.

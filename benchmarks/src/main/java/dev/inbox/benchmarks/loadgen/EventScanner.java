@@ -26,6 +26,7 @@ final class EventScanner {
     private static final byte[] MESSAGE = key("message");
     private static final byte[] CODE = key("code");
     private static final byte[] CLIENT_MSG_ID = key("client_msg_id");
+    private static final byte[] MESSAGE_ID = key("message_id");
     private static final byte[] TEXT = "\"TEXT\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ERROR = "\"ERROR\"".getBytes(StandardCharsets.US_ASCII);
 
@@ -36,6 +37,8 @@ final class EventScanner {
 
     long seq;
     long intended;
+    /** TEXT: its message_id, -1 when absent. */
+    long messageId;
     /** ERROR: the code, and the refused message's sequence (-1 when absent). */
     String errorCode;
 
@@ -88,7 +91,12 @@ final class EventScanner {
                 return Kind.MALFORMED;
             }
             intended = digits(b, pos + 1, to);
-            return intended < 0 || !space(b, to) ? Kind.MALFORMED : Kind.TEXT;
+            if (intended < 0 || !space(b, to)) {
+                return Kind.MALFORMED;
+            }
+            int mid = find(b, pos, to, MESSAGE_ID);
+            messageId = mid < 0 ? -1 : digits(b, mid, to);
+            return Kind.TEXT;
         }
         if (matches(b, type, to, ERROR)) {
             int id = find(b, 0, to, CONVERSATION_ID);

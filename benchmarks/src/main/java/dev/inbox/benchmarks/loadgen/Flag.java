@@ -27,9 +27,10 @@ enum Flag {
             "jwt-secret", "secret", null, "mint an HS256 token per user (sub = user id, 1 h expiry) instead of --dev"),
     SCENARIO(
             "scenario",
-            "dm|group|broadcast",
+            "dm|group|broadcast|mixed",
             "group",
-            "dm: conversations of 2; group: of --group-size; broadcast: one conversation of every user"),
+            "dm: conversations of 2; group: of --group-size; broadcast: one conversation of every user; mixed: group,"
+                    + " and with every message 5 TYPING and 1 READ"),
     USERS("users", "N", "1000", "users, numbered 1..N; each belongs to exactly one conversation"),
     GROUP_SIZE("group-size", "S", "10", "members per conversation in the group scenario (--users a multiple of it)"),
     SENDERS(

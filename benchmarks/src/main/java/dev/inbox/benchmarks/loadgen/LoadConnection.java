@@ -42,6 +42,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
     Channel channel;
     /** The next message's sequence. */
     long nextSeq = 1;
+    /** The highest message_id this connection has received (mixed scenario: what its READ names); 0 before any. */
+    long lastMessageId;
     /**
      * After the sequence in each {@code client_msg_id}: this connection's own tag. The gateway takes a
      * {@code client_msg_id} its user sent to the conversation within {@code --dedup-window} for a resend, and a user's

@@ -127,7 +127,7 @@ record LoadOptions(
         };
         Scenario scenario = Scenario.named(raw.get(Flag.SCENARIO));
         if (scenario == null) {
-            throw bad(Flag.SCENARIO, raw.get(Flag.SCENARIO), "dm, group or broadcast");
+            throw bad(Flag.SCENARIO, raw.get(Flag.SCENARIO), "dm, group, broadcast or mixed");
         }
         List<URI> nodes = new ArrayList<>();
         for (String s : list(raw.get(Flag.NODES))) {

@@ -72,9 +72,19 @@ final class LoadWorker {
     private long malformed;
     private long otherFrames;
 
-    LoadWorker(EventLoop loop, int messageChars) {
+    /** Mixed scenario: TYPING frames sent with every message. */
+    static final int TYPING_PER_MESSAGE = 5;
+
+    /** Whether every message goes with {@link #TYPING_PER_MESSAGE} TYPING frames and one READ (the mixed scenario). */
+    private final boolean mixed;
+
+    private long typingSent;
+    private long readsSent;
+
+    LoadWorker(EventLoop loop, int messageChars, boolean mixed) {
         this.loop = loop;
         this.messageChars = messageChars;
+        this.mixed = mixed;
     }
 
     EventLoop loop() {
@@ -182,12 +192,36 @@ final class LoadWorker {
                 c.clientMsgIdTag,
                 intended - origin,
                 messageChars);
-        ch.writeAndFlush(new TextWebSocketFrame(payload), ch.voidPromise());
+        if (mixed) {
+            // As a client does: typing while composing, then the message, then a READ of what it has on screen.
+            long conversationId = c.conversation.plan.id();
+            byte[] typing = typingFrame(conversationId);
+            for (int i = 0; i < TYPING_PER_MESSAGE; i++) {
+                ch.write(new TextWebSocketFrame(ch.alloc().buffer(typing.length).writeBytes(typing)), ch.voidPromise());
+            }
+            typingSent += TYPING_PER_MESSAGE;
+            ch.write(new TextWebSocketFrame(payload), ch.voidPromise());
+            if (c.lastMessageId > 0) {
+                byte[] read = ("{\"type\":\"READ\",\"conversation_id\":" + conversationId + ",\"message_id\":"
+                                + c.lastMessageId + "}")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                ch.write(new TextWebSocketFrame(ch.alloc().buffer(read.length).writeBytes(read)), ch.voidPromise());
+                readsSent++;
+            }
+            ch.flush();
+        } else {
+            ch.writeAndFlush(new TextWebSocketFrame(payload), ch.voidPromise());
+        }
         c.conversation.sent++;
         sent++;
         if (intended >= measureFrom && intended < measureTo) {
             sentMeasured++;
         }
+    }
+
+    private static byte[] typingFrame(long conversationId) {
+        return ("{\"type\":\"TYPING\",\"conversation_id\":" + conversationId + "}")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     // ---- receiving ----
@@ -198,6 +232,9 @@ final class LoadWorker {
                 if (c.conversation == null || scanner.conversationId != c.conversation.plan.id()) {
                     counts.misrouted();
                     return;
+                }
+                if (scanner.messageId > c.lastMessageId) {
+                    c.lastMessageId = scanner.messageId;
                 }
                 long uniqueBefore = counts.unique;
                 counts.count(c.ledger, scanner.slot, scanner.seq);
@@ -273,6 +310,8 @@ final class LoadWorker {
         refusals.forEach((k, v) -> t.refusals.merge(k, v, Long::sum));
         t.malformed += malformed;
         t.otherFrames += otherFrames;
+        t.typingSent += typingSent;
+        t.readsSent += readsSent;
     }
 
     /** Stops sending and closes every connection with 1000; closes from now on are not failures. */

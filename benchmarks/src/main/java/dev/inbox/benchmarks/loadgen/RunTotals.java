@@ -35,6 +35,10 @@ final class RunTotals {
     final Map<String, Long> refusals = new TreeMap<>();
     long malformed;
     long otherFrames;
+    /** Mixed scenario: TYPING and READ frames sent beside the messages. */
+    long typingSent;
+
+    long readsSent;
 
     long failed() {
         return sum(failures);

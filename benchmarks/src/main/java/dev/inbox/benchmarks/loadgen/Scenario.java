@@ -13,7 +13,13 @@ enum Scenario {
     /** Group chats: consecutive runs of {@code --group-size} users; all send. */
     GROUP("group"),
     /** One conversation of every user; the first {@code --senders} users send. */
-    BROADCAST("broadcast");
+    BROADCAST("broadcast"),
+    /**
+     * The group scenario with what a real chat sends beside its messages (issue 15): with every message its sender
+     * also sends {@value LoadWorker#TYPING_PER_MESSAGE} {@code TYPING} frames and one {@code READ} of the newest message
+     * it has received.
+     */
+    MIXED("mixed");
 
     final String flagValue;
 
@@ -34,7 +40,7 @@ enum Scenario {
     String check(int users, int groupSize, int senders) {
         return switch (this) {
             case DM -> users % 2 == 0 ? null : "--users: " + users + " (expected: an even number for --scenario dm)";
-            case GROUP ->
+            case GROUP, MIXED ->
                 users % groupSize == 0 && users >= groupSize
                         ? null
                         : "--users: " + users + " (expected: a multiple of --group-size " + groupSize + ")";
@@ -51,7 +57,7 @@ enum Scenario {
     List<ConversationPlan> plan(int users, int groupSize, int senders) {
         int size = switch (this) {
             case DM -> 2;
-            case GROUP -> groupSize;
+            case GROUP, MIXED -> groupSize;
             case BROADCAST -> users;
         };
         List<ConversationPlan> out = new ArrayList<>(users / size);

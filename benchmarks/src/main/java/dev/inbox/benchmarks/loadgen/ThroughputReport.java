@@ -118,6 +118,7 @@ record ThroughputReport(
                 switch (o.scenario()) {
                     case DM -> "conversations of 2";
                     case GROUP -> "groups of " + o.groupSize();
+                    case MIXED -> "groups of " + o.groupSize() + ", 5 TYPING and 1 READ per message";
                     case BROADCAST -> "one conversation, " + o.senders() + " sender(s)";
                 },
                 o.connectionsPerUser(),
@@ -285,6 +286,8 @@ record ThroughputReport(
             g.writeNumberField("per_second", deliveriesPerSecond());
             g.writeNumberField("unreadable_frames", t.malformed);
             g.writeNumberField("other_frames", t.otherFrames);
+            g.writeNumberField("typing_sent", t.typingSent);
+            g.writeNumberField("reads_sent", t.readsSent);
             g.writeEndObject();
 
             percentiles(g, "latency_ms", t.latency, true);

@@ -56,6 +56,7 @@ class EventScannerTest {
             assertEquals(12, scanner.slot);
             assertEquals(345, scanner.seq);
             assertEquals(6_789_012_345L, scanner.intended);
+            assertEquals(1_234_567_890_123_456L, scanner.messageId, "what the mixed scenario's READ names");
         }
     }
 

@@ -76,7 +76,7 @@ class LoadOptionsTest {
         assertBad("--users: 15 (expected: a multiple of --group-size 10)", "--dev", "--users", "15");
         assertBad(
                 "--users: 3 (expected: an even number for --scenario dm)", "--dev", "--scenario", "dm", "--users", "3");
-        assertBad("--scenario: mesh (expected: dm, group or broadcast)", "--dev", "--scenario", "mesh");
+        assertBad("--scenario: mesh (expected: dm, group, broadcast or mixed)", "--dev", "--scenario", "mesh");
         assertBad("--rate: -1 (expected: a positive number)", "--dev", "--rate", "-1");
         assertBad("--duration: 20 (expected: a duration such as 500ms, 20s or 2m)", "--dev", "--duration", "20");
         assertBad("--nodes: localhost:8080 (expected: ws://host:port)", "--dev", "--nodes", "localhost:8080");

@@ -9,6 +9,7 @@ import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.HistoryOutcome;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.presence.PresenceStore;
+import dev.inbox.gateway.receipts.ReceiptRequests;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.Members;
 import dev.inbox.gateway.routing.Membership;
@@ -58,6 +59,8 @@ import org.slf4j.LoggerFactory;
  * GET    /api/users/{id}/presence                   {"user_id":51,"status":"online"}
  * GET    /api/presence?user_ids=1,2,3               {"users":[{"user_id":1,"status":"online"},...]}
  * POST   /api/presence                              {"user_ids":[...]}, the same answer
+ * GET    /api/conversations/{id}/reads              the members' read positions
+ * GET    /api/users/{id}/unread                     the user's unread counts, the UNREAD frame's shape
  * </pre>
  * Every {@code /api} call needs {@code Authorization: Bearer <api key>}: {@link AdminRequestGate} checks it on the
  * head, before the body is read, so a request that reaches this handler has it. Stateless: one {@code @Sharable}
@@ -79,6 +82,8 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private final HistoryReader history;
     /** Users' presence; {@code null} in tests that build the handler without it (then 404). */
     private final PresenceStore presence;
+    /** Read positions and unread counts. */
+    private final ReceiptRequests receipts;
 
     private final ServerFrameEncoder encoder = new ServerFrameEncoder();
     private final JsonFactory json = JsonFactory.builder().build();
@@ -90,21 +95,11 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             GatewayMetrics metrics,
             int maxMembers,
             int maxMessageChars,
-            HistoryReader history) {
-        this(membership, router, readiness, metrics, maxMembers, maxMessageChars, history, null);
-    }
-
-    /** @param presence answers the presence endpoints */
-    public AdminHandler(
-            Membership membership,
-            ConversationRouter router,
-            Readiness readiness,
-            GatewayMetrics metrics,
-            int maxMembers,
-            int maxMessageChars,
             HistoryReader history,
-            PresenceStore presence) {
+            PresenceStore presence,
+            ReceiptRequests receipts) {
         this.presence = presence;
+        this.receipts = receipts;
         this.history = history;
         this.metrics = metrics;
         this.membership = membership;
@@ -141,8 +136,14 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
             } else if (path.equals("/metrics")) {
                 requireGet(method);
                 scrape(ctx, keepAlive, request.headers().get(HttpHeaderNames.ACCEPT));
-            } else if (path.startsWith(USERS_PREFIX) || path.equals(PRESENCE_PATH)) {
+            } else if (path.equals(PRESENCE_PATH) || (path.startsWith(USERS_PREFIX) && path.endsWith("/presence"))) {
                 presence(ctx, keepAlive, method, path, request.content(), uri);
+            } else if (path.startsWith(USERS_PREFIX)) {
+                user(
+                        ctx,
+                        keepAlive,
+                        method,
+                        path.substring(USERS_PREFIX.length()).split("/", -1));
             } else if (path.startsWith(API_PREFIX)) {
                 api(ctx, keepAlive, method, path.substring(API_PREFIX.length()).split("/", -1), request.content(), uri);
             } else {
@@ -215,6 +216,9 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         } else if (resource.equals("history") && segments.length == 2) {
             requireGet(method);
             history(ctx, keepAlive, conversationId, uri);
+        } else if (resource.equals("reads") && segments.length == 2) {
+            requireGet(method);
+            reads(ctx, keepAlive, conversationId);
         } else {
             throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
         }
@@ -335,6 +339,30 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
         });
     }
 
+    /**
+     * {@code {"conversation_id":N,"positions":[{"user_id":U,"message_id":M},...]}}: the read positions of the
+     * conversation's current members who have one. No membership check; an unknown conversation has none.
+     */
+    private void reads(ChannelHandlerContext ctx, boolean keepAlive, long conversationId) {
+        receipts.positionsOf(conversationId).whenComplete((p, failure) -> {
+            if (failure != null) {
+                error(ctx, keepAlive, unavailable("read positions"));
+                return;
+            }
+            respond(ctx, keepAlive, HttpResponseStatus.OK, g -> {
+                g.writeNumberField("conversation_id", conversationId);
+                g.writeArrayFieldStart("positions");
+                for (int i = 0; i < p.userIds().length; i++) {
+                    g.writeStartObject();
+                    g.writeNumberField("user_id", p.userIds()[i]);
+                    g.writeNumberField("message_id", p.messageIds()[i]);
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            });
+        });
+    }
+
     private static void writePresence(JsonGenerator g, long userId, boolean online) throws IOException {
         g.writeNumberField("user_id", userId);
         g.writeStringField("status", online ? "online" : "offline");
@@ -346,6 +374,43 @@ public final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 HttpResponseStatus.SERVICE_UNAVAILABLE,
                 "presence_unavailable",
                 "presence could not be read; retry later");
+    }
+
+    /** {@code /api/users/{id}/unread}: {@code {"user_id":U,"conversations":[...]}}, entries as in the UNREAD frame. */
+    private void user(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String[] segments)
+            throws AdminException {
+        if (segments.length != 2 || !segments[1].equals("unread")) {
+            throw new AdminException(HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint");
+        }
+        long userId = pathId(segments[0], "user id");
+        requireGet(method);
+        receipts.unreadOf(userId).whenComplete((counts, failure) -> {
+            if (failure != null) {
+                error(ctx, keepAlive, unavailable("unread counts"));
+                return;
+            }
+            respond(ctx, keepAlive, HttpResponseStatus.OK, g -> {
+                g.writeNumberField("user_id", userId);
+                g.writeArrayFieldStart("conversations");
+                for (int i = 0; i < counts.conversationIds.length; i++) {
+                    g.writeStartObject();
+                    g.writeNumberField("conversation_id", counts.conversationIds[i]);
+                    g.writeNumberField("unread", counts.unread[i]);
+                    if (counts.capped[i]) {
+                        g.writeBooleanField("unread_capped", true);
+                    }
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            });
+        });
+    }
+
+    private static AdminException unavailable(String what) {
+        return new AdminException(
+                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "receipts_unavailable",
+                what + " store unavailable; retry later");
     }
 
     /** The one value of a query parameter, or {@code null}; given twice, a 400 (never resolved by guessing). */

@@ -249,9 +249,15 @@ public final class ConfigLoader {
             throw new ConfigException(
                     "presence-timeout: " + raw.get(Setting.PRESENCE_TIMEOUT) + " (expected: at least 400ms)");
         }
+        GatewayConfig.Events events = new GatewayConfig.Events(
+                duration(raw, Setting.TYPING_INTERVAL),
+                intIn(raw, Setting.EVENT_RATE_LIMIT, 1, 1_000_000),
+                intIn(raw, Setting.EVENT_RATE_BURST, 1, 1_000_000),
+                intIn(raw, Setting.UNREAD_MAX, 1, 10_000),
+                intIn(raw, Setting.UNREAD_MAX_CONVERSATIONS, 1, 10_000));
         return new GatewayConfig(
                 listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat, resume,
-                presence);
+                presence, events);
     }
 
     /** Checked with or without Redis, so a bad value is caught before the day Redis is switched on. */

@@ -19,6 +19,8 @@ import java.util.List;
  * @param history each conversation's bounded history
  * @param dev     development mode (see {@link Setting#DEV})
  * @param logFormat {@code text} or {@code json}
+ * @param resume  resuming after a reconnect
+ * @param events  typing and read receipts
  */
 public record GatewayConfig(
         Listen listen,
@@ -34,7 +36,8 @@ public record GatewayConfig(
         boolean dev,
         String logFormat,
         Resume resume,
-        Presence presence) {
+        Presence presence,
+        Events events) {
 
     /**
      * Presence (docs/protocol.md, "Presence").
@@ -45,6 +48,18 @@ public record GatewayConfig(
      * @param timeout          with Redis, the bound on showing a dead node's users offline
      */
     public record Presence(Duration debounce, int maxSubscriptions, int ratePerSecond, Duration timeout) {}
+
+    /**
+     * Typing and read receipts (docs/protocol.md, "Typing and read receipts").
+     *
+     * @param typingInterval         at most one TYPING per sender and conversation forwarded per interval, per node
+     * @param perSecond              TYPING, READ, READS and UNREAD frames per connection, sustained
+     * @param burst                  the same, at once
+     * @param unreadMax              highest unread count reported; past it the count is capped
+     * @param unreadMaxConversations most conversations one UNREAD answer looks at
+     */
+    public record Events(
+            Duration typingInterval, int perSecond, int burst, int unreadMax, int unreadMaxConversations) {}
 
     /**
      * Resuming after a reconnect (docs/protocol.md, "Resume").

@@ -168,6 +168,24 @@ public enum Setting {
             "outbox-janitor-interval",
             "10s",
             "How often a node trims what every consumer group acknowledged and what is too old, and refreshes the outbox meters."),
+    TYPING_INTERVAL(
+            "typing-interval",
+            "2s",
+            "At most one TYPING per sender and conversation is forwarded per interval on each node; extras are dropped silently (counted)."),
+    EVENT_RATE_LIMIT(
+            "event-rate-limit",
+            "20",
+            "TYPING, READ, READS and UNREAD frames a second one connection may send (token bucket, apart from messages); over it TYPING is dropped silently, the others get rate_limited."),
+    EVENT_RATE_BURST(
+            "event-rate-burst", "40", "TYPING, READ, READS and UNREAD frames one connection may send at once."),
+    UNREAD_MAX(
+            "unread-max",
+            "99",
+            "Highest unread count reported for one conversation; past it, or past the history window, the count is a lower bound (unread_capped)."),
+    UNREAD_MAX_CONVERSATIONS(
+            "unread-max-conversations",
+            "100",
+            "Most conversations one UNREAD answer (and GET /api/users/{id}/unread) looks at."),
     HISTORY(
             "history",
             "true",

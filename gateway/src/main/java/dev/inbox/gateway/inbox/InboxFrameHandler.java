@@ -1,11 +1,14 @@
 package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.auth.HandshakeHandler;
+import dev.inbox.gateway.metrics.EventMeters;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.presence.PresenceRequests;
+import dev.inbox.gateway.receipts.ReceiptRequests;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.UserGroups;
+import dev.inbox.gateway.typing.TypingRequests;
 import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.CloseCode;
@@ -25,7 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The production {@link InboxEndpoint}: the router's side of an upgraded connection. Text messages (already
  * reassembled and UTF-8-checked) are decoded and routed ({@code HISTORY} requests to {@link HistoryRequests},
- * {@code PRESENCE_SUBSCRIBE}/{@code PRESENCE_UNSUBSCRIBE} to {@link PresenceRequests}); a bad one gets an {@code ERROR} and the connection stays
+ * {@code PRESENCE_SUBSCRIBE}/{@code PRESENCE_UNSUBSCRIBE} to {@link PresenceRequests},
+ * {@code TYPING} to {@link TypingRequests}, {@code READ}/{@code READS}/{@code UNREAD} to {@link ReceiptRequests}, on a
+ * rate limit of their own); a bad one gets an {@code ERROR} and the connection stays
  * open. Binary messages get {@code binary_not_supported}. A connection that keeps sending past the rate limit is
  * closed with 1008; when the user's token expires, with 4501. Control frames and protocol violations are
  * {@link ControlFrameHandler}'s.
@@ -47,6 +52,13 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     private final PresenceRequestDecoder presenceDecoder;
 
     private final PresenceRequests presence;
+    /** TYPING frames; {@code null} without typing and receipts (then their frames get unknown_type). */
+    private final TypingRequests typing;
+    /** READ, READS and UNREAD frames; {@code null} with {@link #typing}. */
+    private final ReceiptRequests receipts;
+
+    private final int eventsPerSecond;
+    private final int eventBurst;
 
     /**
      * @param messagesPerSecond each connection's sustained message rate
@@ -61,10 +73,16 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             int messageBurst,
             HistoryRequests history,
             Resumer resumer) {
-        this(decoder, router, groups, messagesPerSecond, messageBurst, history, resumer, null, null);
+        this(decoder, router, groups, messagesPerSecond, messageBurst, history, resumer, null, null, null, null, 1, 1);
     }
 
-    /** @param presence answers presence frames that {@code presenceDecoder} reads (both null: none are answered) */
+    /**
+     * @param presenceDecoder reads presence frames, which {@code presence} answers (both null: none are answered)
+     * @param typing          answers {@code TYPING} frames
+     * @param receipts        answers {@code READ}, {@code READS} and {@code UNREAD} frames
+     * @param eventsPerSecond each connection's sustained rate of those frames, apart from its message rate
+     * @param eventBurst      those frames at once
+     */
     public InboxFrameHandler(
             ClientMessageDecoder decoder,
             ConversationRouter router,
@@ -74,9 +92,17 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             HistoryRequests history,
             Resumer resumer,
             PresenceRequestDecoder presenceDecoder,
-            PresenceRequests presence) {
+            PresenceRequests presence,
+            TypingRequests typing,
+            ReceiptRequests receipts,
+            int eventsPerSecond,
+            int eventBurst) {
         this.presenceDecoder = presenceDecoder;
         this.presence = presence;
+        this.typing = typing;
+        this.receipts = receipts;
+        this.eventsPerSecond = eventsPerSecond;
+        this.eventBurst = eventBurst;
         this.history = history;
         this.resumer = resumer;
         this.decoder = decoder;
@@ -132,7 +158,22 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     }
 
     private void onText(InboxSession session, TextWebSocketFrame frame) {
-        // Every text frame spends a token, well-formed or not: a flood of garbage is a flood.
+        boolean resumeFirst = session.channel().hasAttr(HandshakeHandler.RESUME_REQUESTED)
+                && session.channel().attr(HandshakeHandler.RESUME_REQUESTED).get() != null;
+        ClientMessage decoded = null;
+        ProtocolException bad = null;
+        if (!resumeFirst) {
+            try {
+                decoded = decoder.decode(frame.content());
+            } catch (ProtocolException e) {
+                bad = e;
+            }
+        }
+        if (decoded != null && decoded.isReceiptOrTyping() && typing != null) {
+            onTypingOrReceipt(session, decoded); // their own rate: typing never eats into the message rate
+            return;
+        }
+        // Every other text frame spends a token, well-formed or not: a flood of garbage is a flood.
         boolean allowed = session.tryTakeMessage(messagesPerSecond, messageBurst);
         if (!allowed && session.refusedInRow() >= messageBurst) {
             session.metrics().limitHit(Limit.FLOOD_CLOSE);
@@ -143,10 +184,9 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             resumer.resume(session, frame.content()); // the first frame of a connection opened with ?resume=1
             return;
         }
-        ClientMessage message;
-        try {
-            message = decoder.decode(frame.content());
-        } catch (ProtocolException e) {
+        ClientMessage message = decoded;
+        if (bad != null) {
+            ProtocolException e = bad;
             if (allowed && presence != null && e.code() != ErrorCode.BAD_JSON && answeredAsPresence(session, frame)) {
                 return;
             }
@@ -155,6 +195,14 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
                     allowed ? e.getMessage() : "rate limit: at most " + messagesPerSecond + " messages a second",
                     e.conversationId(),
                     e.clientMsgId());
+            return;
+        }
+        if (message.isReceiptOrTyping()) {
+            session.sendError(
+                    ErrorCode.UNKNOWN_TYPE,
+                    "unknown type: this endpoint answers TEXT and HISTORY only",
+                    message.conversationId(),
+                    null);
             return;
         }
         if (!allowed) {
@@ -191,6 +239,32 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         }
         presence.handle(session, request);
         return true;
+    }
+
+    /**
+     * A {@code TYPING}, {@code READ}, {@code READS} or {@code UNREAD} frame, on its own token bucket: over it a TYPING is
+     * dropped without a word (a typing flood must not turn into an error storm), the others get {@code rate_limited}.
+     */
+    private void onTypingOrReceipt(InboxSession session, ClientMessage m) {
+        boolean isTyping = ClientMessageDecoder.TYPE_TYPING.equals(m.type());
+        if (!session.tryTakeEvent(eventsPerSecond, eventBurst)) {
+            if (isTyping) {
+                session.metrics().events().typingDropped(EventMeters.TypingDrop.RATE_LIMITED);
+            } else {
+                session.metrics().limitHit(Limit.RATE);
+                session.sendError(
+                        ErrorCode.RATE_LIMITED,
+                        "rate limit: at most " + eventsPerSecond + " typing and receipt frames a second",
+                        m.conversationId(),
+                        null);
+            }
+            return;
+        }
+        if (isTyping) {
+            typing.typing(session, m);
+        } else {
+            receipts.answer(session, m);
+        }
     }
 
     /** Only this handler's own failures get here: the ones in front of it are answered by {@link ControlFrameHandler}. */

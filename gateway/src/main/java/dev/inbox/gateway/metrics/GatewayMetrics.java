@@ -87,6 +87,8 @@ public final class GatewayMetrics {
     private volatile java.util.function.LongSupplier historyBytes = () -> 0;
 
     private volatile java.util.function.LongSupplier historyEvictions = () -> 0;
+    /** Typing and read receipts. */
+    private final EventMeters events;
 
     public GatewayMetrics() {
         this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), true);
@@ -184,6 +186,8 @@ public final class GatewayMetrics {
                 .description(InboxMeters.HISTORY_LOCAL_EVICTIONS.description())
                 .register(registry);
 
+        events = new EventMeters(registry);
+
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -219,6 +223,11 @@ public final class GatewayMetrics {
     /** The presence meters, with the subscriptions gauge read from {@code subscriptions}; call once. */
     public PresenceMeters presence(Supplier<Number> subscriptions) {
         return new PresenceMeters(registry, subscriptions);
+    }
+
+    /** The meters of typing and read receipts. */
+    public EventMeters events() {
+        return events;
     }
 
     /** The outbox's meters, for a clustered node with the outbox on; call once. */

@@ -121,6 +121,26 @@ public enum InboxMeters {
             "counter",
             "outcome",
             "History reads (HISTORY frames and the admin API) by outcome: ok, trimmed, not_a_member, busy, failed."),
+    EVENTS_RECEIVED(
+            "inbox.events.received",
+            "counter",
+            "type",
+            "Typing and read-receipt frames received, decoded and within their rate limit: typing, read, reads, unread."),
+    EVENTS_FORWARDED(
+            "inbox.events.forwarded",
+            "counter",
+            "type",
+            "Typing and read events sent on to the members (once per event, not per recipient): typing, read."),
+    TYPING_DROPPED(
+            "inbox.typing.dropped",
+            "counter",
+            "reason",
+            "TYPING frames dropped without an error: coalesced (another was forwarded within --typing-interval), rate_limited (over --event-rate-limit), shed (the node is shedding load), unwritable (per recipient whose connection was over its outbound bound)."),
+    READ_POSITIONS(
+            "inbox.read.positions",
+            "counter",
+            "outcome",
+            "READ frames by outcome: moved (the position went forward), behind (a no-op), beyond (bad_read_position), not_a_member, failed (the store did not answer)."),
     HISTORY_LOCAL_BYTES(
             "inbox.history.local.bytes",
             "gauge",

@@ -174,6 +174,14 @@ final class RedisAdmission implements Admission {
      */
     private final long lateAfterMillis;
 
+    /**
+     * Whether at least half of {@link #maxWaiting} admissions are waiting on Redis: the node is near shedding
+     * messages, so typing, which is worth less, is shed from here on. Any thread.
+     */
+    boolean crowded() {
+        return waiting.get() >= maxWaiting / 2;
+    }
+
     /** Admissions sent to Redis and waiting for their outcome; at most {@link #maxWaiting}. */
     private final AtomicInteger waiting = new AtomicInteger();
     /**

@@ -15,10 +15,12 @@ import java.nio.charset.StandardCharsets;
  *   inbox:{TAG}:c:ID:dedup:SENDER:CMID  "message_id:created_at_millis" of SENDER's message with client_msg_id
  *                             CMID (percent-encoded UTF-8), for --dedup-window (PX)
  *   inbox:{TAG}:c:ID:history  stream of the conversation's recent events, entry id {@code <message_id>-0}
+ *   inbox:{TAG}:c:ID:reads    hash of user id to read position (a message_id), moved forward only
  *   inbox:{TAG}:outbox        the partition's outbox stream, which the backend reads
  *   inbox:outbox:partitions   N, set by the first node; a node with another N refuses to start
  *   inbox:outbox:streams      set of the N stream keys, for a backend to find them (SMEMBERS)
  *   inbox:u:USER              pub/sub channel of one user, subscribed by every node that user is connected to
+ *   {inbox:u:USER}:reads      set of the conversations in which USER has a read position (for UNREAD)
  * </pre>
  * TAG for partition k is the first {@code o<k>.<j>} (j = 0, 1, ...) whose cluster slot lies in
  * {@code [k * 16384 / N, (k + 1) * 16384 / N)}: the partitions spread evenly over the slot space, and so over the
@@ -96,6 +98,28 @@ final class RedisKeys {
             (prefix + "history").getBytes(StandardCharsets.US_ASCII),
             (prefix + "seq").getBytes(StandardCharsets.US_ASCII)
         };
+    }
+
+    /**
+     * The state, members and seq keys of a conversation, its partition's outbox stream and its read positions hash, in
+     * the order the read-position scripts expect: one slot, so moving a position, checking it against the last id
+     * and writing the outbox entry are one atomic step.
+     */
+    byte[][] reads(long conversationId) {
+        int k = partitionOf(conversationId);
+        String prefix = prefixes[k] + "c:" + conversationId + ":";
+        return new byte[][] {
+            (prefix + "state").getBytes(StandardCharsets.US_ASCII),
+            (prefix + "members").getBytes(StandardCharsets.US_ASCII),
+            (prefix + "seq").getBytes(StandardCharsets.US_ASCII),
+            streams[k],
+            (prefix + "reads").getBytes(StandardCharsets.US_ASCII)
+        };
+    }
+
+    /** The set of conversations in which {@code userId} has a read position, in the user's own slot. */
+    static byte[] userReads(long userId) {
+        return ("{" + USER_CHANNEL_PREFIX + userId + "}:reads").getBytes(StandardCharsets.US_ASCII);
     }
 
     /**

@@ -50,6 +50,7 @@ public final class RedisRelay implements Relay {
     private final RedisUserFeed feed;
 
     private final ConversationHistory history;
+    private final RedisReadPositions readPositions;
     private final RelayGaps gaps;
     /** How long to wait before trying a failed resubscription again. */
     private final Duration retry;
@@ -138,10 +139,63 @@ public final class RedisRelay implements Relay {
                 ? new RedisUserFeed(link, channels, resume.feedMaxAge())
                 : null;
         this.membership = new RedisMembership(link, keys);
+        this.readPositions = new RedisReadPositions(link, keys, config.outbox());
+        link.preload(publishEventScript);
         this.history = history.enabled() ? new RedisConversationHistory(link, keys) : NoHistory.INSTANCE;
         this.janitor = config.outbox().enabled()
                 ? new OutboxJanitor(link, keys, config.outbox(), outboxMeters, config.timeout())
                 : null;
+    }
+
+    /**
+     * KEYS: none. ARGV: 1 the envelope, 2... the user channels. Publishes one event to every channel in one round trip
+     * on a standalone Redis: not the admission script, nothing stored.
+     */
+    private static final String PUBLISH_EVENT =
+            "for i = 2, #ARGV do redis.call('PUBLISH', ARGV[i], ARGV[1]) end return #ARGV - 1";
+
+    private final RedisScript publishEventScript = new RedisScript(PUBLISH_EVENT);
+
+    /**
+     * Typing and READ events to the members' channels: one script call on a standalone Redis, one sharded publish per
+     * channel on a cluster. Typing is shed here while Redis is unreachable or the node's admissions crowd its queue.
+     */
+    @Override
+    public boolean publishEvent(long conversationId, long[] userIds, io.netty.buffer.ByteBuf frame, boolean droppable) {
+        if (droppable && crowded()) {
+            return false;
+        }
+        byte[] envelope = RelayEnvelope.encode(
+                droppable ? RelayEnvelope.TYPING : RelayEnvelope.READ,
+                nodeId,
+                conversationId,
+                System.currentTimeMillis(),
+                frame);
+        if (link.scriptPublishes()) {
+            byte[][] args = new byte[userIds.length + 1][];
+            args[0] = envelope;
+            for (int i = 0; i < userIds.length; i++) {
+                args[i + 1] = RedisKeys.userChannel(userIds[i]);
+            }
+            link.run(publishEventScript, new byte[0][], args, (reply, failure) -> {
+                // A lost event is not worth a retry: typing expires by itself, and READS answers from the store.
+            });
+        } else {
+            for (long userId : userIds) {
+                link.publish(RedisKeys.userChannel(userId), envelope);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean crowded() {
+        return !reachable || admission.crowded();
+    }
+
+    /** Where read positions are kept: beside each conversation's keys. */
+    public dev.inbox.gateway.receipts.ReadPositions readPositions() {
+        return readPositions;
     }
 
     /** A partition check Redis did not answer: tried again after the ping interval, on the subscriptions thread. */

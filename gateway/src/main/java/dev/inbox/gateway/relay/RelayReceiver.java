@@ -46,7 +46,14 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
         }
         ConversationRouter r = router;
         metrics.relayReceived();
-        if (r != null) {
+        byte kind = RelayEnvelope.kind(envelope);
+        if (r != null && kind != RelayEnvelope.VERSION) {
+            r.deliverRelayedEvent(
+                    RelayEnvelope.conversationId(envelope),
+                    userId,
+                    RelayEnvelope.frameOf(envelope),
+                    kind == RelayEnvelope.TYPING);
+        } else if (r != null) {
             // A view of Lettuce's array, not a copy; the transport copies it to the socket once per connection.
             r.deliverRelayed(
                     RelayEnvelope.conversationId(envelope),

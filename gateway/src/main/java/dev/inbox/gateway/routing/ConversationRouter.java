@@ -99,6 +99,35 @@ public final class ConversationRouter {
     }
 
     /**
+     * Delivers {@code frame}, an event that is not a message ({@code TYPING}, {@code READ}), to every connection of
+     * {@code userIds} on this node, through the conversation's owner loop like its messages, so it reaches each
+     * connection in order with them (a {@code READ} of a message never overtakes the message). Never numbered or
+     * stored. Any thread; takes ownership of {@code frame}.
+     *
+     * @param droppable typing: skipped for connections over their outbound bound
+     */
+    public void deliverEvent(long conversationId, long[] userIds, ByteBuf frame, boolean droppable) {
+        taskQueues[loops.ownerIndexOf(conversationId)].execute(() -> {
+            try {
+                fanout.deliverEvent(frame, userIds, droppable);
+            } finally {
+                frame.release();
+            }
+        });
+    }
+
+    /** {@link #deliverEvent} for one user's connections, relayed from another node. Any thread; takes ownership. */
+    public void deliverRelayedEvent(long conversationId, long userId, ByteBuf frame, boolean droppable) {
+        taskQueues[loops.ownerIndexOf(conversationId)].execute(() -> {
+            try {
+                fanout.deliverEvent(frame, new long[] {userId}, droppable);
+            } finally {
+                frame.release();
+            }
+        });
+    }
+
+    /**
      * Routes a frame from {@code sender}'s connection. Failures go back to that connection as an {@code ERROR}.
      * Any thread.
      */

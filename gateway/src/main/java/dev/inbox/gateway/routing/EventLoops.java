@@ -25,7 +25,7 @@ public final class EventLoops {
         return loops.length;
     }
 
-    EventLoop get(int index) {
+    public EventLoop get(int index) {
         return loops[index];
     }
 
@@ -43,12 +43,12 @@ public final class EventLoops {
      * The loop that routes {@code conversationId}: ids, encoding and dispatch for one conversation run on one
      * thread, in one order.
      */
-    EventLoop ownerOf(long conversationId) {
+    public EventLoop ownerOf(long conversationId) {
         return loops[ownerIndexOf(conversationId)];
     }
 
     /** The index of {@link #ownerOf}. */
-    int ownerIndexOf(long conversationId) {
+    public int ownerIndexOf(long conversationId) {
         long mixed = conversationId * 0x9E3779B97F4A7C15L; // spread sequential ids over the loops
         return (int) Math.floorMod(mixed >>> 32, loops.length);
     }

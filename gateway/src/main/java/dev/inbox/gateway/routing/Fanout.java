@@ -79,6 +79,46 @@ final class Fanout {
         return recipients;
     }
 
+    /**
+     * Queues {@code frame}, an event that is not a message ({@code TYPING}, {@code READ}: no id, no latency meter), to
+     * every open connection of {@code userIds} on this node, the same way messages go (one batch per loop, nothing
+     * allocated per recipient). With {@code droppable} (typing), a connection over its outbound bound is skipped
+     * rather than given more: typing is the first thing shed. Takes no ownership of {@code frame}.
+     *
+     * @return the number of connections the frame was queued for
+     */
+    int deliverEvent(ByteBuf frame, long[] userIds, boolean droppable) {
+        LoopWrite[] batches = open.get();
+        int recipients = 0;
+        for (long userId : userIds) {
+            recipients += sort(batches, userId);
+        }
+        dispatchEvent(batches, frame, droppable);
+        return recipients;
+    }
+
+    private void dispatchEvent(LoopWrite[] batches, ByteBuf frame, boolean droppable) {
+        for (int i = 0; i < batches.length; i++) {
+            LoopWrite batch = batches[i];
+            if (batch == null) {
+                continue;
+            }
+            batches[i] = null;
+            batch.hold(frame.retainedDuplicate(), null, null, true, 0, flushers[i]);
+            batch.event(droppable ? metrics : null);
+            EventLoop loop = loops.get(i);
+            if (loop.inEventLoop()) {
+                batch.run();
+            } else {
+                try {
+                    loop.execute(batch);
+                } catch (RejectedExecutionException e) {
+                    batch.abandon();
+                }
+            }
+        }
+    }
+
     /** Files each connection of {@code userId} under its loop's batch; returns how many. */
     private int sort(LoopWrite[] batches, long userId) {
         InboxSession[] sessions = groups.sessionsOf(userId);
@@ -146,6 +186,10 @@ final class Fanout {
         private boolean relayed;
         private long acceptedNanos;
         private LoopFlusher flusher;
+        /** Set by {@link #event}: the frame is an event, not a message (no latency recorded). */
+        private boolean event;
+        /** For a droppable event (typing): counts the recipients skipped for being unwritable; else null. */
+        private GatewayMetrics droppable;
 
         private LoopWrite(Recycler.Handle<LoopWrite> handle) {
             this.handle = handle;
@@ -173,6 +217,12 @@ final class Fanout {
             this.flusher = flusher;
         }
 
+        /** Marks the batch an event; {@code droppableMeters} non-null makes it skip unwritable connections. */
+        void event(GatewayMetrics droppableMeters) {
+            this.event = true;
+            this.droppable = droppableMeters;
+        }
+
         /** On the batch's loop: writes what {@link #hold} retained, releases it, returns to the pool. */
         @Override
         public void run() {
@@ -193,6 +243,8 @@ final class Fanout {
             ack = null;
             ackTo = null;
             flusher = null;
+            event = false;
+            droppable = null;
             recycle();
         }
 
@@ -204,6 +256,10 @@ final class Fanout {
                 Channel ch = s.channel();
                 if (!ch.isActive() || s.isClosing()) {
                     continue;
+                }
+                if (!ch.isWritable() && droppable != null) {
+                    droppable.events().typingDropped(dev.inbox.gateway.metrics.EventMeters.TypingDrop.UNWRITABLE);
+                    continue; // typing is shed first: never queued behind a connection that cannot keep up
                 }
                 if (!ch.isWritable()) {
                     // Over the high water mark, perhaps only with frames this iteration has not flushed yet: hand
@@ -220,7 +276,9 @@ final class Fanout {
                 flusher.written(s);
                 written++;
             }
-            flusher.delivered(relayed, written, acceptedNanos);
+            if (!event) {
+                flusher.delivered(relayed, written, acceptedNanos);
+            }
         }
 
         void recycle() {

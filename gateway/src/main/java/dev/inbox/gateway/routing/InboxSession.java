@@ -45,6 +45,8 @@ public final class InboxSession {
     private TokenBucket messages;
     /** Messages refused in a row by the rate limit; event loop only. */
     private int refusedInRow;
+    /** This connection's TYPING/READ/READS/UNREAD rate limiter, made on its first such frame; event loop only. */
+    private TokenBucket events;
     /** For the access log: frames received and written, and the close code sent or received; event loop only. */
     private int framesIn;
 
@@ -333,6 +335,18 @@ public final class InboxSession {
         }
         refusedInRow++;
         return false;
+    }
+
+    /**
+     * Whether the connection may send one more typing or read-receipt frame now: a bucket of its own, so typing never
+     * eats into the message rate (docs/protocol.md, "Typing and read receipts"). Event loop only.
+     */
+    public boolean tryTakeEvent(int perSecond, int burst) {
+        long now = System.nanoTime();
+        if (events == null) {
+            events = new TokenBucket(perSecond, burst, now);
+        }
+        return events.tryTake(now);
     }
 
     /** Messages refused in a row by the rate limit. Event loop only. */

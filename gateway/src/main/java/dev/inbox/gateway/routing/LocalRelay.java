@@ -18,6 +18,7 @@ public final class LocalRelay implements Relay {
     private final LocalHistory localHistory;
 
     private final LocalUserFeed feed;
+    private final ClockMessageIds ids;
 
     /**
      * @param dev           whether a sender who is not a member joins an unmanaged conversation (dev mode)
@@ -35,6 +36,7 @@ public final class LocalRelay implements Relay {
             int feedMaxLength,
             int feedMaxUsers) {
         ClockMessageIds ids = new ClockMessageIds();
+        this.ids = ids;
         this.localHistory =
                 history.enabled() ? new LocalHistory(history.maxEvents(), history.localMaxBytes(), ids::last) : null;
         this.history = localHistory != null ? localHistory : NoHistory.INSTANCE;
@@ -62,6 +64,11 @@ public final class LocalRelay implements Relay {
     @Override
     public ConversationHistory history() {
         return history;
+    }
+
+    /** The last {@code message_id} given in {@code conversationId}, 0 when none: how far a read position may go. */
+    public long lastMessageId(long conversationId) {
+        return ids.last(conversationId);
     }
 
     /** The in-memory store, for its gauges; {@code null} when history is off. */

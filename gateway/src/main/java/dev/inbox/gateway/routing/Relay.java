@@ -22,6 +22,27 @@ public interface Relay extends AutoCloseable {
     ConversationHistory history();
 
     /**
+     * Sends {@code frame}, an event that is not a message ({@code TYPING}, {@code READ}), to the connections of
+     * {@code userIds} on other nodes: never numbered, stored or written to the outbox, only passed on. The single
+     * node has no other node. Any thread; takes no ownership of {@code frame}.
+     *
+     * @param droppable typing: may be dropped under load, on the way and at the receiving node
+     * @return false when it was shed (not sent)
+     */
+    default boolean publishEvent(
+            long conversationId, long[] userIds, io.netty.buffer.ByteBuf frame, boolean droppable) {
+        return true;
+    }
+
+    /**
+     * Whether this node is shedding load on its way to other nodes (messages waiting on Redis past half its bound, or
+     * Redis unreachable): typing is dropped then, before any message is. Any thread.
+     */
+    default boolean crowded() {
+        return false;
+    }
+
+    /**
      * Starts handing what other nodes send to {@code router}; before it, nothing arrives.
      *
      * @throws ConfigException when the shared store shows this node's configuration cannot work with it

@@ -24,6 +24,10 @@ import dev.inbox.gateway.presence.LocalPresence;
 import dev.inbox.gateway.presence.Presence;
 import dev.inbox.gateway.presence.PresenceRequests;
 import dev.inbox.gateway.presence.PresenceStore;
+import dev.inbox.gateway.receipts.LocalReadPositions;
+import dev.inbox.gateway.receipts.ReadPositions;
+import dev.inbox.gateway.receipts.ReceiptRequests;
+import dev.inbox.gateway.receipts.UnreadCounter;
 import dev.inbox.gateway.relay.RedisPresence;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
@@ -31,6 +35,7 @@ import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.LocalRelay;
 import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
+import dev.inbox.gateway.typing.TypingRequests;
 import dev.inbox.protocol.ClientMessageDecoder;
 import dev.inbox.protocol.PresenceRequestDecoder;
 import dev.inbox.protocol.ServerFrameEncoder;
@@ -247,6 +252,28 @@ public final class InboxServer implements AutoCloseable {
             ConversationRouter router =
                     new ConversationRouter(relay.admission(), loops, groups, encoder, BUFFERS, metrics, publishHook);
             relay.start(router);
+            ReadPositions readPositions = relay instanceof RedisRelay redis
+                    ? redis.readPositions()
+                    : new LocalReadPositions(relay.membership(), ((LocalRelay) relay)::lastMessageId);
+            GatewayConfig.Events events = config.events();
+            ReceiptRequests receipts = new ReceiptRequests(
+                    readPositions,
+                    new UnreadCounter(relay.history(), events.unreadMax()),
+                    relay,
+                    router,
+                    encoder,
+                    BUFFERS,
+                    metrics.events(),
+                    events.unreadMaxConversations());
+            TypingRequests typing = new TypingRequests(
+                    relay.membership(),
+                    relay,
+                    router,
+                    loops,
+                    encoder,
+                    BUFFERS,
+                    metrics.events(),
+                    events.typingInterval());
             ClientMessageDecoder decoder = new ClientMessageDecoder(
                     config.inbox().maxMessageChars(), config.inbox().maxFrameBytes());
             presence = presence(config, relay, groups, encoder, metrics);
@@ -271,7 +298,11 @@ public final class InboxServer implements AutoCloseable {
                             new PresenceRequests(
                                     presence,
                                     presence.meters(),
-                                    config.presence().ratePerSecond()));
+                                    config.presence().ratePerSecond()),
+                            typing,
+                            receipts,
+                            events.perSecond(),
+                            events.burst());
 
             Channel publicChannel = bind(
                     new ServerBootstrap()
@@ -310,7 +341,8 @@ public final class InboxServer implements AutoCloseable {
                     config.admin().maxMembers(),
                     config.inbox().maxMessageChars(),
                     historyReader,
-                    presence.store());
+                    presence.store(),
+                    receipts);
             Channel adminChannel = bind(
                     new ServerBootstrap()
                             .group(adminLoop)

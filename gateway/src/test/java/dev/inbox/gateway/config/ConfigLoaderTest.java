@@ -238,6 +238,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void typingAndReceiptsHaveTheirOwnRateAndBoundsUnlessToldOtherwise() throws ConfigException {
+        assertEquals(
+                new GatewayConfig.Events(java.time.Duration.ofSeconds(2), 20, 40, 99, 100),
+                ConfigLoader.load(new String[] {"--dev"}, Map.of()).events());
+        assertEquals(
+                new GatewayConfig.Events(java.time.Duration.ofMillis(500), 5, 10, 9, 50),
+                ConfigLoader.load(
+                                new String[] {"--dev", "--typing-interval", "500ms", "--event-rate-limit", "5"},
+                                Map.of(
+                                        "INBOX_EVENT_RATE_BURST", "10",
+                                        "INBOX_UNREAD_MAX", "9",
+                                        "INBOX_UNREAD_MAX_CONVERSATIONS", "50"))
+                        .events());
+        rejected("typing-interval: 0s", "--dev", "--typing-interval", "0s");
+        rejected("event-rate-limit: 0", "--dev", "--event-rate-limit", "0");
+        rejected("event-rate-burst: 0", "--dev", "--event-rate-burst", "0");
+        rejected("unread-max: 0", "--dev", "--unread-max", "0");
+        rejected("unread-max-conversations: 10001", "--dev", "--unread-max-conversations", "10001");
+    }
+
+    @Test
     void aHookNeedsAnHttpUrlAndASecretOfThirtyTwoBytes() throws ConfigException {
         String key = "k".repeat(32);
         rejected("hook-secret: unset", "--dev", "--publish-hook", "http://127.0.0.1:9000/publish");

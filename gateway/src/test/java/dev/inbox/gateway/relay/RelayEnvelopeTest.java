@@ -50,8 +50,29 @@ class RelayEnvelopeTest {
         byte[] envelope = RelayEnvelope.encode(1, 2, 3, Unpooled.wrappedBuffer(FRAME));
         assertFalse(RelayEnvelope.isValid(Arrays.copyOf(envelope, RelayEnvelope.HEADER_BYTES)), "no frame");
         byte[] future = envelope.clone();
-        future[0] = 2;
-        assertFalse(RelayEnvelope.isValid(future), "a version this node does not read");
+        future[0] = 4;
+        assertFalse(RelayEnvelope.isValid(future), "a kind this node does not read");
+        future[0] = 0;
+        assertFalse(RelayEnvelope.isValid(future), "no kind at all");
         assertFalse(RelayEnvelope.isValid("inbox".getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void typingAndReadEnvelopesCarryTheirKindAndTheFrameUntouched() {
+        byte[] typing = RelayEnvelope.encode(RelayEnvelope.TYPING, 1, 2, 3, Unpooled.wrappedBuffer(FRAME));
+        byte[] read = RelayEnvelope.encode(RelayEnvelope.READ, 1, 2, 3, Unpooled.wrappedBuffer(FRAME));
+        assertTrue(RelayEnvelope.isValid(typing) && RelayEnvelope.isValid(read));
+        assertEquals(RelayEnvelope.TYPING, RelayEnvelope.kind(typing));
+        assertEquals(RelayEnvelope.READ, RelayEnvelope.kind(read));
+        assertEquals(
+                RelayEnvelope.VERSION,
+                RelayEnvelope.kind(RelayEnvelope.encode(1, 2, 3, Unpooled.wrappedBuffer(FRAME))));
+        assertEquals(2, RelayEnvelope.conversationId(typing));
+        ByteBuf view = RelayEnvelope.frameOf(read);
+        try {
+            assertArrayEquals(FRAME, ByteBufUtil.getBytes(view));
+        } finally {
+            view.release();
+        }
     }
 }

@@ -1,0 +1,186 @@
+package dev.inbox.gateway.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.testkit.RedisServer;
+import dev.inbox.testkit.WsClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** TYPING and READ across two nodes in this JVM on one real redis-server of the test's own. */
+class TypingAndReadsAcrossNodesIT {
+    private RedisServer redis;
+    private final List<GatewayFixture> nodes = new ArrayList<>();
+
+    @BeforeEach
+    void startRedis() {
+        redis = RedisServer.start();
+    }
+
+    @AfterEach
+    void stop() {
+        for (GatewayFixture n : nodes) {
+            n.close();
+        }
+        redis.close();
+    }
+
+    private GatewayFixture node(String... flags) {
+        List<String> args = new ArrayList<>(List.of("--redis", redis.uri(), "--redis-timeout", "2s"));
+        args.addAll(List.of(flags));
+        GatewayFixture n = GatewayFixture.start(args.toArray(new String[0])).awaitReady();
+        nodes.add(n);
+        return n;
+    }
+
+    private void awaitSubscribers(long userId, int subscribers) {
+        GatewayFixture.await("user " + userId + "'s channel has " + subscribers + " subscriber(s)", () -> {
+            try {
+                List<String> reply = redis.commandLines("PUBSUB NUMSUB inbox:u:" + userId, 4);
+                return reply.size() == 4 && reply.get(3).equals(":" + subscribers);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    private static String typing(long c) {
+        return "{\"type\":\"TYPING\",\"conversation_id\":" + c + "}";
+    }
+
+    private static String read(long c, long m) {
+        return "{\"type\":\"READ\",\"conversation_id\":" + c + ",\"message_id\":" + m + "}";
+    }
+
+    @Test
+    void typingReachesTheOtherMembersOnBothNodesAndNoConnectionOfTheSender() {
+        GatewayFixture a = node("--typing-interval", "1h");
+        GatewayFixture b = node("--typing-interval", "1h");
+        a.members(1, 1, 2, 3);
+        WsClient ann = a.connect(1);
+        WsClient annOnB = b.connect(1);
+        WsClient bob = b.connect(2);
+        WsClient cat = a.connect(3);
+        awaitSubscribers(1, 2);
+        awaitSubscribers(2, 1);
+
+        for (int i = 0; i < 3; i++) {
+            ann.send(typing(1));
+        }
+        Map<String, Object> expected =
+                Map.of("type", "TYPING", "conversation_id", 1L, "sender_id", 1L, "sender_name", "User 1");
+        assertEquals(expected, bob.nextJson(), "relayed to the other node");
+        assertEquals(expected, cat.nextJson(), "delivered on the sender's node");
+        GatewayFixture.await(
+                "two TYPING coalesced on node A",
+                () -> a.admin("GET", "/metrics", null, false)
+                        .body()
+                        .contains("inbox_typing_dropped_total{reason=\"coalesced\"} 2.0"));
+
+        ann.send(RelayIT.text(1, "marker"));
+        assertEquals("marker", ann.nextJson().get("message"));
+        assertEquals("marker", annOnB.nextJson().get("message"), "Ann's tab on B never saw her own TYPING");
+        assertEquals("marker", bob.nextJson().get("message"), "the extras were not forwarded");
+        assertEquals("marker", cat.nextJson().get("message"));
+        String bMetrics = b.admin("GET", "/metrics", null, false).body();
+        assertTrue(
+                bMetrics.contains("inbox_deliveries_total{path=\"relayed\"} 2.0"),
+                "the relayed TYPING is not counted as a delivered message: " + bMetrics);
+    }
+
+    @Test
+    void aReadMovesForwardOnlyInRedisAndReachesEveryTabOnBothNodes() throws IOException {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(1, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bobOnA = a.connect(2);
+        WsClient bobOnB = b.connect(2);
+        WsClient annOnB = b.connect(1);
+        awaitSubscribers(1, 2);
+        awaitSubscribers(2, 2);
+        long[] ids = new long[3];
+        for (int i = 0; i < 3; i++) {
+            ann.send(RelayIT.text(1, "m" + i));
+            ids[i] = (Long) ann.nextJson().get("message_id");
+            assertEquals(ids[i], bobOnA.nextJson().get("message_id"));
+            assertEquals(ids[i], bobOnB.nextJson().get("message_id"));
+            assertEquals(ids[i], annOnB.nextJson().get("message_id"));
+        }
+
+        bobOnA.send(read(1, ids[1]));
+        Map<String, Object> event = Map.of("type", "READ", "conversation_id", 1L, "user_id", 2L, "message_id", ids[1]);
+        assertEquals(event, bobOnA.nextJson());
+        assertEquals(event, bobOnB.nextJson(), "Bob's tab on the other node");
+        assertEquals(event, ann.nextJson());
+        assertEquals(event, annOnB.nextJson());
+        byte[] readsKey = new RedisKeys(16).reads(1)[4];
+        assertEquals(
+                Long.toString(ids[1]),
+                redis.bulkLines("HGET " + new String(readsKey, StandardCharsets.US_ASCII) + " 2")
+                        .get(0));
+
+        bobOnB.send(read(1, ids[0])); // behind, through the other node: a no-op
+        bobOnB.send(read(1, ids[2] + 1));
+        Map<String, Object> error = bobOnB.nextJson();
+        assertEquals("bad_read_position", error.get("code"), error.toString());
+        bobOnB.send("{\"type\":\"READS\",\"conversation_id\":1}");
+        Map<String, Object> answer = bobOnB.nextJson();
+        assertEquals(List.of(Map.of("user_id", 2L, "message_id", ids[1])), answer.get("positions"));
+        assertEquals(1L, answer.get("unread"));
+        bobOnB.send("{\"type\":\"UNREAD\"}");
+        assertEquals(
+                List.of(Map.of("conversation_id", 1L, "unread", 1L)),
+                bobOnB.nextJson().get("conversations"));
+
+        // The outbox has the READ beside the messages, for the backend.
+        String stream = new String(new RedisKeys(16).reads(1)[3], StandardCharsets.US_ASCII);
+        List<String> entries = redis.commandLines("XREVRANGE " + stream + " + - COUNT 1", 25);
+        String last = String.join(" ", entries);
+        assertTrue(last.contains("READ") && last.contains(Long.toString(ids[1])), last);
+
+        ann.send(RelayIT.text(1, "marker"));
+        ann.nextJson();
+        assertEquals("marker", bobOnA.nextJson().get("message"), "the no-op and refused READs sent nothing");
+        assertEquals("marker", annOnB.nextJson().get("message"));
+    }
+
+    @Test
+    void typingIsShedWithoutAWordWhileRedisIsUnreachableAndMessagesAreRefusedAsBefore() {
+        GatewayFixture a = node();
+        a.members(1, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bob = a.connect(2);
+        redis.kill();
+        GatewayFixture.await("the node notices Redis is gone", () -> a.readyz() == 503);
+
+        ann.send(typing(1));
+        GatewayFixture.await(
+                "the TYPING is shed",
+                () -> a.admin("GET", "/metrics", null, false)
+                        .body()
+                        .contains("inbox_typing_dropped_total{reason=\"shed\"} 1.0"));
+        ann.send(RelayIT.text(1, "while down"));
+        assertEquals("relay_unavailable", ann.nextJson().get("code"), "a message is refused, the TYPING was not");
+        assertEquals(0, bob.pending(), "Bob got neither");
+    }
+
+    @Test
+    void aStrangersReadAndTypingAreRefusedAsForAMessage() {
+        GatewayFixture a = node();
+        a.members(1, 1, 2);
+        WsClient eve = a.connect(9);
+        eve.send(read(1, 1_000_000_000_000_001L));
+        assertEquals("not_a_member", eve.nextJson().get("code"));
+        eve.send(typing(1));
+        assertEquals("not_a_member", eve.nextJson().get("code"));
+    }
+}
