@@ -114,7 +114,8 @@ public final class ConfigLoader {
                 port(raw, Setting.ADMIN_PORT),
                 intIn(raw, Setting.WORKER_THREADS, 0, 1024),
                 bool(raw, Setting.PROXY_PROTOCOL),
-                trustedProxies);
+                trustedProxies,
+                oneOf(raw, Setting.TRANSPORT, "auto", "io_uring", "epoll", "nio"));
         if (listen.port() != 0 && listen.port() == listen.adminPort()) {
             throw new ConfigException("port and admin-port are both " + listen.port() + " (expected: different ports)");
         }
@@ -306,6 +307,18 @@ public final class ConfigLoader {
             throw new ConfigException(s.flag() + ": empty (expected: a value)");
         }
         return v;
+    }
+
+    /** The value lower-cased, when it is one of {@code allowed}. */
+    private static String oneOf(Map<Setting, String> raw, Setting s, String... allowed) throws ConfigException {
+        String v = raw.get(s).toLowerCase(Locale.ROOT);
+        for (String a : allowed) {
+            if (a.equals(v)) {
+                return v;
+            }
+        }
+        throw new ConfigException(
+                s.flag() + ": " + raw.get(s) + " (expected one of: " + String.join(", ", allowed) + ")");
     }
 
     private static String emptyToNull(String v) {

@@ -186,6 +186,7 @@ public record GatewayConfig(
      * @param workerThreads  event loops for the public port; 0 means one per core
      * @param proxyProtocol  whether every public connection starts with a PROXY protocol header
      * @param trustedProxies addresses and CIDR blocks whose X-Forwarded-For is believed
+     * @param transport      {@code auto}, {@code io_uring}, {@code epoll} or {@code nio}
      */
     public record Listen(
             String bind,
@@ -194,7 +195,8 @@ public record GatewayConfig(
             int adminPort,
             int workerThreads,
             boolean proxyProtocol,
-            List<IpBlock> trustedProxies) {
+            List<IpBlock> trustedProxies,
+            String transport) {
         public Listen {
             trustedProxies = List.copyOf(trustedProxies);
         }

@@ -103,6 +103,10 @@ public enum Setting {
             "256",
             "Connections one hook may have open to the backend on this node (kept alive, reused); calls past them wait for a free one, within --hook-timeout."),
     WORKER_THREADS("worker-threads", "0", "Event-loop threads for the public port (0: one per core)."),
+    TRANSPORT(
+            "transport",
+            "auto",
+            "I/O transport: auto (epoll on Linux, else NIO), epoll, nio, or io_uring (opt-in: see docs/operations.md). A forced one that cannot run here stops the node at start."),
     DRAIN_DELAY(
             "drain-delay",
             "5s",

@@ -250,9 +250,10 @@ final class StandaloneRedisLink implements RedisLink {
             missedPings = 0;
         } catch (Exception e) {
             missedPings++;
-            events.reachability("redis unreachable");
+            // While a replacement is under way /readyz keeps saying so, rather than flapping with every ping.
+            events.reachability(replacing ? REPLACING : "redis unreachable");
             log.warn("redis ping failed ({} in a row): {}", missedPings, describe(e));
-            if (missedPings >= MISSED_PINGS_BEFORE_REPLACING && c.isOpen()) {
+            if (missedPings >= MISSED_PINGS_BEFORE_REPLACING && c.isOpen() && !replacing) {
                 // The socket looks open but nothing comes back: a silently dead connection. Replace it.
                 missedPings = 0;
                 replacing = true;

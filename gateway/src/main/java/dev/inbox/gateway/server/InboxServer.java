@@ -159,7 +159,7 @@ public final class InboxServer implements AutoCloseable {
                 new Authenticator(verifier, config.auth().tokenCookie(), config.dev(), hooks.connect() != null);
         OriginPolicy origins = new OriginPolicy(config.auth().allowedOrigins());
 
-        Transport transport = Transport.best();
+        Transport transport = Transport.of(config.listen().transport());
         UserGroups groups = new UserGroups();
         Readiness readiness = new Readiness();
         GatewayMetrics metrics = new GatewayMetrics();

@@ -67,7 +67,8 @@ class ConfigLoaderTest {
         GatewayConfig c = load("--dev");
 
         assertTrue(c.dev());
-        assertEquals(new GatewayConfig.Listen("0.0.0.0", "127.0.0.1", 8080, 8081, 0, false, List.of()), c.listen());
+        assertEquals(
+                new GatewayConfig.Listen("0.0.0.0", "127.0.0.1", 8080, 8081, 0, false, List.of(), "auto"), c.listen());
         assertFalse(c.auth().hasKey());
         assertNull(c.auth().jwtSecret());
         assertNull(c.auth().jwtPublicKey());
@@ -165,6 +166,18 @@ class ConfigLoaderTest {
                 new String[] {"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of("INBOX_REDIS_GAP_WINDOW", "750ms"));
         assertEquals(java.time.Duration.ofMillis(750), c.redis().gapWindow());
         rejected("redis-gap-window: 0s", "--dev", "--redis", "redis://127.0.0.1:7000", "--redis-gap-window", "0s");
+    }
+
+    @Test
+    void theTransportIsChosenAutomaticallyUnlessOneIsNamed() throws ConfigException {
+        assertEquals("auto", load("--dev").listen().transport());
+        assertEquals("nio", load("--dev", "--transport", "NIO").listen().transport());
+        assertEquals(
+                "io_uring",
+                ConfigLoader.load(new String[] {"--dev"}, Map.of("INBOX_TRANSPORT", "io_uring"))
+                        .listen()
+                        .transport());
+        rejected("transport: kqueue (expected one of: auto, io_uring, epoll, nio)", "--dev", "--transport", "kqueue");
     }
 
     @Test

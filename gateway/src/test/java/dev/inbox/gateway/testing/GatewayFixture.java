@@ -53,6 +53,12 @@ public final class GatewayFixture implements AutoCloseable {
                 "1000000",
                 "--max-handshakes-per-ip",
                 "1000000"));
+        // The NIO execution in gateway/pom.xml runs the routing and relay tests again on the fallback transport.
+        String transport = System.getProperty("inbox.transport");
+        if (transport != null && !transport.isEmpty()) {
+            args.add("--transport");
+            args.add(transport);
+        }
         args.addAll(Arrays.asList(flags));
         try {
             return new GatewayFixture(InboxServer.start(ConfigLoader.load(args.toArray(new String[0]), Map.of())));
