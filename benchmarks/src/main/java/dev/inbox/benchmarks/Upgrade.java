@@ -1,28 +1,29 @@
 package dev.inbox.benchmarks;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
-import dev.inbox.gateway.inbox.SlowConsumerHandler;
+import dev.inbox.gateway.inbox.ConnectionHandler;
+import dev.inbox.gateway.inbox.Keepalive;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import java.time.Duration;
 
 /**
  * What the gateway does to a connection on a successful upgrade, for a sink's channel: Netty's WebSocket 13 decoder
- * and server encoder under the names the handshaker gives them, the UTF-8 validator, the aggregator and the
- * slow-consumer handler (not the keepalive, whose pings would land in the byte count, nor the inbound handler, which
- * only reads), an {@link InboxSession} attribute joined into {@link UserGroups} and left on close.
+ * and server encoder under the names the handshaker gives them, the {@link ConnectionHandler} (its keepalive never
+ * pings here, since pings would land in the byte count; no inbound handler, which only reads), an
+ * {@link InboxSession} attribute joined into {@link UserGroups} and left on close.
  */
 final class Upgrade {
     private Upgrade() {}
+
+    private static final Keepalive NO_PINGS = new Keepalive(Duration.ofDays(1), Duration.ofDays(2));
 
     /** Upgrades {@code ch} for {@code userId}. On the channel's event loop. */
     static void upgrade(
@@ -48,9 +49,7 @@ final class Upgrade {
                                 .allowExtensions(false)
                                 .build()))
                 .addLast(InboxSession.FRAME_ENCODER, new WebSocket13FrameEncoder(false))
-                .addLast("utf8", new Utf8FrameValidator(false))
-                .addLast("ws-aggregator", new WebSocketFrameAggregator(65_536))
-                .addLast("slow-consumer", new SlowConsumerHandler(Duration.ofSeconds(5)));
+                .addLast("connection", new ConnectionHandler(NO_PINGS, 65_536, Duration.ofSeconds(5)));
         groups.join(session);
         ch.closeFuture().addListener(f -> groups.leave(session));
     }

@@ -24,12 +24,8 @@ final class AccessLog {
                     .addKeyValue("event", "open")
                     .addKeyValue("user", s.userId())
                     .addKeyValue("client", client(s))
-                    .addKeyValue("conn", s.channel().id().asShortText())
-                    .log(
-                            "open user={} client={} conn={}",
-                            s.userId(),
-                            client(s),
-                            s.channel().id().asShortText());
+                    .addKeyValue("conn", conn(s))
+                    .log("open user={} client={} conn={}", s.userId(), client(s), conn(s));
         }
     }
 
@@ -40,7 +36,7 @@ final class AccessLog {
                     .addKeyValue("event", "close")
                     .addKeyValue("user", s.userId())
                     .addKeyValue("client", client(s))
-                    .addKeyValue("conn", s.channel().id().asShortText())
+                    .addKeyValue("conn", conn(s))
                     .addKeyValue("duration_ms", ms)
                     .addKeyValue("close_code", s.closeCode())
                     .addKeyValue("frames_in", s.framesIn())
@@ -49,12 +45,20 @@ final class AccessLog {
                             "close user={} client={} conn={} duration_ms={} close_code={} frames_in={} frames_out={}",
                             s.userId(),
                             client(s),
-                            s.channel().id().asShortText(),
+                            conn(s),
                             ms,
                             s.closeCode(),
                             s.framesIn(),
                             s.framesOut());
         }
+    }
+
+    /**
+     * The connection's id in the log: its channel id's hash in hex, not {@code asShortText()}, which would keep the
+     * text on the id for the connection's whole life (48 bytes of every idle connection).
+     */
+    static String conn(InboxSession s) {
+        return Integer.toHexString(s.channel().id().hashCode());
     }
 
     private static String client(InboxSession s) {

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * rate limit of their own); a bad one gets an {@code ERROR} and the connection stays
  * open. Binary messages get {@code binary_not_supported}. A connection that keeps sending past the rate limit is
  * closed with 1008; when the user's token expires, with 4501. Control frames and protocol violations are
- * {@link ControlFrameHandler}'s.
+ * {@link ConnectionHandler}'s.
  *
  * <p>Stateless apart from the connection's {@link InboxSession} attribute: one {@code @Sharable} instance.
  */
@@ -267,7 +267,7 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
         }
     }
 
-    /** Only this handler's own failures get here: the ones in front of it are answered by {@link ControlFrameHandler}. */
+    /** Only this handler's own failures get here: the ones in front of it are answered by {@link ConnectionHandler}. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.warn("unexpected error on {}; closing with 1011", ctx.channel(), cause);

@@ -304,7 +304,7 @@ public final class InboxSession {
             if (channel instanceof DuplexChannel duplex) {
                 duplex.shutdownOutput();
             }
-            channel.config().setAutoRead(true); // a closing session's data frames are dropped (ControlFrameHandler)
+            channel.config().setAutoRead(true); // a closing session's data frames are dropped (ConnectionHandler)
         });
     }
 

@@ -1,6 +1,7 @@
 package dev.inbox.gateway.server;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
+import dev.inbox.gateway.auth.ClientAddressResolver;
 import dev.inbox.gateway.auth.HandshakeGate;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.health.Readiness;
@@ -10,6 +11,7 @@ import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.routing.TokenBucket;
 import dev.inbox.gateway.routing.UserGroups;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Thread-safe: handshakes run on every event loop.
  */
 final class ConnectionGate implements HandshakeGate {
+    /** One listener for every connection, not a lambda each: the address is the channel's own attribute. */
+    private final ChannelFutureListener releaseOnClose =
+            f -> release(f.channel().attr(ClientAddressResolver.CLIENT).get());
+
     private final GatewayConfig.Limits limits;
     private final UserGroups groups;
     private final Readiness readiness;
@@ -153,7 +159,7 @@ final class ConnectionGate implements HandshakeGate {
         if (admitted.incrementAndGet() >= limits.perNode()) {
             readiness.set("capacity", "at the connection limit");
         }
-        channel.closeFuture().addListener(f -> release(ip));
+        channel.closeFuture().addListener(releaseOnClose);
         return null;
     }
 

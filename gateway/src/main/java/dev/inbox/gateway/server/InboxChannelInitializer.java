@@ -8,10 +8,9 @@ import dev.inbox.gateway.auth.HandshakeHandler;
 import dev.inbox.gateway.auth.OriginPolicy;
 import dev.inbox.gateway.config.GatewayConfig;
 import dev.inbox.gateway.demo.DemoFiles;
-import dev.inbox.gateway.inbox.ControlFrameHandler;
+import dev.inbox.gateway.inbox.ConnectionHandler;
 import dev.inbox.gateway.inbox.InboxEndpoint;
-import dev.inbox.gateway.inbox.KeepaliveHandler;
-import dev.inbox.gateway.inbox.SlowConsumerHandler;
+import dev.inbox.gateway.inbox.Keepalive;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InboxSession;
@@ -22,9 +21,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 
 /**
  * The public pipeline, in wire order. Before the upgrade:
@@ -41,15 +38,14 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
  * </pre>
  * The handshake swaps the HTTP codec for Netty's WebSocket frame decoder and encoder ({@code wsdecoder},
  * {@code wsencoder}: masks required, no extensions; its protocol violations, like frames over the maximum, reach
- * {@code ControlFrameHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds:
+ * {@code ConnectionHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds:
  * <pre>
- *   utf8          Utf8FrameValidator        text must be UTF-8, across fragments too (else 1007)
- *   ws-aggregator WebSocketFrameAggregator  fragments reassembled up to the maximum (else 1009)
- *   keepalive     KeepaliveHandler          pings quiet peers, closes silent ones (4000)
- *   slow-consumer SlowConsumerHandler       closes a peer over its outbound bound past the grace (1013)
- *   ws-control    ControlFrameHandler       pings, closes, protocol violations (1002, 1007, 1009)
+ *   connection    ConnectionHandler         control frames and protocol violations (1002, 1007, 1009), UTF-8 and
+ *                                           fragments, the keepalive (pings, 4000, 4501; one sweep per loop) and
+ *                                           the outbound bound (1013)
  *   inbox         the InboxEndpoint         complete messages: InboxFrameHandler decodes and routes them
  * </pre>
+ * Two handlers, not six: each handler costs every connection a pipeline context.
  * Everything but the endpoint is fixed here; the endpoint is a parameter so that the conformance test can put an
  * echo behind this same pipeline ({@code AutobahnIT}). Outbound, events are complete WebSocket frames in a
  * {@code ByteBuf}, which the frame encoder passes through.
@@ -64,11 +60,11 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final Authenticator authenticator;
     private final OriginPolicy origins;
     private final WebSocketDecoderConfig decoderConfig;
-    private final ControlFrameHandler control = new ControlFrameHandler();
     private final InboxEndpoint endpoint;
     private final EventLoops loops;
     private final ServerFrameEncoder encoder;
     private final GatewayMetrics metrics;
+    private final Keepalive keepalive;
     private final ConnectionGate gate;
     private final ClientAddressResolver addresses;
     private final boolean proxyProtocol;
@@ -94,6 +90,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         this.addresses = new ClientAddressResolver(listen.trustedProxies());
         this.proxyProtocol = listen.proxyProtocol();
         this.limits = limits;
+        this.keepalive = new Keepalive(limits.pingInterval(), limits.idleTimeout());
         this.authenticator = authenticator;
         this.origins = origins;
         this.endpoint = endpoint;
@@ -105,8 +102,8 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
                 .allowMaskMismatch(false)
                 .allowExtensions(false)
                 .closeOnProtocolViolation(
-                        false) // ControlFrameHandler answers with the RFC code, even for a bad close frame
-                .withUTF8Validator(true)
+                        false) // ConnectionHandler answers with the RFC code, even for a bad close frame
+                .withUTF8Validator(false) // ConnectionHandler checks text, without a handler of its own
                 .build();
     }
 
@@ -156,12 +153,8 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
                 .addLast(
-                        "utf8",
-                        new Utf8FrameValidator(false)) // violations go to ControlFrameHandler, which answers once
-                .addLast("ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()))
-                .addLast("keepalive", new KeepaliveHandler(limits.pingInterval(), limits.idleTimeout()))
-                .addLast("slow-consumer", new SlowConsumerHandler(limits.slowConsumerGrace()))
-                .addLast("ws-control", control)
+                        "connection",
+                        new ConnectionHandler(keepalive, limits.maxFrameBytes(), limits.slowConsumerGrace()))
                 .addLast("inbox", endpoint);
         endpoint.start(session);
     }

@@ -574,7 +574,7 @@ class ConfigLoaderTest {
 
     /**
      * Every duration is turned into nanoseconds when a connection starts ({@code HandshakeHandler.handlerAdded},
-     * {@code new KeepaliveHandler}); one past {@code Long.MAX_VALUE} ns (~292 years) passes validation today and then
+     * {@code new Keepalive}); one past {@code Long.MAX_VALUE} ns (~292 years) passes validation today and then
      * throws {@link ArithmeticException} on every connection, so no handshake handler is ever installed.
      */
     @ParameterizedTest

@@ -33,12 +33,11 @@ import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -99,6 +98,9 @@ class InboxFrameHandlerTest {
         assertEquals(0, groups.connectionCount(), "a closed connection leaves its user group");
     }
 
+    /** Long enough that no test sees a ping. */
+    private static final Keepalive KEEPALIVE = new Keepalive(Duration.ofHours(1), Duration.ofHours(2));
+
     /**
      * Wires {@code c} the way {@code InboxChannelInitializer.upgraded} does, and starts the session. Every channel is
      * filed under the one loop in {@link #loops}: an {@code EmbeddedEventLoop} is always "in the event loop", so
@@ -108,9 +110,7 @@ class InboxFrameHandlerTest {
         InboxSession s = new InboxSession(c, user, loops.indexOf(ch.eventLoop()), encoder, METRICS);
         c.attr(InboxSession.KEY).set(s);
         c.pipeline()
-                .addLast("utf8", new Utf8FrameValidator(false))
-                .addLast("ws-aggregator", new WebSocketFrameAggregator(MAX_FRAME_BYTES))
-                .addLast("ws-control", new ControlFrameHandler())
+                .addLast("connection", new ConnectionHandler(KEEPALIVE, MAX_FRAME_BYTES, Duration.ofSeconds(5)))
                 .addLast("inbox", handler);
         handler.start(s);
         return s;

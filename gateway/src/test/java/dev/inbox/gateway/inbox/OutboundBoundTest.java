@@ -23,8 +23,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The outbound bound holds for whatever the client makes the node write, not only for deliveries. */
-class SlowConsumerHandlerTest {
+/** The outbound bound ({@link ConnectionHandler}) holds for whatever the client makes the node write, not only for deliveries. */
+class OutboundBoundTest {
     /** High water mark: the channel turns unwritable past this many queued bytes. */
     private static final int BOUND = 16;
 
@@ -44,7 +44,8 @@ class SlowConsumerHandlerTest {
                 new ServerFrameEncoder(),
                 new GatewayMetrics());
         ch.attr(InboxSession.KEY).set(session);
-        ch.pipeline().addLast(new SlowConsumerHandler(GRACE)).addLast(new ControlFrameHandler());
+        ch.pipeline()
+                .addLast(new ConnectionHandler(new Keepalive(Duration.ofHours(1), Duration.ofHours(2)), 65_536, GRACE));
     }
 
     @AfterEach

@@ -16,6 +16,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
@@ -24,6 +25,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -34,8 +36,10 @@ import org.junit.jupiter.api.Test;
  * The contract an {@link InboxEndpoint} relies on: it gets complete text and binary messages untouched, and never a
  * control frame, a protocol violation, or anything after the connection started closing.
  */
-class ControlFrameHandlerTest {
+class ConnectionHandlerTest {
     private static final GatewayMetrics METRICS = new GatewayMetrics();
+    private static final Keepalive KEEPALIVE = new Keepalive(Duration.ofHours(1), Duration.ofHours(2));
+    private static final int MAX_MESSAGE_BYTES = 32;
 
     /** Records what reaches the end of the pipeline (the payload as text) and releases it. */
     @ChannelHandler.Sharable
@@ -69,7 +73,9 @@ class ControlFrameHandlerTest {
         session = new InboxSession(
                 ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
         ch.attr(InboxSession.KEY).set(session);
-        ch.pipeline().addLast("ws-control", new ControlFrameHandler()).addLast("inbox", endpoint);
+        ch.pipeline()
+                .addLast("connection", new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5)))
+                .addLast("inbox", endpoint);
     }
 
     @AfterEach
@@ -135,5 +141,86 @@ class ControlFrameHandlerTest {
         }
         assertEquals(List.of(), endpoint.received);
         assertFalse(ch.isOpen());
+    }
+
+    // ---- messages: UTF-8 and fragments -------------------------------------------------------------------------
+
+    private static io.netty.buffer.ByteBuf bytes(int... b) {
+        byte[] a = new byte[b.length];
+        for (int i = 0; i < b.length; i++) {
+            a[i] = (byte) b[i];
+        }
+        return Unpooled.wrappedBuffer(a);
+    }
+
+    private void assertClosedWith(int code) {
+        CloseWebSocketFrame close = assertInstanceOf(CloseWebSocketFrame.class, ch.readOutbound());
+        try {
+            assertEquals(code, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertEquals(List.of(), endpoint.received);
+        ch.close();
+    }
+
+    @Test
+    void fragmentsAreReassembledIntoOneMessageAndACharacterMaySpanTwo() {
+        // "hé" + "llo": é (C3 A9) split across the first two fragments.
+        ch.writeInbound(new TextWebSocketFrame(false, 0, bytes('h', 0xC3)));
+        ch.writeInbound(new PingWebSocketFrame(Unpooled.copiedBuffer("p", StandardCharsets.UTF_8))); // allowed between
+        ch.writeInbound(new ContinuationWebSocketFrame(false, 0, bytes(0xA9, 'l')));
+        assertEquals(List.of(), endpoint.received, "nothing before the last fragment");
+        ch.writeInbound(new ContinuationWebSocketFrame(true, 0, bytes('l', 'o')));
+        ch.writeInbound(new BinaryWebSocketFrame(false, 0, bytes(1, 2)));
+        ch.writeInbound(new ContinuationWebSocketFrame(true, 0, bytes(3)));
+
+        assertEquals(
+                List.of("TextWebSocketFrame:h\u00e9llo", "BinaryWebSocketFrame:\u0001\u0002\u0003"), endpoint.received);
+        PongWebSocketFrame pong = assertInstanceOf(PongWebSocketFrame.class, ch.readOutbound());
+        pong.release();
+    }
+
+    @Test
+    void invalidUtf8InOneFrameClosesWith1007() {
+        ch.writeInbound(new TextWebSocketFrame(bytes('a', 0xC0, 0x80)));
+        assertClosedWith(1007);
+    }
+
+    @Test
+    void invalidUtf8IsCaughtAtTheFragmentThatCarriesItNotAtTheEnd() {
+        ch.writeInbound(new TextWebSocketFrame(false, 0, bytes('a')));
+        ch.writeInbound(new ContinuationWebSocketFrame(false, 0, bytes(0xED, 0xA0, 0x80))); // a surrogate
+        assertClosedWith(1007);
+    }
+
+    @Test
+    void aMessageEndingInsideACharacterClosesWith1007() {
+        ch.writeInbound(new TextWebSocketFrame(false, 0, bytes('a')));
+        ch.writeInbound(new ContinuationWebSocketFrame(true, 0, bytes(0xE2, 0x82))); // two of three bytes of €
+        assertClosedWith(1007);
+    }
+
+    @Test
+    void binaryMessagesAreNotCheckedForUtf8() {
+        ch.writeInbound(new BinaryWebSocketFrame(false, 0, bytes(0xFF)));
+        ch.writeInbound(new ContinuationWebSocketFrame(true, 0, bytes(0xC0)));
+        assertEquals(1, endpoint.received.size());
+    }
+
+    @Test
+    void aFragmentedMessageOverTheMaximumClosesWith1009() {
+        ch.writeInbound(new TextWebSocketFrame(false, 0, Unpooled.wrappedBuffer(new byte[MAX_MESSAGE_BYTES - 1])));
+        ch.writeInbound(new ContinuationWebSocketFrame(true, 0, bytes('x', 'y')));
+        assertClosedWith(1009);
+    }
+
+    @Test
+    void anOpenFragmentedMessageIsReleasedWhenTheConnectionCloses() {
+        io.netty.buffer.ByteBuf first = Unpooled.buffer(4).writeBytes(new byte[] {'a', 'b'});
+        ch.writeInbound(new TextWebSocketFrame(false, 0, first));
+        assertEquals(1, first.refCnt(), "held while the message is open");
+        ch.close();
+        assertEquals(0, first.refCnt(), "released with the connection");
     }
 }

@@ -23,14 +23,20 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keepalive under EmbeddedChannel time control: time is frozen and only moves with {@code advanceTimeBy}.
+ * Keepalive under EmbeddedChannel time control: time is frozen and only moves with {@code advanceTimeBy}. The sweep
+ * runs once a tick (1 s with these intervals) and judges by the time it runs at, so a jump of many ticks is judged
+ * as one.
  */
-class KeepaliveHandlerTest {
+class KeepaliveTest {
     private static final GatewayMetrics METRICS = new GatewayMetrics();
     private static final Duration PING = Duration.ofSeconds(30);
     private static final Duration IDLE = Duration.ofSeconds(75);
 
     private EmbeddedChannel ch;
+
+    private static ConnectionHandler connection() {
+        return new ConnectionHandler(new Keepalive(PING, IDLE), 65_536, Duration.ofSeconds(5));
+    }
 
     @BeforeEach
     void connect() {
@@ -43,7 +49,7 @@ class KeepaliveHandlerTest {
                         0,
                         new ServerFrameEncoder(),
                         METRICS));
-        ch.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
+        ch.pipeline().addLast("connection", connection());
     }
 
     @AfterEach
@@ -54,6 +60,12 @@ class KeepaliveHandlerTest {
     private void advance(Duration d) {
         ch.advanceTimeBy(d.toNanos(), TimeUnit.NANOSECONDS);
         ch.runScheduledPendingTasks();
+    }
+
+    /** The client pongs: heard from, and nothing passes on. */
+    private void clientPongs() {
+        ch.writeInbound(new PongWebSocketFrame());
+        assertNull(ch.readInbound(), "control frames stop at the connection handler");
     }
 
     /** The client sends a frame; the keepalive passes it on unchanged. */
@@ -91,7 +103,7 @@ class KeepaliveHandlerTest {
     void pongsCountAsReading() {
         for (int i = 0; i < 20; i++) {
             advance(Duration.ofSeconds(20));
-            clientSends(new PongWebSocketFrame());
+            clientPongs();
         }
         assertNull(ch.readOutbound());
         assertTrue(ch.isActive());
@@ -99,7 +111,7 @@ class KeepaliveHandlerTest {
 
     @Test
     void removedHandlerNoLongerChecks() {
-        ch.pipeline().remove("keepalive");
+        ch.pipeline().remove("connection");
         advance(IDLE.multipliedBy(4));
         assertNull(ch.readOutbound());
         assertTrue(ch.isActive());
@@ -125,7 +137,7 @@ class KeepaliveHandlerTest {
         for (int i = 0; i < 10; i++) {
             advance(PING);
             assertPinged();
-            clientSends(new PongWebSocketFrame());
+            clientPongs();
         }
         assertNull(ch.readOutbound());
         assertTrue(ch.isActive());
@@ -158,7 +170,7 @@ class KeepaliveHandlerTest {
     void silentChannelWithoutASessionIsClosedWithoutACloseFrame() {
         EmbeddedChannel bare = new EmbeddedChannel();
         bare.freezeTime();
-        bare.pipeline().addLast(new KeepaliveHandler(PING, IDLE));
+        bare.pipeline().addLast(connection());
         for (int i = 0; i < 3; i++) {
             bare.advanceTimeBy(PING.toNanos(), TimeUnit.NANOSECONDS);
             bare.runScheduledPendingTasks();
@@ -197,7 +209,7 @@ class KeepaliveHandlerTest {
                         0,
                         new ServerFrameEncoder(),
                         METRICS));
-        cy.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
+        cy.pipeline().addLast("connection", connection());
         return cy;
     }
 
@@ -244,12 +256,41 @@ class KeepaliveHandlerTest {
                         0,
                         new ServerFrameEncoder(),
                         METRICS));
-        cy.pipeline().addLast("keepalive", new KeepaliveHandler(PING, IDLE));
+        cy.pipeline().addLast("connection", connection());
+        cy.advanceTimeBy(1, TimeUnit.SECONDS); // the first sweep
         cy.runScheduledPendingTasks();
         Object o = cy.readOutbound();
-        assertInstanceOf(CloseWebSocketFrame.class, o, "closed at once, got " + o);
+        assertInstanceOf(CloseWebSocketFrame.class, o, "closed at the first sweep, got " + o);
         assertEquals(4501, ((CloseWebSocketFrame) o).statusCode());
         ((CloseWebSocketFrame) o).release();
         assertFalse(cy.finish());
+    }
+
+    @Test
+    void theIdleCloseComesWithinOneTickOfTheTimeout() {
+        long closedAtMillis = -1;
+        for (long t = 100; t <= IDLE.toMillis() + 2_000 && closedAtMillis < 0; t += 100) {
+            ch.advanceTimeBy(100, TimeUnit.MILLISECONDS);
+            ch.runScheduledPendingTasks();
+            for (Object o; (o = ch.readOutbound()) != null; ) {
+                if (o instanceof CloseWebSocketFrame close) {
+                    assertEquals(4000, close.statusCode());
+                    closedAtMillis = t;
+                }
+                io.netty.util.ReferenceCountUtil.release(o);
+            }
+        }
+        assertTrue(
+                closedAtMillis >= IDLE.toMillis() && closedAtMillis <= IDLE.toMillis() + 1_000,
+                "closed at " + closedAtMillis + " ms, the timeout is " + IDLE.toMillis() + " ms and the tick 1 s");
+        ch.advanceTimeBy(InboxSession.CLOSE_HANDSHAKE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        ch.runScheduledPendingTasks();
+    }
+
+    @Test
+    void theTickIsATenthOfTheShortestIntervalWithinTenMillisecondsAndOneSecond() {
+        assertEquals(Duration.ofSeconds(1), new Keepalive(PING, IDLE).tick());
+        assertEquals(Duration.ofMillis(200), new Keepalive(Duration.ofSeconds(2), Duration.ofSeconds(5)).tick());
+        assertEquals(Duration.ofMillis(10), new Keepalive(Duration.ofMillis(20), Duration.ofMillis(50)).tick());
     }
 }

@@ -1,0 +1,329 @@
+package dev.inbox.gateway.inbox;
+
+import dev.inbox.gateway.metrics.FrameKind;
+import dev.inbox.gateway.routing.InboxSession;
+import dev.inbox.protocol.CloseCode;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.CharsetUtil;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The WebSocket side of one upgraded connection, between Netty's frame decoder and its {@link InboxEndpoint}. One
+ * handler rather than five, since every handler costs each connection a pipeline context (memory per idle
+ * connection is a published figure); each of its jobs keeps to its own methods:
+ * <ul>
+ *   <li>control frames: pings answered (not while over the outbound bound), pongs dropped, a close echoed (RFC 6455
+ *       §5.5.1); every protocol violation the decoder reports closes with its §7.4.1 code (1002, 1007, 1009), once;
+ *   <li>messages: text checked to be UTF-8, across fragments too (else 1007); fragments reassembled up to the
+ *       largest message (else 1009), with state only while a fragmented message is open; complete messages go on to
+ *       the endpoint, and once the connection is closing nothing does;
+ *   <li>keepalive: the last read is noted for {@link Keepalive}'s per-loop sweep (pings, 4000, 4501);
+ *   <li>the outbound bound: while over it the connection is not read, and past the grace it is closed (1013), so
+ *       whatever a client makes the node write stops with its reading ({@link InboxSession#closeSlow}).
+ * </ul>
+ */
+public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+
+    /** {@link #expiresAtNanos} of a token that never expires. */
+    static final long NEVER = Long.MAX_VALUE;
+
+    private final Keepalive keepalive;
+    private final int maxMessageBytes;
+    private final long slowGraceNanos;
+
+    // Keepalive, read by this loop's sweep.
+    ChannelHandlerContext ctx;
+    long lastReadNanos;
+    long lastPingNanos;
+    long expiresAtNanos = NEVER;
+    boolean watched;
+    ConnectionHandler prevWatched;
+    ConnectionHandler nextWatched;
+
+    /** The running grace timer while over the outbound bound, else null. */
+    private ScheduledFuture<?> slowTimer;
+    /** The fragmented message being reassembled, else null. */
+    private CompositeByteBuf fragments;
+    /** Its UTF-8 state (text), or -1 (binary). */
+    private int fragmentsUtf8;
+
+    /**
+     * @param maxMessageBytes largest reassembled message ({@code --max-frame-bytes})
+     * @param slowGrace       how long a connection may stay over its outbound bound ({@code --slow-consumer-grace})
+     */
+    public ConnectionHandler(Keepalive keepalive, int maxMessageBytes, Duration slowGrace) {
+        this.keepalive = keepalive;
+        this.maxMessageBytes = maxMessageBytes;
+        this.slowGraceNanos = slowGrace.toNanos();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        long now = ctx.executor().ticker().nanoTime();
+        lastReadNanos = now;
+        lastPingNanos = now;
+        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        long expiresAtMillis = session == null ? Long.MAX_VALUE : session.user().expiresAtMillis();
+        if (expiresAtMillis != Long.MAX_VALUE) {
+            long untilExpiry = Math.max(0, expiresAtMillis - System.currentTimeMillis());
+            expiresAtNanos = now + TimeUnit.MILLISECONDS.toNanos(untilExpiry);
+        }
+        keepalive.watch(this, ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        ended(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        ended(ctx);
+        ctx.fireChannelInactive();
+    }
+
+    private void ended(ChannelHandlerContext ctx) {
+        keepalive.forget(this, ctx);
+        cancelSlowTimer();
+        dropFragments();
+    }
+
+    // ---- reading ----------------------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        lastReadNanos = ctx.executor().ticker().nanoTime();
+        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        if (session == null || session.isClosing()) {
+            // After a close frame nothing more is processed (RFC 6455 §5.5.1), but the client's own close frame
+            // completes a handshake this side started.
+            if (session != null && msg instanceof CloseWebSocketFrame) {
+                session.closeReceived(-1);
+            }
+            ReferenceCountUtil.release(msg);
+            dropFragments();
+            return;
+        }
+        session.countIn();
+        if (msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame) {
+            message(ctx, session, (WebSocketFrame) msg);
+        } else if (msg instanceof ContinuationWebSocketFrame continuation) {
+            continuation(ctx, session, continuation);
+        } else {
+            try {
+                control(ctx, session, msg);
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    /** A text or binary frame: a whole message, or the first fragment of one. */
+    private void message(ChannelHandlerContext ctx, InboxSession session, WebSocketFrame frame) {
+        boolean text = frame instanceof TextWebSocketFrame;
+        session.metrics().frameReceived(text ? FrameKind.TEXT : FrameKind.BINARY);
+        if (frame.isFinalFragment()) {
+            if (text && !ByteBufUtil.isText(frame.content(), CharsetUtil.UTF_8)) {
+                frame.release();
+                invalidUtf8(ctx, session);
+                return;
+            }
+            ctx.fireChannelRead(frame);
+            return;
+        }
+        // The decoder refuses a new message while one is open, so none is here.
+        int utf8 = text ? Utf8Validation.update(Utf8Validation.ACCEPT, frame.content()) : -1;
+        if (utf8 == Utf8Validation.REJECT) {
+            frame.release();
+            invalidUtf8(ctx, session);
+            return;
+        }
+        fragments = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);
+        fragmentsUtf8 = utf8;
+        fragments.addComponent(true, frame.content()); // takes the frame's reference
+    }
+
+    private void continuation(ChannelHandlerContext ctx, InboxSession session, ContinuationWebSocketFrame frame) {
+        CompositeByteBuf open = fragments;
+        if (open == null) { // the decoder refuses a continuation outside a message; a test's bare channel may not
+            frame.release();
+            session.fail(CloseCode.PROTOCOL_ERROR.code(), "continuation frame outside a fragmented message");
+            return;
+        }
+        if (open.readableBytes() + frame.content().readableBytes() > maxMessageBytes) {
+            frame.release();
+            dropFragments();
+            if (!session.fail(CloseCode.MESSAGE_TOO_BIG.code(), CloseCode.MESSAGE_TOO_BIG.reason())) {
+                ctx.close();
+            }
+            return;
+        }
+        if (fragmentsUtf8 != -1) {
+            fragmentsUtf8 = Utf8Validation.update(fragmentsUtf8, frame.content());
+            if (fragmentsUtf8 == Utf8Validation.REJECT
+                    || (frame.isFinalFragment() && fragmentsUtf8 != Utf8Validation.ACCEPT)) {
+                frame.release();
+                dropFragments();
+                invalidUtf8(ctx, session);
+                return;
+            }
+        }
+        open.addComponent(true, frame.content());
+        if (!frame.isFinalFragment()) {
+            return;
+        }
+        fragments = null;
+        ctx.fireChannelRead(
+                fragmentsUtf8 != -1 ? new TextWebSocketFrame(true, 0, open) : new BinaryWebSocketFrame(true, 0, open));
+    }
+
+    private void control(ChannelHandlerContext ctx, InboxSession session, Object msg) {
+        if (msg instanceof PingWebSocketFrame ping) {
+            session.metrics().frameReceived(FrameKind.PING);
+            if (ctx.channel().isWritable()) {
+                ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
+            }
+            // Else over the outbound bound, and reading stops: the pong is not owed yet, since an endpoint may
+            // answer only the latest of several pings (RFC 6455 §5.5.3).
+        } else if (msg instanceof CloseWebSocketFrame close) {
+            session.metrics().frameReceived(FrameKind.CLOSE);
+            session.closeReceived(close.statusCode());
+        } else if (msg instanceof PongWebSocketFrame) {
+            session.metrics().frameReceived(FrameKind.PONG); // its read has been noted for the keepalive
+        }
+    }
+
+    private static void invalidUtf8(ChannelHandlerContext ctx, InboxSession session) {
+        if (!session.fail(CloseCode.INVALID_PAYLOAD.code(), "invalid UTF-8 in a text message")) {
+            ctx.close();
+        }
+    }
+
+    private void dropFragments() {
+        if (fragments != null) {
+            fragments.release();
+            fragments = null;
+        }
+    }
+
+    // ---- the outbound bound -----------------------------------------------------------------------------------
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isWritable()) {
+            ctx.channel().config().setAutoRead(false);
+            if (slowTimer == null) {
+                slowTimer = ctx.executor().schedule(() -> slowGraceOver(ctx), slowGraceNanos, TimeUnit.NANOSECONDS);
+            }
+        } else {
+            cancelSlowTimer();
+            InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+            if (session == null || !session.isClosing()) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    private void slowGraceOver(ChannelHandlerContext ctx) {
+        slowTimer = null;
+        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        if (session != null && ctx.channel().isActive() && !ctx.channel().isWritable()) {
+            session.closeSlow();
+        }
+    }
+
+    private void cancelSlowTimer() {
+        if (slowTimer != null) {
+            slowTimer.cancel(false);
+            slowTimer = null;
+        }
+    }
+
+    // ---- keepalive verdicts, from the sweep --------------------------------------------------------------------
+
+    void idle() {
+        close(CloseCode.IDLE_TIMEOUT);
+    }
+
+    void tokenExpired() {
+        close(CloseCode.TOKEN_EXPIRED);
+    }
+
+    private void close(CloseCode code) {
+        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        if (session != null) {
+            session.close(code);
+        } else {
+            ctx.close();
+        }
+    }
+
+    // ---- failures ---------------------------------------------------------------------------------------------
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        if (cause instanceof CorruptedWebSocketFrameException c) {
+            // A protocol violation found by the frame decoder: answer with the code RFC 6455 §7.4.1 prescribes
+            // (1002, 1007, 1009) and close. The decoder is configured not to answer itself: it would close without
+            // any close frame after a malformed close frame.
+            dropFragments();
+            if (session == null
+                    || !session.fail(c.closeStatus().code(), c.closeStatus().reasonText())) {
+                ctx.close();
+            }
+            log.debug("protocol violation on {}: {}", ctx.channel(), cause.getMessage());
+            return;
+        }
+        if (!ctx.channel().isActive()
+                || (session != null && session.isClosing() && !(cause instanceof TooLongFrameException))) {
+            // Already closing: a write to a closed socket.
+            log.debug("error on closing {}: {}", ctx.channel(), cause.toString());
+            return;
+        }
+        if (cause instanceof TooLongFrameException) {
+            if (session == null
+                    || !session.fail(CloseCode.MESSAGE_TOO_BIG.code(), CloseCode.MESSAGE_TOO_BIG.reason())) {
+                ctx.close();
+            }
+        } else if (cause instanceof CorruptedFrameException) {
+            // A codec that answers by itself has already sent 1002/1007/1009 and is closing.
+            if (session != null) {
+                session.markClosing();
+            }
+            log.debug("protocol violation on {}: {}", ctx.channel(), cause.getMessage());
+        } else if (cause instanceof IOException) {
+            log.debug("I/O error on {}: {}", ctx.channel(), cause.getMessage());
+            ctx.close();
+        } else {
+            log.warn("unexpected error on {}; closing with 1011", ctx.channel(), cause);
+            if (session != null) {
+                session.close(CloseCode.SERVER_ERROR);
+            } else {
+                ctx.close();
+            }
+        }
+    }
+}
