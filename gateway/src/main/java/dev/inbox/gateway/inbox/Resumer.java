@@ -2,8 +2,6 @@ package dev.inbox.gateway.inbox;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.Membership;
@@ -13,11 +11,9 @@ import dev.inbox.protocol.ProtocolException;
 import dev.inbox.protocol.ResumeRequest;
 import dev.inbox.protocol.ResumeRequestDecoder;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -252,13 +248,13 @@ public final class Resumer {
         }
         session.channel().write(new TextWebSocketFrame(resumed(plan)));
         for (ByteBuf held : session.stopHolding()) {
-            long[] ids = idsOf(held);
-            if (ids != null && ids[1] <= delivered.getOrDefault(ids[0], 0L)) {
+            if (InboxSession.alreadyDelivered(held, delivered)) {
                 held.release(); // replayed already, or seen by the client before it reconnected
             } else {
                 session.writeNow(held);
             }
         }
+        session.watchSeam(delivered); // what was still on its way from Redis when the feed was read
         session.flushFrames();
         session.channel().flush();
         String outcome = plan.reason != null ? plan.reason : plan.notRecovered.isEmpty() ? "recovered" : "partial";
@@ -293,40 +289,6 @@ public final class Resumer {
             throw new IllegalStateException(e); // a StringWriter does not fail
         }
         return out.toString();
-    }
-
-    /**
-     * The conversation_id and message_id of an encoded server frame (a WebSocket text frame from the server:
-     * unmasked), or null when it carries none (an error, an acknowledgement without them).
-     */
-    static long[] idsOf(ByteBuf frame) {
-        int at = frame.readerIndex();
-        int len = frame.getByte(at + 1) & 0x7F;
-        int header = len < 126 ? 2 : len == 126 ? 4 : 10;
-        ByteBuf payload = frame.slice(at + header, frame.readableBytes() - header);
-        long conversation = -1;
-        long message = -1;
-        try (JsonParser p = JSON.createParser((InputStream) new ByteBufInputStream(payload, false))) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String field = p.currentName();
-                JsonToken value = p.nextToken();
-                if (field.equals("conversation_id") && value == JsonToken.VALUE_NUMBER_INT) {
-                    conversation = p.getLongValue();
-                } else if (field.equals("message_id") && value == JsonToken.VALUE_NUMBER_INT) {
-                    message = p.getLongValue();
-                } else if (field.equals("message_id") && value == JsonToken.VALUE_STRING) {
-                    message = Long.parseLong(p.getText());
-                } else {
-                    p.skipChildren();
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return null;
-        }
-        return conversation < 0 || message < 0 ? null : new long[] {conversation, message};
     }
 
     /** A resume's answer, before it is written. */

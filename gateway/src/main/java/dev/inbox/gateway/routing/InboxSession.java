@@ -65,10 +65,8 @@ public final class InboxSession {
     private int relayEpoch;
     /** A HISTORY request of this connection is being answered; event loop only. */
     private boolean historyInFlight;
-    /** While a resume replays: the live frames held back until it is done; else null. Event loop only. */
-    private java.util.ArrayList<ByteBuf> held;
-
-    private long heldBytes;
+    /** A resumed connection's seam: live frames held while the replay runs, then late duplicates dropped; else null. */
+    private ResumeSeam seam;
 
     public InboxSession(
             Channel channel,
@@ -366,9 +364,18 @@ public final class InboxSession {
      * still sees the bytes. Event loop only.
      */
     void writeFrame(ByteBuf frame) {
-        if (held != null) {
-            hold(frame);
-            return;
+        if (seam != null) {
+            if (seam.held != null) {
+                hold(frame);
+                return;
+            }
+            if (seam.alreadyDelivered(frame)) {
+                frame.release();
+                return;
+            }
+            if (seam.over(System.nanoTime())) {
+                seam = null;
+            }
         }
         writeNow(frame);
     }
@@ -384,31 +391,50 @@ public final class InboxSession {
      * count against the same hard cap as a queue: past it the connection is closed (1013). Event loop only.
      */
     public void startHolding() {
-        held = new java.util.ArrayList<>();
-        heldBytes = 0;
+        seam = new ResumeSeam();
     }
 
     public boolean isHolding() {
-        return held != null;
+        return seam != null && seam.held != null;
     }
 
     /** Ends the hold: the frames held, oldest first, now the caller's to write or release. Event loop only. */
     public java.util.List<ByteBuf> stopHolding() {
-        java.util.List<ByteBuf> frames = held == null ? java.util.List.of() : held;
-        held = null;
-        heldBytes = 0;
+        if (seam == null || seam.held == null) {
+            return java.util.List.of();
+        }
+        java.util.List<ByteBuf> frames = seam.held;
+        seam = null;
         return frames;
     }
 
+    /**
+     * After a replay: for a while, a live message at or below {@code delivered}'s id for its conversation (the
+     * replay's end, or what the client had) is dropped, since it was on its way while the replay was read (see
+     * {@link ResumeSeam}). Event loop only.
+     */
+    public void watchSeam(java.util.Map<Long, Long> delivered) {
+        ResumeSeam s = new ResumeSeam();
+        s.held = null;
+        s.replayed(delivered, System.nanoTime());
+        seam = s.over(System.nanoTime()) ? null : s;
+    }
+
+    /** Whether an encoded frame that {@link #stopHolding} returned is a message the client already has. */
+    public static boolean alreadyDelivered(ByteBuf frame, java.util.Map<Long, Long> delivered) {
+        long[] ids = ResumeSeam.messageIdsOf(frame);
+        return ids != null && ids[1] <= delivered.getOrDefault(ids[0], 0L);
+    }
+
     private void hold(ByteBuf frame) {
-        heldBytes += frame.readableBytes();
-        if (heldBytes > HARD_CAP_FACTOR * (long) channel.config().getWriteBufferHighWaterMark()) {
+        seam.heldBytes += frame.readableBytes();
+        if (seam.heldBytes > HARD_CAP_FACTOR * (long) channel.config().getWriteBufferHighWaterMark()) {
             frame.release();
             stopHolding().forEach(ByteBuf::release);
             closeOverCap();
             return;
         }
-        held.add(frame);
+        seam.held.add(frame);
     }
 
     /** Flushes what {@link #writeFrame} queued. Event loop only. */
