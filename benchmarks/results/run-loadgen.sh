@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The load-generator and memory runs behind RESULTS.md. Run from the repository root after
 # `mvn -B -q -DskipTests package`; each run writes benchmarks/results/<name>.json (and the table to <name>.txt).
-# EPOLL_JAR (optional): Netty's epoll native jar, to measure the node on epoll as well as NIO.
+# EPOLL_JAR: no longer needed (the jar carries the natives and runs on epoll by default); the single part still
+# takes it, to repeat the older epoll runs on a build without natives.
 # PARTS (default "single cross memory") picks which parts run; memory is the one a busy machine does not distort;
 # "backend" (run on its own: PARTS=backend) prices the outbox and the publish hook (OUTBOX_RATE, HOOK_RATE).
 # "history" (on its own: PARTS=history) prices the history and the resume feed against neither (HISTORY_RATE).
@@ -228,7 +229,8 @@ fi
 mem() { # name classpath connections jvm-args...
   local name=$1 cp=$2 n=$3; shift 3
   done_already "$name" && return
-  gw=$(node "$cp" -Xmx256m "$@" -- --jwt-secret "$S" --api-key "$K" --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}")
+  gw=$(node "$cp" -Xmx256m "$@" -- --jwt-secret "$S" --api-key "$K" --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}" \
+      --transport "${TRANSPORT:-auto}")
   wait_ready 28081
   # While the connections are open, the node's class histogram: where each connection's heap goes.
   ( for _ in $(seq 1 600); do
@@ -241,10 +243,10 @@ mem() { # name classpath connections jvm-args...
   stop "$gw"
 }
 part memory || exit 0
-mem memory-nio-10k $GW_CP 10000
-mem memory-nio-19k $GW_CP 19000
-mem memory-nio-19k-freeratio $GW_CP 19000 -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10
-if [ -n "${EPOLL_JAR:-}" ]; then
-  mem memory-epoll-19k "$GW_CP:$EPOLL_JAR" 19000
-  mem memory-epoll-19k-freeratio "$GW_CP:$EPOLL_JAR" 19000 -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10
-fi
+# The shipped JVM settings for a dense node (deploy/docker/Dockerfile's JAVA_TOOL_OPTIONS, beside its heap sizing).
+DENSE=(-XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000)
+for i in 1 2 3; do
+  mem "memory-19k-dense-$i" $GW_CP 19000 "${DENSE[@]}"   # the default transport: epoll on Linux
+done
+mem memory-19k-default-jvm $GW_CP 19000                   # the JVM's own heap sizing
+TRANSPORT=nio mem memory-nio-19k-dense $GW_CP 19000 "${DENSE[@]}"
