@@ -23,7 +23,8 @@ import java.time.Duration;
 final class Upgrade {
     private Upgrade() {}
 
-    private static final Keepalive NO_PINGS = new Keepalive(Duration.ofDays(1), Duration.ofDays(2));
+    private static final ConnectionHandler.Policy POLICY = new ConnectionHandler.Policy(
+            new Keepalive(Duration.ofDays(1), Duration.ofDays(2)), 65_536, Duration.ofSeconds(5));
 
     /** Upgrades {@code ch} for {@code userId}. On the channel's event loop. */
     static void upgrade(
@@ -49,7 +50,7 @@ final class Upgrade {
                                 .allowExtensions(false)
                                 .build()))
                 .addLast(InboxSession.FRAME_ENCODER, new WebSocket13FrameEncoder(false))
-                .addLast("connection", new ConnectionHandler(NO_PINGS, 65_536, Duration.ofSeconds(5)));
+                .addLast("connection", new ConnectionHandler(POLICY));
         groups.join(session);
         ch.closeFuture().addListener(f -> groups.leave(session));
     }

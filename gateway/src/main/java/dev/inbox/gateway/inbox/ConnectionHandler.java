@@ -47,16 +47,14 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** {@link #expiresAtNanos} of a token that never expires. */
     static final long NEVER = Long.MAX_VALUE;
 
-    private final Keepalive keepalive;
-    private final int maxMessageBytes;
-    private final long slowGraceNanos;
+    /** Shared by every connection of the node: a field each would cost every idle connection. */
+    private final Policy policy;
 
     // Keepalive, read by this loop's sweep.
     ChannelHandlerContext ctx;
     long lastReadNanos;
     long lastPingNanos;
     long expiresAtNanos = NEVER;
-    boolean watched;
     ConnectionHandler prevWatched;
     ConnectionHandler nextWatched;
 
@@ -68,13 +66,24 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private int fragmentsUtf8;
 
     /**
+     * What every connection of a node shares.
+     *
      * @param maxMessageBytes largest reassembled message ({@code --max-frame-bytes})
-     * @param slowGrace       how long a connection may stay over its outbound bound ({@code --slow-consumer-grace})
+     * @param slowGraceNanos  how long a connection may stay over its outbound bound ({@code --slow-consumer-grace})
      */
+    public record Policy(Keepalive keepalive, int maxMessageBytes, long slowGraceNanos) {
+        public Policy(Keepalive keepalive, int maxMessageBytes, Duration slowGrace) {
+            this(keepalive, maxMessageBytes, slowGrace.toNanos());
+        }
+    }
+
+    public ConnectionHandler(Policy policy) {
+        this.policy = policy;
+    }
+
+    /** A connection with a policy of its own: tests. A node shares one {@link Policy} between its connections. */
     public ConnectionHandler(Keepalive keepalive, int maxMessageBytes, Duration slowGrace) {
-        this.keepalive = keepalive;
-        this.maxMessageBytes = maxMessageBytes;
-        this.slowGraceNanos = slowGrace.toNanos();
+        this(new Policy(keepalive, maxMessageBytes, slowGrace));
     }
 
     @Override
@@ -89,7 +98,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             long untilExpiry = Math.max(0, expiresAtMillis - System.currentTimeMillis());
             expiresAtNanos = now + TimeUnit.MILLISECONDS.toNanos(untilExpiry);
         }
-        keepalive.watch(this, ctx);
+        policy.keepalive().watch(this, ctx);
     }
 
     @Override
@@ -104,7 +113,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void ended(ChannelHandlerContext ctx) {
-        keepalive.forget(this, ctx);
+        policy.keepalive().forget(this, ctx);
         cancelSlowTimer();
         dropFragments();
     }
@@ -171,7 +180,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             session.fail(CloseCode.PROTOCOL_ERROR.code(), "continuation frame outside a fragmented message");
             return;
         }
-        if (open.readableBytes() + frame.content().readableBytes() > maxMessageBytes) {
+        if (open.readableBytes() + frame.content().readableBytes() > policy.maxMessageBytes()) {
             frame.release();
             dropFragments();
             if (!session.fail(CloseCode.MESSAGE_TOO_BIG.code(), CloseCode.MESSAGE_TOO_BIG.reason())) {
@@ -234,7 +243,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().isWritable()) {
             ctx.channel().config().setAutoRead(false);
             if (slowTimer == null) {
-                slowTimer = ctx.executor().schedule(() -> slowGraceOver(ctx), slowGraceNanos, TimeUnit.NANOSECONDS);
+                slowTimer = ctx.executor()
+                        .schedule(() -> slowGraceOver(ctx), policy.slowGraceNanos(), TimeUnit.NANOSECONDS);
             }
         } else {
             cancelSlowTimer();

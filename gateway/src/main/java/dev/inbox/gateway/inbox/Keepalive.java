@@ -63,10 +63,9 @@ public final class Keepalive {
         }
 
         void add(ConnectionHandler c) {
-            if (c.watched) {
+            if (watched(c)) {
                 return;
             }
-            c.watched = true;
             c.nextWatched = head;
             c.prevWatched = null;
             if (head != null) {
@@ -79,11 +78,15 @@ public final class Keepalive {
             }
         }
 
+        /** In this list: no flag on the connection, since a field is bytes on every idle one. */
+        private boolean watched(ConnectionHandler c) {
+            return c.prevWatched != null || head == c;
+        }
+
         void remove(ConnectionHandler c) {
-            if (!c.watched) {
+            if (!watched(c)) {
                 return;
             }
-            c.watched = false;
             if (c.prevWatched != null) {
                 c.prevWatched.nextWatched = c.nextWatched;
             } else {

@@ -64,7 +64,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final EventLoops loops;
     private final ServerFrameEncoder encoder;
     private final GatewayMetrics metrics;
-    private final Keepalive keepalive;
+    private final ConnectionHandler.Policy connectionPolicy;
     private final ConnectionGate gate;
     private final ClientAddressResolver addresses;
     private final boolean proxyProtocol;
@@ -90,7 +90,10 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         this.addresses = new ClientAddressResolver(listen.trustedProxies());
         this.proxyProtocol = listen.proxyProtocol();
         this.limits = limits;
-        this.keepalive = new Keepalive(limits.pingInterval(), limits.idleTimeout());
+        this.connectionPolicy = new ConnectionHandler.Policy(
+                new Keepalive(limits.pingInterval(), limits.idleTimeout()),
+                limits.maxFrameBytes(),
+                limits.slowConsumerGrace());
         this.authenticator = authenticator;
         this.origins = origins;
         this.endpoint = endpoint;
@@ -152,9 +155,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder, metrics);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast(
-                        "connection",
-                        new ConnectionHandler(keepalive, limits.maxFrameBytes(), limits.slowConsumerGrace()))
+                .addLast("connection", new ConnectionHandler(connectionPolicy))
                 .addLast("inbox", endpoint);
         endpoint.start(session);
     }
