@@ -4,7 +4,9 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { sharedClient } from "./inbox-client.js";
 
 let options = {};
+/** Hooks mounted now; the last one to unmount closes the connection, a task later (see closeWhenUnused). */
 let users = 0;
+let closing = null;
 
 /**
  * Options for the page's one connection (url, token or getToken...), before the first hook mounts. Without it the
@@ -37,12 +39,14 @@ export function useWebSocket(conversationId, onMessage) {
 
   useEffect(() => {
     users++;
+    clearTimeout(closing);
+    closing = null;
     const off = client.on("state", (s) => setStatus(snapshot(s)));
     client.connect();
     setStatus(snapshot(client.state));
     return () => {
       off();
-      if (--users === 0) client.close();
+      if (--users === 0) closeWhenUnused(client);
     };
   }, [client]);
 
@@ -55,7 +59,29 @@ export function useWebSocket(conversationId, onMessage) {
     });
   }, [client, conversationId]);
 
-  const sendMessage = useCallback((id, text) => client.send(id, text), [client]);
+  const sendMessage = useCallback(
+    (id, text) => {
+      const sent = client.send(id, text);
+      // The seeds' callers ignore the result: a refusal reaches them as lastMessage (the ERROR frame) or as the error
+      // state, and must not also be an unhandled rejection. Callers that await the promise still see it reject.
+      sent.catch(() => {});
+      return sent;
+    },
+    [client],
+  );
   const retry = useCallback(() => client.retry(), [client]);
   return { ...status, sendMessage, lastMessage, retry };
+}
+
+/**
+ * Closes the connection unless a hook mounts again within this task. React runs an unmounting component's cleanup
+ * before a mounting one's effect in the same commit (a chat window remounted per conversation, <Chat key={id}>, or
+ * StrictMode's mount-unmount-mount in development): closing at once dropped the connection between the two, rejected
+ * the messages not yet acknowledged with "closed", and opened a new WebSocket (ReactHookBrowserIT).
+ */
+function closeWhenUnused(client) {
+  closing = setTimeout(() => {
+    closing = null;
+    if (users === 0) client.close();
+  });
 }

@@ -15,7 +15,7 @@ import org.openqa.selenium.WebElement;
  */
 final class DemoPage implements AutoCloseable {
     /** Records each WebSocket construction, before it is made, in window.sockets; the page's code is unchanged. */
-    private static final String WATCH_SOCKETS = """
+    static final String WATCH_SOCKETS = """
             (() => {
               const Native = window.WebSocket;
               window.sockets = [];
