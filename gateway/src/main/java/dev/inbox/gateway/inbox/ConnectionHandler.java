@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
 public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
 
+    /**
+     * Components a reassembled message keeps before they are merged into one buffer, as Netty's own aggregator does:
+     * a message in many small fragments costs its bytes, not an object per fragment.
+     */
+    static final int MAX_FRAGMENT_COMPONENTS = 1024;
+
     /** {@link #expiresAtNanos} of a token that never expires. */
     static final long NEVER = Long.MAX_VALUE;
 
@@ -168,7 +174,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             invalidUtf8(ctx, session);
             return;
         }
-        fragments = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);
+        fragments = ctx.alloc().compositeBuffer(MAX_FRAGMENT_COMPONENTS);
         fragmentsUtf8 = utf8;
         fragments.addComponent(true, frame.content()); // takes the frame's reference
     }
@@ -198,7 +204,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
-        open.addComponent(true, frame.content());
+        if (frame.content().isReadable()) {
+            open.addComponent(true, frame.content());
+        } else {
+            frame.release(); // an empty fragment adds nothing, and must not add a component per frame either
+        }
         if (!frame.isFinalFragment()) {
             return;
         }

@@ -223,4 +223,30 @@ class ConnectionHandlerTest {
         ch.close();
         assertEquals(0, first.refCnt(), "released with the connection");
     }
+
+    @Test
+    void aMessageInThousandsOfFragmentsIsReassembledWhole() {
+        int fragments = 3 * ConnectionHandler.MAX_FRAGMENT_COMPONENTS;
+        EmbeddedChannel c = new EmbeddedChannel();
+        c.attr(InboxSession.KEY)
+                .set(new InboxSession(
+                        c,
+                        new AuthenticatedUser(2, "Bob", null, Long.MAX_VALUE),
+                        0,
+                        new ServerFrameEncoder(),
+                        METRICS));
+        RecordingEndpoint bobs = new RecordingEndpoint();
+        c.pipeline()
+                .addLast(new ConnectionHandler(KEEPALIVE, fragments, Duration.ofSeconds(5)))
+                .addLast(bobs);
+        c.writeInbound(new TextWebSocketFrame(false, 0, bytes('a')));
+        for (int i = 1; i < fragments - 1; i++) {
+            c.writeInbound(new ContinuationWebSocketFrame(false, 0, Unpooled.EMPTY_BUFFER)); // empty ones too
+            c.writeInbound(new ContinuationWebSocketFrame(false, 0, bytes('a')));
+        }
+        c.writeInbound(new ContinuationWebSocketFrame(true, 0, bytes('a')));
+
+        assertEquals(List.of("TextWebSocketFrame:" + "a".repeat(fragments)), bobs.received);
+        assertFalse(c.finish());
+    }
 }
