@@ -6,6 +6,7 @@ import dev.inbox.gateway.config.GatewayConfig;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
@@ -67,6 +68,8 @@ final class StandaloneRedisLink implements RedisLink {
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> connection;
     /** Consecutive pings without an answer; watchdog thread only. */
     private int missedPings;
+    /** The last PING was answered with an error reply (Redis loading its data); watchdog thread only. */
+    private boolean answeredWithError;
 
     private volatile boolean closed;
     /** A silent connection is being replaced; until the new one is up, readiness says so. */
@@ -243,12 +246,25 @@ final class StandaloneRedisLink implements RedisLink {
         }
         try {
             c.async().ping().toCompletableFuture().get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
-            if (missedPings > 0 && !replacing) {
+            if ((missedPings > 0 || answeredWithError) && !replacing) {
                 log.info("redis answers pings again");
                 events.reachability(null);
             }
             missedPings = 0;
+            answeredWithError = false;
         } catch (Exception e) {
+            if (answered(e)) {
+                // Redis answered, with an error (LOADING after a restart, BUSY with a long script): the connection
+                // works and replacing it would only start over. Not ready meanwhile, but not a miss.
+                if (missedPings > 0 || !answeredWithError) {
+                    log.warn("redis answers pings with an error: {}", describe(e));
+                }
+                answeredWithError = true;
+                missedPings = 0;
+                events.reachability("redis answers with an error");
+                return;
+            }
+            answeredWithError = false;
             missedPings++;
             // While a replacement is under way /readyz keeps saying so, rather than flapping with every ping.
             events.reachability(replacing ? REPLACING : "redis unreachable");
@@ -271,6 +287,16 @@ final class StandaloneRedisLink implements RedisLink {
                 connectNew();
             }
         }
+    }
+
+    /** Whether a failed PING was answered by Redis with an error reply, rather than not answered at all. */
+    private static boolean answered(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RedisCommandExecutionException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether a failed PING timed out (the connection is up and nothing answers) rather than being refused. */

@@ -3,6 +3,7 @@ package dev.inbox.gateway.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inbox.gateway.config.GatewayConfig;
@@ -105,6 +106,69 @@ class StandaloneRedisLinkIT {
                 }
             }
             assertNotEquals(Thread.currentThread().getName(), thread, "Lettuce's thread, not the caller's");
+        }
+    }
+
+    /**
+     * A Redis that answers pings with an error (here BUSY, behind a long script; after a restart, LOADING) is up: the
+     * link says it is not ready meanwhile, but does not replace a working connection, which would start a relay gap
+     * (every user closed with 4002) and a new handshake into a server that is still busy.
+     */
+    @Test
+    void aRedisAnsweringPingsWithAnErrorIsNotReadyButItsConnectionIsKept() throws Exception {
+        BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        RedisLink.Events events = new RedisLink.Events() {
+            @Override
+            public void reachability(String problem) {
+                seen.add("reachability " + problem);
+            }
+
+            @Override
+            public void interrupted() {
+                seen.add("interrupted");
+            }
+
+            @Override
+            public void connected() {
+                seen.add("connected");
+            }
+        };
+        try (RedisServer redis = RedisServer.start("--busy-reply-threshold", "50");
+                StandaloneRedisLink link = new StandaloneRedisLink(
+                        new GatewayConfig.Redis(
+                                RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
+                                Duration.ofSeconds(1),
+                                Duration.ofMillis(100),
+                                16,
+                                Duration.ofSeconds(1),
+                                new GatewayConfig.Outbox(
+                                        false, 1, 1, Duration.ofHours(1), false, Duration.ofSeconds(10))),
+                        new RedisPubSubAdapter<>(),
+                        events)) {
+            link.start();
+            assertEquals("reachability redis not connected yet", seen.poll(10, TimeUnit.SECONDS));
+            assertEquals("reachability null", seen.poll(10, TimeUnit.SECONDS));
+            assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
+
+            // A script that keeps Redis busy for 1.2 s: every other client is answered BUSY meanwhile.
+            Thread busy = new Thread(() -> {
+                try {
+                    redis.command(
+                            "EVAL \"local function now() local t = redis.call('TIME') return t[1] * 1000000 + t[2] end "
+                                    + "local s = now() while now() - s < 1200000 do end return 1\" 0");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            busy.start();
+            assertEquals("reachability redis answers with an error", seen.poll(10, TimeUnit.SECONDS));
+            busy.join(10_000);
+            String next;
+            while ((next = seen.poll(10, TimeUnit.SECONDS)) != null && !next.equals("reachability null")) {
+                assertEquals("reachability redis answers with an error", next, "nothing but not ready until it ends");
+            }
+            assertEquals("reachability null", next, "ready again once pings are answered");
+            assertNull(seen.poll(500, TimeUnit.MILLISECONDS), "neither interrupted nor reconnected");
         }
     }
 
