@@ -59,6 +59,7 @@ final class RelayGaps implements UserGroups.JoinListener {
         this.metrics = metrics;
         this.windowNanos = window.toNanos();
         readiness.set("relay", "relay not subscribed yet");
+        groups.relayInterrupted(1); // the node starts in gap 1
     }
 
     private static int epoch(int state) {
@@ -81,6 +82,7 @@ final class RelayGaps implements UserGroups.JoinListener {
                 return;
             }
             if (state.compareAndSet(s, (epoch(s) + 1) << 2 | INTERRUPTED)) {
+                groups.relayInterrupted(epoch(s) + 1);
                 if (phase(s) == STEADY) {
                     gapSince = System.nanoTime();
                     metrics.relayGap();

@@ -37,6 +37,7 @@ public final class ConversationRouter {
 
     private final Admission admission;
     private final EventLoops loops;
+    private final UserGroups groups;
     private final Fanout fanout;
     private final ServerFrameEncoder encoder;
     private final ByteBufAllocator alloc;
@@ -68,6 +69,7 @@ public final class ConversationRouter {
         this.admission = admission;
         this.loops = loops;
         this.metrics = metrics;
+        this.groups = groups;
         this.fanout = new Fanout(loops, groups, metrics);
         this.encoder = encoder;
         this.alloc = alloc;
@@ -228,7 +230,7 @@ public final class ConversationRouter {
         metrics.resendRecognised();
         ServerEvent event = s.event(original.messageId(), original.originalCreatedAtMillis());
         if (s.sender != null && s.clientMsgId != null) {
-            s.sender.sendAck(encoder.encodeEvent(alloc, event, s.clientMsgId));
+            s.sender.sendAck(encoder.encodeEvent(alloc, event, s.clientMsgId), groups);
         }
         s.result.complete(event);
     }

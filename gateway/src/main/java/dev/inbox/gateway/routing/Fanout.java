@@ -104,7 +104,7 @@ final class Fanout {
                 continue;
             }
             batches[i] = null;
-            batch.hold(frame.retainedDuplicate(), null, null, true, 0, flushers[i]);
+            batch.hold(frame.retainedDuplicate(), null, null, true, 0, flushers[i], groups);
             batch.event(droppable ? metrics : null);
             EventLoop loop = loops.get(i);
             if (loop.inEventLoop()) {
@@ -148,7 +148,8 @@ final class Fanout {
                     ack == null ? null : ack.retain(),
                     relayed,
                     acceptedNanos,
-                    flushers[i]);
+                    flushers[i],
+                    groups);
             EventLoop loop = loops.get(i);
             if (loop.inEventLoop()) {
                 batch.run();
@@ -186,6 +187,7 @@ final class Fanout {
         private boolean relayed;
         private long acceptedNanos;
         private LoopFlusher flusher;
+        private UserGroups groups;
         /** Set by {@link #event}: the frame is an event, not a message (no latency recorded). */
         private boolean event;
         /** For a droppable event (typing): counts the recipients skipped for being unwritable; else null. */
@@ -208,7 +210,9 @@ final class Fanout {
                 ByteBuf ack,
                 boolean relayed,
                 long acceptedNanos,
-                LoopFlusher flusher) {
+                LoopFlusher flusher,
+                UserGroups groups) {
+            this.groups = groups;
             this.frame = frame;
             this.ackTo = ackTo;
             this.ack = ack;
@@ -243,6 +247,7 @@ final class Fanout {
             ack = null;
             ackTo = null;
             flusher = null;
+            groups = null;
             event = false;
             droppable = null;
             recycle();
@@ -251,10 +256,16 @@ final class Fanout {
         /** On the connections' loop: queues the frame (or the ack) to each open connection of the batch. */
         private void writeAll() {
             int written = 0;
+            int liveFrom = groups.liveFromEpoch(); // read once for the batch: see UserGroups#missedRelay
             for (int i = 0; i < size; i++) {
                 InboxSession s = sessions[i];
                 Channel ch = s.channel();
                 if (!ch.isActive() || s.isClosing()) {
+                    continue;
+                }
+                if (s.relayEpoch() < liveFrom) {
+                    // It may have missed an event of a relay gap: a later one would carry its resume position past
+                    // the missed one. It gets this one by replay after its 4002 close, if it resumes.
                     continue;
                 }
                 if (!ch.isWritable() && droppable != null) {

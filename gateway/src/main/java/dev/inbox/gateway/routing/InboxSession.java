@@ -128,18 +128,20 @@ public final class InboxSession {
 
     /**
      * Sends {@code ack}, an acknowledgement that goes to this connection alone (a recognised resend's), and takes
-     * ownership of it. Any thread.
+     * ownership of it. Not to a connection that may have missed a relayed event ({@link UserGroups#missedRelay}): the
+     * ack would carry its resume position past that event, and the replay after its 4002 close brings the message.
+     * Any thread.
      */
-    public void sendAck(ByteBuf ack) {
+    void sendAck(ByteBuf ack, UserGroups coverage) {
         if (!channel.eventLoop().inEventLoop()) {
             try {
-                channel.eventLoop().execute(() -> sendAck(ack));
+                channel.eventLoop().execute(() -> sendAck(ack, coverage));
             } catch (RejectedExecutionException e) {
                 ack.release(); // the loop is shutting down and this connection with it
             }
             return;
         }
-        if (!channel.isActive() || closing) {
+        if (!channel.isActive() || closing || coverage.missedRelay(this)) {
             ack.release();
             return;
         }

@@ -43,6 +43,12 @@ public final class UserGroups {
     private final AtomicInteger connections = new AtomicInteger();
     private volatile PresenceListener presence = NOBODY;
     private volatile JoinListener joins = NO_ONE;
+    /**
+     * The relay epoch a connection must be covered from to receive live events: raised the moment a relay
+     * interruption is detected. A connection below it may have missed an event another node admitted, so it gets no
+     * later one (it would move the client's resume position past the missed event) until its 4002 close.
+     */
+    private volatile int liveFromEpoch;
 
     /** Sets the one listener for first-joined and last-left changes (the relay's subscriptions). */
     public void presenceListener(PresenceListener listener) {
@@ -52,6 +58,31 @@ public final class UserGroups {
     /** Sets the one listener for every join (the relay's gap bookkeeping). */
     public void joinListener(JoinListener listener) {
         this.joins = listener == null ? NO_ONE : listener;
+    }
+
+    /**
+     * A relay interruption numbered {@code epoch} was detected: from now on, connections covered only from an earlier
+     * epoch receive no live events ({@link #missedRelay}). Never lowers the floor. Any thread.
+     */
+    public void relayInterrupted(int epoch) {
+        synchronized (this) {
+            if (epoch > liveFromEpoch) {
+                liveFromEpoch = epoch;
+            }
+        }
+    }
+
+    /**
+     * Whether {@code session} may have missed a relayed event, so must not be given later ones: docs/protocol.md,
+     * "Why it is exact". Its event loop.
+     */
+    public boolean missedRelay(InboxSession session) {
+        return session.relayEpoch() < liveFromEpoch;
+    }
+
+    /** The epoch behind {@link #missedRelay}, for a loop that checks many connections at once. */
+    int liveFromEpoch() {
+        return liveFromEpoch;
     }
 
     /** Whether {@code userId} has an open connection on this node. */

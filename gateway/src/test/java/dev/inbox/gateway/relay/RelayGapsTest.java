@@ -88,6 +88,24 @@ class RelayGapsTest {
     }
 
     @Test
+    void fromTheInterruptionOnAConnectionItWillCloseIsGivenNoLiveEvents() {
+        firstConnection();
+        join(1);
+        InboxSession ann = groups.sessionsOf(1)[0];
+        assertFalse(groups.missedRelay(ann));
+        gaps.interrupted();
+        assertTrue(groups.missedRelay(ann), "at once, not only when the gap ends");
+        int epoch = gaps.reconnected();
+        join(2);
+        InboxSession bob = groups.sessionsOf(2)[0]; // first of its user after the reconnect: covered
+        assertTrue(gaps.resubscribed(epoch));
+        assertTrue(groups.missedRelay(ann), "until its close");
+        assertFalse(groups.missedRelay(bob));
+        assertEquals(4002, closeSent(channels.get(0)));
+        assertEquals(-1, closeSent(channels.get(1)));
+    }
+
+    @Test
     void aConnectionJoiningBeforeTheNewConnectionIsUpIsClosed() {
         firstConnection();
         gaps.interrupted();

@@ -546,9 +546,12 @@ class SoakIT {
     private List<SoakConnection> openCohort(Ledger ledger, Map<Long, long[]> conversations) {
         List<SoakConnection> cohort = new ArrayList<>();
         List<Long> users = conversations.keySet().stream().sorted().toList();
-        int batch = 200; // a burst of handshakes, not thousands at once
+        // Bursts no larger than a node's --resume-concurrency (64), each resumed before the next: more at once would
+        // be refused with resume_busy (1013), as the docs promise, and the cohort would start short.
+        int batch = 64;
         for (int from = 0; from < users.size(); from += batch) {
             List<CompletableFuture<SoakConnection>> opening = new ArrayList<>();
+            List<SoakConnection> opened = new ArrayList<>();
             for (long user : users.subList(from, Math.min(users.size(), from + batch))) {
                 int node = nodeOf(user);
                 opening.add(SoakConnection.openResuming(
@@ -566,7 +569,14 @@ class SoakIT {
                         "a cohort connection was refused: "
                                 + ledger.verdict(Outage.NONE).examples(Count.UPGRADES_REFUSED));
                 cohort.add(c);
+                opened.add(c);
             }
+            assertTrue(
+                    awaitCondition(
+                            BOUND,
+                            () -> opened.stream()
+                                    .allMatch(c -> c.live() || !c.conn().isOpen())),
+                    "a burst of the cohort was not resumed within " + BOUND);
         }
         for (long u = FIRST_CHURN_USER; u < FIRST_CHURN_USER + settings.churnUsers(); u++) {
             token(u); // the churn's tokens, minted before the clock runs
