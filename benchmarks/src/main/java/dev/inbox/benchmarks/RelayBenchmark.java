@@ -64,6 +64,7 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
                     Duration.ofSeconds(5),
                     Duration.ofSeconds(10),
                     10_000,
+                    Duration.ZERO, // measures the relay's cost, not the node's shedding
                     Duration.ofSeconds(5),
                     // The outbox as a node has it by default: it is on the admission's path.
                     new GatewayConfig.Outbox(true, 16, 100_000, Duration.ofHours(24), true, Duration.ofSeconds(10)));

@@ -31,6 +31,11 @@ public enum ErrorCode {
      * or not. Resend it with the same {@code client_msg_id}, or check the conversation's history.
      */
     OUTCOME_UNKNOWN("outcome_unknown"),
+    /**
+     * The node is past what Redis answers in time (too many messages waiting on it, or its answers slower than the
+     * node's bound) and shed this message at once; nothing was delivered. Retry after a short, jittered delay.
+     */
+    OVERLOADED("overloaded"),
     /** The backend has fallen behind reading messages and the outbox is full; nothing was delivered, retry later. */
     OUTBOX_FULL("outbox_full"),
     /** The backend's publish hook refused the message; {@code message} carries its reason. Nothing was delivered. */

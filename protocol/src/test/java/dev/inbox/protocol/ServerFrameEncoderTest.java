@@ -581,6 +581,7 @@ class ServerFrameEncoderTest {
                         "rate_limited",
                         "relay_unavailable",
                         "outcome_unknown",
+                        "overloaded",
                         "outbox_full",
                         "rejected",
                         "backend_unavailable",

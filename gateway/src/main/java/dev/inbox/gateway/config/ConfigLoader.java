@@ -202,6 +202,7 @@ public final class ConfigLoader {
                     timeout,
                     duration(raw, Setting.REDIS_PING_INTERVAL),
                     intIn(raw, Setting.REDIS_QUEUE, 16, 10_000_000),
+                    durationOrZero(raw, Setting.REDIS_MAX_LATENCY),
                     duration(raw, Setting.REDIS_GAP_WINDOW),
                     outbox);
         }

@@ -173,6 +173,8 @@ public record GatewayConfig(
      * @param timeout      longest wait for one command
      * @param pingInterval how often the relay connection is checked
      * @param queueSize    most admissions waiting on Redis per node (Lettuce's own queue is a little longer)
+     * @param maxLatency   while Redis answers this node's latest admission slower than this, new ones are shed
+     *                     unless none is waiting; zero: no such bound
      * @param gapWindow    after an interruption of the relay subscription, the connections that may have missed
      *                     messages are closed (4002) spread over this, so they do not all reconnect at once
      * @param outbox       the streams every admitted message is appended to for the backend
@@ -182,6 +184,7 @@ public record GatewayConfig(
             Duration timeout,
             Duration pingInterval,
             int queueSize,
+            Duration maxLatency,
             Duration gapWindow,
             Outbox outbox) {}
 

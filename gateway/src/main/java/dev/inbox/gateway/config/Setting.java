@@ -133,7 +133,11 @@ public enum Setting {
     REDIS_QUEUE(
             "redis-queue",
             "10000",
-            "Most messages waiting on Redis for their admission, per node; past it, relay_unavailable at once."),
+            "Most messages waiting on Redis for their admission, per node; past it, overloaded at once."),
+    REDIS_MAX_LATENCY(
+            "redis-max-latency",
+            "250ms",
+            "While Redis answers this node's latest message slower than this, new messages are shed (overloaded) unless none is waiting; 0 turns it off."),
     REDIS_GAP_WINDOW(
             "redis-gap-window",
             "5s",

@@ -1,5 +1,6 @@
 package dev.inbox.gateway.inbox;
 
+import dev.inbox.gateway.logging.ThrottledLog;
 import dev.inbox.gateway.metrics.FrameKind;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.CloseCode;
@@ -43,6 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+    private static final ThrottledLog unexpected = new ThrottledLog(log, "unexpected error; closing with 1011");
 
     /**
      * Components a reassembled message keeps before they are merged into one buffer, as Netty's own aggregator does:
@@ -338,7 +340,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             log.debug("I/O error on {}: {}", ctx.channel(), cause.getMessage());
             ctx.close();
         } else {
-            log.warn("unexpected error on {}; closing with 1011", ctx.channel(), cause);
+            unexpected.warn(ctx.channel(), cause);
             if (session != null) {
                 session.close(CloseCode.SERVER_ERROR);
             } else {

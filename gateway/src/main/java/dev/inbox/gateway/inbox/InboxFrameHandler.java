@@ -1,6 +1,7 @@
 package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.auth.HandshakeHandler;
+import dev.inbox.gateway.logging.ThrottledLog;
 import dev.inbox.gateway.metrics.EventMeters;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.presence.PresenceRequests;
@@ -40,6 +41,7 @@ import org.slf4j.LoggerFactory;
 @ChannelHandler.Sharable
 public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implements InboxEndpoint {
     private static final Logger log = LoggerFactory.getLogger(InboxFrameHandler.class);
+    private static final ThrottledLog unexpected = new ThrottledLog(log, "unexpected error; closing with 1011");
 
     private final ClientMessageDecoder decoder;
     private final ConversationRouter router;
@@ -270,7 +272,7 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
     /** Only this handler's own failures get here: the ones in front of it are answered by {@link ConnectionHandler}. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.warn("unexpected error on {}; closing with 1011", ctx.channel(), cause);
+        unexpected.warn(ctx.channel(), cause);
         InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (session != null) {
             session.close(CloseCode.SERVER_ERROR);

@@ -78,7 +78,7 @@ public enum InboxMeters {
             "inbox.limit.hits",
             "counter",
             "limit",
-            "How often a limit fired: rate, flood_close, user_connections, address_connections, address_handshakes, address_pending, node_connections, admin_body, members, admin_connections, admin_read_timeout, relay_waiting."),
+            "How often a limit fired: rate, flood_close, user_connections, address_connections, address_handshakes, address_pending, node_connections, admin_body, members, admin_connections, admin_read_timeout, relay_waiting, relay_latency."),
     HOOK_CALLS(
             "inbox.hook.calls",
             "counter",

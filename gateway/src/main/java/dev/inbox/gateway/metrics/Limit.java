@@ -14,7 +14,9 @@ public enum Limit {
     ADMIN_CONNECTIONS,
     ADMIN_READ_TIMEOUT,
     /** The node has {@code --redis-queue} admissions waiting on Redis: a new message is shed. */
-    RELAY_WAITING;
+    RELAY_WAITING,
+    /** Redis answered the node's latest admission slower than {@code --redis-max-latency}: a new message is shed. */
+    RELAY_LATENCY;
 
     String label() {
         return name().toLowerCase(java.util.Locale.ROOT);

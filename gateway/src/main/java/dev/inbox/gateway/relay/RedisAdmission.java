@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
@@ -33,9 +33,9 @@ import java.util.function.BiConsumer;
  * <p>The sender's answer is the script's whenever the script may have run (issue 13: never "refused" for a message
  * in the outbox): an admission written to Redis waits for its reply, with no client-side timer
  * ({@link RedisScript#awaitingReply}); the script's own {@code late} check bounds when it may still take effect, and
- * refuses past it. So {@code relay_unavailable} means the script did not run: never sent (no connection, or this
- * node already has {@code --redis-queue} admissions waiting on Redis: it sheds at once rather than queue), answered
- * {@code late}, or refused by Redis with an error. When the connection is lost with the script sent and no reply (a
+ * refuses past it. So {@code relay_unavailable} means the script did not run: never sent (no connection), answered
+ * {@code late}, or refused by Redis with an error; {@code overloaded} that it was never sent because Redis is not
+ * answering this node's admissions fast enough ({@link AdmissionPressure}: the node sheds at once rather than queue). When the connection is lost with the script sent and no reply (a
  * crash, a reset, or the watchdog closing a connection that stopped answering), nobody can know: the sender gets
  * {@code outcome_unknown}, counted in {@code inbox_relay_outcome_unknown_total}. (On a Redis Cluster admissions
  * keep the command timeout, and one that fires after the script was sent is also {@code outcome_unknown}.)
@@ -174,22 +174,13 @@ final class RedisAdmission implements Admission {
      */
     private final long lateAfterMillis;
 
-    /**
-     * Whether at least half of {@link #maxWaiting} admissions are waiting on Redis: the node is near shedding
-     * messages, so typing, which is worth less, is shed from here on. Any thread.
-     */
+    /** Whether the node is near shedding messages, so typing, worth less, is shed now. Any thread. */
     boolean crowded() {
-        return waiting.get() >= maxWaiting / 2;
+        return pressure.crowded();
     }
 
-    /** Admissions sent to Redis and waiting for their outcome; at most {@link #maxWaiting}. */
-    private final AtomicInteger waiting = new AtomicInteger();
-    /**
-     * Past this many admissions waiting on Redis, a message is refused at once ({@code relay_unavailable}): what Redis
-     * has not answered yet is already more than it can answer soon, and a queue behind it would only grow (issue 17).
-     * It also bounds what a watchdog PING on the same connection may wait behind.
-     */
-    private final int maxWaiting;
+    /** What decides whether one more admission is sent or shed ({@code overloaded}). */
+    private final AdmissionPressure pressure;
 
     /** How long a {@code client_msg_id} is remembered, in milliseconds, as the script's PX; {@code null}: never. */
     private final byte[] dedupWindowMillis;
@@ -207,9 +198,10 @@ final class RedisAdmission implements Admission {
             GatewayMetrics metrics,
             Duration timeout,
             int maxWaiting,
+            Duration maxRoundTrip,
             Duration dedupWindow) {
-        this.maxWaiting = maxWaiting;
-        metrics.relayWaiting(waiting::get);
+        this.pressure = new AdmissionPressure(maxWaiting, maxRoundTrip.toNanos());
+        metrics.relayWaiting(pressure::waiting);
         this.dedupWindowMillis = dedupWindow.isZero() ? null : ascii(dedupWindow.toMillis());
         this.lateAfterMillis = Math.max(1, timeout.toMillis() / 2);
         this.metrics = metrics;
@@ -232,21 +224,33 @@ final class RedisAdmission implements Admission {
     @Override
     public void admit(
             Submitted message, ServerFrameEncoder.PreparedFrame event, BiConsumer<Admitted, Throwable> outcome) {
-        if (waiting.incrementAndGet() > maxWaiting) {
-            waiting.decrementAndGet();
-            metrics.limitHit(Limit.RELAY_WAITING);
-            outcome.accept(
-                    null,
-                    unavailable(
-                            "this node already has " + maxWaiting + " messages waiting on redis; shedding this one"));
+        AdmissionPressure.Refusal refusal = pressure.tryTake();
+        if (refusal != null) {
+            outcome.accept(null, overloaded(refusal));
             return;
         }
         try {
             send(message, event, outcome);
         } catch (RuntimeException e) {
-            waiting.decrementAndGet(); // nothing was sent, and the outcome will not come
+            pressure.cancelled(); // nothing was sent, and the outcome will not come
             throw e;
         }
+    }
+
+    private RoutingException overloaded(AdmissionPressure.Refusal refusal) {
+        if (refusal == AdmissionPressure.Refusal.FULL) {
+            metrics.limitHit(Limit.RELAY_WAITING);
+            return new RoutingException(
+                    ErrorCode.OVERLOADED,
+                    "this node already has " + pressure.maxWaiting()
+                            + " messages waiting on redis; not delivered, retry later");
+        }
+        metrics.limitHit(Limit.RELAY_LATENCY);
+        return new RoutingException(
+                ErrorCode.OVERLOADED,
+                "redis answers this node in " + TimeUnit.NANOSECONDS.toMillis(pressure.lastRoundTripNanos())
+                        + " ms, over the " + TimeUnit.NANOSECONDS.toMillis(pressure.maxRoundTripNanos())
+                        + " ms bound; not delivered, retry later");
     }
 
     private void send(
@@ -327,8 +331,9 @@ final class RedisAdmission implements Admission {
         // The outcome rides with the command: read and handed over on Lettuce's thread as the reply is decoded, in
         // the order of the publications decoded around it (see Admission#admit).
         link.run(script, conversationKeys, args, (reply, failure) -> {
-            waiting.decrementAndGet();
-            metrics.relayPublished(System.nanoTime() - started);
+            long roundTrip = System.nanoTime() - started;
+            pressure.answered(roundTrip);
+            metrics.relayPublished(roundTrip);
             Admitted admitted = null;
             Throwable why = failure == null ? null : failed(failure);
             if (why == null) {

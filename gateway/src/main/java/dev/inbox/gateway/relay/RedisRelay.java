@@ -134,6 +134,7 @@ public final class RedisRelay implements Relay {
                 metrics,
                 config.timeout(),
                 config.queueSize(),
+                config.maxLatency(),
                 dedup.window());
         this.feed = link.scriptPublishes() && resume.feedMaxLength() > 0
                 ? new RedisUserFeed(link, channels, resume.feedMaxAge())

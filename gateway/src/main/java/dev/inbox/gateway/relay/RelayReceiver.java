@@ -1,5 +1,6 @@
 package dev.inbox.gateway.relay;
 
+import dev.inbox.gateway.logging.ThrottledLog;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.ConversationRouter;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
     private static final Logger log = LoggerFactory.getLogger(RelayReceiver.class);
+    private static final ThrottledLog malformed = new ThrottledLog(log, "dropping a malformed relay message");
 
     private final long nodeId;
     private final GatewayMetrics metrics;
@@ -38,7 +40,7 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
     public void message(byte[] channel, byte[] envelope) {
         long userId = RedisKeys.userOf(channel);
         if (userId <= 0 || !RelayEnvelope.isValid(envelope)) {
-            log.warn("dropping a malformed relay message on channel of {} bytes", channel.length);
+            malformed.warn("channel of " + channel.length + " bytes", null);
             return;
         }
         if (RelayEnvelope.origin(envelope) == nodeId) {

@@ -2,6 +2,7 @@ package dev.inbox.gateway.routing;
 
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.hook.PublishHook;
+import dev.inbox.gateway.logging.ThrottledLog;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.protocol.ClientMessage;
 import dev.inbox.protocol.ErrorCode;
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConversationRouter {
     private static final Logger log = LoggerFactory.getLogger(ConversationRouter.class);
+    private static final ThrottledLog notAccepted = new ThrottledLog(log, "message not accepted (server_error)");
 
     private final Admission admission;
     private final EventLoops loops;
@@ -259,7 +261,7 @@ public final class ConversationRouter {
     private static void fail(Submission s, Throwable failure) {
         RoutingException re = unwrap(failure);
         if (re.code() == ErrorCode.SERVER_ERROR) {
-            log.warn("conversation {}: message not accepted", s.conversationId, failure);
+            notAccepted.warn("conversation " + s.conversationId, failure);
         }
         s.result.completeExceptionally(re);
     }

@@ -1,5 +1,6 @@
 package dev.inbox.gateway.routing;
 
+import dev.inbox.gateway.logging.ThrottledLog;
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 final class LoopTaskQueue implements Executor, Runnable {
     private static final Logger log = LoggerFactory.getLogger(LoopTaskQueue.class);
+    private static final ThrottledLog taskFailed = new ThrottledLog(log, "a routing task failed");
     private static final int BATCH = 1024;
 
     private final EventLoop loop;
@@ -74,7 +76,7 @@ final class LoopTaskQueue implements Executor, Runnable {
             try {
                 task.run();
             } catch (RuntimeException | Error e) {
-                log.warn("a routing task failed", e);
+                taskFailed.warn("a task of this loop", e);
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.inbox.gateway.routing;
 import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.hook.PublishHook;
 import dev.inbox.gateway.hook.PublishVerdict;
+import dev.inbox.gateway.logging.ThrottledLog;
 import dev.inbox.protocol.ErrorCode;
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PublishHookQueues {
     private static final Logger log = LoggerFactory.getLogger(PublishHookQueues.class);
+    private static final ThrottledLog notAsked = new ThrottledLog(log, "publish hook not asked");
     static final String UNAVAILABLE_TEXT = "the backend could not be reached; nothing was delivered; retrying is safe";
 
     private final PublishHook hook;
@@ -94,7 +96,7 @@ final class PublishHookQueues {
                     s.clientMsgId,
                     user.claimsJson());
         } catch (RuntimeException e) {
-            log.warn("conversation {}: publish hook not asked", s.conversationId, e);
+            notAsked.warn("conversation " + s.conversationId, e);
             verdict = CompletableFuture.completedFuture(PublishVerdict.unavailable(e.toString()));
         }
         // Always queued, never handled in place, even when the verdict is known at once: the queue is walked only

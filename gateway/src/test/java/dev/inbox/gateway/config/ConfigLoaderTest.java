@@ -182,6 +182,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void redisMaxLatencyDefaultsTo250msTakesTheEnvironmentAndZeroTurnsItOff() throws ConfigException {
+        GatewayConfig c = ConfigLoader.load(new String[] {"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of());
+        assertEquals(java.time.Duration.ofMillis(250), c.redis().maxLatency());
+        c = ConfigLoader.load(
+                new String[] {"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of("INBOX_REDIS_MAX_LATENCY", "1s"));
+        assertEquals(java.time.Duration.ofSeconds(1), c.redis().maxLatency());
+        c = ConfigLoader.load(
+                new String[] {"--dev", "--redis", "redis://127.0.0.1:7000", "--redis-max-latency", "0"}, Map.of());
+        assertEquals(java.time.Duration.ZERO, c.redis().maxLatency());
+        rejected("redis-max-latency: -1s", "--dev", "--redis", "redis://127.0.0.1:7000", "--redis-max-latency", "-1s");
+    }
+
+    @Test
     void theTransportIsChosenAutomaticallyUnlessOneIsNamed() throws ConfigException {
         assertEquals("auto", load("--dev").listen().transport());
         assertEquals("nio", load("--dev", "--transport", "NIO").listen().transport());

@@ -159,7 +159,7 @@ class AdmissionOutcomeIT {
 
     /**
      * Waiting on Redis is bounded: with {@code --redis-queue} admissions unanswered, the next message is shed at once
-     * ({@code relay_unavailable}), and it really was refused: nobody gets it and it is not in the outbox. Those
+     * ({@code overloaded}), and it really was refused: nobody gets it and it is not in the outbox. Those
      * waiting keep waiting for their replies, and end {@code outcome_unknown} when the connection is cut.
      */
     @Test
@@ -177,7 +177,7 @@ class AdmissionOutcomeIT {
         p.alice().send(text("one too many", "shed"));
 
         Map<String, Object> shed = p.alice().nextJson();
-        assertEquals("relay_unavailable", shed.get("code"), "shed at once, before any reply: " + shed);
+        assertEquals("overloaded", shed.get("code"), "shed at once, before any reply: " + shed);
         assertEquals("shed", shed.get("client_msg_id"));
         assertEquals(List.of(), outboxEntries("shed"), "refused means not in the outbox");
         assertTrue(
@@ -195,6 +195,45 @@ class AdmissionOutcomeIT {
         // Bob's last frame was the last waiting message: the shed one never reached him.
         p.bob().send(text("after", "b1"));
         assertEquals("after", p.bob().nextJson().get("message"));
+    }
+
+    /**
+     * Redis answers node A late (1 s, over a {@code --redis-max-latency} of 200 ms). Once an answer has come back that
+     * slowly, a message that would wait behind another is shed at once ({@code overloaded}): it reaches nobody and is
+     * not in the outbox. One that finds none waiting is sent (it probes), and once answers are quick again nothing is
+     * shed. So what the node admits waits about the bound, not behind a queue that only grows.
+     */
+    @Test
+    void whileRedisAnswersSlowerThanTheBoundAMessageThatWouldWaitBehindAnotherIsShed() {
+        Pair p = pair("60s", "--redis-max-latency", "200ms");
+        proxy.delayReplies(Duration.ofSeconds(1));
+        p.alice().send(text("slow", "s1"));
+        assertEquals("slow", p.bob().nextJson().get("message"));
+        assertEquals("s1", p.alice().nextJson().get("client_msg_id"), "acknowledged, a second late");
+
+        p.alice().send(text("probe", "s2"));
+        p.alice().send(text("behind", "s3"));
+        Map<String, Object> shed = p.alice().nextJson();
+        assertEquals("overloaded", shed.get("code"), "shed at once, not queued behind s2: " + shed);
+        assertEquals("s3", shed.get("client_msg_id"));
+        Map<String, Object> probe = p.alice().nextJson();
+        assertEquals("TEXT", probe.get("type"), "the probe is admitted: " + probe);
+        assertEquals("s2", probe.get("client_msg_id"));
+        assertEquals(List.of(), outboxEntries("s3"), "shed means not in the outbox");
+
+        proxy.delayReplies(Duration.ZERO);
+        p.alice().send(text("quick", "s4"));
+        assertEquals("s4", p.alice().nextJson().get("client_msg_id"));
+        p.alice().send(text("quick too", "s5"));
+        p.alice().send(text("and this", "s6"));
+        assertEquals("s5", p.alice().nextJson().get("client_msg_id"), "answers are quick again: nothing shed");
+        assertEquals("s6", p.alice().nextJson().get("client_msg_id"));
+        for (String expected : List.of("probe", "quick", "quick too", "and this")) {
+            assertEquals(expected, p.bob().nextJson().get("message"), "Bob never got the shed message");
+        }
+        assertTrue(p.a().admin("GET", "/metrics", null, false)
+                .body()
+                .contains("inbox_limit_hits_total{limit=\"relay_latency\"} 1.0"));
     }
 
     /**

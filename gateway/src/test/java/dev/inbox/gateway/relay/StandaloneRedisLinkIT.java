@@ -62,6 +62,7 @@ class StandaloneRedisLinkIT {
                                 Duration.ofSeconds(5),
                                 Duration.ofSeconds(1),
                                 2 * scripts,
+                                Duration.ZERO,
                                 Duration.ofSeconds(1),
                                 new GatewayConfig.Outbox(
                                         false, 1, 1, Duration.ofHours(1), false, Duration.ofSeconds(10))),
@@ -140,6 +141,7 @@ class StandaloneRedisLinkIT {
                                 Duration.ofSeconds(1),
                                 Duration.ofMillis(100),
                                 16,
+                                Duration.ZERO,
                                 Duration.ofSeconds(1),
                                 new GatewayConfig.Outbox(
                                         false, 1, 1, Duration.ofHours(1), false, Duration.ofSeconds(10))),

@@ -734,6 +734,8 @@ final class Ledger {
         if (unknown) {
             // Only a lost connection leaves the outcome open: the kill, not a busy Redis.
             v.add(duringOutage ? Count.UNKNOWN : Count.UNKNOWN_WHILE_UP, m.toString());
+        } else if ("overloaded".equals(m.code)) {
+            v.add(Count.SHED, m.toString()); // a loaded machine may shed; it must still reach nobody (below)
         } else if (!relay) {
             v.add(Count.REFUSED_OTHER, m.toString());
         } else if (!duringOutage) {

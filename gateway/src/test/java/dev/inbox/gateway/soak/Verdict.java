@@ -15,6 +15,7 @@ final class Verdict {
         SENT(false, "messages sent"),
         ACKED(false, "acknowledged to their sender (the echo with their client_msg_id)"),
         REFUSED(false, "refused with relay_unavailable while the sender's node had no Redis"),
+        SHED(false, "shed with overloaded: Redis answered the sender's node too slowly (never delivered)"),
         OWED(false, "deliveries owed: acknowledged message x steady member connection (open for its whole life)"),
         DELIVERED(false, "owed deliveries that arrived"),
         FRAMES(false, "frames received by all connections"),
