@@ -248,9 +248,8 @@ final class RedisAdmission implements Admission {
         metrics.limitHit(Limit.RELAY_LATENCY);
         return new RoutingException(
                 ErrorCode.OVERLOADED,
-                "redis answers this node in " + TimeUnit.NANOSECONDS.toMillis(pressure.lastRoundTripNanos())
-                        + " ms, over the " + TimeUnit.NANOSECONDS.toMillis(pressure.maxRoundTripNanos())
-                        + " ms bound; not delivered, retry later");
+                "redis answers this node slower than " + TimeUnit.NANOSECONDS.toMillis(pressure.maxRoundTripNanos())
+                        + " ms; not delivered, retry later");
     }
 
     private void send(

@@ -40,7 +40,9 @@ class ThrottledLogTest {
         assertNotNull(lines.list.get(0).getThrowableProxy(), "the first occurrence ever has its stack trace");
         assertEquals(999, log.pending());
 
-        now[0] = Duration.ofSeconds(10).plusMillis(9).toNanos(); // past the interval after the first line (logged at 9 ms)
+        now[0] = Duration.ofSeconds(10)
+                .plusMillis(9)
+                .toNanos(); // past the interval after the first line (logged at 9 ms)
         log.warn("conversation 1000", new IllegalStateException("boom again"));
         assertEquals(2, lines.list.size());
         String second = lines.list.get(1).getFormattedMessage();

@@ -36,6 +36,33 @@ class AdmissionPressureTest {
     }
 
     @Test
+    void whileRedisAnswersNothingForLongerThanTheBoundOnlyTheFirstWaitingIsSent() throws InterruptedException {
+        AdmissionPressure p = new AdmissionPressure(100, BOUND);
+        assertNull(p.tryTake());
+        assertNull(p.tryTake(), "answered nothing yet, but not for long");
+        long silentSince = System.nanoTime();
+        while (System.nanoTime() - silentSince <= BOUND) {
+            Thread.sleep(1); // the silence is the condition under test
+        }
+        assertEquals(AdmissionPressure.Refusal.SLOW, p.tryTake(), "a stall shows before any answer does");
+        p.answered(BOUND / 10);
+        assertNull(p.tryTake(), "an answer ends the silence");
+    }
+
+    @Test
+    void aQuietNodeSendsAtOnceHoweverLongSinceItsLastAnswer() throws InterruptedException {
+        AdmissionPressure p = new AdmissionPressure(100, BOUND);
+        assertNull(p.tryTake());
+        p.answered(1);
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() - quietSince <= BOUND) {
+            Thread.sleep(1);
+        }
+        assertNull(p.tryTake());
+        assertNull(p.tryTake(), "a second one at once: the first has not been waiting long");
+    }
+
+    @Test
     void withoutARoundTripBoundOnlyTheCountLimits() {
         AdmissionPressure p = new AdmissionPressure(100, 0);
         assertNull(p.tryTake());
