@@ -7,8 +7,6 @@ import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.Json;
 import dev.inbox.testkit.WsClient;
 import java.net.http.HttpResponse;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -89,26 +87,6 @@ class ReadReceiptsIT {
         assertTrue(m.contains("inbox_events_forwarded_total{type=\"read\"} 1.0"), m);
     }
 
-    /**
-     * The {@code READ} events {@code client} gets until {@code last}'s, each checked to be ahead of the one before and
-     * to be one of {@code ids}: never a position going back, never one nobody read.
-     */
-    static List<Long> readEventsUntil(WsClient client, long userId, long last, long[] ids) {
-        List<Long> got = new ArrayList<>();
-        long before = 0;
-        while (before != last) {
-            Map<String, Object> e = client.nextJson();
-            assertEquals("READ", e.get("type"), e.toString());
-            assertEquals(userId, e.get("user_id"), e.toString());
-            long at = (Long) e.get("message_id");
-            assertTrue(at > before, "a position went back: " + got + " then " + at);
-            assertTrue(Arrays.stream(ids).anyMatch(id -> id == at), at + " is not a position read");
-            got.add(at);
-            before = at;
-        }
-        return got;
-    }
-
     @Test
     void readsWithinTheIntervalMakeOneEventAtItsEndAfterTheFirstWentAtOnce() {
         long intervalMs = 2000;
@@ -163,10 +141,10 @@ class ReadReceiptsIT {
             bob.send(read(1, id));
         }
         long last = ids[ids.length - 1];
-        List<Long> seen = readEventsUntil(bobOtherTab, 2, last, ids);
+        List<Long> seen = ReadEventsSeen.until(bobOtherTab, 2, last, ids);
         assertEquals(ids[0], seen.get(0), "the first move went at once");
-        assertEquals(seen, readEventsUntil(ann, 2, last, ids), "every member saw the same events");
-        assertEquals(seen, readEventsUntil(bob, 2, last, ids));
+        assertEquals(seen, ReadEventsSeen.until(ann, 2, last, ids), "every member saw the same events");
+        assertEquals(seen, ReadEventsSeen.until(bob, 2, last, ids));
         assertTrue(seen.size() < ids.length, "30 READs in a burst made fewer events: " + seen);
 
         ann.send(text(1, "marker"));
