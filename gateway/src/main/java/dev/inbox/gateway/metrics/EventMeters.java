@@ -5,8 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The meters of typing and read receipts (docs/operations.md, metrics): frames received, events forwarded, typing
- * dropped by reason, READ outcomes and READ events coalesced. Created once with the node's registry; each call is a lock-free increment.
- * Thread-safe.
+ * dropped by reason, READ outcomes and READ events coalesced. Created once with the node's registry; each call is a
+ * lock-free increment. Thread-safe.
  */
 public final class EventMeters {
     /** What a typing or read-receipt frame was. */
