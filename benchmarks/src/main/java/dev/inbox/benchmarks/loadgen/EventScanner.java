@@ -17,6 +17,8 @@ final class EventScanner {
     enum Kind {
         TEXT,
         ERROR,
+        /** A READ event (a reader's position moved), apart so the mixed scenario can count them. */
+        READ,
         OTHER,
         MALFORMED
     }
@@ -29,6 +31,7 @@ final class EventScanner {
     private static final byte[] MESSAGE_ID = key("message_id");
     private static final byte[] TEXT = "\"TEXT\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ERROR = "\"ERROR\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] READ = "\"READ\"".getBytes(StandardCharsets.US_ASCII);
 
     /** -1 when absent. */
     long conversationId;
@@ -117,7 +120,7 @@ final class EventScanner {
             }
             return Kind.ERROR;
         }
-        return Kind.OTHER;
+        return matches(b, type, to, READ) ? Kind.READ : Kind.OTHER;
     }
 
     private boolean space(byte[] b, int to) {

@@ -80,6 +80,8 @@ final class LoadWorker {
 
     private long typingSent;
     private long readsSent;
+    /** READ events received (within {@link #otherFrames}): coalesced by the gateway, fewer than the READs' moves. */
+    private long readEvents;
 
     LoadWorker(EventLoop loop, int messageChars, boolean mixed) {
         this.loop = loop;
@@ -255,6 +257,10 @@ final class LoadWorker {
                     c.conversation.refused++;
                 }
             }
+            case READ -> {
+                otherFrames++;
+                readEvents++;
+            }
             case OTHER -> otherFrames++;
             case MALFORMED -> malformed++;
         }
@@ -312,6 +318,7 @@ final class LoadWorker {
         t.otherFrames += otherFrames;
         t.typingSent += typingSent;
         t.readsSent += readsSent;
+        t.readEvents += readEvents;
     }
 
     /** Stops sending and closes every connection with 1000; closes from now on are not failures. */

@@ -39,6 +39,8 @@ final class RunTotals {
     long typingSent;
 
     long readsSent;
+    /** READ events received, counted in {@link #otherFrames} too. */
+    long readEvents;
 
     long failed() {
         return sum(failures);

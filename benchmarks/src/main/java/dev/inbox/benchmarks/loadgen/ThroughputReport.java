@@ -288,6 +288,7 @@ record ThroughputReport(
             g.writeNumberField("other_frames", t.otherFrames);
             g.writeNumberField("typing_sent", t.typingSent);
             g.writeNumberField("reads_sent", t.readsSent);
+            g.writeNumberField("read_events", t.readEvents);
             g.writeEndObject();
 
             percentiles(g, "latency_ms", t.latency, true);

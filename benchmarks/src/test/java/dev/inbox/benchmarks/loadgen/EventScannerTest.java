@@ -112,12 +112,24 @@ class EventScannerTest {
     @Test
     void otherTypesAndTextsNotOursAreToldApart() {
         assertEquals(EventScanner.Kind.OTHER, scan("{\"type\":\"PRESENCE\",\"conversation_id\":5}"));
+        assertEquals(EventScanner.Kind.OTHER, scan("{\"type\":\"TYPING\",\"conversation_id\":5,\"sender_id\":1}"));
+        assertEquals(EventScanner.Kind.OTHER, scan("{\"type\":\"READS\",\"conversation_id\":5,\"unread\":0}"));
         assertEquals(
                 EventScanner.Kind.MALFORMED, scan("{\"type\":\"TEXT\",\"message\":\"hello\",\"conversation_id\":5}"));
         assertEquals(EventScanner.Kind.MALFORMED, scan("{\"type\":\"TEXT\",\"message\":\"1 2 3 x\"}"));
         assertEquals(EventScanner.Kind.MALFORMED, scan("not json"));
         assertEquals(
                 EventScanner.Kind.MALFORMED, scan("{\"type\":\"TEXT\",\"message\":\"1 99999999999999999999 3 \"}"));
+    }
+
+    @Test
+    void aReadEventOfTheGatewaysEncoderIsToldApartFromOtherFrames() {
+        TextWebSocketFrame frame = receive(encoder.encodeRead(ALLOC, 5, 9, 1_234_567_890_123_456L));
+        try {
+            assertEquals(EventScanner.Kind.READ, scanner.scan(frame.content()));
+        } finally {
+            frame.release();
+        }
     }
 
     @Test

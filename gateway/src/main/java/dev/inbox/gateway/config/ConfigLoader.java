@@ -29,6 +29,8 @@ public final class ConfigLoader {
     static final int MIN_FRAME_BYTES = 1024;
     static final int MAX_FRAME_BYTES = 16 * 1024 * 1024;
     static final String DEV_API_KEY = "dev-api-key";
+    /** A READ event lags its position by up to this: past it a badge would visibly stick (docs/protocol.md). */
+    static final Duration MOST_READ_INTERVAL = Duration.ofSeconds(10);
 
     private ConfigLoader() {}
 
@@ -252,10 +254,14 @@ public final class ConfigLoader {
         }
         GatewayConfig.Events events = new GatewayConfig.Events(
                 duration(raw, Setting.TYPING_INTERVAL),
+                durationOrZero(raw, Setting.READ_INTERVAL),
                 intIn(raw, Setting.EVENT_RATE_LIMIT, 1, 1_000_000),
                 intIn(raw, Setting.EVENT_RATE_BURST, 1, 1_000_000),
                 intIn(raw, Setting.UNREAD_MAX, 1, 10_000),
                 intIn(raw, Setting.UNREAD_MAX_CONVERSATIONS, 1, 10_000));
+        if (events.readInterval().compareTo(MOST_READ_INTERVAL) > 0) {
+            throw new ConfigException("read-interval: " + raw.get(Setting.READ_INTERVAL) + " (expected: 0 to 10s)");
+        }
         return new GatewayConfig(
                 listen, auth, inbox, limits, admin, drain, redis, hooks, dedup, history, dev, logFormat, resume,
                 presence, events);

@@ -53,13 +53,19 @@ public record GatewayConfig(
      * Typing and read receipts (docs/protocol.md, "Typing and read receipts").
      *
      * @param typingInterval         at most one TYPING per sender and conversation forwarded per interval, per node
+     * @param readInterval           READ events per reader and conversation coalesced within it; zero: none are
      * @param perSecond              TYPING, READ, READS and UNREAD frames per connection, sustained
      * @param burst                  the same, at once
      * @param unreadMax              highest unread count reported; past it the count is capped
      * @param unreadMaxConversations most conversations one UNREAD answer looks at
      */
     public record Events(
-            Duration typingInterval, int perSecond, int burst, int unreadMax, int unreadMaxConversations) {}
+            Duration typingInterval,
+            Duration readInterval,
+            int perSecond,
+            int burst,
+            int unreadMax,
+            int unreadMaxConversations) {}
 
     /**
      * Resuming after a reconnect (docs/protocol.md, "Resume").

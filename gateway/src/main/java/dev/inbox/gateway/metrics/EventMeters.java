@@ -5,8 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The meters of typing and read receipts (docs/operations.md, metrics): frames received, events forwarded, typing
- * dropped by reason, and READ outcomes. Created once with the node's registry; each call is a lock-free increment.
- * Thread-safe.
+ * dropped by reason, READ outcomes and READ events coalesced. Created once with the node's registry; each call is a
+ * lock-free increment. Thread-safe.
  */
 public final class EventMeters {
     /** What a typing or read-receipt frame was. */
@@ -37,6 +37,7 @@ public final class EventMeters {
     private final Counter[] received = new Counter[Received.values().length];
     private final Counter forwardedTyping;
     private final Counter forwardedRead;
+    private final Counter readCoalesced;
     private final Counter[] typingDropped = new Counter[TypingDrop.values().length];
     private final Counter[] reads = new Counter[ReadOutcome.values().length];
 
@@ -46,6 +47,9 @@ public final class EventMeters {
         }
         forwardedTyping = counter(registry, InboxMeters.EVENTS_FORWARDED, "typing");
         forwardedRead = counter(registry, InboxMeters.EVENTS_FORWARDED, "read");
+        readCoalesced = Counter.builder(InboxMeters.READ_EVENTS_COALESCED.meterName())
+                .description(InboxMeters.READ_EVENTS_COALESCED.description())
+                .register(registry);
         for (TypingDrop d : TypingDrop.values()) {
             typingDropped[d.ordinal()] = counter(registry, InboxMeters.TYPING_DROPPED, label(d));
         }
@@ -77,6 +81,11 @@ public final class EventMeters {
     /** A READ event went on to the members. */
     public void readForwarded() {
         forwardedRead.increment();
+    }
+
+    /** A moved position's READ event was not sent: a newer one of the same reader and conversation went instead. */
+    public void readCoalesced() {
+        readCoalesced.increment();
     }
 
     public void typingDropped(TypingDrop why) {

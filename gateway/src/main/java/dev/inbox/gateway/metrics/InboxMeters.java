@@ -141,6 +141,11 @@ public enum InboxMeters {
             "counter",
             "outcome",
             "READ frames by outcome: moved (the position went forward), behind (a no-op), beyond (bad_read_position), not_a_member, failed (the store did not answer)."),
+    READ_EVENTS_COALESCED(
+            "inbox.read.events.coalesced",
+            "counter",
+            "",
+            "Moved read positions whose READ event was not sent because a newer position of the same reader and conversation went in its place within --read-interval."),
     HISTORY_LOCAL_BYTES(
             "inbox.history.local.bytes",
             "gauge",

@@ -2,6 +2,7 @@ package dev.inbox.gateway.receipts;
 
 import dev.inbox.gateway.metrics.EventMeters;
 import dev.inbox.gateway.routing.ConversationRouter;
+import dev.inbox.gateway.routing.EventLoops;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.Relay;
 import dev.inbox.protocol.ClientMessage;
@@ -9,6 +10,7 @@ import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
@@ -17,10 +19,12 @@ import java.util.concurrent.RejectedExecutionException;
  * Handles {@code READ}, {@code READS} and {@code UNREAD} frames. A {@code READ} that moves the reader's position is
  * sent, encoded once, as a {@code READ} event to every member's connections on every node, the reader's own included
  * (also the connection that sent it: one rule for every tab, docs/protocol.md), through the conversation's owner loop
- * so it never overtakes the message it names. {@code READS} and {@code UNREAD} are answered to the asking connection
- * alone. Store failures become {@code relay_unavailable}; nothing here blocks.
+ * so it never overtakes the message it names. There, unless {@code --read-interval} is 0, a {@link
+ * ReadEventCoalescer} per loop merges a reader's moves within the interval into one event (the stored position has
+ * moved at once), before anything is published to other nodes. {@code READS} and {@code UNREAD} are answered to the
+ * asking connection alone. Store failures become {@code relay_unavailable}; nothing here blocks.
  *
- * <p>Thread-safe and stateless: one instance serves every connection.
+ * <p>Thread-safe: one instance serves every connection; the coalescers are each touched on their own loop only.
  */
 public final class ReceiptRequests {
     private final ReadPositions positions;
@@ -31,25 +35,42 @@ public final class ReceiptRequests {
     private final ByteBufAllocator alloc;
     private final EventMeters meters;
     private final int maxConversations;
+    private final EventLoops loops;
+    /** One per event loop, for the conversations it owns; {@code null} with {@code --read-interval 0}. */
+    private final ReadEventCoalescer[] coalescers;
 
-    /** @param maxConversations most conversations one {@code UNREAD} answer looks at */
+    /**
+     * @param maxConversations most conversations one {@code UNREAD} answer looks at
+     * @param readInterval     a reader's moves within it make one {@code READ} event; zero: every move is sent
+     */
     public ReceiptRequests(
             ReadPositions positions,
             UnreadCounter unread,
             Relay relay,
             ConversationRouter router,
+            EventLoops loops,
             ServerFrameEncoder encoder,
             ByteBufAllocator alloc,
             EventMeters meters,
-            int maxConversations) {
+            int maxConversations,
+            Duration readInterval) {
         this.positions = positions;
         this.unread = unread;
         this.relay = relay;
         this.router = router;
+        this.loops = loops;
         this.encoder = encoder;
         this.alloc = alloc;
         this.meters = meters;
         this.maxConversations = maxConversations;
+        if (readInterval.isZero()) {
+            this.coalescers = null;
+        } else {
+            this.coalescers = new ReadEventCoalescer[loops.size()];
+            for (int i = 0; i < coalescers.length; i++) {
+                coalescers[i] = new ReadEventCoalescer(loops.get(i), readInterval.toNanos(), this::forward, meters);
+            }
+        }
     }
 
     /** A decoded {@code READ}, {@code READS} or {@code UNREAD} of {@code session}, within its rate limit. */
@@ -98,12 +119,23 @@ public final class ReceiptRequests {
                         case BEHIND -> meters.read(EventMeters.ReadOutcome.BEHIND);
                         case MOVED -> {
                             meters.read(EventMeters.ReadOutcome.MOVED);
-                            forward(conversationId, userId, messageId, move.members());
+                            moved(conversationId, userId, messageId, move.members());
                         }
                     }
                 });
     }
 
+    /** Any thread: to the owner loop's coalescer, in order behind what the loop has for the conversation already. */
+    private void moved(long conversationId, long userId, long messageId, long[] members) {
+        if (coalescers == null) {
+            forward(conversationId, userId, messageId, members);
+            return;
+        }
+        ReadEventCoalescer coalescer = coalescers[loops.ownerIndexOf(conversationId)];
+        router.executeInOrder(conversationId, () -> coalescer.moved(conversationId, userId, messageId, members));
+    }
+
+    /** Any thread: the event encoded once, published to the other nodes and queued for the connections here. */
     private void forward(long conversationId, long userId, long messageId, long[] members) {
         ByteBuf frame = encoder.encodeRead(alloc, conversationId, userId, messageId);
         try {

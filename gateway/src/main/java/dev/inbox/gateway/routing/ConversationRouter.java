@@ -120,6 +120,15 @@ public final class ConversationRouter {
         });
     }
 
+    /**
+     * Runs {@code task} on the conversation's owner loop, behind everything already handed to that loop (admission
+     * results, relayed frames, events): per-conversation state can live on that loop without a lock, and what the
+     * task delivers stays in order with the conversation's messages. Any thread.
+     */
+    public void executeInOrder(long conversationId, Runnable task) {
+        taskQueues[loops.ownerIndexOf(conversationId)].execute(task);
+    }
+
     /** {@link #deliverEvent} for one user's connections, relayed from another node. Any thread; takes ownership. */
     public void deliverRelayedEvent(long conversationId, long userId, ByteBuf frame, boolean droppable) {
         taskQueues[loops.ownerIndexOf(conversationId)].execute(() -> {

@@ -261,10 +261,12 @@ public final class InboxServer implements AutoCloseable {
                     new UnreadCounter(relay.history(), events.unreadMax()),
                     relay,
                     router,
+                    loops,
                     encoder,
                     BUFFERS,
                     metrics.events(),
-                    events.unreadMaxConversations());
+                    events.unreadMaxConversations(),
+                    events.readInterval());
             TypingRequests typing = new TypingRequests(
                     relay.membership(),
                     relay,

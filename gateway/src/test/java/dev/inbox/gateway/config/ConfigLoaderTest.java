@@ -253,18 +253,36 @@ class ConfigLoaderTest {
     @Test
     void typingAndReceiptsHaveTheirOwnRateAndBoundsUnlessToldOtherwise() throws ConfigException {
         assertEquals(
-                new GatewayConfig.Events(java.time.Duration.ofSeconds(2), 20, 40, 99, 100),
+                new GatewayConfig.Events(
+                        java.time.Duration.ofSeconds(2), java.time.Duration.ofMillis(250), 20, 40, 99, 100),
                 ConfigLoader.load(new String[] {"--dev"}, Map.of()).events());
         assertEquals(
-                new GatewayConfig.Events(java.time.Duration.ofMillis(500), 5, 10, 9, 50),
+                new GatewayConfig.Events(
+                        java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(1), 5, 10, 9, 50),
                 ConfigLoader.load(
                                 new String[] {"--dev", "--typing-interval", "500ms", "--event-rate-limit", "5"},
                                 Map.of(
+                                        "INBOX_READ_INTERVAL", "1s",
                                         "INBOX_EVENT_RATE_BURST", "10",
                                         "INBOX_UNREAD_MAX", "9",
                                         "INBOX_UNREAD_MAX_CONVERSATIONS", "50"))
                         .events());
         rejected("typing-interval: 0s", "--dev", "--typing-interval", "0s");
+        assertEquals(
+                java.time.Duration.ZERO,
+                ConfigLoader.load(new String[] {"--dev", "--read-interval", "0"}, Map.of())
+                        .events()
+                        .readInterval(),
+                "0 turns READ coalescing off");
+        assertEquals(
+                java.time.Duration.ofSeconds(10),
+                ConfigLoader.load(new String[] {"--dev", "--read-interval", "10s"}, Map.of())
+                        .events()
+                        .readInterval(),
+                "the upper bound is allowed");
+        rejected("read-interval: 10001ms (expected: 0 to 10s)", "--dev", "--read-interval", "10001ms");
+        rejectedWith(Map.of("INBOX_READ_INTERVAL", "-1ms"), "read-interval: -1ms", "--dev");
+        rejected("read-interval: soon", "--dev", "--read-interval", "soon");
         rejected("event-rate-limit: 0", "--dev", "--event-rate-limit", "0");
         rejected("event-rate-burst: 0", "--dev", "--event-rate-burst", "0");
         rejected("unread-max: 0", "--dev", "--unread-max", "0");

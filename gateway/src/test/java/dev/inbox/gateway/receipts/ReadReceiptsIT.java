@@ -88,6 +88,89 @@ class ReadReceiptsIT {
     }
 
     @Test
+    void readsWithinTheIntervalMakeOneEventAtItsEndAfterTheFirstWentAtOnce() {
+        long intervalMs = 2000;
+        node = GatewayFixture.start("--read-interval", intervalMs + "ms");
+        node.members(1, 1, 2);
+        WsClient ann = node.connect(1);
+        WsClient bob = node.connect(2);
+        WsClient bobOtherTab = node.connect(2);
+        long[] ids = annSends(ann, 1, 10, bob, bobOtherTab);
+
+        bob.send(read(1, ids[0]));
+        assertEquals(readEvent(1, 2, ids[0]), bobOtherTab.nextJson(), "the first move goes at once");
+        long firstAt = System.nanoTime();
+        for (int i = 1; i < ids.length; i++) {
+            bob.send(read(1, ids[i]));
+        }
+        bob.send(reads(1));
+        Map<String, Object> answer = bob.nextJson();
+        assertEquals(readEvent(1, 2, ids[0]), answer, "the reading tab's own event came first");
+        answer = bob.nextJson();
+        assertEquals("READS", answer.get("type"), "the later moves are held, not sent one by one: " + answer);
+        assertEquals(
+                List.of(Map.of("user_id", 2L, "message_id", ids[9])),
+                answer.get("positions"),
+                "the stored position moved at once");
+
+        assertEquals(readEvent(1, 2, ids[0]), ann.nextJson());
+        for (WsClient c : List.of(bob, bobOtherTab, ann)) {
+            assertEquals(readEvent(1, 2, ids[9]), c.nextJson(), "the newest, as the one event for the rest");
+        }
+        long lagMs = (System.nanoTime() - firstAt) / 1_000_000;
+        assertTrue(lagMs < intervalMs + 1500, "the held position went at the window's end, not " + lagMs + " ms later");
+
+        ann.send(text(1, "marker"));
+        assertEquals("marker", bobOtherTab.nextJson().get("message"), "nothing else was sent");
+        String m = node.admin("GET", "/metrics", null, false).body();
+        assertTrue(m.contains("inbox_read_positions_total{outcome=\"moved\"} 10.0"), m);
+        assertTrue(m.contains("inbox_events_forwarded_total{type=\"read\"} 2.0"), m);
+        assertTrue(m.contains("inbox_read_events_coalesced_total 8.0"), m);
+    }
+
+    @Test
+    void aBurstOfReadsNeverSendsAPositionBackAndAlwaysSendsTheLast() {
+        node = GatewayFixture.start(); // the default interval, 250 ms
+        node.members(1, 1, 2);
+        WsClient ann = node.connect(1);
+        WsClient bob = node.connect(2);
+        WsClient bobOtherTab = node.connect(2);
+        long[] ids = annSends(ann, 1, 30, bob, bobOtherTab);
+
+        for (long id : ids) {
+            bob.send(read(1, id));
+        }
+        long last = ids[ids.length - 1];
+        List<Long> seen = ReadEventsSeen.until(bobOtherTab, 2, last, ids);
+        assertEquals(ids[0], seen.get(0), "the first move went at once");
+        assertEquals(seen, ReadEventsSeen.until(ann, 2, last, ids), "every member saw the same events");
+        assertEquals(seen, ReadEventsSeen.until(bob, 2, last, ids));
+        assertTrue(seen.size() < ids.length, "30 READs in a burst made fewer events: " + seen);
+
+        ann.send(text(1, "marker"));
+        assertEquals("marker", bobOtherTab.nextJson().get("message"), "nothing after the last position");
+        String m = node.admin("GET", "/metrics", null, false).body();
+        assertTrue(m.contains("inbox_events_forwarded_total{type=\"read\"} " + seen.size() + ".0"), m);
+        assertTrue(m.contains("inbox_read_events_coalesced_total " + (ids.length - seen.size()) + ".0"), m);
+    }
+
+    @Test
+    void aReadIntervalOfZeroSendsEveryMove() {
+        node = GatewayFixture.start("--read-interval", "0");
+        node.members(1, 1, 2);
+        WsClient ann = node.connect(1);
+        WsClient bob = node.connect(2);
+        long[] ids = annSends(ann, 1, 5, bob);
+        for (long id : ids) {
+            bob.send(read(1, id));
+        }
+        for (long id : ids) {
+            assertEquals(readEvent(1, 2, id), ann.nextJson());
+        }
+        assertTrue(node.admin("GET", "/metrics", null, false).body().contains("inbox_read_events_coalesced_total 0.0"));
+    }
+
+    @Test
     void aReadBeyondTheLastMessageIsBadReadPositionAndAStrangersIsNotAMember() {
         node = GatewayFixture.start();
         node.members(1, 1, 2);

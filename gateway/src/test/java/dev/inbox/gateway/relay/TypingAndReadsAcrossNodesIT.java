@@ -3,6 +3,7 @@ package dev.inbox.gateway.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.inbox.gateway.receipts.ReadEventsSeen;
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
@@ -151,6 +152,98 @@ class TypingAndReadsAcrossNodesIT {
         ann.nextJson();
         assertEquals("marker", bobOnA.nextJson().get("message"), "the no-op and refused READs sent nothing");
         assertEquals("marker", annOnB.nextJson().get("message"));
+    }
+
+    /** Ann on node A sends {@code n} messages; every connection in {@code drain} takes them; the ids. */
+    private static long[] annSends(WsClient ann, int n, WsClient... drain) {
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ann.send(RelayIT.text(1, "m" + i));
+            ids[i] = (Long) ann.nextJson().get("message_id");
+            for (WsClient c : drain) {
+                assertEquals(ids[i], c.nextJson().get("message_id"));
+            }
+        }
+        return ids;
+    }
+
+    private static Map<String, Object> readEvent(long userId, long messageId) {
+        return Map.of("type", "READ", "conversation_id", 1L, "user_id", userId, "message_id", messageId);
+    }
+
+    @Test
+    void readsWithinTheIntervalAreOneEventOnBothNodesPublishedByTheNodeThatTookThem() {
+        long intervalMs = 2000;
+        GatewayFixture a = node("--read-interval", intervalMs + "ms");
+        GatewayFixture b = node("--read-interval", intervalMs + "ms");
+        a.members(1, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bobOnA = a.connect(2);
+        WsClient bobOnB = b.connect(2);
+        WsClient annOnB = b.connect(1);
+        awaitSubscribers(1, 2);
+        awaitSubscribers(2, 2);
+        long[] ids = annSends(ann, 10, bobOnA, bobOnB, annOnB);
+
+        bobOnA.send(read(1, ids[0]));
+        assertEquals(readEvent(2, ids[0]), annOnB.nextJson(), "the first move is relayed at once");
+        long firstAt = System.nanoTime();
+        for (int i = 1; i < ids.length; i++) {
+            bobOnA.send(read(1, ids[i]));
+        }
+        bobOnA.send("{\"type\":\"READS\",\"conversation_id\":1}");
+        assertEquals(readEvent(2, ids[0]), bobOnA.nextJson());
+        Map<String, Object> answer = bobOnA.nextJson();
+        assertEquals("READS", answer.get("type"), "the later moves are held on A, not sent one by one: " + answer);
+        assertEquals(
+                List.of(Map.of("user_id", 2L, "message_id", ids[9])),
+                answer.get("positions"),
+                "the position in Redis moved at once");
+
+        assertEquals(readEvent(2, ids[0]), bobOnB.nextJson());
+        for (WsClient c : List.of(bobOnB, annOnB)) {
+            assertEquals(readEvent(2, ids[9]), c.nextJson(), "the newest, as the one event for the rest");
+        }
+        long lagMs = (System.nanoTime() - firstAt) / 1_000_000;
+        assertTrue(lagMs < intervalMs + 1500, "the held position went at the window's end, not " + lagMs + " ms later");
+        assertEquals(readEvent(2, ids[9]), bobOnA.nextJson());
+        assertEquals(List.of(ids[0], ids[9]), ReadEventsSeen.until(ann, 2, ids[9], ids), "on A likewise");
+
+        ann.send(RelayIT.text(1, "marker"));
+        assertEquals("marker", ann.nextJson().get("message"));
+        for (WsClient c : List.of(bobOnA, bobOnB, annOnB)) {
+            assertEquals("marker", c.nextJson().get("message"), "nothing else was sent");
+        }
+        String aMetrics = a.admin("GET", "/metrics", null, false).body();
+        assertTrue(aMetrics.contains("inbox_events_forwarded_total{type=\"read\"} 2.0"), aMetrics);
+        assertTrue(aMetrics.contains("inbox_read_events_coalesced_total 8.0"), aMetrics);
+        String bMetrics = b.admin("GET", "/metrics", null, false).body();
+        assertTrue(bMetrics.contains("inbox_read_events_coalesced_total 0.0"), "B only passes them on: " + bMetrics);
+    }
+
+    @Test
+    void aBurstOfReadsReachesTheOtherNodeNeverGoingBackAndEndingAtTheLast() {
+        GatewayFixture a = node(); // the default interval, 250 ms
+        GatewayFixture b = node();
+        a.members(1, 1, 2);
+        WsClient ann = a.connect(1);
+        WsClient bobOnA = a.connect(2);
+        WsClient annOnB = b.connect(1);
+        awaitSubscribers(1, 2);
+        awaitSubscribers(2, 1);
+        long[] ids = annSends(ann, 30, bobOnA, annOnB);
+
+        for (long id : ids) {
+            bobOnA.send(read(1, id));
+        }
+        long last = ids[ids.length - 1];
+        List<Long> onB = ReadEventsSeen.until(annOnB, 2, last, ids);
+        List<Long> onA = ReadEventsSeen.until(ann, 2, last, ids);
+        assertEquals(ids[0], onB.get(0), "the first move went at once");
+        assertEquals(onA, onB, "both nodes saw the same events");
+        assertTrue(onB.size() < ids.length, "30 READs in a burst made fewer events: " + onB);
+        ann.send(RelayIT.text(1, "marker"));
+        assertEquals("marker", annOnB.nextJson().get("message"), "nothing after the last position");
     }
 
     @Test
