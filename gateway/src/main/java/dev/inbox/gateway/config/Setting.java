@@ -136,8 +136,8 @@ public enum Setting {
             "Most messages waiting on Redis for their admission, per node; past it, overloaded at once."),
     REDIS_MAX_LATENCY(
             "redis-max-latency",
-            "250ms",
-            "While Redis answers this node's latest message slower than this, new messages are shed (overloaded) unless none is waiting; 0 turns it off."),
+            "500ms",
+            "When every answer Redis gave this node over this long was slower than this (a standing queue), or none came while messages wait, new messages are shed (overloaded) unless none is waiting; 0 turns it off."),
     REDIS_GAP_WINDOW(
             "redis-gap-window",
             "5s",

@@ -15,7 +15,7 @@ public enum Limit {
     ADMIN_READ_TIMEOUT,
     /** The node has {@code --redis-queue} admissions waiting on Redis: a new message is shed. */
     RELAY_WAITING,
-    /** Redis answered the node's latest admission slower than {@code --redis-max-latency}: a new message is shed. */
+    /** A standing queue or a silence on Redis longer than {@code --redis-max-latency}: a new message is shed. */
     RELAY_LATENCY;
 
     String label() {

@@ -33,9 +33,9 @@ import java.util.function.BiConsumer;
  * <p>The sender's answer is the script's whenever the script may have run (issue 13: never "refused" for a message
  * in the outbox): an admission written to Redis waits for its reply, with no client-side timer
  * ({@link RedisScript#awaitingReply}); the script's own {@code late} check bounds when it may still take effect, and
- * refuses past it. So {@code relay_unavailable} means the script did not run: never sent (no connection), answered
- * {@code late}, or refused by Redis with an error; {@code overloaded} that it was never sent because Redis is not
- * answering this node's admissions fast enough ({@link AdmissionPressure}: the node sheds at once rather than queue). When the connection is lost with the script sent and no reply (a
+ * refuses past it. So {@code relay_unavailable} means the script did not run: never sent (no connection), or refused
+ * by Redis with an error; {@code overloaded} that it did not run because Redis is not keeping up: never sent
+ * ({@link AdmissionPressure}: the node sheds at once rather than queue), or answered {@code late}. When the connection is lost with the script sent and no reply (a
  * crash, a reset, or the watchdog closing a connection that stopped answering), nobody can know: the sender gets
  * {@code outcome_unknown}, counted in {@code inbox_relay_outcome_unknown_total}. (On a Redis Cluster admissions
  * keep the command timeout, and one that fires after the script was sent is also {@code outcome_unknown}.)
@@ -248,7 +248,7 @@ final class RedisAdmission implements Admission {
         metrics.limitHit(Limit.RELAY_LATENCY);
         return new RoutingException(
                 ErrorCode.OVERLOADED,
-                "redis answers this node slower than " + TimeUnit.NANOSECONDS.toMillis(pressure.maxRoundTripNanos())
+                "redis answers this node slower than " + TimeUnit.NANOSECONDS.toMillis(pressure.boundNanos())
                         + " ms; not delivered, retry later");
     }
 
@@ -372,7 +372,9 @@ final class RedisAdmission implements Admission {
             return null; // not a member
         }
         if (reply.size() == 1 && Arrays.equals(LATE, (byte[]) reply.get(0))) {
-            throw unavailable("redis ran the message too late");
+            // Redis was up but so far behind that the script came after its deadline: an overload, not an outage.
+            throw new RoutingException(
+                    ErrorCode.OVERLOADED, "redis reached the message too late; not delivered, retry later");
         }
         if (reply.size() == 1 && Arrays.equals(FULL, (byte[]) reply.get(0))) {
             outboxMeters.refused();

@@ -182,9 +182,9 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void redisMaxLatencyDefaultsTo250msTakesTheEnvironmentAndZeroTurnsItOff() throws ConfigException {
+    void redisMaxLatencyDefaultsTo500msTakesTheEnvironmentAndZeroTurnsItOff() throws ConfigException {
         GatewayConfig c = ConfigLoader.load(new String[] {"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of());
-        assertEquals(java.time.Duration.ofMillis(250), c.redis().maxLatency());
+        assertEquals(java.time.Duration.ofMillis(500), c.redis().maxLatency());
         c = ConfigLoader.load(
                 new String[] {"--dev", "--redis", "redis://127.0.0.1:7000"}, Map.of("INBOX_REDIS_MAX_LATENCY", "1s"));
         assertEquals(java.time.Duration.ofSeconds(1), c.redis().maxLatency());

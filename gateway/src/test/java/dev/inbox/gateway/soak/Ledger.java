@@ -693,7 +693,7 @@ final class Ledger {
             if (r.told() && m.sentAt >= outage.killedAt()) {
                 v.add(
                         Count.MISSED_THEN_TOLD,
-                        what + ", sent " + ms(m.sentAt - outage.restartedAt()) + " ms after Redis answered again, "
+                        what + ", sent " + ms(m.sentAt - outage.restartedAt()) + " ms after Redis was restarted, "
                                 + ms(r.closedAt - m.sentAt) + " ms before its 4002 close");
             } else if (r.node == m.sender.node) {
                 v.add(
@@ -707,7 +707,7 @@ final class Ledger {
                 v.add(
                         Count.MISSED_UNTOLD,
                         what + ", sent " + ms(m.sentAt - outage.restartedAt())
-                                + " ms after Redis answered again, and the connection was never closed with 4002");
+                                + " ms after Redis was restarted, and the connection was never closed with 4002");
             } else if (m.sentAt < outage.deadAt()
                     && m.answeredAt >= cut[r.node] - Outage.CUT_JITTER_NANOS
                     && preCrashHighest.get(r.node).getOrDefault(m.conversation, 0L) < m.messageId()) {

@@ -8,7 +8,8 @@ import java.util.Arrays;
  *
  * @param killedAt       just before the test sent SIGKILL to redis-server
  * @param deadAt         once the process was gone
- * @param restartedAt    once the new redis-server answered PING
+ * @param restartedAt    when the new redis-server was launched (it accepts connections, and subscriptions, while
+ *                       it still loads its data and answers commands LOADING)
  * @param resubscribedAt per node: the first time, after the restart, that Redis listed every steady connection's
  *                       user channel of that node as subscribed; {@link Long#MAX_VALUE} if never seen
  */

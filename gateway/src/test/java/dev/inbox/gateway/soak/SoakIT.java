@@ -598,8 +598,9 @@ class SoakIT {
             }
         }
         parkUntil(killedAt + settings.outage().toNanos());
-        redis.restart();
+        // From its launch: a node may resubscribe, and close with 4002, while the new server still loads its data.
         long restartedAt = System.nanoTime();
+        redis.restart();
         long[] resubscribed = watch.awaitSubscribed(usersByNode, BOUND);
         for (int i = 0; i < nodes.size(); i++) {
             if (resubscribed[i] == Long.MAX_VALUE) {
@@ -623,8 +624,22 @@ class SoakIT {
                 byConversation.computeIfAbsent(conv, k -> new ArrayList<>()).add(c);
             }
         }
+        // A marker may be shed (overloaded) on a loaded machine, as any message may: resent, as a client would.
         Map<Ledger.Msg, List<SoakConnection>> markers = new HashMap<>();
-        byConversation.forEach((conv, members) -> markers.put(members.get(0).send(conv, padding), members));
+        for (Map.Entry<Long, List<SoakConnection>> e : byConversation.entrySet()) {
+            Ledger.Msg marker = null;
+            for (int attempt = 0; attempt < 10 && (marker == null || !marker.acked()); attempt++) {
+                Ledger.Msg sent = e.getValue().get(0).send(e.getKey(), padding);
+                if (!awaitCondition(BOUND, () -> sent.answeredAt() != 0)) {
+                    return false;
+                }
+                marker = sent;
+            }
+            if (!marker.acked()) {
+                return false;
+            }
+            markers.put(marker, e.getValue());
+        }
         return awaitCondition(
                 BOUND,
                 () -> markers.entrySet().stream()
