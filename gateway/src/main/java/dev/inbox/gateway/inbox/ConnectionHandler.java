@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  *   <li>control frames: pings answered (not while over the outbound bound), pongs dropped, a close echoed (RFC 6455
  *       §5.5.1); every protocol violation the decoder reports closes with its §7.4.1 code (1002, 1007, 1009), once;
  *   <li>messages: text checked to be UTF-8, across fragments too (else 1007); fragments reassembled up to the
- *       largest message (else 1009), with state only while a fragmented message is open; complete messages go on to
- *       the endpoint, and once the connection is closing nothing does;
+ *       largest message (else 1009), with state only while a fragmented message is open; complete messages go to
+ *       the {@link InboxEndpoint}, called here rather than as a handler of its own (a context less per connection),
+ *       and once the connection is closing nothing does; its failure closes with 1011;
  *   <li>keepalive: the last read is noted for {@link Keepalive}'s per-loop sweep (pings, 4000, 4501);
  *   <li>the outbound bound: while over it the connection is not read, and past the grace it is closed (1013), so
  *       whatever a client makes the node write stops with its reading ({@link InboxSession#closeSlow}).
@@ -78,10 +79,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
      *
      * @param maxMessageBytes largest reassembled message ({@code --max-frame-bytes})
      * @param slowGraceNanos  how long a connection may stay over its outbound bound ({@code --slow-consumer-grace})
+     * @param endpoint        where complete messages go
      */
-    public record Policy(Keepalive keepalive, int maxMessageBytes, long slowGraceNanos) {
-        public Policy(Keepalive keepalive, int maxMessageBytes, Duration slowGrace) {
-            this(keepalive, maxMessageBytes, slowGrace.toNanos());
+    public record Policy(Keepalive keepalive, int maxMessageBytes, long slowGraceNanos, InboxEndpoint endpoint) {
+        public Policy(Keepalive keepalive, int maxMessageBytes, Duration slowGrace, InboxEndpoint endpoint) {
+            this(keepalive, maxMessageBytes, slowGrace.toNanos(), endpoint);
         }
     }
 
@@ -90,8 +92,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** A connection with a policy of its own: tests. A node shares one {@link Policy} between its connections. */
-    public ConnectionHandler(Keepalive keepalive, int maxMessageBytes, Duration slowGrace) {
-        this(new Policy(keepalive, maxMessageBytes, slowGrace));
+    public ConnectionHandler(Keepalive keepalive, int maxMessageBytes, Duration slowGrace, InboxEndpoint endpoint) {
+        this(new Policy(keepalive, maxMessageBytes, slowGrace, endpoint));
     }
 
     @Override
@@ -117,6 +119,10 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         ended(ctx);
+        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+        if (session != null) {
+            policy.endpoint().closed(session);
+        }
         ctx.fireChannelInactive();
     }
 
@@ -166,7 +172,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 invalidUtf8(ctx, session);
                 return;
             }
-            ctx.fireChannelRead(frame);
+            deliver(ctx, session, frame);
             return;
         }
         // The decoder refuses a new message while one is open, so none is here.
@@ -215,8 +221,20 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         fragments = null;
-        ctx.fireChannelRead(
+        deliver(
+                ctx,
+                session,
                 fragmentsUtf8 != -1 ? new TextWebSocketFrame(true, 0, open) : new BinaryWebSocketFrame(true, 0, open));
+    }
+
+    /** A complete message, to the endpoint (which releases it). */
+    private void deliver(ChannelHandlerContext ctx, InboxSession session, WebSocketFrame message) {
+        try {
+            policy.endpoint().message(session, message);
+        } catch (RuntimeException e) {
+            unexpected.warn(ctx.channel(), e);
+            session.close(CloseCode.SERVER_ERROR);
+        }
     }
 
     private void control(ChannelHandlerContext ctx, InboxSession session, Object msg) {

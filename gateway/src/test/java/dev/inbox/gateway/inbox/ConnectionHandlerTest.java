@@ -10,9 +10,6 @@ import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -23,7 +20,6 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,26 +37,25 @@ class ConnectionHandlerTest {
     private static final Keepalive KEEPALIVE = new Keepalive(Duration.ofHours(1), Duration.ofHours(2));
     private static final int MAX_MESSAGE_BYTES = 32;
 
-    /** Records what reaches the end of the pipeline (the payload as text) and releases it. */
-    @ChannelHandler.Sharable
-    private static final class RecordingEndpoint extends ChannelInboundHandlerAdapter {
+    /** Records what reaches the endpoint (the payload as text) and releases it. */
+    private static final class RecordingEndpoint implements InboxEndpoint {
         final List<String> received = new ArrayList<>();
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        public void start(InboxSession session) {}
+
+        @Override
+        public void message(InboxSession session, WebSocketFrame frame) {
             try {
-                WebSocketFrame frame = (WebSocketFrame) msg;
                 received.add(
                         frame.getClass().getSimpleName() + ":" + frame.content().toString(StandardCharsets.UTF_8));
             } finally {
-                ReferenceCountUtil.release(msg);
+                frame.release();
             }
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            received.add("exception:" + cause);
-        }
+        public void closed(InboxSession session) {}
     }
 
     private final RecordingEndpoint endpoint = new RecordingEndpoint();
@@ -74,8 +69,9 @@ class ConnectionHandlerTest {
                 ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast("connection", new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5)))
-                .addLast("inbox", endpoint);
+                .addLast(
+                        "connection",
+                        new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5), endpoint));
     }
 
     @AfterEach
@@ -236,9 +232,7 @@ class ConnectionHandlerTest {
                         new ServerFrameEncoder(),
                         METRICS));
         RecordingEndpoint bobs = new RecordingEndpoint();
-        c.pipeline()
-                .addLast(new ConnectionHandler(KEEPALIVE, fragments, Duration.ofSeconds(5)))
-                .addLast(bobs);
+        c.pipeline().addLast(new ConnectionHandler(KEEPALIVE, fragments, Duration.ofSeconds(5), bobs));
         c.writeInbound(new TextWebSocketFrame(false, 0, bytes('a')));
         for (int i = 1; i < fragments - 1; i++) {
             c.writeInbound(new ContinuationWebSocketFrame(false, 0, Unpooled.EMPTY_BUFFER)); // empty ones too

@@ -110,8 +110,9 @@ class InboxFrameHandlerTest {
         InboxSession s = new InboxSession(c, user, loops.indexOf(ch.eventLoop()), encoder, METRICS);
         c.attr(InboxSession.KEY).set(s);
         c.pipeline()
-                .addLast("connection", new ConnectionHandler(KEEPALIVE, MAX_FRAME_BYTES, Duration.ofSeconds(5)))
-                .addLast("inbox", handler);
+                .addLast(
+                        "connection",
+                        new ConnectionHandler(KEEPALIVE, MAX_FRAME_BYTES, Duration.ofSeconds(5), handler));
         handler.start(s);
         return s;
     }

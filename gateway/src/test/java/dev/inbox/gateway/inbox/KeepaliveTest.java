@@ -35,7 +35,7 @@ class KeepaliveTest {
     private EmbeddedChannel ch;
 
     private static ConnectionHandler connection() {
-        return new ConnectionHandler(new Keepalive(PING, IDLE), 65_536, Duration.ofSeconds(5));
+        return new ConnectionHandler(new Keepalive(PING, IDLE), 65_536, Duration.ofSeconds(5), PassOnEndpoint.INSTANCE);
     }
 
     @BeforeEach

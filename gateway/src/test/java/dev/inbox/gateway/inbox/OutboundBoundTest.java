@@ -45,7 +45,11 @@ class OutboundBoundTest {
                 new GatewayMetrics());
         ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast(new ConnectionHandler(new Keepalive(Duration.ofHours(1), Duration.ofHours(2)), 65_536, GRACE));
+                .addLast(new ConnectionHandler(
+                        new Keepalive(Duration.ofHours(1), Duration.ofHours(2)),
+                        65_536,
+                        GRACE,
+                        PassOnEndpoint.INSTANCE));
     }
 
     @AfterEach
