@@ -20,7 +20,7 @@ import java.time.Duration;
  * What the gateway does to a connection on a successful upgrade, for a sink's channel: Netty's WebSocket 13 decoder
  * and server encoder under the names the handshaker gives them, the {@link ConnectionHandler} (its keepalive never
  * pings here, since pings would land in the byte count; its endpoint drops what a sink reads), an
- * {@link InboxSession} attribute joined into {@link UserGroups} and left on close.
+ * {@link InboxSession} joined into {@link UserGroups} and left on close.
  */
 final class Upgrade {
     private Upgrade() {}
@@ -56,7 +56,6 @@ final class Upgrade {
                 loops.indexOf(ch.eventLoop()),
                 encoder,
                 metrics);
-        ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
                 .addLast(
                         "wsdecoder",
@@ -66,7 +65,7 @@ final class Upgrade {
                                 .allowExtensions(false)
                                 .build()))
                 .addLast(InboxSession.FRAME_ENCODER, new WebSocket13FrameEncoder(false))
-                .addLast("connection", new ConnectionHandler(POLICY));
+                .addLast("connection", new ConnectionHandler(POLICY, session));
         groups.join(session);
         ch.closeFuture().addListener(f -> groups.leave(session));
     }

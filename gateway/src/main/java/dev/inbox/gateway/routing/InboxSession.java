@@ -12,7 +12,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
@@ -20,13 +19,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One authenticated WebSocket connection: who it belongs to and which event loop serves it. Created when the
- * handshake succeeds, stored under {@link #KEY}, kept small: everything else about a connection lives in its
- * handlers.
+ * handshake succeeds, held by the connection's {@code ConnectionHandler} and its user group (not in a channel
+ * attribute: 24 bytes more per connection), kept small: everything else about a connection lives in its handler.
  *
  * <p>Every method may be called from any thread; writes from another thread are queued to the channel's loop.
  */
 public final class InboxSession {
-    public static final AttributeKey<InboxSession> KEY = AttributeKey.valueOf("inbox.session");
     /** The hard cap on a connection's queue, as a multiple of its high water mark (see {@link #overHardCap}). */
     public static final int HARD_CAP_FACTOR = 4;
     /** How long the node waits for the client's answer to its close frame before it closes the socket. */

@@ -154,8 +154,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
             ch.pipeline().remove(PENDING_LIMIT);
         }
         InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder, metrics);
-        ch.attr(InboxSession.KEY).set(session);
-        ch.pipeline().addLast("connection", new ConnectionHandler(connectionPolicy));
+        ch.pipeline().addLast("connection", new ConnectionHandler(connectionPolicy, session));
         endpoint.start(session);
     }
 }

@@ -67,11 +67,10 @@ class ConnectionHandlerTest {
         ch = new EmbeddedChannel();
         session = new InboxSession(
                 ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
-        ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
                 .addLast(
                         "connection",
-                        new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5), endpoint));
+                        new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5), endpoint, session));
     }
 
     @AfterEach
@@ -224,15 +223,10 @@ class ConnectionHandlerTest {
     void aMessageInThousandsOfFragmentsIsReassembledWhole() {
         int fragments = 3 * ConnectionHandler.MAX_FRAGMENT_COMPONENTS;
         EmbeddedChannel c = new EmbeddedChannel();
-        c.attr(InboxSession.KEY)
-                .set(new InboxSession(
-                        c,
-                        new AuthenticatedUser(2, "Bob", null, Long.MAX_VALUE),
-                        0,
-                        new ServerFrameEncoder(),
-                        METRICS));
+        InboxSession bob = new InboxSession(
+                c, new AuthenticatedUser(2, "Bob", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
         RecordingEndpoint bobs = new RecordingEndpoint();
-        c.pipeline().addLast(new ConnectionHandler(KEEPALIVE, fragments, Duration.ofSeconds(5), bobs));
+        c.pipeline().addLast(new ConnectionHandler(KEEPALIVE, fragments, Duration.ofSeconds(5), bobs, bob));
         c.writeInbound(new TextWebSocketFrame(false, 0, bytes('a')));
         for (int i = 1; i < fragments - 1; i++) {
             c.writeInbound(new ContinuationWebSocketFrame(false, 0, Unpooled.EMPTY_BUFFER)); // empty ones too
