@@ -6,8 +6,9 @@ import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.CloseCode;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -17,12 +18,17 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.PromiseCombiner;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +49,7 @@ import org.slf4j.LoggerFactory;
  *       whatever a client makes the node write stops with its reading ({@link InboxSession#closeSlow}).
  * </ul>
  */
-public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+public final class ConnectionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
     private static final ThrottledLog unexpected = new ThrottledLog(log, "unexpected error; closing with 1011");
 
@@ -71,6 +77,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     long expiresAtNanos = NEVER;
     ConnectionHandler prevWatched;
     ConnectionHandler nextWatched;
+
+    /**
+     * Whether this handler encodes the WebSocket frames written to it, Netty's frame encoder gone: from the moment the
+     * 101 is written (see {@link #userEventTriggered}). Event loop only.
+     */
+    private boolean encodesFrames;
 
     /** The running grace timer while over the outbound bound, else null. */
     private ScheduledFuture<?> slowTimer;
@@ -249,7 +261,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof PingWebSocketFrame ping) {
             session.metrics().frameReceived(FrameKind.PING);
             if (ctx.channel().isWritable()) {
-                ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
+                writeControl(new PongWebSocketFrame(ping.content().retain()));
             }
             // Else over the outbound bound, and reading stops: the pong is not owed yet, since an endpoint may
             // answer only the latest of several pings (RFC 6455 §5.5.3).
@@ -304,6 +316,94 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (slowTimer != null) {
             slowTimer.cancel(false);
             slowTimer = null;
+        }
+    }
+
+    // ---- writing frames ---------------------------------------------------------------------------------------
+
+    /**
+     * Netty's frame encoder, used as a function rather than as a handler: its pipeline context cost every connection
+     * 88 bytes with the encoder (issue 18). Only its {@code encode} is called, which keeps no state between frames
+     * (a server does not mask), so every connection shares it.
+     */
+    private static final class FrameEncoding extends WebSocket13FrameEncoder {
+        FrameEncoding() {
+            super(false);
+        }
+
+        void encodeFrame(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) throws Exception {
+            encode(ctx, frame, out);
+        }
+    }
+
+    private static final FrameEncoding FRAMES = new FrameEncoding();
+
+    /**
+     * The 101 is written and the HTTP codec gone: this handler takes over encoding from Netty's frame encoder, which
+     * leaves the pipeline, and the session's encoded frames enter just below this handler. Until then, the frame
+     * encoder sits in front of the HTTP codec, so frames queued while the 101 was being written still go out after it.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete
+                && ctx.pipeline().get(InboxSession.FRAME_ENCODER) != null) {
+            ctx.pipeline().remove(InboxSession.FRAME_ENCODER);
+            encodesFrames = true;
+            if (session != null) {
+                session.writeFramesFrom(ctx);
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (encodesFrames && msg instanceof WebSocketFrame frame) {
+            writeEncoded(ctx, frame, promise);
+        } else {
+            ctx.write(msg, promise);
+        }
+    }
+
+    /** A ping or pong of this handler's own, written and flushed. */
+    void writeControl(WebSocketFrame frame) {
+        if (encodesFrames) {
+            try {
+                writeEncoded(ctx, frame, ctx.voidPromise());
+            } catch (Exception e) {
+                ctx.fireExceptionCaught(e);
+                return;
+            }
+        } else {
+            ctx.write(frame, ctx.voidPromise());
+        }
+        ctx.flush();
+    }
+
+    /** As Netty's {@code MessageToMessageEncoder} writes what its encoder made: one promise for the whole frame. */
+    private static void writeEncoded(ChannelHandlerContext ctx, WebSocketFrame frame, ChannelPromise promise)
+            throws Exception {
+        List<Object> out = new ArrayList<>(2);
+        try {
+            FRAMES.encodeFrame(ctx, frame, out);
+        } catch (Exception e) {
+            out.forEach(ReferenceCountUtil::release);
+            throw e;
+        } finally {
+            frame.release();
+        }
+        if (out.size() == 1) {
+            ctx.write(out.get(0), promise);
+        } else if (promise.isVoid()) {
+            for (Object o : out) {
+                ctx.write(o, promise);
+            }
+        } else {
+            PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
+            for (Object o : out) {
+                combiner.add(ctx.write(o));
+            }
+            combiner.finish(promise);
         }
     }
 

@@ -359,7 +359,8 @@ public final class InboxSession {
 
     /**
      * Queues an already-encoded WebSocket frame, without a flush. It enters the pipeline just below Netty's frame
-     * encoder ({@value #FRAME_ENCODER}), which would only pass a {@code ByteBuf} through: fan-out skips the walk
+     * encoder ({@value #FRAME_ENCODER}), which would only pass a {@code ByteBuf} through, or, once the 101 is written
+     * and that encoder gone, below the handler that took over ({@link #writeFramesFrom}): fan-out skips the walk
      * through every handler above it, once per recipient, while anything below it (the socket, a TLS handler)
      * still sees the bytes. Event loop only.
      */
@@ -435,6 +436,14 @@ public final class InboxSession {
             return;
         }
         seam.held.add(frame);
+    }
+
+    /**
+     * Encoded frames enter the pipeline below {@code ctx} from now on: the handler that took over from Netty's frame
+     * encoder once the 101 was written. Event loop only.
+     */
+    public void writeFramesFrom(ChannelHandlerContext ctx) {
+        frames = ctx;
     }
 
     /** Flushes what {@link #writeFrame} queued. Event loop only. */

@@ -38,7 +38,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
  * </pre>
  * The handshake swaps the HTTP codec for Netty's WebSocket frame decoder and encoder ({@code wsdecoder},
  * {@code wsencoder}: masks required, no extensions; its protocol violations, like frames over the maximum, reach
- * {@code ConnectionHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds:
+ * {@code ConnectionHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds the handler below;
+ * once the 101 is written the encoder leaves and {@code ConnectionHandler} encodes in its place:
  * <pre>
  *   connection    ConnectionHandler         control frames and protocol violations (1002, 1007, 1009), UTF-8 and
  *                                           fragments, the keepalive (pings, 4000, 4501; one sweep per loop), the

@@ -9,8 +9,11 @@ import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -18,8 +21,10 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -236,5 +241,50 @@ class ConnectionHandlerTest {
 
         assertEquals(List.of("TextWebSocketFrame:" + "a".repeat(fragments)), bobs.received);
         assertFalse(c.finish());
+    }
+
+    /**
+     * Once the 101 is written, Netty's frame encoder leaves and this handler encodes: the same bytes on the wire (hex,
+     * RFC 6455 §5.2: FIN and opcode, then the unmasked length), one pipeline context less per connection.
+     */
+    @Test
+    void afterTheUpgradeItEncodesFramesInPlaceOfNettysEncoder() {
+        EmbeddedChannel c = new EmbeddedChannel();
+        InboxSession cy = new InboxSession(
+                c, new AuthenticatedUser(3, "Cy", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
+        c.pipeline()
+                .addLast(InboxSession.FRAME_ENCODER, new WebSocket13FrameEncoder(false))
+                .addLast(new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5), endpoint, cy));
+        c.pipeline()
+                .fireUserEventTriggered(
+                        new WebSocketServerProtocolHandler.HandshakeComplete("/ws", EmptyHttpHeaders.INSTANCE, null));
+        assertNull(c.pipeline().get(InboxSession.FRAME_ENCODER), "Netty's encoder is gone");
+
+        c.writeInbound(new PingWebSocketFrame(Unpooled.copiedBuffer("p", StandardCharsets.US_ASCII)));
+        assertWire(c, "8a0170"); // pong, 1 byte: "p"
+        ByteBuf encoded = Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump("810178")); // text "x", already a frame
+        cy.writeNow(encoded);
+        cy.flushFrames();
+        assertEquals(encoded, c.readOutbound(), "an encoded frame passes as it is");
+        encoded.release();
+        c.writeAndFlush(new TextWebSocketFrame("hi"));
+        assertWire(c, "81026869");
+        cy.close(1000, "");
+        assertWire(c, "880203e8"); // close, 2 bytes: 1000
+        assertFalse(c.finish());
+    }
+
+    private static void assertWire(EmbeddedChannel c, String hex) {
+        ByteBuf wire = Unpooled.buffer();
+        for (Object o; (o = c.readOutbound()) != null; ) {
+            ByteBuf b = assertInstanceOf(ByteBuf.class, o, "bytes on the wire");
+            wire.writeBytes(b);
+            b.release();
+        }
+        try {
+            assertEquals(hex, ByteBufUtil.hexDump(wire));
+        } finally {
+            wire.release();
+        }
     }
 }
