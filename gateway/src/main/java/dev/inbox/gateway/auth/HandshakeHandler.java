@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -334,12 +335,19 @@ public final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         // holding its 101 must get every message admitted after it, however late the write's listener runs. Frames
         // queued meanwhile go out after the 101, on this same loop.
         listener.upgraded(ctx.channel(), user);
+        String uri = request.uri();
+        HttpHeaders requestHeaders = request.headers();
         try {
             handshaker
                     .handshake(ctx.channel(), request, headers, ctx.newPromise())
                     .addListener(f -> {
                         if (f.isSuccess()) {
                             metrics.handshake(HandshakeOutcome.OK);
+                            // The 101 is written and the HTTP codec gone: the WebSocket handlers may take over.
+                            ctx.channel()
+                                    .pipeline()
+                                    .fireUserEventTriggered(new WebSocketServerProtocolHandler.HandshakeComplete(
+                                            uri, requestHeaders, handshaker.selectedSubprotocol()));
                         } else {
                             log.debug("handshake failed on {}", ctx.channel(), f.cause());
                             ctx.close();

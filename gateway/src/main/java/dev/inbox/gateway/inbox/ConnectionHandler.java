@@ -6,8 +6,9 @@ import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.CloseCode;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -17,12 +18,17 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.PromiseCombiner;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,14 +41,15 @@ import org.slf4j.LoggerFactory;
  *   <li>control frames: pings answered (not while over the outbound bound), pongs dropped, a close echoed (RFC 6455
  *       §5.5.1); every protocol violation the decoder reports closes with its §7.4.1 code (1002, 1007, 1009), once;
  *   <li>messages: text checked to be UTF-8, across fragments too (else 1007); fragments reassembled up to the
- *       largest message (else 1009), with state only while a fragmented message is open; complete messages go on to
- *       the endpoint, and once the connection is closing nothing does;
+ *       largest message (else 1009), with state only while a fragmented message is open; complete messages go to
+ *       the {@link InboxEndpoint}, called here rather than as a handler of its own (a context less per connection),
+ *       and once the connection is closing nothing does; its failure closes with 1011;
  *   <li>keepalive: the last read is noted for {@link Keepalive}'s per-loop sweep (pings, 4000, 4501);
  *   <li>the outbound bound: while over it the connection is not read, and past the grace it is closed (1013), so
  *       whatever a client makes the node write stops with its reading ({@link InboxSession#closeSlow}).
  * </ul>
  */
-public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+public final class ConnectionHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
     private static final ThrottledLog unexpected = new ThrottledLog(log, "unexpected error; closing with 1011");
 
@@ -57,6 +64,11 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Shared by every connection of the node: a field each would cost every idle connection. */
     private final Policy policy;
+    /**
+     * The connection's session, or null on a test's bare channel. Held here, not in a channel attribute, which would
+     * cost every connection 24 bytes (issue 18); this field fits in the object's padding.
+     */
+    private final InboxSession session;
 
     // Keepalive, read by this loop's sweep.
     ChannelHandlerContext ctx;
@@ -65,6 +77,12 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     long expiresAtNanos = NEVER;
     ConnectionHandler prevWatched;
     ConnectionHandler nextWatched;
+
+    /**
+     * Whether this handler encodes the WebSocket frames written to it, Netty's frame encoder gone: from the moment the
+     * 101 is written (see {@link #userEventTriggered}). Event loop only.
+     */
+    private boolean encodesFrames;
 
     /** The running grace timer while over the outbound bound, else null. */
     private ScheduledFuture<?> slowTimer;
@@ -78,20 +96,27 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
      *
      * @param maxMessageBytes largest reassembled message ({@code --max-frame-bytes})
      * @param slowGraceNanos  how long a connection may stay over its outbound bound ({@code --slow-consumer-grace})
+     * @param endpoint        where complete messages go
      */
-    public record Policy(Keepalive keepalive, int maxMessageBytes, long slowGraceNanos) {
-        public Policy(Keepalive keepalive, int maxMessageBytes, Duration slowGrace) {
-            this(keepalive, maxMessageBytes, slowGrace.toNanos());
+    public record Policy(Keepalive keepalive, int maxMessageBytes, long slowGraceNanos, InboxEndpoint endpoint) {
+        public Policy(Keepalive keepalive, int maxMessageBytes, Duration slowGrace, InboxEndpoint endpoint) {
+            this(keepalive, maxMessageBytes, slowGrace.toNanos(), endpoint);
         }
     }
 
-    public ConnectionHandler(Policy policy) {
+    public ConnectionHandler(Policy policy, InboxSession session) {
         this.policy = policy;
+        this.session = session;
     }
 
     /** A connection with a policy of its own: tests. A node shares one {@link Policy} between its connections. */
-    public ConnectionHandler(Keepalive keepalive, int maxMessageBytes, Duration slowGrace) {
-        this(new Policy(keepalive, maxMessageBytes, slowGrace));
+    public ConnectionHandler(
+            Keepalive keepalive,
+            int maxMessageBytes,
+            Duration slowGrace,
+            InboxEndpoint endpoint,
+            InboxSession session) {
+        this(new Policy(keepalive, maxMessageBytes, slowGrace, endpoint), session);
     }
 
     @Override
@@ -100,7 +125,6 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         long now = ctx.executor().ticker().nanoTime();
         lastReadNanos = now;
         lastPingNanos = now;
-        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         long expiresAtMillis = session == null ? Long.MAX_VALUE : session.user().expiresAtMillis();
         if (expiresAtMillis != Long.MAX_VALUE) {
             long untilExpiry = Math.max(0, expiresAtMillis - System.currentTimeMillis());
@@ -117,6 +141,9 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         ended(ctx);
+        if (session != null) {
+            policy.endpoint().closed(session);
+        }
         ctx.fireChannelInactive();
     }
 
@@ -131,7 +158,6 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         lastReadNanos = ctx.executor().ticker().nanoTime();
-        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (session == null || session.isClosing()) {
             // After a close frame nothing more is processed (RFC 6455 §5.5.1), but the client's own close frame
             // completes a handshake this side started.
@@ -166,7 +192,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 invalidUtf8(ctx, session);
                 return;
             }
-            ctx.fireChannelRead(frame);
+            deliver(ctx, session, frame);
             return;
         }
         // The decoder refuses a new message while one is open, so none is here.
@@ -215,15 +241,27 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         fragments = null;
-        ctx.fireChannelRead(
+        deliver(
+                ctx,
+                session,
                 fragmentsUtf8 != -1 ? new TextWebSocketFrame(true, 0, open) : new BinaryWebSocketFrame(true, 0, open));
+    }
+
+    /** A complete message, to the endpoint (which releases it). */
+    private void deliver(ChannelHandlerContext ctx, InboxSession session, WebSocketFrame message) {
+        try {
+            policy.endpoint().message(session, message);
+        } catch (RuntimeException e) {
+            unexpected.warn(ctx.channel(), e);
+            session.close(CloseCode.SERVER_ERROR);
+        }
     }
 
     private void control(ChannelHandlerContext ctx, InboxSession session, Object msg) {
         if (msg instanceof PingWebSocketFrame ping) {
             session.metrics().frameReceived(FrameKind.PING);
             if (ctx.channel().isWritable()) {
-                ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
+                writeControl(new PongWebSocketFrame(ping.content().retain()));
             }
             // Else over the outbound bound, and reading stops: the pong is not owed yet, since an endpoint may
             // answer only the latest of several pings (RFC 6455 §5.5.3).
@@ -260,7 +298,6 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             }
         } else {
             cancelSlowTimer();
-            InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
             if (session == null || !session.isClosing()) {
                 ctx.channel().config().setAutoRead(true);
             }
@@ -270,7 +307,6 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     private void slowGraceOver(ChannelHandlerContext ctx) {
         slowTimer = null;
-        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (session != null && ctx.channel().isActive() && !ctx.channel().isWritable()) {
             session.closeSlow();
         }
@@ -280,6 +316,94 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (slowTimer != null) {
             slowTimer.cancel(false);
             slowTimer = null;
+        }
+    }
+
+    // ---- writing frames ---------------------------------------------------------------------------------------
+
+    /**
+     * Netty's frame encoder, used as a function rather than as a handler: its pipeline context cost every connection
+     * 88 bytes with the encoder (issue 18). Only its {@code encode} is called, which keeps no state between frames
+     * (a server does not mask), so every connection shares it.
+     */
+    private static final class FrameEncoding extends WebSocket13FrameEncoder {
+        FrameEncoding() {
+            super(false);
+        }
+
+        void encodeFrame(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) throws Exception {
+            encode(ctx, frame, out);
+        }
+    }
+
+    private static final FrameEncoding FRAMES = new FrameEncoding();
+
+    /**
+     * The 101 is written and the HTTP codec gone: this handler takes over encoding from Netty's frame encoder, which
+     * leaves the pipeline, and the session's encoded frames enter just below this handler. Until then, the frame
+     * encoder sits in front of the HTTP codec, so frames queued while the 101 was being written still go out after it.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete
+                && ctx.pipeline().get(InboxSession.FRAME_ENCODER) != null) {
+            ctx.pipeline().remove(InboxSession.FRAME_ENCODER);
+            encodesFrames = true;
+            if (session != null) {
+                session.writeFramesFrom(ctx);
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (encodesFrames && msg instanceof WebSocketFrame frame) {
+            writeEncoded(ctx, frame, promise);
+        } else {
+            ctx.write(msg, promise);
+        }
+    }
+
+    /** A ping or pong of this handler's own, written and flushed. */
+    void writeControl(WebSocketFrame frame) {
+        if (encodesFrames) {
+            try {
+                writeEncoded(ctx, frame, ctx.voidPromise());
+            } catch (Exception e) {
+                ctx.fireExceptionCaught(e);
+                return;
+            }
+        } else {
+            ctx.write(frame, ctx.voidPromise());
+        }
+        ctx.flush();
+    }
+
+    /** As Netty's {@code MessageToMessageEncoder} writes what its encoder made: one promise for the whole frame. */
+    private static void writeEncoded(ChannelHandlerContext ctx, WebSocketFrame frame, ChannelPromise promise)
+            throws Exception {
+        List<Object> out = new ArrayList<>(2);
+        try {
+            FRAMES.encodeFrame(ctx, frame, out);
+        } catch (Exception e) {
+            out.forEach(ReferenceCountUtil::release);
+            throw e;
+        } finally {
+            frame.release();
+        }
+        if (out.size() == 1) {
+            ctx.write(out.get(0), promise);
+        } else if (promise.isVoid()) {
+            for (Object o : out) {
+                ctx.write(o, promise);
+            }
+        } else {
+            PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
+            for (Object o : out) {
+                combiner.add(ctx.write(o));
+            }
+            combiner.finish(promise);
         }
     }
 
@@ -294,7 +418,6 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void close(CloseCode code) {
-        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (session != null) {
             session.close(code);
         } else {
@@ -306,7 +429,6 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
         if (cause instanceof CorruptedWebSocketFrameException c) {
             // A protocol violation found by the frame decoder: answer with the code RFC 6455 §7.4.1 prescribes
             // (1002, 1007, 1009) and close. The decoder is configured not to answer itself: it would close without

@@ -1,7 +1,6 @@
 package dev.inbox.gateway.inbox;
 
 import dev.inbox.gateway.auth.HandshakeHandler;
-import dev.inbox.gateway.logging.ThrottledLog;
 import dev.inbox.gateway.metrics.EventMeters;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.presence.PresenceRequests;
@@ -17,14 +16,10 @@ import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.PresenceRequest;
 import dev.inbox.protocol.PresenceRequestDecoder;
 import dev.inbox.protocol.ProtocolException;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The production {@link InboxEndpoint}: the router's side of an upgraded connection. Text messages (already
@@ -36,13 +31,9 @@ import org.slf4j.LoggerFactory;
  * closed with 1008; when the user's token expires, with 4501. Control frames and protocol violations are
  * {@link ConnectionHandler}'s.
  *
- * <p>Stateless apart from the connection's {@link InboxSession} attribute: one {@code @Sharable} instance.
+ * <p>Stateless apart from each connection's {@link InboxSession}: one instance serves every connection.
  */
-@ChannelHandler.Sharable
-public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implements InboxEndpoint {
-    private static final Logger log = LoggerFactory.getLogger(InboxFrameHandler.class);
-    private static final ThrottledLog unexpected = new ThrottledLog(log, "unexpected error; closing with 1011");
-
+public final class InboxFrameHandler implements InboxEndpoint {
     private final ClientMessageDecoder decoder;
     private final ConversationRouter router;
     private final UserGroups groups;
@@ -128,25 +119,20 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
 
     /** The connection is gone: its user's group lets go of it, and the access log has its last line. */
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
-        if (session != null) {
-            boolean last = groups.leave(session);
-            if (presence != null) {
-                presence.closed(session);
-                if (last) {
-                    presence.connectionsChanged(session.userId());
-                }
+    public void closed(InboxSession session) {
+        boolean last = groups.leave(session);
+        if (presence != null) {
+            presence.closed(session);
+            if (last) {
+                presence.connectionsChanged(session.userId());
             }
-            session.stopHolding().forEach(io.netty.buffer.ByteBuf::release);
-            AccessLog.closed(session);
         }
-        ctx.fireChannelInactive();
+        session.stopHolding().forEach(io.netty.buffer.ByteBuf::release);
+        AccessLog.closed(session);
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
+    public void message(InboxSession session, WebSocketFrame msg) {
         try {
             if (msg instanceof TextWebSocketFrame text) {
                 onText(session, text);
@@ -266,18 +252,6 @@ public final class InboxFrameHandler extends ChannelInboundHandlerAdapter implem
             typing.typing(session, m);
         } else {
             receipts.answer(session, m);
-        }
-    }
-
-    /** Only this handler's own failures get here: the ones in front of it are answered by {@link ConnectionHandler}. */
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        unexpected.warn(ctx.channel(), cause);
-        InboxSession session = ctx.channel().attr(InboxSession.KEY).get();
-        if (session != null) {
-            session.close(CloseCode.SERVER_ERROR);
-        } else {
-            ctx.close();
         }
     }
 }

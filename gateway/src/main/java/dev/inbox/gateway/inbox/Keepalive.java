@@ -132,7 +132,7 @@ public final class Keepalive {
             }
             if (quiet >= pingIntervalNanos && now - c.lastPingNanos >= pingIntervalNanos) {
                 c.lastPingNanos = now;
-                ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
+                c.writeControl(new PingWebSocketFrame());
             }
         }
     }

@@ -7,11 +7,9 @@ import dev.inbox.gateway.routing.UserGroups;
 import dev.inbox.protocol.ErrorCode;
 import dev.inbox.protocol.ServerFrameEncoder;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.collection.LongObjectHashMap;
+import io.netty.util.collection.LongObjectMap;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -45,10 +43,15 @@ public final class Presence implements AutoCloseable {
     private final PresenceSubscriptions subscriptions;
     private final long debounceNanos;
     private final int maxSubscriptions;
-    /** Users this node has told the store it holds; presence thread only. */
-    private final Set<Long> held = new HashSet<>();
-    /** Users whose last connection closed, waiting out the debounce; presence thread only. */
-    private final Map<Long, ScheduledFuture<?>> leaving = new HashMap<>();
+    /**
+     * Users this node has told the store it holds: {@link #HELD}, or, while their last connection's debounce runs, the
+     * pending {@link #left}. Presence thread only. Primitive keys and one map for both states, since every online
+     * user has an entry whether or not anyone watches them: a set and a map of boxed ids cost about 60 bytes a user
+     * (issue 18's class histogram), this about 20.
+     */
+    private final LongObjectHashMap<Object> held = new LongObjectHashMap<>(64, 0.75f);
+
+    private static final Object HELD = new Object();
 
     /**
      * @param debounce         how long a user stays online here after their last connection closed
@@ -149,27 +152,37 @@ public final class Presence implements AutoCloseable {
 
     private void reconcile(long userId) {
         if (groups.isPresent(userId)) {
-            ScheduledFuture<?> pending = leaving.remove(userId);
-            if (pending != null) {
+            Object was = held.put(userId, HELD);
+            if (was == null) {
+                store.online(userId);
+            } else if (was instanceof ScheduledFuture<?> pending) {
                 pending.cancel(false);
             }
-            if (held.add(userId)) {
-                store.online(userId);
-            }
-        } else if (held.contains(userId) && !leaving.containsKey(userId)) {
-            leaving.put(userId, thread.schedule(() -> left(userId), debounceNanos, TimeUnit.NANOSECONDS));
+        } else if (held.get(userId) == HELD) {
+            held.put(userId, thread.schedule(() -> left(userId), debounceNanos, TimeUnit.NANOSECONDS));
         }
     }
 
+    /** The debounce of a user's last connection ran out (a reconcile on their return cancels it). */
     private void left(long userId) {
-        leaving.remove(userId);
-        if (!groups.isPresent(userId) && held.remove(userId)) {
+        if (!(held.get(userId) instanceof ScheduledFuture<?>)) {
+            return;
+        }
+        if (groups.isPresent(userId)) {
+            held.put(userId, HELD); // back, and the reconcile that says so is still queued
+        } else {
+            held.remove(userId);
             store.offline(userId);
         }
     }
 
     private long[] heldUsers() {
-        return held.stream().mapToLong(Long::longValue).toArray();
+        long[] users = new long[held.size()];
+        int n = 0;
+        for (LongObjectMap.PrimitiveEntry<Object> e : held.entries()) {
+            users[n++] = e.key();
+        }
+        return users;
     }
 
     private void run(Runnable task) {

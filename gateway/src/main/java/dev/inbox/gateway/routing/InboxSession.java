@@ -12,7 +12,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
@@ -20,13 +19,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One authenticated WebSocket connection: who it belongs to and which event loop serves it. Created when the
- * handshake succeeds, stored under {@link #KEY}, kept small: everything else about a connection lives in its
- * handlers.
+ * handshake succeeds, held by the connection's {@code ConnectionHandler} and its user group (not in a channel
+ * attribute: 24 bytes more per connection), kept small: everything else about a connection lives in its handler.
  *
  * <p>Every method may be called from any thread; writes from another thread are queued to the channel's loop.
  */
 public final class InboxSession {
-    public static final AttributeKey<InboxSession> KEY = AttributeKey.valueOf("inbox.session");
     /** The hard cap on a connection's queue, as a multiple of its high water mark (see {@link #overHardCap}). */
     public static final int HARD_CAP_FACTOR = 4;
     /** How long the node waits for the client's answer to its close frame before it closes the socket. */
@@ -361,7 +359,8 @@ public final class InboxSession {
 
     /**
      * Queues an already-encoded WebSocket frame, without a flush. It enters the pipeline just below Netty's frame
-     * encoder ({@value #FRAME_ENCODER}), which would only pass a {@code ByteBuf} through: fan-out skips the walk
+     * encoder ({@value #FRAME_ENCODER}), which would only pass a {@code ByteBuf} through, or, once the 101 is written
+     * and that encoder gone, below the handler that took over ({@link #writeFramesFrom}): fan-out skips the walk
      * through every handler above it, once per recipient, while anything below it (the socket, a TLS handler)
      * still sees the bytes. Event loop only.
      */
@@ -437,6 +436,14 @@ public final class InboxSession {
             return;
         }
         seam.held.add(frame);
+    }
+
+    /**
+     * Encoded frames enter the pipeline below {@code ctx} from now on: the handler that took over from Netty's frame
+     * encoder once the 101 was written. Event loop only.
+     */
+    public void writeFramesFrom(ChannelHandlerContext ctx) {
+        frames = ctx;
     }
 
     /** Flushes what {@link #writeFrame} queued. Event loop only. */

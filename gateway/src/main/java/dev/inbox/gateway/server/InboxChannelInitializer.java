@@ -38,14 +38,15 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
  * </pre>
  * The handshake swaps the HTTP codec for Netty's WebSocket frame decoder and encoder ({@code wsdecoder},
  * {@code wsencoder}: masks required, no extensions; its protocol violations, like frames over the maximum, reach
- * {@code ConnectionHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds:
+ * {@code ConnectionHandler}, which closes with the RFC 6455 code), then {@link #upgraded} adds the handler below;
+ * once the 101 is written the encoder leaves and {@code ConnectionHandler} encodes in its place:
  * <pre>
  *   connection    ConnectionHandler         control frames and protocol violations (1002, 1007, 1009), UTF-8 and
- *                                           fragments, the keepalive (pings, 4000, 4501; one sweep per loop) and
- *                                           the outbound bound (1013)
- *   inbox         the InboxEndpoint         complete messages: InboxFrameHandler decodes and routes them
+ *                                           fragments, the keepalive (pings, 4000, 4501; one sweep per loop), the
+ *                                           outbound bound (1013), and complete messages to the InboxEndpoint
+ *                                           (InboxFrameHandler decodes and routes them), called, not a handler
  * </pre>
- * Two handlers, not six: each handler costs every connection a pipeline context.
+ * One handler, not six: each handler costs every connection a pipeline context.
  * Everything but the endpoint is fixed here; the endpoint is a parameter so that the conformance test can put an
  * echo behind this same pipeline ({@code AutobahnIT}). Outbound, events are complete WebSocket frames in a
  * {@code ByteBuf}, which the frame encoder passes through.
@@ -93,7 +94,8 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
         this.connectionPolicy = new ConnectionHandler.Policy(
                 new Keepalive(limits.pingInterval(), limits.idleTimeout()),
                 limits.maxFrameBytes(),
-                limits.slowConsumerGrace());
+                limits.slowConsumerGrace(),
+                endpoint);
         this.authenticator = authenticator;
         this.origins = origins;
         this.endpoint = endpoint;
@@ -153,10 +155,7 @@ final class InboxChannelInitializer extends ChannelInitializer<SocketChannel> {
             ch.pipeline().remove(PENDING_LIMIT);
         }
         InboxSession session = new InboxSession(ch, user, loops.indexOf(ch.eventLoop()), encoder, metrics);
-        ch.attr(InboxSession.KEY).set(session);
-        ch.pipeline()
-                .addLast("connection", new ConnectionHandler(connectionPolicy))
-                .addLast("inbox", endpoint);
+        ch.pipeline().addLast("connection", new ConnectionHandler(connectionPolicy, session));
         endpoint.start(session);
     }
 }

@@ -9,11 +9,11 @@ import dev.inbox.gateway.auth.AuthenticatedUser;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.protocol.ServerFrameEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -21,9 +21,10 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,26 +42,25 @@ class ConnectionHandlerTest {
     private static final Keepalive KEEPALIVE = new Keepalive(Duration.ofHours(1), Duration.ofHours(2));
     private static final int MAX_MESSAGE_BYTES = 32;
 
-    /** Records what reaches the end of the pipeline (the payload as text) and releases it. */
-    @ChannelHandler.Sharable
-    private static final class RecordingEndpoint extends ChannelInboundHandlerAdapter {
+    /** Records what reaches the endpoint (the payload as text) and releases it. */
+    private static final class RecordingEndpoint implements InboxEndpoint {
         final List<String> received = new ArrayList<>();
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        public void start(InboxSession session) {}
+
+        @Override
+        public void message(InboxSession session, WebSocketFrame frame) {
             try {
-                WebSocketFrame frame = (WebSocketFrame) msg;
                 received.add(
                         frame.getClass().getSimpleName() + ":" + frame.content().toString(StandardCharsets.UTF_8));
             } finally {
-                ReferenceCountUtil.release(msg);
+                frame.release();
             }
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            received.add("exception:" + cause);
-        }
+        public void closed(InboxSession session) {}
     }
 
     private final RecordingEndpoint endpoint = new RecordingEndpoint();
@@ -72,10 +72,10 @@ class ConnectionHandlerTest {
         ch = new EmbeddedChannel();
         session = new InboxSession(
                 ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
-        ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast("connection", new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5)))
-                .addLast("inbox", endpoint);
+                .addLast(
+                        "connection",
+                        new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5), endpoint, session));
     }
 
     @AfterEach
@@ -228,17 +228,10 @@ class ConnectionHandlerTest {
     void aMessageInThousandsOfFragmentsIsReassembledWhole() {
         int fragments = 3 * ConnectionHandler.MAX_FRAGMENT_COMPONENTS;
         EmbeddedChannel c = new EmbeddedChannel();
-        c.attr(InboxSession.KEY)
-                .set(new InboxSession(
-                        c,
-                        new AuthenticatedUser(2, "Bob", null, Long.MAX_VALUE),
-                        0,
-                        new ServerFrameEncoder(),
-                        METRICS));
+        InboxSession bob = new InboxSession(
+                c, new AuthenticatedUser(2, "Bob", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
         RecordingEndpoint bobs = new RecordingEndpoint();
-        c.pipeline()
-                .addLast(new ConnectionHandler(KEEPALIVE, fragments, Duration.ofSeconds(5)))
-                .addLast(bobs);
+        c.pipeline().addLast(new ConnectionHandler(KEEPALIVE, fragments, Duration.ofSeconds(5), bobs, bob));
         c.writeInbound(new TextWebSocketFrame(false, 0, bytes('a')));
         for (int i = 1; i < fragments - 1; i++) {
             c.writeInbound(new ContinuationWebSocketFrame(false, 0, Unpooled.EMPTY_BUFFER)); // empty ones too
@@ -248,5 +241,50 @@ class ConnectionHandlerTest {
 
         assertEquals(List.of("TextWebSocketFrame:" + "a".repeat(fragments)), bobs.received);
         assertFalse(c.finish());
+    }
+
+    /**
+     * Once the 101 is written, Netty's frame encoder leaves and this handler encodes: the same bytes on the wire (hex,
+     * RFC 6455 §5.2: FIN and opcode, then the unmasked length), one pipeline context less per connection.
+     */
+    @Test
+    void afterTheUpgradeItEncodesFramesInPlaceOfNettysEncoder() {
+        EmbeddedChannel c = new EmbeddedChannel();
+        InboxSession cy = new InboxSession(
+                c, new AuthenticatedUser(3, "Cy", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
+        c.pipeline()
+                .addLast(InboxSession.FRAME_ENCODER, new WebSocket13FrameEncoder(false))
+                .addLast(new ConnectionHandler(KEEPALIVE, MAX_MESSAGE_BYTES, Duration.ofSeconds(5), endpoint, cy));
+        c.pipeline()
+                .fireUserEventTriggered(
+                        new WebSocketServerProtocolHandler.HandshakeComplete("/ws", EmptyHttpHeaders.INSTANCE, null));
+        assertNull(c.pipeline().get(InboxSession.FRAME_ENCODER), "Netty's encoder is gone");
+
+        c.writeInbound(new PingWebSocketFrame(Unpooled.copiedBuffer("p", StandardCharsets.US_ASCII)));
+        assertWire(c, "8a0170"); // pong, 1 byte: "p"
+        ByteBuf encoded = Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump("810178")); // text "x", already a frame
+        cy.writeNow(encoded);
+        cy.flushFrames();
+        assertEquals(encoded, c.readOutbound(), "an encoded frame passes as it is");
+        encoded.release();
+        c.writeAndFlush(new TextWebSocketFrame("hi"));
+        assertWire(c, "81026869");
+        cy.close(1000, "");
+        assertWire(c, "880203e8"); // close, 2 bytes: 1000
+        assertFalse(c.finish());
+    }
+
+    private static void assertWire(EmbeddedChannel c, String hex) {
+        ByteBuf wire = Unpooled.buffer();
+        for (Object o; (o = c.readOutbound()) != null; ) {
+            ByteBuf b = assertInstanceOf(ByteBuf.class, o, "bytes on the wire");
+            wire.writeBytes(b);
+            b.release();
+        }
+        try {
+            assertEquals(hex, ByteBufUtil.hexDump(wire));
+        } finally {
+            wire.release();
+        }
     }
 }

@@ -108,10 +108,10 @@ class InboxFrameHandlerTest {
      */
     private InboxSession start(EmbeddedChannel c, AuthenticatedUser user) {
         InboxSession s = new InboxSession(c, user, loops.indexOf(ch.eventLoop()), encoder, METRICS);
-        c.attr(InboxSession.KEY).set(s);
         c.pipeline()
-                .addLast("connection", new ConnectionHandler(KEEPALIVE, MAX_FRAME_BYTES, Duration.ofSeconds(5)))
-                .addLast("inbox", handler);
+                .addLast(
+                        "connection",
+                        new ConnectionHandler(KEEPALIVE, MAX_FRAME_BYTES, Duration.ofSeconds(5), handler, s));
         handler.start(s);
         return s;
     }

@@ -34,22 +34,18 @@ class KeepaliveTest {
 
     private EmbeddedChannel ch;
 
-    private static ConnectionHandler connection() {
-        return new ConnectionHandler(new Keepalive(PING, IDLE), 65_536, Duration.ofSeconds(5));
+    private static ConnectionHandler connection(InboxSession session) {
+        return new ConnectionHandler(
+                new Keepalive(PING, IDLE), 65_536, Duration.ofSeconds(5), PassOnEndpoint.INSTANCE, session);
     }
 
     @BeforeEach
     void connect() {
         ch = new EmbeddedChannel();
         ch.freezeTime();
-        ch.attr(InboxSession.KEY)
-                .set(new InboxSession(
-                        ch,
-                        new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE),
-                        0,
-                        new ServerFrameEncoder(),
-                        METRICS));
-        ch.pipeline().addLast("connection", connection());
+        InboxSession session = new InboxSession(
+                ch, new AuthenticatedUser(1, "Ann", null, Long.MAX_VALUE), 0, new ServerFrameEncoder(), METRICS);
+        ch.pipeline().addLast("connection", connection(session));
     }
 
     @AfterEach
@@ -170,7 +166,7 @@ class KeepaliveTest {
     void silentChannelWithoutASessionIsClosedWithoutACloseFrame() {
         EmbeddedChannel bare = new EmbeddedChannel();
         bare.freezeTime();
-        bare.pipeline().addLast(connection());
+        bare.pipeline().addLast(connection(null));
         for (int i = 0; i < 3; i++) {
             bare.advanceTimeBy(PING.toNanos(), TimeUnit.NANOSECONDS);
             bare.runScheduledPendingTasks();
@@ -202,14 +198,13 @@ class KeepaliveTest {
     private EmbeddedChannel expiringIn45s() {
         EmbeddedChannel cy = new EmbeddedChannel();
         cy.freezeTime();
-        cy.attr(InboxSession.KEY)
-                .set(new InboxSession(
-                        cy,
-                        new AuthenticatedUser(3, "Cy", null, System.currentTimeMillis() + 45_000),
-                        0,
-                        new ServerFrameEncoder(),
-                        METRICS));
-        cy.pipeline().addLast("connection", connection());
+        InboxSession session = new InboxSession(
+                cy,
+                new AuthenticatedUser(3, "Cy", null, System.currentTimeMillis() + 45_000),
+                0,
+                new ServerFrameEncoder(),
+                METRICS);
+        cy.pipeline().addLast("connection", connection(session));
         return cy;
     }
 
@@ -249,14 +244,13 @@ class KeepaliveTest {
     void anExpiredTokenIsNotPingedFirst() {
         EmbeddedChannel cy = new EmbeddedChannel();
         cy.freezeTime();
-        cy.attr(InboxSession.KEY)
-                .set(new InboxSession(
-                        cy,
-                        new AuthenticatedUser(3, "Cy", null, System.currentTimeMillis() - 1),
-                        0,
-                        new ServerFrameEncoder(),
-                        METRICS));
-        cy.pipeline().addLast("connection", connection());
+        InboxSession session = new InboxSession(
+                cy,
+                new AuthenticatedUser(3, "Cy", null, System.currentTimeMillis() - 1),
+                0,
+                new ServerFrameEncoder(),
+                METRICS);
+        cy.pipeline().addLast("connection", connection(session));
         cy.advanceTimeBy(1, TimeUnit.SECONDS); // the first sweep
         cy.runScheduledPendingTasks();
         Object o = cy.readOutbound();

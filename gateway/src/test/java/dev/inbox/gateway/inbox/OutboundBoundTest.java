@@ -43,9 +43,13 @@ class OutboundBoundTest {
                 0,
                 new ServerFrameEncoder(),
                 new GatewayMetrics());
-        ch.attr(InboxSession.KEY).set(session);
         ch.pipeline()
-                .addLast(new ConnectionHandler(new Keepalive(Duration.ofHours(1), Duration.ofHours(2)), 65_536, GRACE));
+                .addLast(new ConnectionHandler(
+                        new Keepalive(Duration.ofHours(1), Duration.ofHours(2)),
+                        65_536,
+                        GRACE,
+                        PassOnEndpoint.INSTANCE,
+                        session));
     }
 
     @AfterEach
