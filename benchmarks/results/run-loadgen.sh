@@ -279,5 +279,9 @@ DENSE=(-XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=6
 for i in 1 2 3; do
   mem "memory-19k-dense-$i" $GW_CP 19000 "${DENSE[@]}"   # the default transport: epoll on Linux
 done
+# Smaller sizes, for the slope that extrapolates past this machine's 20 000 files (docs/operations.md, a million).
+for n in 5000 10000; do
+  mem "memory-slope-$n" $GW_CP "$n" "${DENSE[@]}"
+done
 mem memory-19k-default-jvm $GW_CP 19000                   # the JVM's own heap sizing
 TRANSPORT=nio mem memory-nio-19k-dense $GW_CP 19000 "${DENSE[@]}"
