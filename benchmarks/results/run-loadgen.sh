@@ -10,6 +10,7 @@
 # "mixed" (on its own: PARTS=mixed) prices typing and read receipts (issue 15): the group scenario against the mixed
 # one (5 TYPING and 1 READ per message) at each of MIXED_RATES, interleaved, on ports 28400-28401 (MIXED_PORT).
 # "overload" (on its own: PARTS=overload) offers two nodes about twice their capacity for 60 s (issue 17).
+# "ab" (on its own: PARTS=ab OLD_JAR=...) compares this build's one-node throughput with an older jar's.
 # SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
 set -uo pipefail
 out=benchmarks/results
@@ -125,6 +126,24 @@ stop "$rd"
 
 fi
 
+if part ab; then
+# This build against an older one (OLD_JAR, a gateway jar built from another commit), the one-node group scenario at
+# AB_RATE (20 000) msgs/s, alternated, three rounds, a fresh node each run: "not worse than before" in one session.
+AB_RATE=${AB_RATE:-20000}
+for i in 1 2 3; do
+  for build in new old; do
+    name="ab-$build-$AB_RATE-$i"
+    done_already "$name" && continue
+    jar=$GW_CP; [ $build = old ] && jar=$OLD_JAR
+    gw=$(node "$jar" -Xmx1g -- --dev --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}"); wait_ready 28081
+    run "$name" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+        --users 1000 --group-size 10 --rate "$AB_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
+    stop "$gw"
+  done
+done
+
+fi
+
 if part history; then
 # History and the resume feed (issue 14): one node, Redis and the outbox, the group scenario at HISTORY_RATE
 # messages/s with --history false --feed-max-length 0 (off) and with the defaults (on), interleaved.
@@ -150,10 +169,11 @@ fi
 if part storm; then
 # The reconnect storm (issue 14): one node in front of Redis, history and the resume feed on (the defaults),
 # STORM_USERS clients opened with ?resume=1 in groups of 10, STORM_RATE msgs/s throughout; Redis drops the node's
-# subscriber connection, the node closes every client with 4002 across --redis-gap-window STORM_WINDOW (400ms, so all
-# of them come back within one second, as the issue's storm asks), and each reconnects at once with its position.
+# subscriber connection, the node closes every client with 4002 across --redis-gap-window STORM_WINDOW (1s; 400ms
+# was tried for the issue's "within one second": the handshakes, not the window, set the spread), and each
+# reconnects at once with its position.
 # Ports 28300-28302 (the storm's own range). Three runs.
-STORM_USERS=${STORM_USERS:-1000}; STORM_RATE=${STORM_RATE:-500}; STORM_WINDOW=${STORM_WINDOW:-400ms}
+STORM_USERS=${STORM_USERS:-1000}; STORM_RATE=${STORM_RATE:-500}; STORM_WINDOW=${STORM_WINDOW:-1s}
 for i in 1 2 3; do
   name="storm-$STORM_USERS-$i"
   done_already "$name" && continue
