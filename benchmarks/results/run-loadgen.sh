@@ -198,13 +198,15 @@ if part mixed; then
 # at these rates every user sends more TYPING a second than a person does.
 MP=${MIXED_PORT:-28400}; MA=$((MP + 1))
 MIXED_RATES=${MIXED_RATES:-"2500 5000 10000 15000 20000"}
+# MIXED_FLAGS: more node flags (e.g. "--read-interval 250ms"); MIXED_TAG: marks the runs' file names (mixed<tag>-...).
+read -r -a MF <<<"${MIXED_FLAGS:-}"; MT=${MIXED_TAG:-}
 for i in 1 2 3; do
   for rate in $MIXED_RATES; do
     for sc in group mixed; do
-      name="mixed-$sc-$rate-$i"
+      name="mixed$MT-$sc-$rate-$i"
       done_already "$name" && continue
       gw=$(node $GW_CP -Xmx1g -- --dev --port "$MP" --admin-port "$MA" "${BENCH_FLAGS[@]}" \
-          --event-rate-limit 100000 --event-rate-burst 100000)
+          --event-rate-limit 100000 --event-rate-burst 100000 "${MF[@]}")
       wait_ready "$MA"
       echo "$name: uptime $(uptime | sed 's/.*load average: //')"
       run "$name" --dev --nodes "ws://127.0.0.1:$MP" --admin "http://127.0.0.1:$MA" --scenario "$sc" \
@@ -213,11 +215,11 @@ for i in 1 2 3; do
     done
   done
 done
-python3 - "$out" $MIXED_RATES <<'PY'
+python3 - "$out" "$MT" $MIXED_RATES <<'PY'
 import json, os, sys
-out, rates = sys.argv[1], [int(r) for r in sys.argv[2:]]
+out, tag, rates = sys.argv[1], sys.argv[2], [int(r) for r in sys.argv[3:]]
 def held(sc, rate, i):
-    p = f"{out}/mixed-{sc}-{rate}-{i}.json"
+    p = f"{out}/mixed{tag}-{sc}-{rate}-{i}.json"
     if not os.path.exists(p):
         return None
     d = json.load(open(p))

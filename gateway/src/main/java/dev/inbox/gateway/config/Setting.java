@@ -178,7 +178,7 @@ public enum Setting {
             "At most one TYPING per sender and conversation is forwarded per interval on each node; extras are dropped silently (counted)."),
     READ_INTERVAL(
             "read-interval",
-            "250ms",
+            "1s",
             "READ events per reader and conversation: the first move is sent at once, further moves within the interval become one event with the newest position at its end (0 to 10s; 0: every move sent)."),
     EVENT_RATE_LIMIT(
             "event-rate-limit",

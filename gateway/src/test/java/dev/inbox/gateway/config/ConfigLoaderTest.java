@@ -254,7 +254,7 @@ class ConfigLoaderTest {
     void typingAndReceiptsHaveTheirOwnRateAndBoundsUnlessToldOtherwise() throws ConfigException {
         assertEquals(
                 new GatewayConfig.Events(
-                        java.time.Duration.ofSeconds(2), java.time.Duration.ofMillis(250), 20, 40, 99, 100),
+                        java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(1), 20, 40, 99, 100),
                 ConfigLoader.load(new String[] {"--dev"}, Map.of()).events());
         assertEquals(
                 new GatewayConfig.Events(

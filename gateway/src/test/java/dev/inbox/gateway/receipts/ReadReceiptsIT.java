@@ -130,7 +130,7 @@ class ReadReceiptsIT {
 
     @Test
     void aBurstOfReadsNeverSendsAPositionBackAndAlwaysSendsTheLast() {
-        node = GatewayFixture.start(); // the default interval, 250 ms
+        node = GatewayFixture.start(); // the default interval, 1 s
         node.members(1, 1, 2);
         WsClient ann = node.connect(1);
         WsClient bob = node.connect(2);

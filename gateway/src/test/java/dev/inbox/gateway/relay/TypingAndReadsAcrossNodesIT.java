@@ -223,7 +223,7 @@ class TypingAndReadsAcrossNodesIT {
 
     @Test
     void aBurstOfReadsReachesTheOtherNodeNeverGoingBackAndEndingAtTheLast() {
-        GatewayFixture a = node(); // the default interval, 250 ms
+        GatewayFixture a = node(); // the default interval, 1 s
         GatewayFixture b = node();
         a.members(1, 1, 2);
         WsClient ann = a.connect(1);
