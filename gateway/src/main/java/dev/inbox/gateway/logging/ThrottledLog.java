@@ -12,7 +12,8 @@ import org.slf4j.Logger;
  * the logging costs what the node is short of (issue 17: 55 030 stack traces in one overload log). The first
  * occurrence ever carries its stack trace; later lines name the exception only.
  *
- * <p>Thread-safe, lock-free; nothing is allocated for an occurrence that is not logged.
+ * <p>Thread-safe, lock-free; an occurrence that is not logged costs a clock read and a counter, nothing more than the
+ * caller's {@code detail} (callers build it only on paths that are already failing).
  */
 public final class ThrottledLog {
     /** How often one condition may log, unless told otherwise. */
