@@ -298,7 +298,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler {
             }
         } else {
             cancelSlowTimer();
-            if (session == null || !session.isClosing()) {
+            if (session == null || !(session.isClosing() || session.admissionsFull())) {
                 ctx.channel().config().setAutoRead(true);
             }
         }

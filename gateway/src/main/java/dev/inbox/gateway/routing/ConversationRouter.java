@@ -72,13 +72,13 @@ public final class ConversationRouter {
         this.loops = loops;
         this.metrics = metrics;
         this.groups = groups;
-        this.fanout = new Fanout(loops, groups, metrics);
         this.encoder = encoder;
         this.alloc = alloc;
         this.taskQueues = new LoopTaskQueue[loops.size()];
         for (int i = 0; i < taskQueues.length; i++) {
             taskQueues[i] = new LoopTaskQueue(loops.get(i));
         }
+        this.fanout = new Fanout(loops, taskQueues, groups, metrics);
         this.hooked = publishHook == null
                 ? null
                 : new PublishHookQueues(publishHook, loops, taskQueues, s -> admit(s, loops.ownerOf(s.conversationId)));
@@ -156,15 +156,26 @@ public final class ConversationRouter {
                 System.currentTimeMillis(),
                 sender,
                 message.clientMsgId());
+        sender.admissionStarted();
         if (hooked != null) {
             hooked.submit(s);
         } else {
             submit(s);
         }
         s.result.whenComplete((event, failure) -> {
-            if (failure != null) {
-                RoutingException re = unwrap(failure);
-                sender.sendError(re.code(), re.getMessage(), message.conversationId(), message.clientMsgId());
+            // On the sender's loop, behind the acknowledgement (or echo) this message queued there: the bound on
+            // messages in flight holds until the sender has its answer.
+            Runnable finish = () -> {
+                sender.admissionFinished();
+                if (failure != null) {
+                    RoutingException re = unwrap(failure);
+                    sender.sendError(re.code(), re.getMessage(), message.conversationId(), message.clientMsgId());
+                }
+            };
+            if (sender.channel().eventLoop().inEventLoop()) {
+                finish.run();
+            } else {
+                taskQueues[sender.loopIndex()].execute(finish);
             }
         });
     }
@@ -241,7 +252,14 @@ public final class ConversationRouter {
         metrics.resendRecognised();
         ServerEvent event = s.event(original.messageId(), original.originalCreatedAtMillis());
         if (s.sender != null && s.clientMsgId != null) {
-            s.sender.sendAck(encoder.encodeEvent(alloc, event, s.clientMsgId), groups);
+            InboxSession sender = s.sender;
+            ByteBuf ack = encoder.encodeEvent(alloc, event, s.clientMsgId);
+            if (sender.channel().eventLoop().inEventLoop()) {
+                sender.sendAck(ack, groups);
+            } else {
+                // Through the queue the sender's deliveries take, so it stays in order with them.
+                taskQueues[sender.loopIndex()].execute(() -> sender.sendAck(ack, groups));
+            }
         }
         s.result.complete(event);
     }

@@ -7,14 +7,14 @@ import io.netty.channel.EventLoop;
 import io.netty.util.Recycler;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Arrays;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Writes one encoded frame to every connection of a set of users on this node.
  *
  * <p>Design: the frame is a complete WebSocket frame, encoded once. The calling thread looks each member up once
  * and sorts their connections into one {@link LoopWrite} per event loop; the batch for the calling loop is written
- * in place, and each other loop gets its batch as one task. Each batch holds one {@code retainedDuplicate()} of the
+ * in place, and each other loop gets its batch as one task through its {@link LoopTaskQueue} (in order with
+ * everything else the router hands that loop, and yielding to the loop's I/O there). Each batch holds one {@code retainedDuplicate()} of the
  * frame, and each of its connections gets a {@code retainedDuplicate()} of that (from the pooled allocator, a
  * recycled view: no copy and no allocation), so a recipient's retain and release touch a reference count that only
  * its own loop writes. Frames enter each pipeline below the frame encoder, with the void promise, and each loop's
@@ -35,6 +35,8 @@ final class Fanout {
     private final UserGroups groups;
     private final GatewayMetrics metrics;
     private final LoopFlusher[] flushers;
+    /** Per loop, the way in for its batches (see {@link LoopTaskQueue}). */
+    private final LoopTaskQueue[] taskQueues;
     /** Per routing thread: the batch being filled for each loop during one {@link #deliver}, else null. */
     private final FastThreadLocal<LoopWrite[]> open = new FastThreadLocal<>() {
         @Override
@@ -43,8 +45,9 @@ final class Fanout {
         }
     };
 
-    Fanout(EventLoops loops, UserGroups groups, GatewayMetrics metrics) {
+    Fanout(EventLoops loops, LoopTaskQueue[] taskQueues, UserGroups groups, GatewayMetrics metrics) {
         this.loops = loops;
+        this.taskQueues = taskQueues;
         this.groups = groups;
         this.metrics = metrics;
         this.flushers = new LoopFlusher[loops.size()];
@@ -104,18 +107,9 @@ final class Fanout {
                 continue;
             }
             batches[i] = null;
-            batch.hold(frame.retainedDuplicate(), null, null, true, 0, flushers[i], groups);
+            batch.hold(frame.retainedDuplicate(), null, null, true, 0, flushers[i], taskQueues[i], groups);
             batch.event(droppable ? metrics : null);
-            EventLoop loop = loops.get(i);
-            if (loop.inEventLoop()) {
-                batch.run();
-            } else {
-                try {
-                    loop.execute(batch);
-                } catch (RejectedExecutionException e) {
-                    batch.abandon();
-                }
-            }
+            run(i, batch);
         }
     }
 
@@ -149,17 +143,21 @@ final class Fanout {
                     relayed,
                     acceptedNanos,
                     flushers[i],
+                    taskQueues[i],
                     groups);
-            EventLoop loop = loops.get(i);
-            if (loop.inEventLoop()) {
-                batch.run();
-            } else {
-                try {
-                    loop.execute(batch);
-                } catch (RejectedExecutionException e) {
-                    batch.abandon(); // the loop is shutting down and its connections with it
-                }
-            }
+            run(i, batch);
+        }
+    }
+
+    /** Writes {@code batch} in place on its loop, else hands it to that loop's queue. */
+    private void run(int loopIndex, LoopWrite batch) {
+        EventLoop loop = loops.get(loopIndex);
+        if (loop.inEventLoop()) {
+            batch.run();
+        } else if (loop.isShuttingDown()) {
+            batch.abandon(); // its connections are closing with it
+        } else {
+            taskQueues[loopIndex].execute(batch);
         }
     }
 
@@ -187,6 +185,7 @@ final class Fanout {
         private boolean relayed;
         private long acceptedNanos;
         private LoopFlusher flusher;
+        private LoopTaskQueue queue;
         private UserGroups groups;
         /** Set by {@link #event}: the frame is an event, not a message (no latency recorded). */
         private boolean event;
@@ -211,6 +210,7 @@ final class Fanout {
                 boolean relayed,
                 long acceptedNanos,
                 LoopFlusher flusher,
+                LoopTaskQueue queue,
                 UserGroups groups) {
             this.groups = groups;
             this.frame = frame;
@@ -219,6 +219,7 @@ final class Fanout {
             this.relayed = relayed;
             this.acceptedNanos = acceptedNanos;
             this.flusher = flusher;
+            this.queue = queue;
         }
 
         /** Marks the batch an event; {@code droppableMeters} non-null makes it skip unwritable connections. */
@@ -247,6 +248,7 @@ final class Fanout {
             ack = null;
             ackTo = null;
             flusher = null;
+            queue = null;
             groups = null;
             event = false;
             droppable = null;
@@ -282,10 +284,20 @@ final class Fanout {
                         continue;
                     }
                 }
+                boolean wasWritable = ch.isWritable();
                 ByteBuf out = s == ackTo && ack != null ? ack.retainedDuplicate() : frame.retainedDuplicate();
                 s.writeFrame(out);
                 flusher.written(s);
                 written++;
+                if (wasWritable && !ch.isWritable()) {
+                    // This frame crossed the high water mark: hand the socket what is queued now, not at the end of
+                    // the iteration. If it has not taken it (a full socket, or io_uring, whose writes happen in the
+                    // loop's next I/O phase), the loop writes before it delivers more.
+                    s.flushFrames();
+                    if (!ch.isWritable()) {
+                        queue.yieldToIo();
+                    }
+                }
             }
             if (!event) {
                 flusher.delivered(relayed, written, acceptedNanos);

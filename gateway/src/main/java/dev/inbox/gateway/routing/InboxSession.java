@@ -31,6 +31,13 @@ public final class InboxSession {
     public static final Duration CLOSE_HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
     /** The name Netty's handshaker gives the WebSocket frame encoder it adds to the pipeline. */
     public static final String FRAME_ENCODER = "wsencoder";
+    /**
+     * A connection's messages on their way at once, at most: read, and not yet acknowledged (or refused) on this
+     * connection. At this many it is not read until half are done. Without it, a sender the rate limit lets through
+     * ({@code --rate-limit}) could queue messages ahead of a busy admission or of its own loop as fast as the node
+     * reads them; with it, it waits in its own TCP window.
+     */
+    public static final int MAX_ADMISSIONS_IN_FLIGHT = 64;
 
     private final Channel channel;
     private final AuthenticatedUser user;
@@ -63,6 +70,10 @@ public final class InboxSession {
     private int relayEpoch;
     /** A HISTORY request of this connection is being answered; event loop only. */
     private boolean historyInFlight;
+    /** Messages of this connection handed to the router, not yet acknowledged or refused here; event loop only. */
+    private int admissionsInFlight;
+    /** Reading stopped at {@link #MAX_ADMISSIONS_IN_FLIGHT}; event loop only. */
+    private boolean admissionsFull;
     /** A resumed connection's seam: live frames held while the replay runs, then late duplicates dropped; else null. */
     private ResumeSeam seam;
 
@@ -486,6 +497,35 @@ public final class InboxSession {
     /** The relay interruptions this connection is covered from; set when it joins its group. Event loop only. */
     public void relayEpoch(int epoch) {
         relayEpoch = epoch;
+    }
+
+    /**
+     * One more of this connection's messages goes to the router; at {@link #MAX_ADMISSIONS_IN_FLIGHT} reading stops.
+     * Event loop only.
+     */
+    public void admissionStarted() {
+        if (++admissionsInFlight >= MAX_ADMISSIONS_IN_FLIGHT && !admissionsFull) {
+            admissionsFull = true;
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    /**
+     * One of this connection's messages was acknowledged or refused here; reading resumes at half the bound. Event
+     * loop only.
+     */
+    public void admissionFinished() {
+        if (--admissionsInFlight <= MAX_ADMISSIONS_IN_FLIGHT / 2 && admissionsFull) {
+            admissionsFull = false;
+            if (!closing && channel.isWritable()) {
+                channel.config().setAutoRead(true);
+            }
+        }
+    }
+
+    /** Whether reading is stopped for messages being admitted ({@link #admissionStarted}). Event loop only. */
+    public boolean admissionsFull() {
+        return admissionsFull;
     }
 
     /** Whether this side has started closing. Event loop only. */

@@ -6,6 +6,7 @@ import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,11 +19,16 @@ import org.slf4j.LoggerFactory;
  * in Java; see benchmarks/RESULTS.md.)
  *
  * <p>Every hand-off for a conversation goes through its owner loop's task queue, so the order Redis produced replies
- * and publications in is the order they are delivered in. A drain runs at most {@value #BATCH} tasks, then yields to
- * the loop's I/O and queues itself again.
+ * and publications in is the order they are delivered in; fan-out reaches the recipients' loops through theirs. A
+ * drain runs at most {@value #BATCH} tasks, and stops sooner when a write left a connection of this loop with bytes
+ * its socket has not taken ({@link #yieldToIo}); either way the rest waits for the loop's next I/O phase (a task
+ * scheduled now runs after it, where a task queued with {@code execute} would run in the same pass). Why: on io_uring
+ * a flush only queues the write, which the kernel performs in the loop's next I/O phase, so without the yield a burst
+ * of deliveries piles up in a fast reader's outbound buffer until it passes the hard cap and is closed as slow.
  *
  * <p>Bound: none of its own, like the loop's task queue it sits in front of; what reaches it is bounded upstream
- * (per-connection rate limits, connection limits, the Redis command queue). Thread-safe; tasks run on the loop.
+ * (each connection's messages in flight, {@link InboxSession#MAX_ADMISSIONS_IN_FLIGHT}; per-connection rate limits,
+ * connection limits, the Redis command queue). Thread-safe; tasks run on the loop.
  */
 final class LoopTaskQueue implements Executor, Runnable {
     private static final Logger log = LoggerFactory.getLogger(LoopTaskQueue.class);
@@ -33,6 +39,8 @@ final class LoopTaskQueue implements Executor, Runnable {
     private final Queue<Runnable> tasks = PlatformDependent.newMpscQueue();
     /** A drain is queued on the loop or running; set by whoever queues one, cleared by the drain. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** Set by {@link #yieldToIo} during a drain; the loop's thread only. */
+    private boolean yieldRequested;
 
     LoopTaskQueue(EventLoop loop) {
         this.loop = loop;
@@ -52,23 +60,45 @@ final class LoopTaskQueue implements Executor, Runnable {
             } catch (RejectedExecutionException e) {
                 // The loop is shutting down: run what is queued here, so buffers are released and results completed.
                 scheduled.set(false);
-                drain(Integer.MAX_VALUE);
+                drain(Integer.MAX_VALUE, false);
             }
         }
     }
 
-    /** On the loop: runs a batch, then lets go; queues another drain if more arrived meanwhile. */
+    /**
+     * A write on this loop left a connection over its high water mark with bytes its socket has not taken yet: the
+     * current drain stops after its task, so the loop writes before delivering more. Event loop only.
+     */
+    void yieldToIo() {
+        yieldRequested = true;
+    }
+
+    /**
+     * On the loop: runs a batch; when tasks remain, the next drain comes after the loop's I/O (and keeps
+     * {@link #scheduled} set meanwhile, so producers do not queue one sooner); else lets go, and queues another drain
+     * if more arrived meanwhile.
+     */
     @Override
     public void run() {
-        drain(BATCH);
+        drain(BATCH, true);
+        if (!tasks.isEmpty()) {
+            try {
+                loop.schedule(this, 0, TimeUnit.NANOSECONDS);
+                return;
+            } catch (RejectedExecutionException e) {
+                drain(Integer.MAX_VALUE, false); // the loop is shutting down: as in schedule()
+            }
+        }
         scheduled.set(false);
         if (!tasks.isEmpty()) {
             schedule();
         }
     }
 
-    private void drain(int max) {
-        for (int i = 0; i < max; i++) {
+    /** Runs up to {@code max} tasks; with {@code mayYield}, fewer when one asks to {@link #yieldToIo}. */
+    private void drain(int max, boolean mayYield) {
+        yieldRequested = false;
+        for (int i = 0; i < max && !(mayYield && yieldRequested); i++) {
             Runnable task = tasks.poll();
             if (task == null) {
                 return;
