@@ -20,10 +20,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The I/O transport: epoll where it runs (the jar carries its native library for Linux on x86_64 and aarch64), else
- * NIO ({@code --transport auto}). io_uring only when {@code --transport io_uring} asks for it: on Netty 4.2.18 the
- * outbound-bound and slow-consumer tests fail on it and pass on epoll and NIO (docs/operations.md). A forced
- * transport that cannot run here is a configuration error, not a silent fallback.
+ * The I/O transport ({@code --transport auto}): io_uring where the kernel allows it, else epoll, else NIO; the jar
+ * carries both native libraries for Linux on x86_64 and aarch64. A kernel too old for io_uring, one that disables it
+ * ({@code kernel.io_uring_disabled}), or a container whose seccomp profile blocks its system calls fails Netty's
+ * probe, and the node runs on epoll. A forced transport that cannot run here is a configuration error, not a silent
+ * fallback.
  */
 enum Transport {
     IO_URING,
@@ -42,6 +43,9 @@ enum Transport {
     }
 
     static Transport best() {
+        if (available(IoUring::isAvailable)) {
+            return IO_URING;
+        }
         return available(Epoll::isAvailable) ? EPOLL : NIO;
     }
 
