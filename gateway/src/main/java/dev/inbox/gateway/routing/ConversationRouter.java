@@ -76,7 +76,7 @@ public final class ConversationRouter {
         this.alloc = alloc;
         this.taskQueues = new LoopTaskQueue[loops.size()];
         for (int i = 0; i < taskQueues.length; i++) {
-            taskQueues[i] = new LoopTaskQueue(loops.get(i));
+            taskQueues[i] = new LoopTaskQueue(loops.get(i), loops.writesWaitForIo());
         }
         this.fanout = new Fanout(loops, taskQueues, groups, metrics);
         this.hooked = publishHook == null
@@ -162,20 +162,12 @@ public final class ConversationRouter {
         } else {
             submit(s);
         }
+        // Admitted, the message is finished for the sender where its acknowledgement (or the event) is written to it
+        // (Fanout), or where a resend is acknowledged (InboxSession#sendAck); refused, here.
         s.result.whenComplete((event, failure) -> {
-            // On the sender's loop, behind the acknowledgement (or echo) this message queued there: the bound on
-            // messages in flight holds until the sender has its answer.
-            Runnable finish = () -> {
-                sender.admissionFinished();
-                if (failure != null) {
-                    RoutingException re = unwrap(failure);
-                    sender.sendError(re.code(), re.getMessage(), message.conversationId(), message.clientMsgId());
-                }
-            };
-            if (sender.channel().eventLoop().inEventLoop()) {
-                finish.run();
-            } else {
-                taskQueues[sender.loopIndex()].execute(finish);
+            if (failure != null) {
+                RoutingException re = unwrap(failure);
+                sender.refused(re.code(), re.getMessage(), message.conversationId(), message.clientMsgId());
             }
         });
     }

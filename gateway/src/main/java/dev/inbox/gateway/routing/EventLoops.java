@@ -2,6 +2,8 @@ package dev.inbox.gateway.routing;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.List;
  */
 public final class EventLoops {
     private final EventLoop[] loops;
+    private final boolean writesWaitForIo;
 
     public EventLoops(EventLoopGroup group) {
         List<EventLoop> all = new ArrayList<>();
@@ -19,6 +22,15 @@ public final class EventLoops {
             all.add((EventLoop) e);
         }
         this.loops = all.toArray(new EventLoop[0]);
+        this.writesWaitForIo = loops[0] instanceof IoEventLoop io && io.isCompatible(IoUringIoHandle.class);
+    }
+
+    /**
+     * Whether a flush only queues the write, for the loop's next I/O phase to perform (io_uring), rather than writing
+     * to the socket at once (epoll, NIO): then a loop must not run tasks for long between I/O phases.
+     */
+    public boolean writesWaitForIo() {
+        return writesWaitForIo;
     }
 
     public int size() {

@@ -261,6 +261,9 @@ final class Fanout {
             int liveFrom = groups.liveFromEpoch(); // read once for the batch: see UserGroups#missedRelay
             for (int i = 0; i < size; i++) {
                 InboxSession s = sessions[i];
+                if (s == ackTo) {
+                    s.admissionFinished(); // its own message reaches it now, or never (it is closing)
+                }
                 Channel ch = s.channel();
                 if (!ch.isActive() || s.isClosing()) {
                     continue;

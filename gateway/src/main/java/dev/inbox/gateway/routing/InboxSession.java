@@ -35,9 +35,11 @@ public final class InboxSession {
      * A connection's messages on their way at once, at most: read, and not yet acknowledged (or refused) on this
      * connection. At this many it is not read until half are done. Without it, a sender the rate limit lets through
      * ({@code --rate-limit}) could queue messages ahead of a busy admission or of its own loop as fast as the node
-     * reads them; with it, it waits in its own TCP window.
+     * reads them; with it, it waits in its own TCP window. Small, because under overload it is the standing queue:
+     * at most this many messages per connection wait inside the node (benchmarks/RESULTS.md, issue 18), and
+     * pipelining 8 still lets one connection send thousands a second.
      */
-    public static final int MAX_ADMISSIONS_IN_FLIGHT = 64;
+    public static final int MAX_ADMISSIONS_IN_FLIGHT = 8;
 
     private final Channel channel;
     private final AuthenticatedUser user;
@@ -136,6 +138,23 @@ public final class InboxSession {
     }
 
     /**
+     * One of this connection's messages was refused: the {@code ERROR}, and the message no longer counts as on its
+     * way ({@link #admissionFinished}). Any thread.
+     */
+    void refused(ErrorCode code, String message, long conversationId, String clientMsgId) {
+        if (!channel.eventLoop().inEventLoop()) {
+            try {
+                channel.eventLoop().execute(() -> refused(code, message, conversationId, clientMsgId));
+            } catch (RejectedExecutionException e) {
+                // the loop is shutting down and this connection with it
+            }
+            return;
+        }
+        admissionFinished();
+        sendError(code, message, conversationId, clientMsgId);
+    }
+
+    /**
      * Sends {@code ack}, an acknowledgement that goes to this connection alone (a recognised resend's), and takes
      * ownership of it. Not to a connection that may have missed a relayed event ({@link UserGroups#missedRelay}): the
      * ack would carry its resume position past that event, and the replay after its 4002 close brings the message.
@@ -150,6 +169,7 @@ public final class InboxSession {
             }
             return;
         }
+        admissionFinished();
         if (!channel.isActive() || closing || coverage.missedRelay(this)) {
             ack.release();
             return;

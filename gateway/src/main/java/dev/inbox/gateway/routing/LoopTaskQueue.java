@@ -20,11 +20,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every hand-off for a conversation goes through its owner loop's task queue, so the order Redis produced replies
  * and publications in is the order they are delivered in; fan-out reaches the recipients' loops through theirs. A
- * drain runs at most {@value #BATCH} tasks, and stops sooner when a write left a connection of this loop with bytes
- * its socket has not taken ({@link #yieldToIo}); either way the rest waits for the loop's next I/O phase (a task
- * scheduled now runs after it, where a task queued with {@code execute} would run in the same pass). Why: on io_uring
- * a flush only queues the write, which the kernel performs in the loop's next I/O phase, so without the yield a burst
- * of deliveries piles up in a fast reader's outbound buffer until it passes the hard cap and is closed as slow.
+ * drain runs at most {@value #BATCH} tasks, then queues itself again behind the loop's other tasks: on epoll and NIO
+ * deliveries go before the loop reads more, so under overload the backlog waits in the clients' sockets. Two cases
+ * wait for the loop's next I/O phase instead (a task scheduled now runs after it, where one queued with
+ * {@code execute} runs in the same pass): on io_uring every drain that leaves tasks behind, and on any transport a
+ * drain stopped because a write left a connection with bytes its socket has not taken ({@link #yieldToIo}). Why: on
+ * io_uring a flush only queues the write, which the kernel performs in the loop's next I/O phase, so a long pass of
+ * tasks holds every write back, and a burst piles up in a fast reader's outbound buffer until it passes the hard cap
+ * and is closed as slow. That I/O phase also reads; what it may let in while deliveries wait is bounded per
+ * connection ({@link InboxSession#MAX_ADMISSIONS_IN_FLIGHT}).
  *
  * <p>Bound: none of its own, like the loop's task queue it sits in front of; what reaches it is bounded upstream
  * (each connection's messages in flight, {@link InboxSession#MAX_ADMISSIONS_IN_FLIGHT}; per-connection rate limits,
@@ -36,14 +40,18 @@ final class LoopTaskQueue implements Executor, Runnable {
     private static final int BATCH = 1024;
 
     private final EventLoop loop;
+    /** {@link EventLoops#writesWaitForIo}: every drain that leaves tasks behind waits for the loop's I/O. */
+    private final boolean writesWaitForIo;
+
     private final Queue<Runnable> tasks = PlatformDependent.newMpscQueue();
     /** A drain is queued on the loop or running; set by whoever queues one, cleared by the drain. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** Set by {@link #yieldToIo} during a drain; the loop's thread only. */
     private boolean yieldRequested;
 
-    LoopTaskQueue(EventLoop loop) {
+    LoopTaskQueue(EventLoop loop, boolean writesWaitForIo) {
         this.loop = loop;
+        this.writesWaitForIo = writesWaitForIo;
     }
 
     /** Queues {@code task} behind everything handed over before it. Any thread. */
@@ -74,14 +82,14 @@ final class LoopTaskQueue implements Executor, Runnable {
     }
 
     /**
-     * On the loop: runs a batch; when tasks remain, the next drain comes after the loop's I/O (and keeps
-     * {@link #scheduled} set meanwhile, so producers do not queue one sooner); else lets go, and queues another drain
-     * if more arrived meanwhile.
+     * On the loop: runs a batch. When tasks remain and the loop should write first (see the class comment), the next
+     * drain comes after its I/O, and {@link #scheduled} stays set meanwhile so producers do not queue one sooner;
+     * else it lets go, and queues another drain if more arrived meanwhile.
      */
     @Override
     public void run() {
-        drain(BATCH, true);
-        if (!tasks.isEmpty()) {
+        boolean yielded = drain(BATCH, true);
+        if ((yielded || writesWaitForIo) && !tasks.isEmpty()) {
             try {
                 loop.schedule(this, 0, TimeUnit.NANOSECONDS);
                 return;
@@ -95,13 +103,16 @@ final class LoopTaskQueue implements Executor, Runnable {
         }
     }
 
-    /** Runs up to {@code max} tasks; with {@code mayYield}, fewer when one asks to {@link #yieldToIo}. */
-    private void drain(int max, boolean mayYield) {
+    /** Runs up to {@code max} tasks; with {@code mayYield}, fewer when one asks to {@link #yieldToIo}, and says so. */
+    private boolean drain(int max, boolean mayYield) {
         yieldRequested = false;
-        for (int i = 0; i < max && !(mayYield && yieldRequested); i++) {
+        for (int i = 0; i < max; i++) {
+            if (mayYield && yieldRequested) {
+                return true;
+            }
             Runnable task = tasks.poll();
             if (task == null) {
-                return;
+                return false;
             }
             try {
                 task.run();
@@ -109,5 +120,6 @@ final class LoopTaskQueue implements Executor, Runnable {
                 taskFailed.warn("a task of this loop", e);
             }
         }
+        return mayYield && yieldRequested;
     }
 }
