@@ -334,6 +334,47 @@ class PublishHookIT {
         assertEquals(2, stub.requests().size(), "the refused message was never sent to the backend");
     }
 
+    @Test
+    void oneConnectionHasAtMostEightMessagesOnTheirWayAndTheRestWaitUnreadInItsSocket() {
+        // One event loop for Ann and Bob: the loop that serves Bob below is the one that would read Ann's backlog.
+        GatewayFixture gw = node("--hook-timeout", "10s", "--worker-threads", "1");
+        for (long c = 1; c <= 20; c++) {
+            gw.members(c, 1, 2);
+        }
+        gw.members(99, 2, 3);
+        WsClient ann = gw.connect(1);
+        WsClient bob = gw.connect(2);
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger mostWaiting = new java.util.concurrent.atomic.AtomicInteger();
+        stub.answer(r -> {
+            if ((Long) r.json().get("conversation_id") == 99L) {
+                return Answer.status(204);
+            }
+            mostWaiting.accumulateAndGet(waiting.incrementAndGet(), Math::max);
+            r.answered.thenRun(waiting::decrementAndGet);
+            return Answer.status(204).after(release);
+        });
+
+        for (int c = 1; c <= 20; c++) {
+            ann.send(text(c, "m" + c, "c-" + c)); // each one is in the node's socket when send returns
+        }
+        stub.awaitRequests(8);
+        // Bob's round trip through the same loop and the hook: the loop has run its I/O since Ann's frames arrived.
+        bob.send(text(99, "bob", "b-1"));
+        assertEquals("b-1", bob.nextJson().get("client_msg_id"));
+        assertEquals(9, stub.requests().size(), "Ann's first 8 and Bob's: the other 12 wait unread");
+
+        release.complete(null);
+        java.util.Set<Object> delivered = new java.util.HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            delivered.add(bob.nextJson().get("message"));
+            ann.nextJson();
+        }
+        assertEquals(20, delivered.size(), "every message got through once the first were answered");
+        assertTrue(mostWaiting.get() <= 8, "at most 8 of one connection's messages at the backend at once");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"not json", "{\"message\":5}", "{\"message\":\"too long\"}", "100 KiB"})
     void malformedOkAnswerIsBackendUnavailableAndCounted(String answer) {
