@@ -127,12 +127,13 @@ stop "$rd"
 fi
 
 if part ab; then
-# This build against an older one (OLD_JAR, a gateway jar built from another commit), the one-node group scenario at
-# AB_RATE (20 000) msgs/s, alternated, three rounds, a fresh node each run: "not worse than before" in one session.
+# This build against an older one (OLD_JAR, a gateway jar built from another commit; AB_TAG, if set, names the pair),
+# the one-node group scenario at AB_RATE (20 000) msgs/s, alternated, three rounds, a fresh node each run: "not worse
+# than before" in one session.
 AB_RATE=${AB_RATE:-20000}
 for i in 1 2 3; do
   for build in new old; do
-    name="ab-$build-$AB_RATE-$i"
+    name="ab${AB_TAG:+-$AB_TAG}-$build-$AB_RATE-$i"
     done_already "$name" && continue
     jar=$GW_CP; [ $build = old ] && jar=$OLD_JAR
     gw=$(node "$jar" -Xmx1g -- --dev --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}"); wait_ready 28081
@@ -299,7 +300,7 @@ part memory || exit 0
 # The shipped JVM settings for a dense node (deploy/docker/Dockerfile's JAVA_TOOL_OPTIONS, beside its heap sizing).
 DENSE=(-XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000)
 for i in 1 2 3; do
-  mem "memory-19k-dense-$i" $GW_CP 19000 "${DENSE[@]}"   # the default transport: epoll on Linux
+  mem "memory-19k-dense-$i" $GW_CP 19000 "${DENSE[@]}"   # the default transport: io_uring where the kernel allows it
 done
 # Smaller sizes, for the slope that extrapolates past this machine's 20 000 files (docs/operations.md, a million).
 for n in 5000 10000; do
@@ -307,3 +308,11 @@ for n in 5000 10000; do
 done
 mem memory-19k-default-jvm $GW_CP 19000                   # the JVM's own heap sizing
 TRANSPORT=nio mem memory-nio-19k-dense $GW_CP 19000 "${DENSE[@]}"
+# epoll, the fallback where io_uring may not run (and the default before io_uring was).
+for i in 1 2 3; do
+  TRANSPORT=epoll mem "memory-epoll-19k-dense-$i" $GW_CP 19000 "${DENSE[@]}"
+done
+for n in 5000 10000; do
+  TRANSPORT=epoll mem "memory-epoll-slope-$n" $GW_CP "$n" "${DENSE[@]}"
+done
+TRANSPORT=epoll mem memory-epoll-19k-default-jvm $GW_CP 19000
