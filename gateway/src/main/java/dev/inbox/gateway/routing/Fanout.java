@@ -14,10 +14,10 @@ import java.util.Arrays;
  * <p>Design: the frame is a complete WebSocket frame, encoded once. The calling thread looks each member up once
  * and sorts their connections into one {@link LoopWrite} per event loop; the batch for the calling loop is written
  * in place, and each other loop gets its batch as one task through its {@link LoopTaskQueue} (in order with
- * everything else the router hands that loop, and yielding to the loop's I/O there). Each batch holds one {@code retainedDuplicate()} of the
- * frame, and each of its connections gets a {@code retainedDuplicate()} of that (from the pooled allocator, a
- * recycled view: no copy and no allocation), so a recipient's retain and release touch a reference count that only
- * its own loop writes. Frames enter each pipeline below the frame encoder, with the void promise, and each loop's
+ * everything else the router hands that loop, and yielding to the loop's I/O there). Each batch holds one
+ * {@code retainedDuplicate()} of the frame, and each of its connections gets a {@code retainedDuplicate()} of that
+ * (from the pooled allocator, a recycled view: no copy and no allocation), so a recipient's retain and release touch
+ * a reference count that only its own loop writes. Frames enter each pipeline below the frame encoder, with the void promise, and each loop's
  * {@link LoopFlusher} flushes every connection it wrote once, at the end of the loop's iteration. So per recipient
  * the cost is a lookup, an array store, an uncontended retain, a queue append and (shared with every other message
  * in the iteration) a flush; per message, one task per other loop: never a task per recipient.
