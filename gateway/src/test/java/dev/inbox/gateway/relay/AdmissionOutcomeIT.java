@@ -3,6 +3,7 @@ package dev.inbox.gateway.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.ReplyDelayProxy;
@@ -96,6 +97,16 @@ class AdmissionOutcomeIT {
         });
     }
 
+    /** The next {@code ERROR} frame {@code client} gets, past the messages of the others it receives as a member. */
+    private static Map<String, Object> nextError(WsClient client) {
+        while (true) {
+            Map<String, Object> frame = client.nextJson();
+            if ("ERROR".equals(frame.get("type"))) {
+                return frame;
+            }
+        }
+    }
+
     /** The outbox entries carrying {@code clientMsgId}, as a backend reading every partition would find them. */
     private List<Map<String, String>> outboxEntries(String clientMsgId) {
         List<Map<String, String>> found = new ArrayList<>();
@@ -161,23 +172,35 @@ class AdmissionOutcomeIT {
     /**
      * Waiting on Redis is bounded: with {@code --redis-queue} admissions unanswered, the next message is shed at once
      * ({@code overloaded}), and it really was refused: nobody gets it and it is not in the outbox. Those
-     * waiting keep waiting for their replies, and end {@code outcome_unknown} when the connection is cut.
+     * waiting keep waiting for their replies, and end {@code outcome_unknown} when the connection is cut. Two
+     * senders fill the bound: one connection alone stops being read at its own 8 messages in flight.
      */
     @Test
     void pastTheBoundOfMessagesWaitingOnRedisTheNodeShedsAtOnce() {
         int bound = 16; // the smallest --redis-queue
+        int perSender = InboxSession.MAX_ADMISSIONS_IN_FLIGHT;
         Pair p = pair("60s", "--redis-queue", String.valueOf(bound));
+        long carolId = 3;
+        long daveId = 4;
+        p.a().members(CONVERSATION, ALICE, BOB, carolId, daveId);
+        WsClient carol = p.a().connect(carolId);
+        WsClient dave = p.a().connect(daveId);
+        awaitSubscribers(carolId);
+        awaitSubscribers(daveId);
         proxy.holdReplies();
 
-        for (int i = 0; i < bound; i++) {
-            p.alice().send(text("waiting " + i, "w" + i));
+        List<WsClient> senders = List.of(p.alice(), carol);
+        for (int s = 0; s < senders.size(); s++) {
+            for (int i = s * perSender; i < (s + 1) * perSender; i++) {
+                senders.get(s).send(text("waiting " + i, "w" + i));
+            }
+            for (int i = s * perSender; i < (s + 1) * perSender; i++) {
+                assertEquals("waiting " + i, p.bob().nextJson().get("message"), "the scripts ran: B's member has them");
+            }
         }
-        for (int i = 0; i < bound; i++) {
-            assertEquals("waiting " + i, p.bob().nextJson().get("message"), "the scripts ran: B's member has them");
-        }
-        p.alice().send(text("one too many", "shed"));
+        dave.send(text("one too many", "shed"));
 
-        Map<String, Object> shed = p.alice().nextJson();
+        Map<String, Object> shed = nextError(dave);
         assertEquals("overloaded", shed.get("code"), "shed at once, before any reply: " + shed);
         assertEquals("shed", shed.get("client_msg_id"));
         assertEquals(List.of(), outboxEntries("shed"), "refused means not in the outbox");
@@ -189,9 +212,11 @@ class AdmissionOutcomeIT {
                 .contains("inbox_limit_hits_total{limit=\"relay_waiting\"} 1.0"));
 
         proxy.cut();
-        for (int i = 0; i < bound; i++) {
-            Map<String, Object> answer = p.alice().nextJson();
-            assertEquals("outcome_unknown", answer.get("code"), answer.toString());
+        for (WsClient sender : senders) {
+            for (int i = 0; i < perSender; i++) {
+                Map<String, Object> answer = nextError(sender);
+                assertEquals("outcome_unknown", answer.get("code"), answer.toString());
+            }
         }
         // Bob's last frame was the last waiting message: the shed one never reached him.
         p.bob().send(text("after", "b1"));

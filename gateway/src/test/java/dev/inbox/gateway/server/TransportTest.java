@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.inbox.gateway.config.ConfigException;
-import io.netty.channel.uring.IoUring;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
@@ -15,12 +14,10 @@ class TransportTest {
                             || System.getProperty("os.arch").equals("aarch64"));
 
     @Test
-    void autoPicksIoUringWhereTheKernelAllowsItElseEpollBecauseTheJarCarriesBoth() throws ConfigException {
+    void autoPicksEpollOnLinuxBecauseTheJarCarriesIt() throws ConfigException {
         Transport auto = Transport.of("auto");
         if (LINUX_WITH_NATIVES) {
-            // The jar's natives load on Linux; whether io_uring may run is the kernel's (and a container's) call.
-            Transport expected = IoUring.isAvailable() ? Transport.IO_URING : Transport.EPOLL;
-            assertEquals(expected, auto, "the native jars are dependencies: Linux must not fall back to NIO");
+            assertEquals(Transport.EPOLL, auto, "the native jars are dependencies: Linux must not fall back");
         } else {
             assertEquals(Transport.NIO, auto);
         }
