@@ -33,7 +33,8 @@ public final class InboxSession {
     public static final String FRAME_ENCODER = "wsencoder";
     /**
      * A connection's messages on their way at once, at most: read, and not yet acknowledged (or refused) on this
-     * connection. At this many it is not read until half are done. Without it, a sender the rate limit lets through
+     * connection. At this many it is not read until half are done (frames already read with the one that reached it
+     * still go through: at most one receive buffer, 64 KiB). Without it, a sender the rate limit lets through
      * ({@code --rate-limit}) could queue messages ahead of a busy admission or of its own loop as fast as the node
      * reads them; with it, it waits in its own TCP window. Small, because under overload it is the standing queue:
      * at most this many messages per connection wait inside the node (benchmarks/RESULTS.md, issue 18), and
