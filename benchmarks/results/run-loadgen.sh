@@ -299,20 +299,16 @@ mem() { # name classpath connections jvm-args...
 part memory || exit 0
 # The shipped JVM settings for a dense node (deploy/docker/Dockerfile's JAVA_TOOL_OPTIONS, beside its heap sizing).
 DENSE=(-XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000)
-for i in 1 2 3; do
-  mem "memory-19k-dense-$i" $GW_CP 19000 "${DENSE[@]}"   # the default transport: io_uring where the kernel allows it
+# epoll, the default on Linux, and io_uring (--transport io_uring), each: three runs at 19 000, the slope's smaller
+# sizes (past this machine's 20 000 files: docs/operations.md, a million), and the JVM's own heap sizing.
+for t in epoll uring; do
+  tr=$t; [ $t = uring ] && tr=io_uring
+  for i in 1 2 3; do
+    TRANSPORT=$tr mem "memory-$t-19k-dense-$i" $GW_CP 19000 "${DENSE[@]}"
+  done
+  for n in 5000 10000; do
+    TRANSPORT=$tr mem "memory-$t-slope-$n" $GW_CP "$n" "${DENSE[@]}"
+  done
+  TRANSPORT=$tr mem "memory-$t-19k-default-jvm" $GW_CP 19000
 done
-# Smaller sizes, for the slope that extrapolates past this machine's 20 000 files (docs/operations.md, a million).
-for n in 5000 10000; do
-  mem "memory-slope-$n" $GW_CP "$n" "${DENSE[@]}"
-done
-mem memory-19k-default-jvm $GW_CP 19000                   # the JVM's own heap sizing
 TRANSPORT=nio mem memory-nio-19k-dense $GW_CP 19000 "${DENSE[@]}"
-# epoll, the fallback where io_uring may not run (and the default before io_uring was).
-for i in 1 2 3; do
-  TRANSPORT=epoll mem "memory-epoll-19k-dense-$i" $GW_CP 19000 "${DENSE[@]}"
-done
-for n in 5000 10000; do
-  TRANSPORT=epoll mem "memory-epoll-slope-$n" $GW_CP "$n" "${DENSE[@]}"
-done
-TRANSPORT=epoll mem memory-epoll-19k-default-jvm $GW_CP 19000
