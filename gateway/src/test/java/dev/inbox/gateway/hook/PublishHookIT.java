@@ -20,8 +20,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -367,7 +369,7 @@ class PublishHookIT {
                 annsAtTheBackend + " of Ann's " + messages + " at the backend: at most 8 and the rest of one read");
 
         release.complete(null);
-        java.util.Set<Object> delivered = new java.util.HashSet<>();
+        Set<Object> delivered = new HashSet<>();
         for (int i = 0; i < messages; i++) {
             delivered.add(((String) bob.nextJson().get("message")).substring(0, 2));
             ann.nextJson();
