@@ -6,6 +6,7 @@ import dev.inbox.gateway.metrics.Limit;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -27,8 +28,13 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
     /** Admin connections open now, node-wide; every connection's gate counts itself in and out. */
     private final AtomicInteger open = new AtomicInteger();
 
-    public AdminChannelInitializer(AdminHandler handler, GatewayConfig.Admin config, GatewayMetrics metrics) {
+    /** Every open admin connection, so the node can close them and wait before its loop stops. */
+    private final ChannelGroup connections;
+
+    public AdminChannelInitializer(
+            AdminHandler handler, GatewayConfig.Admin config, GatewayMetrics metrics, ChannelGroup connections) {
         this.handler = handler;
+        this.connections = connections;
         this.config = config;
         this.apiKey = config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.metrics = metrics;
@@ -36,6 +42,7 @@ public final class AdminChannelInitializer extends ChannelInitializer<SocketChan
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        connections.add(ch);
         ch.pipeline()
                 .addLast("http", new HttpServerCodec())
                 .addLast("timeout", new AdminReadTimeoutHandler(config.readTimeout(), metrics))

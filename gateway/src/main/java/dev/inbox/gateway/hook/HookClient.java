@@ -12,6 +12,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -27,6 +29,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -73,6 +76,8 @@ public final class HookClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HookClient.class);
     private static final Duration PROBE_INTERVAL = Duration.ofSeconds(2);
     private static final Duration RESOLVE_EVERY = Duration.ofSeconds(30);
+    /** How long {@link #close} waits for the connections to close; they close at once unless a loop is stuck. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
     private final String name;
     private final URI url;
@@ -98,6 +103,11 @@ public final class HookClient implements AutoCloseable {
     private final ArrayDeque<HookCall>[] waiting;
     /** Per loop, its connections open or being opened. That loop only. */
     private final int[] open;
+    /**
+     * Every connection open or being opened, so {@link #close} can close them and wait: a connection still open when
+     * its loop stops may hold a receive buffer nobody frees (io_uring).
+     */
+    private final ChannelGroup channels = new DefaultChannelGroup("hook", GlobalEventExecutor.INSTANCE);
     /** The hook's address, resolved off the loops; {@code null} until the first resolution succeeds. */
     private volatile InetSocketAddress address;
 
@@ -341,7 +351,12 @@ public final class HookClient implements AutoCloseable {
     }
 
     private void connect(HookCall call, int index, InetSocketAddress to) {
-        bootstraps[index].connect(to).addListener((ChannelFuture f) -> {
+        ChannelFuture connecting = bootstraps[index].connect(to);
+        channels.add(connecting.channel());
+        if (closed) { // close() ran between the check that let this call in and here
+            connecting.channel().close();
+        }
+        connecting.addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 // Never active, so its handler hears of no close: the count is given back here.
                 open[index]--;
@@ -519,24 +534,14 @@ public final class HookClient implements AutoCloseable {
     }
 
     /**
-     * Stops probing and closes the idle connections; calls still in flight end with their connections, waiting ones
-     * with their timers.
+     * Stops probing, closes every connection and waits until they are closed; calls in flight end with their
+     * connections, waiting ones with their timers.
      */
     @Override
     public void close() {
         closed = true;
         prober.shutdownNow();
-        for (int i = 0; i < loops.length; i++) {
-            ArrayDeque<Channel> mine = idle[i];
-            try {
-                loops[i].execute(() -> {
-                    for (Channel ch = mine.pollFirst(); ch != null; ch = mine.pollFirst()) {
-                        ch.close();
-                    }
-                });
-            } catch (RuntimeException e) {
-                // the loop is stopping: its channels close with it
-            }
-        }
+        // Connects under way are in the group too: closing them fails their calls as unreachable.
+        channels.close().awaitUninterruptibly(CLOSE_WAIT.toMillis());
     }
 }

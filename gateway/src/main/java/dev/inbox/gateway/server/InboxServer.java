@@ -32,6 +32,7 @@ import dev.inbox.gateway.relay.RedisPresence;
 import dev.inbox.gateway.relay.RedisRelay;
 import dev.inbox.gateway.routing.ConversationRouter;
 import dev.inbox.gateway.routing.EventLoops;
+import dev.inbox.gateway.routing.InboxSession;
 import dev.inbox.gateway.routing.LocalRelay;
 import dev.inbox.gateway.routing.Relay;
 import dev.inbox.gateway.routing.UserGroups;
@@ -47,8 +48,15 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +79,8 @@ public final class InboxServer implements AutoCloseable {
      * capped at this over a full feed's size (docs/operations.md, bounds).
      */
     static final long LOCAL_FEED_MAX_BYTES = 64L * 1024 * 1024;
+    /** How long {@link #close} waits for connections to close; they close at once unless a loop is stuck. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
     private static final Logger log = LoggerFactory.getLogger(InboxServer.class);
 
@@ -79,6 +89,9 @@ public final class InboxServer implements AutoCloseable {
     private final EventLoopGroup adminLoop;
     private final Channel publicChannel;
     private final Channel adminChannel;
+    /** The admin port's open connections: a handful, closed with the node. */
+    private final ChannelGroup adminConnections;
+
     private final Readiness readiness;
     private final UserGroups groups;
     private final Transport transport;
@@ -99,6 +112,7 @@ public final class InboxServer implements AutoCloseable {
             EventLoopGroup adminLoop,
             Channel publicChannel,
             Channel adminChannel,
+            ChannelGroup adminConnections,
             Readiness readiness,
             UserGroups groups,
             Transport transport,
@@ -117,6 +131,7 @@ public final class InboxServer implements AutoCloseable {
         this.adminLoop = adminLoop;
         this.publicChannel = publicChannel;
         this.adminChannel = adminChannel;
+        this.adminConnections = adminConnections;
         this.readiness = readiness;
         this.groups = groups;
         this.transport = transport;
@@ -335,6 +350,7 @@ public final class InboxServer implements AutoCloseable {
                     config.listen().bind(),
                     config.listen().port(),
                     "port");
+            ChannelGroup adminConnections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
             AdminHandler adminHandler = new AdminHandler(
                     relay.membership(),
                     router,
@@ -350,7 +366,8 @@ public final class InboxServer implements AutoCloseable {
                             .group(adminLoop)
                             .channel(transport.serverChannel())
                             .childOption(ChannelOption.TCP_NODELAY, true)
-                            .childHandler(new AdminChannelInitializer(adminHandler, config.admin(), metrics)),
+                            .childHandler(new AdminChannelInitializer(
+                                    adminHandler, config.admin(), metrics, adminConnections)),
                     config.listen().adminBind(),
                     config.listen().adminPort(),
                     "admin-port");
@@ -361,6 +378,7 @@ public final class InboxServer implements AutoCloseable {
                     adminLoop,
                     publicChannel,
                     adminChannel,
+                    adminConnections,
                     readiness,
                     groups,
                     transport,
@@ -480,6 +498,7 @@ public final class InboxServer implements AutoCloseable {
         readiness.notReady("shutting down");
         publicChannel.close().syncUninterruptibly();
         adminChannel.close().syncUninterruptibly();
+        closeConnections();
         presence.close();
         relay.close();
         if (publishHook != null) {
@@ -495,5 +514,22 @@ public final class InboxServer implements AutoCloseable {
         workers.terminationFuture().syncUninterruptibly();
         adminLoop.terminationFuture().syncUninterruptibly();
         log.info("stopped");
+    }
+
+    /**
+     * Closes the WebSocket and admin connections and waits until they are closed, before the loops stop: an io_uring
+     * channel that is still open when its loop stops can leave its receive buffer unreleased. A connection still in
+     * its handshake is not counted here; the loop closes it as it stops.
+     */
+    private void closeConnections() {
+        List<Future<?>> closing = new ArrayList<>();
+        for (InboxSession session : groups.allSessions()) {
+            closing.add(session.channel().close());
+        }
+        closing.add(adminConnections.close());
+        long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+        for (Future<?> f : closing) {
+            f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        }
     }
 }
