@@ -110,7 +110,7 @@ public enum Setting {
     TRANSPORT(
             "transport",
             "auto",
-            "I/O transport: auto (epoll on Linux, else NIO), epoll, nio, or io_uring (opt-in: see docs/operations.md). A forced one that cannot run here stops the node at start."),
+            "I/O transport: auto (io_uring where the kernel allows it, else epoll on Linux, else NIO), io_uring, epoll or nio. A forced one that cannot run here stops the node at start."),
     DRAIN_DELAY(
             "drain-delay",
             "5s",

@@ -20,11 +20,10 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The I/O transport ({@code --transport auto}): epoll where it runs (the jar carries its native library for Linux on
- * x86_64 and aarch64), else NIO. io_uring only when {@code --transport io_uring} asks for it: the routing works on it
- * (the whole integration suite passes), but on Netty 4.2.18 a receive buffer of an io_uring channel was once left
- * unreleased (the leak detector caught it in PublishHookIT), and a node must not leak (docs/operations.md). A forced
- * transport that cannot run here is a configuration error, not a silent fallback.
+ * The I/O transport ({@code --transport auto}): io_uring where the kernel allows it, else epoll, else NIO (the jar
+ * carries the native libraries for Linux on x86_64 and aarch64). A kernel without io_uring, with
+ * {@code kernel.io_uring_disabled}, or a seccomp profile that blocks it (recent Docker defaults) falls back to epoll.
+ * A forced transport that cannot run here is a configuration error, not a silent fallback.
  */
 enum Transport {
     IO_URING,
@@ -43,6 +42,9 @@ enum Transport {
     }
 
     static Transport best() {
+        if (available(IoUring::isAvailable)) {
+            return IO_URING;
+        }
         return available(Epoll::isAvailable) ? EPOLL : NIO;
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.inbox.gateway.config.ConfigException;
+import io.netty.channel.uring.IoUring;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
@@ -14,10 +15,11 @@ class TransportTest {
                             || System.getProperty("os.arch").equals("aarch64"));
 
     @Test
-    void autoPicksEpollOnLinuxBecauseTheJarCarriesIt() throws ConfigException {
+    void autoPicksIoUringWhereTheKernelAllowsItElseEpollOnLinuxBecauseTheJarCarriesBoth() throws ConfigException {
         Transport auto = Transport.of("auto");
         if (LINUX_WITH_NATIVES) {
-            assertEquals(Transport.EPOLL, auto, "the native jars are dependencies: Linux must not fall back");
+            Transport expected = IoUring.isAvailable() ? Transport.IO_URING : Transport.EPOLL;
+            assertEquals(expected, auto, "the native jars are dependencies: Linux must not fall back to NIO");
         } else {
             assertEquals(Transport.NIO, auto);
         }
