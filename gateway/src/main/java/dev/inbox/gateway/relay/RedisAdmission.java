@@ -1,6 +1,7 @@
 package dev.inbox.gateway.relay;
 
 import dev.inbox.gateway.config.GatewayConfig;
+import dev.inbox.gateway.logging.ThrottledLog;
 import dev.inbox.gateway.metrics.GatewayMetrics;
 import dev.inbox.gateway.metrics.Limit;
 import dev.inbox.gateway.metrics.OutboxMeters;
@@ -20,6 +21,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Admission through Redis, in one script and one round trip: the sender must be in the conversation's member set
@@ -144,9 +147,25 @@ final class RedisAdmission implements Admission {
     private static final byte[] NONE = {};
     private static final byte[] CHANNEL_PREFIX = RedisKeys.USER_CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII);
 
+    private static final Logger log = LoggerFactory.getLogger(RedisAdmission.class);
+
     private final RedisLink link;
     private final RedisKeys keys;
     private final RedisScript script;
+    /**
+     * On a cluster with the resume feed on: each member's feed entry and publication, on the member's shard;
+     * {@code null} otherwise (the admission script writes the feed, or there is none, and the node publishes alone).
+     */
+    private final RedisScript appendAndPublish;
+    /** A member's entry and publication that failed: that member misses the event live and in its feed. */
+    private final ThrottledLog appendAndPublishFailed =
+            new ThrottledLog(log, "redis cluster: publishing an event to a member's shard failed");
+
+    private final BiConsumer<List<Object>, Throwable> appendedAndPublished = (reply, failure) -> {
+        if (failure != null) {
+            appendAndPublishFailed.warn(RedisLink.describe(failure), null);
+        }
+    };
     private final long nodeId;
     private final boolean dev;
     private final GatewayMetrics metrics;
@@ -219,6 +238,12 @@ final class RedisAdmission implements Admission {
         this.dev = dev;
         this.script = RedisScript.awaitingReply(link.scriptPublishes() ? SCRIPT : CLUSTER_SCRIPT);
         link.preload(script);
+        this.appendAndPublish = !link.scriptPublishes() && resume.feedMaxLength() > 0
+                ? new RedisScript(RedisUserFeed.APPEND_AND_PUBLISH)
+                : null;
+        if (appendAndPublish != null) {
+            link.preload(appendAndPublish);
+        }
     }
 
     @Override
@@ -337,7 +362,7 @@ final class RedisAdmission implements Admission {
             Throwable why = failure == null ? null : failed(failure);
             if (why == null) {
                 try {
-                    admitted = admitted(reply, payload, idAt);
+                    admitted = admitted(reply, payload, idAt, conversationDigits);
                 } catch (RoutingException | RuntimeException e) {
                     why = e; // the outcome comes once whatever the reply held: the sender is waiting for it
                 }
@@ -365,9 +390,10 @@ final class RedisAdmission implements Admission {
 
     /**
      * The script's reply read: the admitted message, or {@code null} when the sender is not a member. On a cluster,
-     * publishes it to each member's shard too.
+     * publishes it to each member's shard too, with the member's feed entry when the feed is on.
      */
-    private Admitted admitted(List<Object> reply, byte[] payload, int idAt) throws RoutingException {
+    private Admitted admitted(List<Object> reply, byte[] payload, int idAt, byte[] conversationDigits)
+            throws RoutingException {
         if (reply.isEmpty()) {
             return null; // not a member
         }
@@ -402,7 +428,22 @@ final class RedisAdmission implements Admission {
             byte[] digits = (byte[]) reply.get(0);
             System.arraycopy(digits, 0, payload, idAt - 1, Ids.MESSAGE_ID_DIGITS);
             for (long member : members) {
-                link.publish(RedisKeys.userChannel(member), payload);
+                if (appendAndPublish == null) {
+                    link.publish(RedisKeys.userChannel(member), payload);
+                } else {
+                    link.run(
+                            appendAndPublish,
+                            new byte[][] {RedisUserFeed.key(member, "feed"), RedisUserFeed.key(member, "epoch")},
+                            new byte[][] {
+                                RedisKeys.userChannel(member),
+                                payload,
+                                feedMaxLength,
+                                feedMaxAgeMillis,
+                                conversationDigits,
+                                digits
+                            },
+                            appendedAndPublished);
+                }
             }
         }
         return new Admitted(messageId, members);

@@ -46,7 +46,7 @@ public final class RedisRelay implements Relay {
     private final UserChannels channels;
     private final RedisAdmission admission;
     private final RedisMembership membership;
-    /** The resume feed; null on a cluster, where the feed is not written yet (docs/protocol.md, "Resume"). */
+    /** The resume feed; null with {@code --feed-max-length 0} (docs/protocol.md, "Resume"). */
     private final RedisUserFeed feed;
 
     private final ConversationHistory history;
@@ -136,9 +136,7 @@ public final class RedisRelay implements Relay {
                 config.queueSize(),
                 config.maxLatency(),
                 dedup.window());
-        this.feed = link.scriptPublishes() && resume.feedMaxLength() > 0
-                ? new RedisUserFeed(link, channels, resume.feedMaxAge())
-                : null;
+        this.feed = resume.feedMaxLength() > 0 ? new RedisUserFeed(link, channels, resume.feedMaxAge()) : null;
         this.membership = new RedisMembership(link, keys);
         this.readPositions = new RedisReadPositions(link, keys, config.outbox());
         link.preload(publishEventScript);

@@ -14,7 +14,8 @@ import java.util.concurrent.CompletionStage;
  * the user's channel (so feed order is channel order), and a key {@code {inbox:u:USER}:epoch} holding a random
  * token. Both share the user channel's hash tag, and both expire {@code --feed-max-age} after they were last
  * touched, with the same deadline; a Redis that lost its data lost the epoch too, so a client's position then
- * names an epoch that is gone.
+ * names an epoch that is gone. On a Redis Cluster the node appends each member's entry as it publishes to that member
+ * ({@link #APPEND_AND_PUBLISH}), on the member's shard.
  */
 final class RedisUserFeed implements UserFeed {
     /**
@@ -41,6 +42,18 @@ final class RedisUserFeed implements UserFeed {
               end
             end
             return out
+            """;
+
+    /**
+     * On a Redis Cluster, where the admission script cannot reach the members' shards: run per member on the member's
+     * shard, so the entry and the publication are still one atomic step, in the user's channel order. KEYS: feed,
+     * epoch. ARGV: 1 the user's channel, 2 the envelope, 3 max length, 4 age in ms, 5 conversation_id, 6 message_id.
+     */
+    static final String APPEND_AND_PUBLISH = """
+            redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'c', ARGV[5], 'm', ARGV[6])
+            redis.call('PEXPIRE', KEYS[1], ARGV[4])
+            redis.call('PEXPIRE', KEYS[2], ARGV[4])
+            return redis.call('SPUBLISH', ARGV[1], ARGV[2])
             """;
 
     private final RedisLink link;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.testkit.RedisClusterServers;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ class ResumeIT {
     private static final long CAROL = 3;
 
     private RedisServer redis;
+    private RedisClusterServers cluster;
     private GatewayFixture node;
     private GatewayFixture other;
 
@@ -42,6 +44,9 @@ class ResumeIT {
         }
         if (redis != null) {
             redis.close();
+        }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -225,6 +230,13 @@ class ResumeIT {
     }
 
     @Test
+    void onARedisClusterMissedEventsComeBackExactlyOnceInOrder() throws Exception {
+        cluster = RedisClusterServers.start();
+        node = nodeOn(cluster.uri());
+        missedEventsComeBackExactlyOnce();
+    }
+
+    @Test
     void onASingleNodeMissedEventsComeBackExactlyOnceInOrder() throws Exception {
         node = GatewayFixture.start("--rate-limit", "1000", "--rate-burst", "1000")
                 .awaitReady();
@@ -316,9 +328,13 @@ class ResumeIT {
     }
 
     private GatewayFixture clusteredNode(String... extra) {
+        return nodeOn(redis.uri(), extra);
+    }
+
+    private static GatewayFixture nodeOn(String redisUri, String... extra) {
         List<String> args = new ArrayList<>(List.of(
                 "--redis",
-                redis.uri(),
+                redisUri,
                 "--redis-ping-interval",
                 "200ms",
                 "--redis-timeout",
@@ -406,6 +422,15 @@ class ResumeIT {
         redis = RedisServer.start();
         node = clusteredNode("--drain-delay", "50ms", "--drain-window", "100ms", "--drain-deadline", "5s");
         other = clusteredNode();
+        Thread drain = new Thread(() -> node.server().drainAndClose());
+        closedAndResumed(1001, drain::start, () -> other);
+    }
+
+    @Test
+    void onARedisClusterADrainedClientResumesOnAnotherNode() {
+        cluster = RedisClusterServers.start();
+        node = nodeOn(cluster.uri(), "--drain-delay", "50ms", "--drain-window", "100ms", "--drain-deadline", "5s");
+        other = nodeOn(cluster.uri());
         Thread drain = new Thread(() -> node.server().drainAndClose());
         closedAndResumed(1001, drain::start, () -> other);
     }
