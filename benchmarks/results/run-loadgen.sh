@@ -127,16 +127,19 @@ stop "$rd"
 fi
 
 if part ab; then
-# This build against an older one (OLD_JAR, a gateway jar built from another commit; AB_TAG, if set, names the pair),
-# the one-node group scenario at AB_RATE (20 000) msgs/s, alternated, three rounds, a fresh node each run: "not worse
-# than before" in one session.
+# This build against an older one (OLD_JAR, a gateway jar built from another commit, default this build; AB_TAG, if
+# set, names the pair; OLD_TRANSPORT, if set, the old side's --transport, so OLD_TRANSPORT=epoll alone compares this
+# build's default transport with epoll), the one-node group scenario at AB_RATE (20 000) msgs/s, alternated, three
+# rounds, a fresh node each run: "not worse than before" in one session.
 AB_RATE=${AB_RATE:-20000}
 for i in 1 2 3; do
   for build in new old; do
     name="ab${AB_TAG:+-$AB_TAG}-$build-$AB_RATE-$i"
     done_already "$name" && continue
-    jar=$GW_CP; [ $build = old ] && jar=$OLD_JAR
-    gw=$(node "$jar" -Xmx1g -- --dev --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}"); wait_ready 28081
+    jar=$GW_CP; [ $build = old ] && jar=${OLD_JAR:-$GW_CP}
+    tr=${INBOX_TRANSPORT:-auto}; [ $build = old ] && tr=${OLD_TRANSPORT:-$tr}
+    gw=$(node "$jar" -Xmx1g -- --dev --port 28080 --admin-port 28081 --transport "$tr" "${BENCH_FLAGS[@]}")
+    wait_ready 28081
     run "$name" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
         --users 1000 --group-size 10 --rate "$AB_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
     stop "$gw"
@@ -299,7 +302,7 @@ mem() { # name classpath connections jvm-args...
 part memory || exit 0
 # The shipped JVM settings for a dense node (deploy/docker/Dockerfile's JAVA_TOOL_OPTIONS, beside its heap sizing).
 DENSE=(-XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=60000)
-# epoll, the default on Linux, and io_uring (--transport io_uring), each: three runs at 19 000, the slope's smaller
+# io_uring, the default where the kernel allows it, and epoll, each forced: three runs at 19 000, the slope's smaller
 # sizes (past this machine's 20 000 files: docs/operations.md, a million), and the JVM's own heap sizing.
 for t in epoll uring; do
   tr=$t; [ $t = uring ] && tr=io_uring

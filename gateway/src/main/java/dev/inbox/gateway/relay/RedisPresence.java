@@ -10,6 +10,10 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -51,15 +55,20 @@ import org.slf4j.LoggerFactory;
  * <p>One RESP3 connection carries the commands and the subscriptions, so a status read and a change published after
  * it arrive in that order. Lettuce resubscribes after a reconnect; the watched users are then read again, and a
  * heartbeat that finds its key expired (the node was cut off long enough to be swept) puts this node's users back.
- * The scripts name keys they build, so this needs a standalone Redis; on a Redis Cluster the node keeps presence
- * to itself (docs/operations.md).
+ *
+ * <p>On a Redis Cluster the scripts still name keys they build, so every key carries one hash tag
+ * ({@value #CLUSTER_PREFIX}...) and lives on the one shard that owns its slot: the node connects to that shard's
+ * master, found from the cluster's slot map, and finds it again after every disconnect or {@code MOVED} (a failover,
+ * a resharding). The channels are plain pub/sub, which a cluster delivers to subscribers on every shard.
  */
 public final class RedisPresence implements PresenceStore {
     private static final Logger log = LoggerFactory.getLogger(RedisPresence.class);
 
     static final String PREFIX = "inbox:presence:";
+    /** The keys' prefix on a Redis Cluster: one hash tag, so one shard holds them all and the scripts stay atomic. */
+    static final String CLUSTER_PREFIX = "{inbox:presence}:";
+
     static final String CHANNEL_PREFIX = "inbox:p:";
-    private static final byte[] NODES = (PREFIX + "nodes").getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ONLINE_MESSAGE = {'1'};
 
     /** KEYS: the user's set, the node's set. ARGV: node, user, channel. 1 when the user came online. */
@@ -110,8 +119,15 @@ public final class RedisPresence implements PresenceStore {
 
     private final String node = HexFormat.of().formatHex(new SecureRandom().generateSeed(8));
     private final byte[] nodeBytes = node.getBytes(StandardCharsets.US_ASCII);
-    private final byte[] heartbeatKey = (PREFIX + "node:" + node).getBytes(StandardCharsets.US_ASCII);
-    private final byte[] nodeUsersKey = (PREFIX + "n:" + node).getBytes(StandardCharsets.US_ASCII);
+    /** {@link #PREFIX}, or {@link #CLUSTER_PREFIX} on a Redis Cluster. */
+    private final String prefix;
+
+    private final byte[] nodesKey;
+    private final byte[] heartbeatKey;
+    private final byte[] nodeUsersKey;
+    /** On a Redis Cluster, the slot map: where the presence shard is; {@code null} on a standalone Redis. */
+    private final RedisClusterClient topology;
+
     private final GatewayConfig.Redis config;
     private final Duration timeout;
     private final Duration debounce;
@@ -146,14 +162,27 @@ public final class RedisPresence implements PresenceStore {
         this.debounce = debounce;
         this.timeout = timeout;
         this.meters = meters;
+        boolean cluster = config.target().cluster();
+        this.prefix = cluster ? CLUSTER_PREFIX : PREFIX;
+        this.nodesKey = key("nodes");
+        this.heartbeatKey = key("node:" + node);
+        this.nodeUsersKey = key("n:" + node);
         this.uri = RedisURI.builder(config.target().node())
                 .withClientName(CLIENT_NAME)
                 .build();
+        this.topology = cluster ? RedisClusterClient.create(config.target().nodes()) : null;
+        if (topology != null) {
+            topology.setOptions(ClusterClientOptions.builder()
+                    .timeoutOptions(RedisScript.timeouts(config.timeout()))
+                    .socketOptions(RedisLink.socketOptions(config))
+                    .build());
+        }
         this.client = RedisClient.create();
         this.client.setOptions(ClientOptions.builder()
                 .protocolVersion(ProtocolVersion.RESP3)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .autoReconnect(true)
+                // On a cluster the shard may have moved: the node connects again itself, to wherever it is now.
+                .autoReconnect(!cluster)
                 .timeoutOptions(RedisScript.timeouts(config.timeout()))
                 .socketOptions(RedisLink.socketOptions(config))
                 .build());
@@ -173,6 +202,15 @@ public final class RedisPresence implements PresenceStore {
                     dirty = true;
                 }
             }
+
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
+                if (topology != null && handler == connection && !closed) {
+                    dirty = true;
+                    log.warn("presence: lost the redis cluster's presence shard; connecting again");
+                    retryConnect();
+                }
+            }
         });
         connect();
         long interval = Math.max(100, timeout.toMillis() / 4);
@@ -183,39 +221,78 @@ public final class RedisPresence implements PresenceStore {
         if (closed) {
             return;
         }
-        client.connectPubSubAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((c, failure) -> {
-            if (failure != null) {
-                log.warn("presence: redis connect failed ({}); retrying", RedisLink.describe(failure));
-                try {
-                    thread.schedule(this::connect, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
-                } catch (RejectedExecutionException closing) {
-                    // the node is closing: no more attempts
-                }
-                return;
-            }
-            c.addListener(new RedisPubSubAdapter<>() {
-                @Override
-                public void message(byte[] channel, byte[] message) {
-                    long user = userOf(channel);
-                    if (user > 0 && message.length == 1) {
-                        changes.changed(user, message[0] == '1');
+        presenceShard()
+                .thenCompose(at -> client.connectPubSubAsync(ByteArrayCodec.INSTANCE, at))
+                .whenComplete((c, failure) -> {
+                    if (failure != null) {
+                        log.warn("presence: redis connect failed ({}); retrying", RedisLink.describe(failure));
+                        retryConnect();
+                        return;
                     }
-                }
-            });
-            connection = c;
-            if (closed) {
-                c.closeAsync();
-                return;
+                    c.addListener(new RedisPubSubAdapter<>() {
+                        @Override
+                        public void message(byte[] channel, byte[] message) {
+                            long user = userOf(channel);
+                            if (user > 0 && message.length == 1) {
+                                changes.changed(user, message[0] == '1');
+                            }
+                        }
+                    });
+                    connection = c;
+                    if (closed) {
+                        c.closeAsync();
+                        return;
+                    }
+                    onThread(() -> {
+                        dirty = true;
+                        for (long u : watched) {
+                            c.async().subscribe(channel(u));
+                        }
+                        tick();
+                        refreshWatched();
+                    });
+                });
+    }
+
+    private void retryConnect() {
+        try {
+            thread.schedule(this::connect, config.pingInterval().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // the node is closing: no more attempts
+        }
+    }
+
+    /**
+     * Where the presence keys are: the configured Redis, or on a cluster the master that owns their slot now (the
+     * slot map read afresh), with the configured credentials.
+     */
+    private CompletionStage<RedisURI> presenceShard() {
+        if (topology == null) {
+            return CompletableFuture.completedFuture(uri);
+        }
+        return topology.refreshPartitionsAsync().thenApply(v -> {
+            RedisClusterNode owner = topology.getPartitions().getMasterBySlot(SlotHash.getSlot(nodesKey));
+            if (owner == null) {
+                throw new IllegalStateException("no master serves slot " + SlotHash.getSlot(nodesKey));
             }
-            onThread(() -> {
-                dirty = true;
-                for (long u : watched) {
-                    c.async().subscribe(channel(u));
-                }
-                tick();
-                refreshWatched();
-            });
+            return RedisURI.builder(uri)
+                    .withHost(owner.getUri().getHost())
+                    .withPort(owner.getUri().getPort())
+                    .build();
         });
+    }
+
+    /**
+     * A command that failed: this node's entries may be wrong until the next heartbeat puts them right. On a cluster,
+     * a {@code MOVED} means the presence slot is elsewhere now: the connection is closed, and the node connects to
+     * the new owner.
+     */
+    private void failed(Throwable failure) {
+        dirty = true;
+        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
+        if (topology != null && c != null && RedisLink.describe(failure).contains("MOVED")) {
+            c.closeAsync();
+        }
     }
 
     private RedisPubSubAsyncCommands<byte[], byte[]> commands() {
@@ -233,15 +310,15 @@ public final class RedisPresence implements PresenceStore {
         redis.<List<Object>>eval(
                         TICK,
                         ScriptOutputType.MULTI,
-                        new byte[][] {heartbeatKey, NODES},
+                        new byte[][] {heartbeatKey, nodesKey},
                         ascii(timeout.toMillis() / 2),
                         nodeBytes,
-                        PREFIX.getBytes(StandardCharsets.US_ASCII),
+                        prefix.getBytes(StandardCharsets.US_ASCII),
                         CHANNEL_PREFIX.getBytes(StandardCharsets.US_ASCII))
                 .whenComplete((reply, failure) -> {
                     if (failure != null) {
                         log.debug("presence heartbeat failed: {}", RedisLink.describe(failure));
-                        dirty = true;
+                        failed(failure);
                         return;
                     }
                     long swept = (Long) reply.get(1);
@@ -323,7 +400,7 @@ public final class RedisPresence implements PresenceStore {
                         channel(userId))
                 .whenComplete((published, failure) -> {
                     if (failure != null) {
-                        dirty = true;
+                        failed(failure);
                     } else if (published == 1) {
                         meters.published();
                     }
@@ -393,6 +470,9 @@ public final class RedisPresence implements PresenceStore {
             c.close();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        if (topology != null) {
+            topology.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
     }
 
     /** Runs {@code task} on the presence thread, unless the node is closing. */
@@ -404,8 +484,12 @@ public final class RedisPresence implements PresenceStore {
         }
     }
 
-    private static byte[] userKey(long userId) {
-        return (PREFIX + "u:" + userId).getBytes(StandardCharsets.US_ASCII);
+    private byte[] userKey(long userId) {
+        return key("u:" + userId);
+    }
+
+    private byte[] key(String name) {
+        return (prefix + name).getBytes(StandardCharsets.US_ASCII);
     }
 
     private static byte[] channel(long userId) {

@@ -405,25 +405,19 @@ public final class InboxServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Presence in Redis when the node relays through a standalone Redis; in memory on a single node, and on a Redis
-     * Cluster, whose presence is not shared yet (docs/operations.md, "Presence").
-     */
+    /** Presence in Redis when the node relays through one (standalone or cluster); in memory on a single node. */
     private static Presence presence(
             GatewayConfig config, Relay relay, UserGroups groups, ServerFrameEncoder encoder, GatewayMetrics metrics) {
         Presence[] built = new Presence[1];
         PresenceMeters meters = metrics.presence(() -> built[0] == null ? 0 : built[0].subscriptionCount());
         PresenceStore store;
-        if (config.clustered() && !config.redis().target().cluster()) {
+        if (config.clustered()) {
             store = new RedisPresence(
                     config.redis(),
                     config.presence().timeout(),
                     config.presence().debounce(),
                     meters);
         } else {
-            if (config.clustered()) {
-                log.warn("presence on a Redis Cluster is kept per node: users are online only on the node they use");
-            }
             store = new LocalPresence(meters);
         }
         built[0] = new Presence(

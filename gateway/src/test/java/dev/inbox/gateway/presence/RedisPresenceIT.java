@@ -33,8 +33,8 @@ class RedisPresenceIT {
     private RedisServer redis;
 
     @BeforeEach
-    void startRedis() {
-        redis = RedisServer.start();
+    void start() {
+        startRedis();
     }
 
     @AfterEach
@@ -42,13 +42,31 @@ class RedisPresenceIT {
         for (AutoCloseable n : nodes) {
             n.close();
         }
+        stopRedis();
+    }
+
+    /** Starts the Redis the nodes share: a standalone redis-server here, a cluster in the subclass. */
+    void startRedis() {
+        redis = RedisServer.start();
+    }
+
+    void stopRedis() {
         redis.close();
+    }
+
+    String redisUri() {
+        return redis.uri();
+    }
+
+    /** The integer reply of {@code command} on the presence keys, named with their {@code prefix}. */
+    long presenceCount(String command, String key) throws java.io.IOException {
+        return Long.parseLong(redis.command(command + " inbox:presence:" + key).replace(":", ""));
     }
 
     private List<String> presenceFlags() {
         return List.of(
                 "--redis",
-                redis.uri(),
+                redisUri(),
                 "--redis-ping-interval",
                 "500ms",
                 "--redis-timeout",
@@ -126,7 +144,7 @@ class RedisPresenceIT {
         assertTrue(
                 took <= TIMEOUT.toNanos(),
                 "offline " + took / 1_000_000 + " ms after the kill (bound " + TIMEOUT.toMillis() + " ms)");
-        assertEquals("0", redis.command("SCARD inbox:presence:u:1").replace(":", ""));
+        assertEquals(0, presenceCount("SCARD", "u:1"));
         System.out.println("presence: killed node's user offline on the other node after " + took / 1_000_000
                 + " ms (bound " + TIMEOUT.toMillis() + " ms)");
         annOnA.socket().abort(); // its node is gone: nothing to close with
@@ -147,7 +165,7 @@ class RedisPresenceIT {
         b.connect(1); // Ann's client reconnects, to the node that is left
         GatewayFixture.await("node A is swept", () -> {
             try {
-                return redis.command("SCARD inbox:presence:nodes").equals(":1");
+                return presenceCount("SCARD", "nodes") == 1;
             } catch (java.io.IOException e) {
                 throw new AssertionError(e);
             }
