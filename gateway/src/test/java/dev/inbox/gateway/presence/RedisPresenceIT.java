@@ -77,7 +77,7 @@ class RedisPresenceIT {
                 TIMEOUT.toMillis() + "ms");
     }
 
-    private GatewayFixture node() {
+    GatewayFixture node() {
         GatewayFixture n =
                 GatewayFixture.start(presenceFlags().toArray(new String[0])).awaitReady();
         nodes.add(n);
