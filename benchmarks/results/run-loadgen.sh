@@ -105,20 +105,46 @@ BASE_RATE=${BASE_RATE:-5000}; OVER_RATE=${OVER_RATE:-15000}
 redis-server --port 26397 --save '' --appendonly no --daemonize no >"$out/redis-overload.log" 2>&1 & rd=$!
 sleep 0.5
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+node_latency() { # bucket lines of inbox_delivery_latency_seconds from both nodes: p50, p99, p99.9 per path
+  python3 - "$1" <<'PY'
+import re, sys
+buckets = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'.*path="(\w+)".*le="([^"]+)"\}\s+(\S+)', line)
+    if m:
+        le = float('inf') if m.group(2) == '+Inf' else float(m.group(2))
+        key = (m.group(1), le)
+        buckets[key] = buckets.get(key, 0) + float(m.group(3))
+for path in sorted({p for p, _ in buckets}):
+    les = sorted(le for p, le in buckets if p == path)
+    total = buckets[(path, float('inf'))]
+    def q(f):
+        return next(le for le in les if buckets[(path, le)] >= f * total) if total else float('nan')
+    print(f"node-side delivery latency {path}: {int(total)} deliveries, p50 <= {q(.5) * 1000:g} ms, "
+          f"p99 <= {q(.99) * 1000:g} ms, p99.9 <= {q(.999) * 1000:g} ms (bucket bounds)")
+PY
+}
 for i in 1 2 3; do
   for phase in base over; do
     if [ $phase = base ]; then rate=$BASE_RATE; dur=20s; else rate=$OVER_RATE; dur=60s; fi
-    name="overload-$phase-$rate-$i"
+    name="overload${OVERLOAD_TAG:+-$OVERLOAD_TAG}-$phase-$rate-$i"
     done_already "$name" && continue
     redis-cli -p 26397 flushall >/dev/null
-    a=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26397 --port 28701 --admin-port 28711 "${BENCH_FLAGS[@]}")
-    b=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26397 --port 28702 --admin-port 28712 "${BENCH_FLAGS[@]}")
+    # OVERLOAD_FLAGS: more node flags (OVERLOAD_TAG names the runs), for example --redis-max-latency 50ms
+    a=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26397 --port 28701 --admin-port 28711 "${BENCH_FLAGS[@]}" \
+        ${OVERLOAD_FLAGS:-})
+    b=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26397 --port 28702 --admin-port 28712 "${BENCH_FLAGS[@]}" \
+        ${OVERLOAD_FLAGS:-})
     wait_ready 28711; wait_ready 28712
     before=$(cpu_ticks "$rd"); load=$(cut -d' ' -f1-3 /proc/loadavg)
     run "$name" --dev --nodes ws://127.0.0.1:28701,ws://127.0.0.1:28702 \
         --admin http://127.0.0.1:28711,http://127.0.0.1:28712 --node-pid "$a,$b" --scenario group \
         --users 1000 --group-size 10 --rate "$rate" --warmup 10s --duration "$dur" --allow-refusals
     echo "redis     CPU ticks $(( $(cpu_ticks "$rd") - before )) at $(getconf CLK_TCK)/s over the run; load average before $load" >>"$out/$name.txt"
+    # The nodes' own view of what they admitted: from accept to each recipient's flush, warm-up included.
+    for p in 28711 28712; do curl -s "http://127.0.0.1:$p/metrics"; done \
+        | grep '^inbox_delivery_latency_seconds_bucket' >"$out/$name.latency.txt"
+    node_latency "$out/$name.latency.txt" >>"$out/$name.txt"
     stop "$a" "$b"
   done
 done
