@@ -238,7 +238,11 @@ public final class RedisPresence implements PresenceStore {
                             }
                         }
                     });
+                    StatefulRedisPubSubConnection<byte[], byte[]> lost = connection;
                     connection = c;
+                    if (lost != null && lost != c) {
+                        lost.closeAsync(); // a cluster's dropped connection: Lettuce does not reopen it
+                    }
                     if (closed) {
                         c.closeAsync();
                         return;
