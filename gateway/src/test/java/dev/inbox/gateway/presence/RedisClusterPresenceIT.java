@@ -10,6 +10,7 @@ import dev.inbox.testkit.RedisClusterServers;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -100,5 +101,62 @@ class RedisClusterPresenceIT extends RedisPresenceIT {
         a.connect(1);
         assertPresence(bobOnB, 1, "online"); // published by node A on the restarted shard, heard by node B
         awaitStatus(a, 1, "online");
+    }
+
+    @Test
+    void afterThePresenceSlotMovesToAnotherShardTheNodesFollowIt() throws IOException {
+        GatewayFixture a = node();
+        GatewayFixture b = node();
+        a.members(1, 1, 2);
+        WsClient bobOnB = b.connect(2);
+        bobOnB.send(subscribe(1));
+        assertPresence(bobOnB, 1, "offline");
+        WsClient annOnA = a.connect(1);
+        assertPresence(bobOnB, 1, "online");
+
+        RedisServer from = presenceShard();
+        RedisServer to =
+                cluster.masters().stream().filter(m -> m != from).findFirst().orElseThrow();
+        moveSlot("{inbox:presence}:nodes", from, to);
+        assertEquals(to, presenceShard());
+
+        // The nodes hear MOVED on their next presence command and connect to the new owner; Ann's leaving is told
+        // through it, a debounce after she closes.
+        annOnA.close();
+        awaitStatus(b, 1, "offline");
+        for (Map<String, Object> frame = bobOnB.nextJson(); ; frame = bobOnB.nextJson()) {
+            assertEquals("PRESENCE", frame.get("type"), frame.toString());
+            if ("offline".equals(frame.get("status"))) {
+                break; // a reconnect may first tell Bob again that Ann is online: a repeat, not a change
+            }
+        }
+        GatewayFixture.await("both nodes' presence connections are on the new owner", () -> {
+            try {
+                return to.bulkLines("CLIENT LIST").stream()
+                                .filter(l -> l.contains("name=inbox-presence"))
+                                .count()
+                        == 2;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    /** Moves the slot of {@code key}, with its keys, from one master to another, as a resharding does. */
+    private void moveSlot(String key, RedisServer from, RedisServer to) throws IOException {
+        String slot = from.command("CLUSTER KEYSLOT " + key).substring(1);
+        String fromId = from.bulkLines("CLUSTER MYID").get(0).trim();
+        String toId = to.bulkLines("CLUSTER MYID").get(0).trim();
+        assertEquals("+OK", to.command("CLUSTER SETSLOT " + slot + " IMPORTING " + fromId));
+        assertEquals("+OK", from.command("CLUSTER SETSLOT " + slot + " MIGRATING " + toId));
+        List<String> keys = from.arrayReply("CLUSTER GETKEYSINSLOT " + slot + " 1000");
+        if (!keys.isEmpty()) {
+            assertEquals(
+                    "+OK",
+                    from.command("MIGRATE 127.0.0.1 " + to.port() + " \"\" 0 5000 KEYS " + String.join(" ", keys)));
+        }
+        for (RedisServer m : cluster.masters()) {
+            assertEquals("+OK", m.command("CLUSTER SETSLOT " + slot + " NODE " + toId));
+        }
     }
 }
