@@ -67,16 +67,7 @@ class RedisClusterPresenceIT extends RedisPresenceIT {
         RedisServer shard = presenceShard();
         shard.kill(); // the nodes' presence connections to it drop; they must connect again by themselves
         shard.restart();
-        GatewayFixture.await("both nodes' presence connections are back on the restarted shard", () -> {
-            try {
-                return shard.bulkLines("CLIENT LIST").stream()
-                                .filter(l -> l.contains("name=inbox-presence"))
-                                .count()
-                        == 2;
-            } catch (IOException e) {
-                return false; // still starting
-            }
-        });
+        awaitPresenceConnections(shard, 2, "back on the restarted shard");
         a.awaitReady();
         b.awaitReady();
 
@@ -130,14 +121,19 @@ class RedisClusterPresenceIT extends RedisPresenceIT {
                 break; // a reconnect may first tell Bob again that Ann is online: a repeat, not a change
             }
         }
-        GatewayFixture.await("both nodes' presence connections are on the new owner", () -> {
+        awaitPresenceConnections(to, 2, "on the new owner");
+    }
+
+    /** Waits until {@code master} has {@code n} presence connections (named {@code inbox-presence}) open to it. */
+    private static void awaitPresenceConnections(RedisServer master, int n, String where) {
+        GatewayFixture.await(n + " presence connections " + where, () -> {
             try {
-                return to.bulkLines("CLIENT LIST").stream()
+                return master.bulkLines("CLIENT LIST").stream()
                                 .filter(l -> l.contains("name=inbox-presence"))
                                 .count()
-                        == 2;
+                        == n;
             } catch (IOException e) {
-                return false;
+                return false; // still starting
             }
         });
     }
