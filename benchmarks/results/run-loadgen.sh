@@ -12,6 +12,10 @@
 # "overload" (on its own: PARTS=overload) offers two nodes about twice their capacity for 60 s (issue 17).
 # "ab" (on its own: PARTS=ab OLD_JAR=...) compares this build's one-node throughput with an older jar's.
 # SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
+# WARMUP_MAX (e.g. 60s): each throughput run keeps warming up past --warmup until the nodes' JIT compilers are quiet,
+# at most that long (--warmup-max), so the window measures compiled code; RUN_TAG, if set, is appended to every run's
+# file name (so such runs do not replace the ones RESULTS.md quotes). BACKEND_PARTS ("outbox hook") picks the
+# backend part's halves; HOOK_RATES, MIXED_RATES and HISTORY_RATES take several rates.
 set -uo pipefail
 out=benchmarks/results
 L=(java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.LoadGenerator)
@@ -40,10 +44,11 @@ wait_stub() { # pid port: until the stub backend answers; fails if it exits firs
   done
   echo "stub backend on port $2 never answered" >&2; return 1
 }
-done_already() { [ "${SKIP_DONE:-}" = 1 ] && [ -s "$out/$1.json" ]; }
+done_already() { [ "${SKIP_DONE:-}" = 1 ] && [ -s "$out/$1${RUN_TAG:+-$RUN_TAG}.json" ]; }
+WM=(); [ -n "${WARMUP_MAX:-}" ] && WM=(--warmup-max "$WARMUP_MAX")
 run() { # name loadgen-args...
-  local name=$1; shift
-  "${L[@]}" "$@" --json "$out/$name.json" >"$out/$name.txt" 2>&1; echo "$name: exit $?"
+  local name=$1${RUN_TAG:+-$RUN_TAG}; shift
+  "${L[@]}" "$@" "${WM[@]}" --json "$out/$name.json" >"$out/$name.txt" 2>&1; echo "$name: exit $?"
 }
 GW_CP=gateway/target/inbox-gateway.jar
 PARTS=" ${PARTS:-single cross memory} "
@@ -177,8 +182,9 @@ fi
 if part history; then
 # History and the resume feed (issue 14): one node, Redis and the outbox, the group scenario at HISTORY_RATE
 # messages/s with --history false --feed-max-length 0 (off) and with the defaults (on), interleaved.
-HISTORY_RATE=${HISTORY_RATE:-4000}
+HISTORY_RATES=${HISTORY_RATES:-${HISTORY_RATE:-4000}}
 for i in 1 2 3; do
+  for HISTORY_RATE in $HISTORY_RATES; do
   for mode in off on; do
     name="history-$mode-$HISTORY_RATE-$i"
     done_already "$name" && continue
@@ -191,6 +197,7 @@ for i in 1 2 3; do
         --users 1000 --group-size 10 --rate "$HISTORY_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
     echo "$name: redis used_memory $(redis-cli -p 26391 info memory | awk -F: '/^used_memory:/{print $2}' | tr -d '\r')"
     stop "$gw" "$rd"
+  done
   done
 done
 exit 0
@@ -266,7 +273,8 @@ if part backend; then
 # The backend in the loop (issue 13), each cost against its baseline in the same run, the two interleaved.
 # Outbox: one node and Redis, the group scenario at OUTBOX_RATE messages/s, with --outbox false and with the outbox.
 OUTBOX_RATE=${OUTBOX_RATE:-10000}
-for i in 1 2 3; do
+BACKEND_PARTS=" ${BACKEND_PARTS:-outbox hook} "
+[[ "$BACKEND_PARTS" == *" outbox "* ]] && for i in 1 2 3; do
   for mode in off on; do
     name="outbox-$mode-$OUTBOX_RATE-$i"
     done_already "$name" && continue
@@ -284,10 +292,11 @@ done
 # Publish hook: one node, no Redis, every message POSTed to a stub backend that answers 204 at once.
 # HOOK_PORT (default 28080): the node's port; its admin port is one above, the stub's ten above (other runs on the
 # same machine may hold 28080).
-HOOK_RATE=${HOOK_RATE:-20000}
+HOOK_RATES=${HOOK_RATES:-${HOOK_RATE:-20000}}
 HP=${HOOK_PORT:-28080}; HA=$((HP + 1)); HS=$((HP + 10))
 H=hook-secret-0123456789abcdef0123456789
-for i in 1 2 3; do
+[[ "$BACKEND_PARTS" == *" hook "* ]] && for i in 1 2 3; do
+  for HOOK_RATE in $HOOK_RATES; do
   for mode in off on; do
     name="hook-$mode-$HOOK_RATE-$i"
     done_already "$name" && continue
@@ -303,6 +312,7 @@ for i in 1 2 3; do
         --users 1000 --group-size 10 --rate "$HOOK_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
     stop "$gw"
     [ "$mode" = on ] && stop "$st"
+  done
   done
 done
 exit 0

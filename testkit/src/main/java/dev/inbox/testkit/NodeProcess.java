@@ -2,9 +2,13 @@ package dev.inbox.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,11 +38,52 @@ public final class NodeProcess {
     /** User plus system CPU time so far, in nanoseconds (resolution one clock tick, usually 10 ms). */
     public long cpuNanos() throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+        return ticksOf(stat) * 1_000_000_000L / ticksPerSecond;
+    }
+
+    /** utime plus stime of a {@code stat} line (a process's or a thread's), in clock ticks. */
+    private static long ticksOf(String stat) {
         // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime
         // 15.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-        return ticks * 1_000_000_000L / ticksPerSecond;
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    /**
+     * CPU time so far of each of the JVM's JIT compiler threads ({@code C1}/{@code C2 CompilerThread}, by the names
+     * HotSpot gives them in {@code /proc/<pid>/task/<tid>/comm}), in nanoseconds by thread id. Compiler threads come
+     * and go, so compare two readings with {@link #cpuBetween}.
+     */
+    public Map<Long, Long> jitThreadCpuNanos() throws IOException {
+        Map<Long, Long> out = new HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks) {
+                try {
+                    String comm = Files.readString(task.resolve("comm"), StandardCharsets.US_ASCII);
+                    if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+                        String stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII);
+                        out.put(
+                                Long.parseLong(task.getFileName().toString()),
+                                ticksOf(stat) * 1_000_000_000L / ticksPerSecond);
+                    }
+                } catch (NoSuchFileException e) {
+                    // the thread ended between the listing and the read
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * CPU time spent between two readings of {@link #jitThreadCpuNanos}: by the threads in both, and all of a thread's
+     * time that started in between (what one that ended in between spent after the first reading is not seen).
+     */
+    public static long cpuBetween(Map<Long, Long> before, Map<Long, Long> after) {
+        long sum = 0;
+        for (Map.Entry<Long, Long> e : after.entrySet()) {
+            sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+        }
+        return sum;
     }
 
     /** Resident set size, from {@code VmRSS} in {@code /proc/<pid>/status}. */

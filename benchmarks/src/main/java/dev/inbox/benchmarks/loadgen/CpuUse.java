@@ -9,6 +9,7 @@ package dev.inbox.benchmarks.loadgen;
  * @param ownNanos              this process's CPU time
  * @param loopNanos             the part of it spent by the event-loop threads (the rest: JIT, GC, the main thread)
  * @param loopWaitNanos         the event-loop threads' time ready to run but waiting for a CPU
+ * @param gatewayJitNanos       the part of {@code gatewayNanos} spent by the nodes' JIT compiler threads
  */
 record CpuUse(
         long gatewayNanos,
@@ -16,11 +17,17 @@ record CpuUse(
         long gatewayWaitNanos,
         long ownNanos,
         long loopNanos,
-        long loopWaitNanos) {
+        long loopWaitNanos,
+        long gatewayJitNanos) {
 
-    static final CpuUse UNKNOWN = new CpuUse(-1, null, -1, -1, -1, -1);
+    static final CpuUse UNKNOWN = new CpuUse(-1, null, -1, -1, -1, -1, -1);
 
-    /** The difference {@code end - start}, field by field; unknown where either is. */
+    /** This, with the nodes' JIT CPU (read apart: compiler threads come and go, so it is not a difference of sums). */
+    CpuUse withJit(long jitNanos) {
+        return new CpuUse(gatewayNanos, gatewaySource, gatewayWaitNanos, ownNanos, loopNanos, loopWaitNanos, jitNanos);
+    }
+
+    /** The difference {@code end - start}, field by field; unknown where either is, and the JIT's unknown. */
     static CpuUse between(CpuUse start, CpuUse end) {
         return new CpuUse(
                 delta(start.gatewayNanos, end.gatewayNanos),
@@ -28,7 +35,8 @@ record CpuUse(
                 delta(start.gatewayWaitNanos, end.gatewayWaitNanos),
                 delta(start.ownNanos, end.ownNanos),
                 delta(start.loopNanos, end.loopNanos),
-                delta(start.loopWaitNanos, end.loopWaitNanos));
+                delta(start.loopWaitNanos, end.loopWaitNanos),
+                -1);
     }
 
     private static long delta(long a, long b) {

@@ -51,6 +51,13 @@ enum Flag {
     MESSAGE_CHARS(
             "message-chars", "N", "64", "characters of each message text (at least " + MessageText.MIN_CHARS + ")"),
     WARMUP("warmup", "duration", "5s", "sending before the measured window; excluded from rate and latency"),
+    WARMUP_MAX(
+            "warmup-max",
+            "duration",
+            null,
+            "past --warmup, keep warming up until every node's JIT compiler threads used under "
+                    + (int) (ThroughputRun.JIT_QUIET_SHARE * 100)
+                    + "% of a core for 2 s, at most this long (needs --node-pid; default: --warmup, no wait)"),
     DURATION("duration", "duration", "20s", "the measured window"),
     DRAIN("drain", "duration", "5s", "longest wait after the last send for deliveries still in flight"),
     TICK("tick", "duration", "1ms", "the sending period: each tick sends every message whose intended time has come"),

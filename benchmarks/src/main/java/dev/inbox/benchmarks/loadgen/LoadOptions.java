@@ -31,6 +31,7 @@ record LoadOptions(
         double rate,
         int messageChars,
         Duration warmup,
+        Duration warmupMax,
         Duration duration,
         Duration drain,
         Duration tick,
@@ -165,6 +166,7 @@ record LoadOptions(
         double rate = decimal(raw, Flag.RATE);
         int messageChars = integer(raw, Flag.MESSAGE_CHARS, MessageText.MIN_CHARS, 1_000_000);
         Duration warmup = duration(raw, Flag.WARMUP, Duration.ZERO);
+        Duration warmupMax = raw.containsKey(Flag.WARMUP_MAX) ? duration(raw, Flag.WARMUP_MAX, warmup) : warmup;
         Duration measured = duration(raw, Flag.DURATION, Duration.ofMillis(100));
         Duration drain = duration(raw, Flag.DRAIN, Duration.ZERO);
         Duration tick = duration(raw, Flag.TICK, Duration.ofMillis(1));
@@ -186,6 +188,9 @@ record LoadOptions(
         }
         if (!pids.isEmpty() && pids.size() != nodes.size()) {
             throw bad(Flag.NODE_PID, raw.get(Flag.NODE_PID), "one process id per node (" + nodes.size() + ")");
+        }
+        if (warmupMax.compareTo(warmup) > 0 && pids.isEmpty()) {
+            throw new BadFlag("--warmup-max: needs --node-pid (the nodes' JIT threads are read from /proc)");
         }
         if (mode == Mode.MEMORY) {
             if (nodes.size() != 1) {
@@ -211,6 +216,7 @@ record LoadOptions(
                 rate,
                 messageChars,
                 warmup,
+                warmupMax,
                 measured,
                 drain,
                 tick,

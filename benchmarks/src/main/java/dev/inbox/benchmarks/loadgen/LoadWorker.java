@@ -52,12 +52,17 @@ final class LoadWorker {
     private long origin;
     private long measureFrom;
     private long measureTo;
+    private long sendFrom;
+    private double rate;
     private long next;
     private ScheduledFuture<?> ticker;
     private boolean closing;
 
     private long sent;
     private long sentMeasured;
+    /** Refusals received within the measured window (by arrival: an ERROR does not say when its message was meant). */
+    private long refusedMeasured;
+
     private long acked;
     private long backlogSkipped;
     private long unsentClosed;
@@ -150,9 +155,29 @@ final class LoadWorker {
         if (senders.length == 0 || rate <= 0) {
             return;
         }
+        this.sendFrom = sendFrom;
+        this.rate = rate;
         this.schedule = new SendSchedule(sendFrom, measureTo, rate);
         long delay = Math.max(0, sendFrom - System.nanoTime());
         ticker = loop.scheduleAtFixedRate(this::tick, delay, tickNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Moves the measured window to [{@code from}, {@code to}) and ends the schedule at {@code to}; the messages before
+     * {@code from} become warm-up. Only before {@code from} (a message already sent was counted as warm-up or not):
+     * false, and nothing changed, when this loop runs it too late.
+     */
+    boolean window(long from, long to) {
+        if (System.nanoTime() >= from) {
+            return false;
+        }
+        this.measureFrom = from;
+        this.measureTo = to;
+        if (schedule != null) {
+            // Same start and rate, so message n is meant for the same moment: only the end moves.
+            this.schedule = new SendSchedule(sendFrom, to, rate);
+        }
+        return true;
     }
 
     private void tick() {
@@ -253,6 +278,9 @@ final class LoadWorker {
             }
             case ERROR -> {
                 refusals.merge(scanner.errorCode, 1L, Long::sum);
+                if (now >= measureFrom && now < measureTo) {
+                    refusedMeasured++;
+                }
                 if (c.conversation != null) {
                     c.conversation.refused++;
                 }
@@ -304,6 +332,7 @@ final class LoadWorker {
         t.senders += senderList.size();
         t.sent += sent;
         t.sentMeasured += sentMeasured;
+        t.refusedMeasured += refusedMeasured;
         t.acked += acked;
         t.backlogSkipped += backlogSkipped;
         t.unsentClosed += unsentClosed;

@@ -22,6 +22,7 @@ final class RunTotals {
     int senders;
     long sent;
     long sentMeasured;
+    long refusedMeasured;
     long acked;
     long backlogSkipped;
     long unsentClosed;

@@ -18,12 +18,20 @@ import org.HdrHistogram.Histogram;
  * duplicated or misrouted, no connection closed under it, every message was sent, and (unless
  * {@code --allow-refusals}) nothing was refused.
  *
+ * @param warmupSeconds     how long the warm-up lasted: {@code --warmup}, or longer waiting for the JIT
+ * @param jitQuiet          whether the measured window began because the nodes' JIT was quiet ({@code --warmup-max})
  * @param measuredSeconds   length of the measured window
  * @param cpu               CPU both sides spent in the measured window, and their waits for a CPU
  * @param gatewayDeliveries {@code inbox_deliveries_total} over the whole run by the node(s)' own count, or -1
  */
 record ThroughputReport(
-        LoadOptions options, RunTotals totals, double measuredSeconds, CpuUse cpu, long gatewayDeliveries) {
+        LoadOptions options,
+        RunTotals totals,
+        double warmupSeconds,
+        boolean jitQuiet,
+        double measuredSeconds,
+        CpuUse cpu,
+        long gatewayDeliveries) {
     /** Past this share of the window spent waiting for a CPU, the report warns that the machine is oversubscribed. */
     static final double OVERSUBSCRIBED = 0.05;
 
@@ -126,12 +134,15 @@ record ThroughputReport(
                 o.threads());
         out.printf(
                 Locale.ROOT,
-                "offered    %.0f msgs/s over %d sending connections (%.2f msgs/s each); warm-up %ss,"
+                "offered    %.0f msgs/s over %d sending connections (%.2f msgs/s each); warm-up %.1fs%s,"
                         + " measured %ss%n",
                 o.rate(),
                 t.senders,
                 t.senders == 0 ? 0 : o.rate() / t.senders,
-                o.warmup().toMillis() / 1e3,
+                warmupSeconds,
+                o.warmupMax().compareTo(o.warmup()) <= 0
+                        ? ""
+                        : jitQuiet ? " (until the nodes' JIT was quiet)" : " (--warmup-max; the JIT still busy)",
                 o.duration().toMillis() / 1e3);
         out.printf(
                 Locale.ROOT,
@@ -150,7 +161,7 @@ record ThroughputReport(
                 t.sentMeasured,
                 t.acked,
                 t.refused(),
-                t.refused() == 0 ? "" : " " + t.refusals,
+                t.refused() == 0 ? "" : " " + t.refusals + " (" + t.refusedMeasured + " in the measured window)",
                 t.unanswered());
         out.printf(
                 Locale.ROOT,
@@ -190,6 +201,13 @@ record ThroughputReport(
                                 100.0 * cpu.gatewayNanos() / 1e9 / measuredSeconds,
                                 cpu.gatewaySource()),
                 gatewayDeliveries < 0 ? "" : "; its own delivery count " + gatewayDeliveries);
+        if (cpu.gatewayJitNanos() >= 0 && cpu.gatewayNanos() > 0) {
+            out.printf(
+                    Locale.ROOT,
+                    "           of which the JIT compilers %.0f%% (%.2f us/delivery without them)%n",
+                    100.0 * cpu.gatewayJitNanos() / cpu.gatewayNanos(),
+                    perDelivery(cpu.gatewayNanos() - cpu.gatewayJitNanos()));
+        }
         if (cpu.ownNanos() < 0) {
             out.println("loadgen    not measured");
         } else {
@@ -243,6 +261,7 @@ record ThroughputReport(
             g.writeNumberField("rate_msgs_per_s", options.rate());
             g.writeNumberField("message_chars", options.messageChars());
             g.writeNumberField("warmup_s", options.warmup().toMillis() / 1e3);
+            g.writeNumberField("warmup_max_s", options.warmupMax().toMillis() / 1e3);
             g.writeNumberField("duration_s", options.duration().toMillis() / 1e3);
             g.writeNumberField("threads", options.threads());
             g.writeArrayFieldStart("nodes");
@@ -251,6 +270,12 @@ record ThroughputReport(
             }
             g.writeEndArray();
             g.writeStringField("auth", options.dev() ? "dev" : "jwt");
+            g.writeEndObject();
+
+            g.writeObjectFieldStart("window");
+            g.writeNumberField("warmup_s", warmupSeconds);
+            g.writeBooleanField("jit_quiet", jitQuiet);
+            g.writeNumberField("measured_s", measuredSeconds);
             g.writeEndObject();
 
             g.writeObjectFieldStart("connections");
@@ -268,6 +293,7 @@ record ThroughputReport(
             g.writeNumberField("acknowledged", t.acked);
             g.writeNumberField("refused", t.refused());
             map(g, "refused_by_code", t.refusals);
+            g.writeNumberField("refused_in_window", t.refusedMeasured);
             g.writeNumberField("unanswered", t.unanswered());
             g.writeNumberField("not_sent_backlog", t.backlogSkipped);
             g.writeNumberField("not_sent_closed", t.unsentClosed);
@@ -299,6 +325,13 @@ record ThroughputReport(
                 g.writeNumberField("cpu_percent_of_one_core", 100.0 * cpu.gatewayNanos() / 1e9 / measuredSeconds);
                 number(g, "cpu_us_per_delivery", gatewayCpuMicrosPerDelivery());
                 g.writeStringField("cpu_source", cpu.gatewaySource());
+                if (cpu.gatewayJitNanos() >= 0) {
+                    g.writeNumberField("jit_cpu_s", cpu.gatewayJitNanos() / 1e9);
+                    number(
+                            g,
+                            "cpu_us_per_delivery_without_jit",
+                            perDelivery(cpu.gatewayNanos() - cpu.gatewayJitNanos()));
+                }
             } else {
                 g.writeNullField("cpu_us_per_delivery");
             }

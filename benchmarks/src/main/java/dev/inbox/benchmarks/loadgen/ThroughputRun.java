@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -21,6 +23,15 @@ final class ThroughputRun {
     private static final long START_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private static final long DRAIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** With --warmup-max: the JIT is quiet when each node's compiler threads used under this share of a core... */
+    static final double JIT_QUIET_SHARE = 0.05;
+    /** ... over this long (the clock tick /proc counts in is 10 ms, so 2 s resolve 1%). */
+    private static final long JIT_QUIET_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private static final long JIT_SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** How far ahead a moved window starts: time for every loop to take the move before it begins. */
+    private static final long WINDOW_MOVE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final LoadOptions o;
     private final PrintStream log;
@@ -71,7 +82,14 @@ final class ThroughputRun {
                     "%d of %d connections open%s%n",
                     connected.established, total, connected.failed() == 0 ? "" : ", failed: " + connected.failures);
             if (connected.established == 0 || (connected.failed() > 0 && !o.allowRefusals())) {
-                return new ThroughputReport(o, connected, o.duration().toMillis() / 1e3, CpuUse.UNKNOWN, -1);
+                return new ThroughputReport(
+                        o,
+                        connected,
+                        o.warmup().toMillis() / 1e3,
+                        false,
+                        o.duration().toMillis() / 1e3,
+                        CpuUse.UNKNOWN,
+                        -1);
             }
 
             int[] senders = new int[workers.length];
@@ -85,8 +103,11 @@ final class ThroughputRun {
                 allSenders += s;
             }
             long origin = System.nanoTime() + START_MARGIN_NANOS;
-            long measureFrom = origin + o.warmup().toNanos();
-            long measureTo = measureFrom + o.duration().toNanos();
+            // Waiting for the JIT, the window starts at the latest warm-up allowed and moves earlier once it is quiet.
+            long latestFrom = origin + o.warmupMax().toNanos();
+            long latestTo = latestFrom + o.duration().toNanos();
+            long measureFrom = latestFrom;
+            long measureTo = latestTo;
             double interval = 1e9 / o.rate();
             for (int w = 0; w < workers.length; w++) {
                 // Each loop sends its share of the rate; their schedules are interleaved, not in step.
@@ -97,19 +118,52 @@ final class ThroughputRun {
                         .execute(() -> worker.start(
                                 origin,
                                 origin + offset,
-                                measureFrom,
-                                measureTo,
+                                latestFrom,
+                                latestTo,
                                 share,
                                 o.tick().toNanos()));
             }
             log.printf(
-                    "sending %.0f msgs/s: warm-up %s s, then measuring %s s%n",
-                    o.rate(), o.warmup().toMillis() / 1e3, o.duration().toMillis() / 1e3);
+                    "sending %.0f msgs/s: warm-up %s s%s, then measuring %s s%n",
+                    o.rate(),
+                    o.warmup().toMillis() / 1e3,
+                    waitsForJit() ? " or up to " + o.warmupMax().toMillis() / 1e3 + " s until the JIT is quiet" : "",
+                    o.duration().toMillis() / 1e3);
+
+            boolean jitQuiet = false;
+            if (waitsForJit()) {
+                parkUntil(origin + o.warmup().toNanos());
+                jitQuiet = awaitQuietJit(measureFrom - WINDOW_MOVE_NANOS);
+                while (jitQuiet) {
+                    long from = System.nanoTime() + WINDOW_MOVE_NANOS;
+                    if (from >= measureFrom) {
+                        break; // the latest start is as near: keep it
+                    }
+                    long to = from + o.duration().toNanos();
+                    boolean[] moved = {true};
+                    fleet.onEveryLoop(w -> {
+                        if (!w.window(from, to)) {
+                            moved[0] = false; // loops may write at once, all the same value
+                        }
+                    });
+                    if (moved[0]) {
+                        measureFrom = from;
+                        measureTo = to;
+                        break;
+                    }
+                    // A loop ran the move too late (a starved machine): move them all again, later.
+                }
+                log.printf(
+                        "measuring from %.1f s%s%n",
+                        (measureFrom - origin) / 1e9,
+                        jitQuiet ? ": the nodes' JIT is quiet" : ": --warmup-max reached, the JIT still busy");
+            }
 
             parkUntil(measureFrom);
             CpuUse start = cpuUse(loopThreads);
+            List<Map<Long, Long>> jitStart = jitReadings();
             parkUntil(measureTo);
-            CpuUse cpu = CpuUse.between(start, cpuUse(loopThreads));
+            CpuUse cpu = CpuUse.between(start, cpuUse(loopThreads)).withJit(jitBetween(jitStart, jitReadings()));
 
             long drainUntil = measureTo + o.drain().toNanos();
             while (!drained(fleet, workers) && System.nanoTime() < drainUntil) {
@@ -120,10 +174,75 @@ final class ThroughputRun {
             return new ThroughputReport(
                     o,
                     totals,
+                    (measureFrom - origin) / 1e9,
+                    jitQuiet,
                     o.duration().toMillis() / 1e3,
                     cpu,
                     deliveriesBefore < 0 || deliveriesAfter < 0 ? -1 : deliveriesAfter - deliveriesBefore);
         }
+    }
+
+    private boolean waitsForJit() {
+        return o.warmupMax().compareTo(o.warmup()) > 0 && !processes.isEmpty();
+    }
+
+    /**
+     * Samples every node's JIT compiler threads until each used under {@link #JIT_QUIET_SHARE} of a core over the last
+     * {@link #JIT_QUIET_NANOS}; false if {@code deadline} comes first.
+     */
+    private boolean awaitQuietJit(long deadline) throws InterruptedException, IOException {
+        record Reading(long at, List<Map<Long, Long>> jit) {}
+        ArrayDeque<Reading> readings = new ArrayDeque<>();
+        while (System.nanoTime() < deadline) {
+            Reading now = new Reading(System.nanoTime(), jitReadings());
+            readings.addLast(now);
+            // Compare with the youngest reading at least JIT_QUIET_NANOS old.
+            while (readings.size() > 2 && now.at() - nextToFirst(readings).at() >= JIT_QUIET_NANOS) {
+                readings.removeFirst();
+            }
+            Reading old = readings.peekFirst();
+            if (now.at() - old.at() >= JIT_QUIET_NANOS && quiet(old.jit(), now.jit(), now.at() - old.at())) {
+                return true;
+            }
+            LockSupport.parkNanos(JIT_SAMPLE_NANOS);
+        }
+        return false;
+    }
+
+    private static <T> T nextToFirst(ArrayDeque<T> deque) {
+        var it = deque.iterator();
+        it.next();
+        return it.next();
+    }
+
+    private static boolean quiet(List<Map<Long, Long>> before, List<Map<Long, Long>> after, long elapsedNanos) {
+        for (int i = 0; i < before.size(); i++) {
+            if (NodeProcess.cpuBetween(before.get(i), after.get(i)) >= JIT_QUIET_SHARE * elapsedNanos) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Each node's JIT threads' CPU so far, in --node-pid order; empty without pids. */
+    private List<Map<Long, Long>> jitReadings() throws IOException {
+        List<Map<Long, Long>> out = new ArrayList<>();
+        for (NodeProcess p : processes) {
+            out.add(p.jitThreadCpuNanos());
+        }
+        return out;
+    }
+
+    /** The nodes' JIT CPU between two {@link #jitReadings}, summed; -1 without pids. */
+    private static long jitBetween(List<Map<Long, Long>> before, List<Map<Long, Long>> after) {
+        if (before.isEmpty()) {
+            return -1;
+        }
+        long sum = 0;
+        for (int i = 0; i < before.size(); i++) {
+            sum += NodeProcess.cpuBetween(before.get(i), after.get(i));
+        }
+        return sum;
     }
 
     private static int indexOf(LoadWorker[] workers, LoadWorker w) {
@@ -164,7 +283,8 @@ final class ThroughputRun {
                 gatewayWait,
                 ownCpuNanos(),
                 threadCpuNanos(loopThreads),
-                RunQueueWait.nanos(ProcessHandle.current().pid(), ConnectionFleet.THREAD_PREFIX));
+                RunQueueWait.nanos(ProcessHandle.current().pid(), ConnectionFleet.THREAD_PREFIX),
+                -1);
     }
 
     private String cpuSource() {

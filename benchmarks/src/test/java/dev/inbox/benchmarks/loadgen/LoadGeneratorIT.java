@@ -278,6 +278,53 @@ class LoadGeneratorIT {
         }
     }
 
+    @Test
+    void warmingUpUntilTheJitIsQuietMovesTheWindowAndKeepsItsLength() throws IOException {
+        try (GatewayFixture node = GatewayFixture.start("--dev")) {
+            Outcome r = run(
+                    node,
+                    "--dev",
+                    "--scenario",
+                    "group",
+                    "--users",
+                    "50",
+                    "--group-size",
+                    "5",
+                    "--rate",
+                    "500",
+                    "--warmup",
+                    "1s",
+                    "--warmup-max",
+                    "8s",
+                    "--duration",
+                    "2s",
+                    "--node-pid",
+                    Long.toString(ProcessHandle.current().pid()));
+            JsonNode j = r.report();
+            assertEquals(LoadGenerator.PASSED, r.exit(), r.output());
+            double warmup = j.at("/window/warmup_s").asDouble();
+            boolean quiet = j.at("/window/jit_quiet").asBoolean();
+            assertTrue(warmup >= 1.0 && warmup <= 8.0, r.output());
+            // The window began once the JIT had been quiet for 2 s (with a second's notice to the loops), or at the
+            // cap.
+            assertTrue(quiet || Math.abs(warmup - 8.0) < 0.01, r.output());
+            assertTrue(r.output().contains(quiet ? "the nodes' JIT is quiet" : "--warmup-max reached"), r.output());
+
+            // Wherever it begins, the window holds exactly --duration of the schedule, and the warm-up the rest.
+            long sent = j.at("/messages/sent").asLong();
+            assertEquals(1000, j.at("/messages/sent_measured").asLong(), r.output());
+            assertEquals(Math.ceil(warmup * 500 - 1e-6), sent - 1000, 1.0, r.output());
+            assertEquals(sent, j.at("/messages/acknowledged").asLong());
+            assertEquals(sent * 5, j.at("/deliveries/received").asLong());
+            assertEquals(0, j.at("/deliveries/lost").asLong());
+            assertTrue(j.at("/gateway/jit_cpu_s").asDouble() >= 0, r.output());
+            assertTrue(
+                    j.at("/gateway/jit_cpu_s").asDouble()
+                            <= j.at("/gateway/cpu_s").asDouble(),
+                    r.output());
+        }
+    }
+
     private Outcome run(GatewayFixture node, String... args) throws IOException {
         List<String> all = new ArrayList<>(List.of(
                 "--nodes",

@@ -27,6 +27,7 @@ class LoadOptionsTest {
         assertEquals(10, o.groupSize());
         assertEquals(1, o.threads());
         assertEquals(Duration.ofSeconds(5), o.warmup());
+        assertEquals(o.warmup(), o.warmupMax(), "no wait for the JIT unless asked");
         assertEquals(Duration.ofSeconds(20), o.duration());
         assertEquals(Duration.ofMillis(1), o.tick());
         assertEquals(1000, o.sendingConnections());
@@ -109,6 +110,12 @@ class LoadOptionsTest {
                 "--mode",
                 "memory");
         assertBad("users: not a flag (expected --name value; see --help)", "--dev", "users");
+        assertBad(
+                "--warmup-max: needs --node-pid (the nodes' JIT threads are read from /proc)",
+                "--dev",
+                "--warmup-max",
+                "30s");
+        assertBad("--warmup-max: 2s (expected: at least 5000ms)", "--dev", "--node-pid", "1", "--warmup-max", "2s");
     }
 
     @Test
