@@ -15,7 +15,8 @@
 # WARMUP_MAX (e.g. 60s): each throughput run keeps warming up past --warmup until the nodes' JIT compilers are quiet,
 # at most that long (--warmup-max), so the window measures compiled code; RUN_TAG, if set, is appended to every run's
 # file name (so such runs do not replace the ones RESULTS.md quotes). BACKEND_PARTS ("outbox hook") picks the
-# backend part's halves; HOOK_RATES, MIXED_RATES and HISTORY_RATES take several rates.
+# backend part's halves; HOOK_RATES, MIXED_RATES and HISTORY_RATES take several rates (HOOK_RATES_OFF and
+# HOOK_RATES_ON, if set, give each mode its own).
 set -uo pipefail
 out=benchmarks/results
 L=(java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.LoadGenerator)
@@ -296,8 +297,9 @@ HOOK_RATES=${HOOK_RATES:-${HOOK_RATE:-20000}}
 HP=${HOOK_PORT:-28080}; HA=$((HP + 1)); HS=$((HP + 10))
 H=hook-secret-0123456789abcdef0123456789
 [[ "$BACKEND_PARTS" == *" hook "* ]] && for i in 1 2 3; do
-  for HOOK_RATE in $HOOK_RATES; do
   for mode in off on; do
+  rates=${HOOK_RATES_OFF:-$HOOK_RATES}; [ "$mode" = on ] && rates=${HOOK_RATES_ON:-$HOOK_RATES}
+  for HOOK_RATE in $rates; do
     name="hook-$mode-$HOOK_RATE-$i"
     done_already "$name" && continue
     hook=()
