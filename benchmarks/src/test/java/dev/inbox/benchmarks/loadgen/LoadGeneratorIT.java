@@ -40,23 +40,7 @@ class LoadGeneratorIT {
     @Test
     void groupChatsDeliverEveryMessageOnceAndTheReportAddsUp() throws IOException {
         try (GatewayFixture node = GatewayFixture.start("--dev")) {
-            Outcome r = run(
-                    node,
-                    "--dev",
-                    "--scenario",
-                    "group",
-                    "--users",
-                    "50",
-                    "--group-size",
-                    "5",
-                    "--rate",
-                    "500",
-                    "--warmup",
-                    "1s",
-                    "--duration",
-                    "3s",
-                    "--node-pid",
-                    Long.toString(ProcessHandle.current().pid()));
+            Outcome r = run(node, smallGroupsOnThisJvm("--duration", "3s"));
             JsonNode j = r.report();
             assertEquals(LoadGenerator.PASSED, r.exit(), r.output());
             assertTrue(j.get("passed").asBoolean());
@@ -281,25 +265,7 @@ class LoadGeneratorIT {
     @Test
     void warmingUpUntilTheJitIsQuietMovesTheWindowAndKeepsItsLength() throws IOException {
         try (GatewayFixture node = GatewayFixture.start("--dev")) {
-            Outcome r = run(
-                    node,
-                    "--dev",
-                    "--scenario",
-                    "group",
-                    "--users",
-                    "50",
-                    "--group-size",
-                    "5",
-                    "--rate",
-                    "500",
-                    "--warmup",
-                    "1s",
-                    "--warmup-max",
-                    "8s",
-                    "--duration",
-                    "2s",
-                    "--node-pid",
-                    Long.toString(ProcessHandle.current().pid()));
+            Outcome r = run(node, smallGroupsOnThisJvm("--warmup-max", "8s", "--duration", "2s"));
             JsonNode j = r.report();
             assertEquals(LoadGenerator.PASSED, r.exit(), r.output());
             double warmup = j.at("/window/warmup_s").asDouble();
@@ -323,6 +289,26 @@ class LoadGeneratorIT {
                             <= j.at("/gateway/cpu_s").asDouble(),
                     r.output());
         }
+    }
+
+    /** 50 users in groups of 5 at 500 msgs/s after 1 s of warm-up, the node being this JVM; then {@code more}. */
+    private static String[] smallGroupsOnThisJvm(String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "--dev",
+                "--scenario",
+                "group",
+                "--users",
+                "50",
+                "--group-size",
+                "5",
+                "--rate",
+                "500",
+                "--warmup",
+                "1s",
+                "--node-pid",
+                Long.toString(ProcessHandle.current().pid())));
+        args.addAll(Arrays.asList(more));
+        return args.toArray(new String[0]);
     }
 
     private Outcome run(GatewayFixture node, String... args) throws IOException {
