@@ -6,10 +6,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,15 +58,28 @@ public final class NodeProcess {
      */
     public Map<Long, Long> jitThreadCpuNanos() throws IOException {
         Map<Long, Long> out = new HashMap<>();
+        for (Path task : threads(pid, n -> n.startsWith("C1 CompilerThre") || n.startsWith("C2 CompilerThre"))) {
+            try {
+                String stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII);
+                out.put(Long.parseLong(task.getFileName().toString()), ticksOf(stat) * 1_000_000_000L / ticksPerSecond);
+            } catch (NoSuchFileException e) {
+                // the thread ended since it was listed
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The {@code /proc/<pid>/task/<tid>} directories of the threads of {@code pid} whose name ({@code comm}) passes
+     * {@code name}; a thread may end before its files are read ({@link NoSuchFileException}).
+     */
+    public static List<Path> threads(long pid, Predicate<String> name) throws IOException {
+        List<Path> out = new ArrayList<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : tasks) {
                 try {
-                    String comm = Files.readString(task.resolve("comm"), StandardCharsets.US_ASCII);
-                    if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
-                        String stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII);
-                        out.put(
-                                Long.parseLong(task.getFileName().toString()),
-                                ticksOf(stat) * 1_000_000_000L / ticksPerSecond);
+                    if (name.test(Files.readString(task.resolve("comm"), StandardCharsets.US_ASCII))) {
+                        out.add(task);
                     }
                 } catch (NoSuchFileException e) {
                     // the thread ended between the listing and the read

@@ -1,9 +1,10 @@
 package dev.inbox.benchmarks.loadgen;
 
+import dev.inbox.testkit.NodeProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -21,19 +22,14 @@ final class RunQueueWait {
      */
     static long nanos(long pid, String threadPrefix) {
         long sum = 0;
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
-            for (Path task : tasks) {
+        try {
+            for (Path task : NodeProcess.threads(pid, n -> threadPrefix == null || n.startsWith(threadPrefix))) {
                 try {
-                    if (threadPrefix != null
-                            && !Files.readString(task.resolve("comm"), StandardCharsets.US_ASCII)
-                                    .startsWith(threadPrefix)) {
-                        continue;
-                    }
                     String[] f = Files.readString(task.resolve("schedstat"), StandardCharsets.US_ASCII)
                             .trim()
                             .split(" ");
                     sum += Long.parseLong(f[1]);
-                } catch (java.nio.file.NoSuchFileException e) {
+                } catch (NoSuchFileException e) {
                     // the thread ended meanwhile
                 }
             }

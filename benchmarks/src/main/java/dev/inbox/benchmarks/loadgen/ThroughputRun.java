@@ -192,27 +192,20 @@ final class ThroughputRun {
      */
     private boolean awaitQuietJit(long deadline) throws InterruptedException, IOException {
         record Reading(long at, List<Map<Long, Long>> jit) {}
+        // The oldest of these is about JIT_QUIET_NANOS old: a sample every JIT_SAMPLE_NANOS, at least.
         ArrayDeque<Reading> readings = new ArrayDeque<>();
         while (System.nanoTime() < deadline) {
             Reading now = new Reading(System.nanoTime(), jitReadings());
             readings.addLast(now);
-            // Compare with the youngest reading at least JIT_QUIET_NANOS old.
-            while (readings.size() > 2 && now.at() - nextToFirst(readings).at() >= JIT_QUIET_NANOS) {
-                readings.removeFirst();
-            }
-            Reading old = readings.peekFirst();
-            if (now.at() - old.at() >= JIT_QUIET_NANOS && quiet(old.jit(), now.jit(), now.at() - old.at())) {
-                return true;
+            if (readings.size() > JIT_QUIET_NANOS / JIT_SAMPLE_NANOS) {
+                Reading old = readings.removeFirst();
+                if (quiet(old.jit(), now.jit(), now.at() - old.at())) {
+                    return true;
+                }
             }
             LockSupport.parkNanos(JIT_SAMPLE_NANOS);
         }
         return false;
-    }
-
-    private static <T> T nextToFirst(ArrayDeque<T> deque) {
-        var it = deque.iterator();
-        it.next();
-        return it.next();
     }
 
     private static boolean quiet(List<Map<Long, Long>> before, List<Map<Long, Long>> after, long elapsedNanos) {
