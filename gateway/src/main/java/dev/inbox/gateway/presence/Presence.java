@@ -158,7 +158,17 @@ public final class Presence implements AutoCloseable {
             } else if (was instanceof ScheduledFuture<?> pending) {
                 pending.cancel(false);
             }
-        } else if (held.get(userId) == HELD) {
+        } else {
+            Object was = held.get(userId);
+            if (was == null) {
+                return; // never held, or already told offline
+            }
+            // Re-armed on every change seen while away, not only the first: a reconnect and its close can both
+            // happen before this thread gets to them, leaving no trace in the groups, and the debounce must count
+            // from the last close, not the first.
+            if (was instanceof ScheduledFuture<?> pending) {
+                pending.cancel(false);
+            }
             held.put(userId, thread.schedule(() -> left(userId), debounceNanos, TimeUnit.NANOSECONDS));
         }
     }
