@@ -21,16 +21,21 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 
 /**
  * One Lua script, run by its SHA1 ({@code EVALSHA}). The links load every script on each new connection
  * ({@link #load}) before they report Redis reachable, so a script is never sent in full on the hot path.
  *
- * <p>If Redis still answers NOSCRIPT (its cache was flushed, or a shard restarted and the link has not noticed yet),
- * the call fails and the script is loaded again for the next one. It is not re-sent with {@code EVAL}: the retry
- * would go out after messages the same sender sent later, which would then be admitted first (docs/clustering.md,
- * "Order"). A failed admission is a {@code relay_unavailable} to its sender, who may send again.
+ * <p>Until a load has succeeded, and again from a NOSCRIPT or a lost connection ({@link #uncached}) until the next one
+ * has, the script is sent whole, with {@code EVAL}: a restarted Redis refuses {@code SCRIPT LOAD} while it loads its
+ * data, so the load on reconnecting can fail, and every admission between Redis finishing its load and the next
+ * successful {@code SCRIPT LOAD} would otherwise be refused with Redis up. A call that still meets NOSCRIPT (the
+ * cache was flushed behind the link's back) fails, and the script is loaded again for the next one. It is not re-sent
+ * with {@code EVAL}: the retry would go out after messages the same sender sent later, which would then be admitted
+ * first (docs/clustering.md, "Order"). A failed admission is a {@code relay_unavailable} to its sender, who may send
+ * again.
  *
  * <p>What a failure means depends on whether the command left the node: one that was never written (no connection,
  * queue full) did not run, but one that was written may have run whatever happened to its reply, so such a failure
@@ -39,8 +44,13 @@ import java.util.function.BiConsumer;
  */
 final class RedisScript {
     private final String source;
+    private final byte[] sourceBytes;
     private final String sha;
     private final boolean awaitsReply;
+    /** Whether Redis is known to hold the script, so {@code EVALSHA} will find it. */
+    private volatile boolean cached;
+    /** A load started from {@link #run} is in flight: one is enough. */
+    private final AtomicBoolean reloading = new AtomicBoolean();
 
     RedisScript(String source) {
         this(source, false);
@@ -48,6 +58,7 @@ final class RedisScript {
 
     private RedisScript(String source, boolean awaitsReply) {
         this.source = source;
+        this.sourceBytes = source.getBytes(StandardCharsets.UTF_8);
         this.sha = sha1(source);
         this.awaitsReply = awaitsReply;
     }
@@ -145,33 +156,64 @@ final class RedisScript {
             byte[][] keys,
             byte[][] args,
             BiConsumer<List<Object>, Throwable> then) {
-        CommandArgs<byte[], byte[]> commandArgs = new CommandArgs<>(ByteArrayCodec.INSTANCE)
-                .add(sha)
-                .add(keys.length)
-                .addKeys(keys)
-                .addValues(args);
-        Command<byte[], byte[], List<Object>> command =
-                new Command<>(CommandType.EVALSHA, new NestedMultiOutput<>(ByteArrayCodec.INSTANCE), commandArgs);
-        ScriptCommand evalsha = awaitsReply ? new AwaitingReplyCommand(command) : new ScriptCommand(command);
-        evalsha.whenComplete((reply, failure) -> {
+        boolean whole = !cached;
+        CommandArgs<byte[], byte[]> commandArgs = new CommandArgs<>(ByteArrayCodec.INSTANCE);
+        if (whole) {
+            commandArgs.add(sourceBytes);
+        } else {
+            commandArgs.add(sha);
+        }
+        commandArgs.add(keys.length).addKeys(keys).addValues(args);
+        Command<byte[], byte[], List<Object>> command = new Command<>(
+                whole ? CommandType.EVAL : CommandType.EVALSHA,
+                new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
+                commandArgs);
+        ScriptCommand call = awaitsReply ? new AwaitingReplyCommand(command) : new ScriptCommand(command);
+        call.whenComplete((reply, failure) -> {
             if (failure instanceof RedisNoScriptException) {
-                load(redis); // for the next call; this one is refused, see above
+                uncached();
+                reload(redis); // for the next call; this one is refused, see above
+            } else if (whole && failure == null) {
+                reload(redis); // Redis answers again: back to EVALSHA once the load is in
             }
             // An error reply is Redis's answer (the script did not run: NOSCRIPT, BUSY, OOM...); anything else
             // after the write leaves the outcome open.
-            boolean open = failure != null && evalsha.written() && !(failure instanceof RedisCommandExecutionException);
+            boolean open = failure != null && call.written() && !(failure instanceof RedisCommandExecutionException);
             then.accept(failure == null ? reply : null, open ? new MayHaveRunException(failure) : failure);
         });
         try {
-            connection.dispatch(evalsha);
+            connection.dispatch(call);
         } catch (RuntimeException e) {
-            evalsha.completeExceptionally(e); // then runs here, once, as for a command Lettuce refuses itself
+            call.completeExceptionally(e); // then runs here, once, as for a command Lettuce refuses itself
         }
     }
 
     /** Loads the script into Redis's cache (on a cluster, Lettuce sends it to every master). */
     CompletionStage<String> load(RedisScriptingAsyncCommands<byte[], byte[]> redis) {
-        return redis.scriptLoad(source.getBytes(StandardCharsets.UTF_8));
+        return redis.scriptLoad(sourceBytes).thenApply(loaded -> {
+            cached = true;
+            return loaded;
+        });
+    }
+
+    /** Redis may have lost the script (it restarted, or the link lost its connection): send it whole until reloaded. */
+    void uncached() {
+        cached = false;
+    }
+
+    /** Whether the next call goes by SHA1 alone. */
+    boolean cached() {
+        return cached;
+    }
+
+    private void reload(RedisScriptingAsyncCommands<byte[], byte[]> redis) {
+        if (reloading.compareAndSet(false, true)) {
+            try {
+                load(redis).whenComplete((loaded, failure) -> reloading.set(false));
+            } catch (RuntimeException e) {
+                reloading.set(false); // refused at once (no connection): the next call tries again
+            }
+        }
     }
 
     private static String sha1(String source) {

@@ -114,6 +114,7 @@ final class StandaloneRedisLink implements RedisLink {
             public void onRedisDisconnected(RedisChannelHandler<?, ?> handler) {
                 if (handler == connection && !closed) {
                     log.warn("redis disconnected; reconnecting");
+                    scripts.forEach(RedisScript::uncached); // the Redis it reconnects to may be a restarted one
                     events.reachability("redis unreachable");
                     events.interrupted();
                 }

@@ -1,6 +1,7 @@
 package dev.inbox.gateway.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -172,6 +173,72 @@ class StandaloneRedisLinkIT {
             assertEquals("reachability null", next, "ready again once pings are answered");
             assertNull(seen.poll(500, TimeUnit.MILLISECONDS), "neither interrupted nor reconnected");
         }
+    }
+
+    /**
+     * The link comes back to a Redis that refuses to load the scripts (a restarted one answers LOADING while it reads
+     * its data; this one has no SCRIPT command at all, which makes the refusal certain): the scripts go whole, with
+     * EVAL, so the first admissions after it answers are run, not refused with NOSCRIPT while Redis is up.
+     */
+    @Test
+    void aRedisThatRefusedTheScriptsLoadOnReconnectingStillRunsThem() throws Exception {
+        BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        RedisLink.Events events = new RedisLink.Events() {
+            @Override
+            public void reachability(String problem) {}
+
+            @Override
+            public void interrupted() {
+                seen.add("interrupted");
+            }
+
+            @Override
+            public void connected() {
+                seen.add("connected");
+            }
+        };
+        RedisScript script = new RedisScript(PUBLISH_AND_ANSWER);
+        RedisServer first = RedisServer.start();
+        int port = first.port();
+        try (StandaloneRedisLink link = new StandaloneRedisLink(config(first), new RedisPubSubAdapter<>(), events)) {
+            link.preload(script);
+            link.start();
+            assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
+            assertEquals("answer 1", run(link, script, "answer 1"));
+            assertTrue(script.cached(), "loaded with the connection: by SHA1 alone");
+
+            first.close();
+            assertEquals("interrupted", seen.poll(10, TimeUnit.SECONDS));
+            try (RedisServer second = RedisServer.start(port, "--rename-command", "SCRIPT", "")) {
+                assertEquals("connected", seen.poll(30, TimeUnit.SECONDS), "reconnected to the new server");
+                assertEquals("answer 2", run(link, script, "answer 2"), "sent whole: the load was refused");
+                assertEquals("answer 3", run(link, script, "answer 3"), "and again, while it stays unloaded");
+                assertFalse(script.cached(), "never loaded into this server");
+            }
+        }
+    }
+
+    private static String run(StandaloneRedisLink link, RedisScript script, String arg) throws Exception {
+        BlockingQueue<String> outcome = new LinkedBlockingQueue<>();
+        link.run(
+                script,
+                new byte[][] {CHANNEL},
+                new byte[][] {arg.getBytes(StandardCharsets.US_ASCII)},
+                (reply, failure) -> outcome.add(failure == null ? ascii((byte[]) reply.get(0)) : failure.toString()));
+        String answer = outcome.poll(10, TimeUnit.SECONDS);
+        assertNotNull(answer, "an outcome");
+        return answer;
+    }
+
+    private static GatewayConfig.Redis config(RedisServer redis) throws Exception {
+        return new GatewayConfig.Redis(
+                RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(1),
+                16,
+                Duration.ZERO,
+                Duration.ofSeconds(1),
+                new GatewayConfig.Outbox(false, 1, 1, Duration.ofHours(1), false, Duration.ofSeconds(10)));
     }
 
     private static String ascii(byte[] bytes) {
