@@ -15,8 +15,8 @@
 # WARMUP_MAX (e.g. 60s): each throughput run keeps warming up past --warmup until the nodes' JIT compilers are quiet,
 # at most that long (--warmup-max), so the window measures compiled code; RUN_TAG, if set, is appended to every run's
 # file name (so such runs do not replace the ones RESULTS.md quotes). BACKEND_PARTS ("outbox hook") picks the
-# backend part's halves; HOOK_RATES, MIXED_RATES and HISTORY_RATES take several rates (HOOK_RATES_OFF and
-# HOOK_RATES_ON, if set, give each mode its own).
+# backend part's halves; OUTBOX_RATES, HOOK_RATES, MIXED_RATES and HISTORY_RATES take several rates
+# (HOOK_RATES_OFF and HOOK_RATES_ON, if set, give each mode its own).
 set -uo pipefail
 out=benchmarks/results
 L=(java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.LoadGenerator)
@@ -273,9 +273,10 @@ fi
 if part backend; then
 # The backend in the loop (issue 13), each cost against its baseline in the same run, the two interleaved.
 # Outbox: one node and Redis, the group scenario at OUTBOX_RATE messages/s, with --outbox false and with the outbox.
-OUTBOX_RATE=${OUTBOX_RATE:-10000}
+OUTBOX_RATES=${OUTBOX_RATES:-${OUTBOX_RATE:-10000}}
 BACKEND_PARTS=" ${BACKEND_PARTS:-outbox hook} "
 [[ "$BACKEND_PARTS" == *" outbox "* ]] && for i in 1 2 3; do
+  for OUTBOX_RATE in $OUTBOX_RATES; do
   for mode in off on; do
     name="outbox-$mode-$OUTBOX_RATE-$i"
     done_already "$name" && continue
@@ -288,6 +289,7 @@ BACKEND_PARTS=" ${BACKEND_PARTS:-outbox hook} "
         --users 1000 --group-size 10 --rate "$OUTBOX_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
     echo "$name: outbox entries $(redis-cli -p 26391 --raw eval "local n=0 for _,k in ipairs(redis.call('SMEMBERS','inbox:outbox:streams')) do n=n+redis.call('XLEN',k) end return n" 0)"
     stop "$gw" "$rd"
+  done
   done
 done
 # Publish hook: one node, no Redis, every message POSTed to a stub backend that answers 204 at once.
