@@ -242,6 +242,8 @@ public final class ConfigLoader {
                 duration(raw, Setting.FEED_MAX_AGE),
                 intIn(raw, Setting.RESUME_MAX_EVENTS, 1, 1_000_000),
                 intIn(raw, Setting.RESUME_CONCURRENCY, 1, 100_000),
+                intIn(raw, Setting.RESUME_QUEUE, 0, 1_000_000),
+                durationOrZero(raw, Setting.RESUME_MAX_WAIT),
                 intIn(raw, Setting.RESUME_MAX_CONVERSATIONS, 1, 100_000));
         GatewayConfig.Presence presence = new GatewayConfig.Presence(
                 durationOrZero(raw, Setting.PRESENCE_DEBOUNCE),

@@ -77,7 +77,13 @@ public record GatewayConfig(
      * @param maxConversations most conversations one RESUME request lists
      */
     public record Resume(
-            int feedMaxLength, Duration feedMaxAge, int maxEvents, int concurrency, int maxConversations) {}
+            int feedMaxLength,
+            Duration feedMaxAge,
+            int maxEvents,
+            int concurrency,
+            int maxWaiting,
+            Duration maxWait,
+            int maxConversations) {}
 
     /**
      * Limits that protect the node and its users from one client.

@@ -226,7 +226,15 @@ public enum Setting {
     RESUME_CONCURRENCY(
             "resume-concurrency",
             "64",
-            "Resumes one node runs at once; one more gets ERROR resume_busy and a close (1013), and should reconnect after a random delay."),
+            "Resumes one node reads Redis for at once; more wait for a slot (--resume-queue, --resume-max-wait)."),
+    RESUME_QUEUE(
+            "resume-queue",
+            "10000",
+            "Resumes that may wait for a slot; one more gets ERROR resume_busy and a close (1013), and should reconnect after a random delay."),
+    RESUME_MAX_WAIT(
+            "resume-max-wait",
+            "5s",
+            "Longest a resume waits for a slot (checked as slots free up); past it, resume_busy and a close (1013)."),
     RESUME_MAX_CONVERSATIONS(
             "resume-max-conversations",
             "1000",

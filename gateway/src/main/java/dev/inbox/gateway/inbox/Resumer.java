@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Answers a connection's {@code RESUME}: replays what its user missed since the client's position, then the live
@@ -32,8 +32,10 @@ import java.util.concurrent.Semaphore;
  * read from their conversations' histories and written in feed order; then {@code RESUMED}; then the held events,
  * minus those the replay or the client already had.
  *
- * <p>At most {@code concurrency} resumes run at once on a node; one more is refused with {@code resume_busy}, so a
- * reconnect storm costs Redis a bounded number of reads at a time and never waits on an event loop.
+ * <p>At most {@code concurrency} resumes read Redis at once on a node, and a bounded number more wait for a slot
+ * ({@link ResumeSlots}); past them a resume is refused with {@code resume_busy}, so a reconnect storm costs Redis a
+ * bounded number of reads at a time and never waits on an event loop. The wait for the user's channel comes before
+ * the slot: it reads nothing, and a storm's subscriptions are confirmed in batches.
  */
 public final class Resumer {
     /** Close code after a refused RESUME: the client should reconnect later (busy) or fix its request (bad). */
@@ -47,7 +49,7 @@ public final class Resumer {
     private final ReplaySource history;
     private final Membership membership;
     private final ResumeRequestDecoder decoder;
-    private final Semaphore slots;
+    private final ResumeSlots slots;
     private final int maxEvents;
     private final GatewayMetrics metrics;
 
@@ -59,12 +61,15 @@ public final class Resumer {
             int maxConversations,
             int maxEvents,
             int concurrency,
+            int maxWaiting,
+            java.time.Duration maxWait,
             GatewayMetrics metrics) {
         this.feed = feed;
         this.history = history;
         this.membership = membership;
         this.decoder = new ResumeRequestDecoder(maxConversations);
-        this.slots = new Semaphore(concurrency);
+        this.slots = new ResumeSlots(concurrency, maxWaiting, maxWait.toNanos());
+        metrics.resumesWaiting(slots::waiting);
         this.maxEvents = maxEvents;
         this.metrics = metrics;
     }
@@ -79,35 +84,70 @@ public final class Resumer {
             refuse(session, ErrorCode.BAD_RESUME, e.getMessage(), POLICY_VIOLATION);
             return;
         }
-        if (!slots.tryAcquire()) {
-            metrics.resumed("busy", 0, -1);
-            refuse(
-                    session,
-                    ErrorCode.RESUME_BUSY,
-                    "too many connections are resuming; reconnect after a random delay",
-                    TRY_AGAIN_LATER);
+        long started = System.nanoTime();
+        if (feed == null) {
+            finishOnLoop(session, request, Plan.notRecovered("not_supported", null), started, false);
             return;
         }
-        long started = System.nanoTime();
+        CompletionStage<Void> live;
+        try {
+            live = feed.live(session.userId());
+        } catch (RuntimeException e) {
+            live = CompletableFuture.failedFuture(e);
+        }
+        live.whenComplete((v, failure) -> {
+            if (failure != null) {
+                finishOnLoop(session, request, Plan.failed(), started, false);
+                return;
+            }
+            slots.acquire(() -> read(session, request, started), () -> busy(session));
+        });
+    }
+
+    /** Holding a slot: reads the feed and the histories, then answers on the connection's loop and frees the slot. */
+    private void read(InboxSession session, ResumeRequest request, long started) {
         CompletionStage<Plan> plan;
         try {
             plan = plan(session.userId(), request);
         } catch (RuntimeException e) {
             plan = CompletableFuture.failedFuture(e);
         }
-        plan.whenComplete((p, failure) -> {
-            try {
-                session.channel().eventLoop().execute(() -> {
-                    try {
-                        finish(session, request, failure == null ? p : Plan.failed(), started);
-                    } finally {
+        plan.whenComplete(
+                (p, failure) -> finishOnLoop(session, request, failure == null ? p : Plan.failed(), started, true));
+    }
+
+    private void finishOnLoop(InboxSession session, ResumeRequest request, Plan plan, long started, boolean slot) {
+        try {
+            session.channel().eventLoop().execute(() -> {
+                try {
+                    finish(session, request, plan, started);
+                } finally {
+                    if (slot) {
                         slots.release();
                     }
-                });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            if (slot) {
                 slots.release(); // the loop is shutting down, and the connection with it
             }
-        });
+        }
+    }
+
+    /** No slot within the bound: the client is told to come back after a random delay. Any thread. */
+    private void busy(InboxSession session) {
+        metrics.resumed("busy", 0, -1);
+        try {
+            session.channel()
+                    .eventLoop()
+                    .execute(() -> refuse(
+                            session,
+                            ErrorCode.RESUME_BUSY,
+                            "too many connections are resuming; reconnect after a random delay",
+                            TRY_AGAIN_LATER));
+        } catch (RejectedExecutionException e) {
+            // shutting down: the connection goes with the node
+        }
     }
 
     private void refuse(InboxSession session, ErrorCode code, String why, int closeCode) {
@@ -116,28 +156,23 @@ public final class Resumer {
         session.close(closeCode, code.wireName());
     }
 
-    /** What to replay, worked out off the event loop. */
+    /** What to replay, worked out off the event loop, once the user's channel is live. */
     private CompletionStage<Plan> plan(long userId, ResumeRequest request) {
-        if (feed == null) {
-            return CompletableFuture.completedFuture(Plan.notRecovered("not_supported", null));
-        }
         ResumePosition from = request.position() == null ? null : ResumePosition.parse(request.position());
         boolean bad = request.position() != null && from == null;
-        return feed.live(userId)
-                .thenCompose(live -> feed.read(userId, from == null ? null : from.id(), maxEvents + 1))
-                .thenCompose(read -> {
-                    ResumePosition now = ResumePosition.of(read);
-                    String unrecovered = judge(from, bad, read);
-                    CompletionStage<Map<Long, String>> members =
-                            notMembers(userId, request.lastSeen().keySet());
-                    if (unrecovered != null) {
-                        return members.thenApply(
-                                n -> Plan.notRecovered(unrecovered, now).with(n));
-                    }
-                    return members.thenCombine(
-                            replay(read.entries(), request.lastSeen()),
-                            (n, p) -> p.at(now).with(n));
-                });
+        return feed.read(userId, from == null ? null : from.id(), maxEvents + 1).thenCompose(read -> {
+            ResumePosition now = ResumePosition.of(read);
+            String unrecovered = judge(from, bad, read);
+            CompletionStage<Map<Long, String>> members =
+                    notMembers(userId, request.lastSeen().keySet());
+            if (unrecovered != null) {
+                return members.thenApply(
+                        n -> Plan.notRecovered(unrecovered, now).with(n));
+            }
+            return members.thenCombine(
+                    replay(read.entries(), request.lastSeen()),
+                    (n, p) -> p.at(now).with(n));
+        });
     }
 
     /** Why the feed cannot say what the client missed, or null when it can. */

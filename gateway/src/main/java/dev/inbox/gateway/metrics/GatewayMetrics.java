@@ -360,6 +360,12 @@ public final class GatewayMetrics {
     }
 
     /** The gauge of admissions waiting on Redis, for a clustered node. */
+    public void resumesWaiting(Supplier<Number> waiting) {
+        Gauge.builder(InboxMeters.RESUMES_WAITING.meterName(), waiting)
+                .description(InboxMeters.RESUMES_WAITING.description())
+                .register(registry);
+    }
+
     public void relayWaiting(Supplier<Number> waiting) {
         Gauge.builder(InboxMeters.RELAY_WAITING.meterName(), waiting)
                 .description(InboxMeters.RELAY_WAITING.description())

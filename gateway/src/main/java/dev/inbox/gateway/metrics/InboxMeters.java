@@ -60,11 +60,16 @@ public enum InboxMeters {
             "outcome",
             "Resume requests by outcome: recovered, partial (some conversations not recovered), no_position, epoch_changed, beyond_window, too_many, bad_position, not_supported, failed, closed, bad_request, busy."),
     RESUME_REPLAYED("inbox.resume.replayed", "counter", "", "Events replayed to resuming connections."),
+    RESUMES_WAITING(
+            "inbox.resumes.waiting",
+            "gauge",
+            "",
+            "Resumes waiting for one of the --resume-concurrency slots; at --resume-queue, one more is refused (resume_busy)."),
     RESUME_DURATION(
             "inbox.resume.seconds",
             "histogram",
             "",
-            "From a RESUME request to its RESUMED frame (subscribe, feed read, history reads, replay)."),
+            "From a RESUME request to its RESUMED frame (subscribe, wait for a slot, feed read, history reads, replay)."),
     ERRORS_SENT("inbox.errors.sent", "counter", "code", "ERROR frames sent, by code."),
     CLOSES_SENT("inbox.closes.sent", "counter", "code", "Close frames sent, by close code."),
     CLOSES_RECEIVED(

@@ -67,7 +67,7 @@ public final class RedisRelay implements Relay {
         this(
                 config,
                 new GatewayConfig.History(false, 1, Duration.ofHours(1), 1, 1),
-                new GatewayConfig.Resume(1000, Duration.ofHours(1), 1000, 64, 1000),
+                new GatewayConfig.Resume(1000, Duration.ofHours(1), 1000, 64, 10_000, Duration.ofSeconds(5), 1000),
                 groups,
                 readiness,
                 dev,

@@ -309,6 +309,8 @@ public final class InboxServer implements AutoCloseable {
                                     config.resume().maxConversations(),
                                     config.resume().maxEvents(),
                                     config.resume().concurrency(),
+                                    config.resume().maxWaiting(),
+                                    config.resume().maxWait(),
                                     metrics),
                             new PresenceRequestDecoder(config.presence().maxSubscriptions()),
                             new PresenceRequests(

@@ -19,6 +19,7 @@ public final class EveryMeterScrape {
         metrics.presence(() -> 0); // registered by every node's presence
         metrics.redisGauge(() -> 1); // registered on clustered nodes only
         metrics.relayWaiting(() -> 0); // likewise
+        metrics.resumesWaiting(() -> 0); // registered by every node's resumer
         metrics.hook("publish", () -> 0).answeredIn(1_000_000); // registered for a configured hook only
         // Registered on clustered nodes with the outbox on; the lag and pending rows appear once a group exists.
         metrics.outbox().polled(0, new TreeMap<>(Map.of("backend", new long[] {0, 0})));

@@ -547,7 +547,8 @@ class SoakIT {
         List<SoakConnection> cohort = new ArrayList<>();
         List<Long> users = conversations.keySet().stream().sorted().toList();
         // Bursts no larger than a node's --resume-concurrency (64), each resumed before the next: more at once would
-        // be refused with resume_busy (1013), as the docs promise, and the cohort would start short.
+        // wait for a slot, and past --resume-max-wait on a loaded machine be refused with resume_busy (1013), as the
+        // docs promise, and the cohort would start short.
         int batch = 64;
         for (int from = 0; from < users.size(); from += batch) {
             List<CompletableFuture<SoakConnection>> opening = new ArrayList<>();
