@@ -211,9 +211,12 @@ if part storm; then
 # was tried for the "within one second": the handshakes, not the window, set the spread), and each
 # reconnects at once with its position.
 # Ports 28300-28302 (the storm's own range). Three runs.
+# STORM_CAUSE=client: instead, every client drops its connection at the same moment and reconnects at once (a load
+# balancer's restart), so all reconnections start within milliseconds; those runs are named storm-client-*.
 STORM_USERS=${STORM_USERS:-1000}; STORM_RATE=${STORM_RATE:-500}; STORM_WINDOW=${STORM_WINDOW:-1s}
+STORM_CAUSE=${STORM_CAUSE:-redis}
 for i in 1 2 3; do
-  name="storm-$STORM_USERS-$i"
+  name="storm-$STORM_USERS-$i"; [ "$STORM_CAUSE" = client ] && name="storm-client-$STORM_USERS-$i"
   done_already "$name" && continue
   redis-server --port 28302 --save '' --appendonly no --daemonize no >"$out/redis-storm.log" 2>&1 & rd=$!
   until redis-cli -p 28302 ping >/dev/null 2>&1; do sleep 0.1; done
@@ -222,7 +225,7 @@ for i in 1 2 3; do
   wait_ready 28301
   java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.ReconnectStorm \
       --node ws://127.0.0.1:28300/ws/inbox/ --admin http://127.0.0.1:28301 --redis 127.0.0.1:28302 \
-      --users "$STORM_USERS" --group-size 10 --rate "$STORM_RATE" --before 10s --after 10s \
+      --users "$STORM_USERS" --group-size 10 --rate "$STORM_RATE" --before 10s --after 10s --cause "$STORM_CAUSE" \
       --json "$out/$name.json" >"$out/$name.txt" 2>&1; echo "$name: exit $?"
   stop "$gw" "$rd"
 done

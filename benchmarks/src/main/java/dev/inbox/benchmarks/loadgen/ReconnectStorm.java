@@ -49,9 +49,13 @@ import org.HdrHistogram.Recorder;
  * the {@code recovered:false} answers by reason, and checks every client ends with every message of its conversation
  * exactly once.
  *
+ * <p>{@code --cause client} makes the clients the storm instead: at the same moment every one of them drops its
+ * connection without a close handshake (as a load balancer's restart or a network blip drops them) and reconnects at
+ * once with its position, so every reconnection starts within milliseconds; the node does not spread them.
+ *
  * <p>{@code java -cp benchmarks/target/benchmarks.jar dev.inbox.benchmarks.loadgen.ReconnectStorm --node
  * ws://127.0.0.1:28300/ws/inbox/ --admin http://127.0.0.1:28301 --redis 127.0.0.1:28302 [--users 1000]
- * [--group-size 10] [--rate 500] [--before 10s] [--after 10s] [--json out.json]}. Exit 0 when every client resumed
+ * [--group-size 10] [--rate 500] [--before 10s] [--after 10s] [--cause redis|client] [--json out.json]}. Exit 0 when every client resumed
  * and has every message once, 1 otherwise, 2 for bad flags.
  */
 public final class ReconnectStorm {
@@ -68,6 +72,9 @@ public final class ReconnectStorm {
     private final double rate;
     private final Duration before;
     private final Duration after;
+    /** {@code redis}: the node closes everyone with 4002; {@code client}: every client drops its connection itself. */
+    private final String cause;
+
     private final Path json;
 
     private final ExecutorService io = Executors.newFixedThreadPool(4, daemon("storm-client"));
@@ -85,7 +92,16 @@ public final class ReconnectStorm {
     private final AtomicInteger busy = new AtomicInteger();
     private final AtomicLong replayed = new AtomicLong();
     private final AtomicInteger closes4002 = new AtomicInteger();
+    /** Connections the clients dropped themselves ({@code --cause client}). */
+    private final AtomicInteger dropped = new AtomicInteger();
+    /** When the first and the last client began reconnecting after the storm (before its handshake). */
+    private final AtomicLong firstAttempt = new AtomicLong(Long.MAX_VALUE);
+
+    private final AtomicLong lastAttempt = new AtomicLong();
     private final AtomicInteger otherCloses = new AtomicInteger();
+    /** Closes with 1013 (try again later: a slow consumer, or resume_busy), after which the client backs off. */
+    private final AtomicInteger closes1013 = new AtomicInteger();
+
     private final AtomicLong firstReconnect = new AtomicLong(Long.MAX_VALUE);
     private final AtomicLong lastReconnect = new AtomicLong();
     private final AtomicLong lastResumed = new AtomicLong();
@@ -104,6 +120,10 @@ public final class ReconnectStorm {
         this.rate = Double.parseDouble(flags.getOrDefault("rate", "500"));
         this.before = Duration.parse("PT" + flags.getOrDefault("before", "10s").toUpperCase(Locale.ROOT));
         this.after = Duration.parse("PT" + flags.getOrDefault("after", "10s").toUpperCase(Locale.ROOT));
+        this.cause = flags.getOrDefault("cause", "redis");
+        if (!cause.equals("redis") && !cause.equals("client")) {
+            throw new IllegalArgumentException("--cause: " + cause + " (expected: redis or client)");
+        }
         this.json = flags.containsKey("json") ? Path.of(flags.get("json")) : null;
         if (users < groupSize || users % groupSize != 0) {
             throw new IllegalArgumentException("--users: " + users + " (expected: a multiple of --group-size)");
@@ -165,6 +185,11 @@ public final class ReconnectStorm {
 
         CompletableFuture<Void> open() {
             live = false;
+            long now = System.nanoTime();
+            if (now > stormAt) {
+                firstAttempt.accumulateAndGet(now, Math::min);
+                lastAttempt.accumulateAndGet(now, Math::max);
+            }
             URI uri = URI.create(node + "?resume=1&user_id=" + user + "&name=u" + user);
             return http.newWebSocketBuilder()
                     .connectTimeout(CONNECT_TIMEOUT)
@@ -279,15 +304,33 @@ public final class ReconnectStorm {
             }
         }
 
+        /** {@code --cause client}: drops the connection without a close handshake and reconnects at once. */
+        void dropAndReconnect() {
+            WebSocket old = ws;
+            ws = null; // what the old connection reports from now on is not this client's concern
+            live = false;
+            if (old != null) {
+                old.abort();
+                dropped.incrementAndGet();
+            }
+            attempt = 0;
+            io.execute(this::open);
+        }
+
         @Override
         public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            if (webSocket != ws) {
+                return null; // a connection this client dropped itself
+            }
             live = false;
             if (statusCode == 4002) {
                 closes4002.incrementAndGet();
                 attempt = 0;
                 io.execute(this::open); // at once: the node spreads the closes over its gap window
             } else if (statusCode != WebSocket.NORMAL_CLOSURE) {
-                if (statusCode != 1013) {
+                if (statusCode == 1013) {
+                    closes1013.incrementAndGet();
+                } else {
                     otherCloses.incrementAndGet();
                 }
                 reconnectLater();
@@ -297,6 +340,9 @@ public final class ReconnectStorm {
 
         @Override
         public void onError(WebSocket webSocket, Throwable error) {
+            if (webSocket != ws) {
+                return; // a connection this client dropped itself
+            }
             live = false;
             otherCloses.incrementAndGet();
             reconnectLater();
@@ -357,10 +403,7 @@ public final class ReconnectStorm {
                         case "type" -> type = p.getText();
                         case "conversation_id" -> conversation = p.getLongValue();
                         case "message_id" -> messageId = p.getLongValue();
-                        case "message" -> {
-                            String m = p.getText();
-                            sentAt = m.length() > 1 && m.charAt(0) == 't' ? Long.parseLong(m.substring(1)) : 0;
-                        }
+                        case "message" -> sentAt = sentAt(p.getText());
                         case "client_msg_id" -> clientMsgId = p.getText();
                         case "position" -> position = value == JsonToken.VALUE_STRING ? p.getText() : null;
                         case "recovered" -> recovered = value == JsonToken.VALUE_TRUE;
@@ -373,6 +416,23 @@ public final class ReconnectStorm {
                 return new Frame(null, 0, 0, 0, null, null, false, null, null);
             }
             return new Frame(type, conversation, messageId, sentAt, clientMsgId, position, recovered, reason, code);
+        }
+
+        /**
+         * The send time in the storm's own texts ({@code t<nanoTime>}); 0 for any other text, such as an error's
+         * ("too many connections are resuming...", which once made the whole frame unreadable, so resume_busy went
+         * uncounted).
+         */
+        static long sentAt(String message) {
+            if (message.length() < 2 || message.charAt(0) != 't') {
+                return 0;
+            }
+            for (int i = 1; i < message.length(); i++) {
+                if (message.charAt(i) < '0' || message.charAt(i) > '9') {
+                    return 0;
+                }
+            }
+            return Long.parseLong(message.substring(1));
         }
     }
 
@@ -414,7 +474,13 @@ public final class ReconnectStorm {
         Histogram steady = liveLatency.getIntervalHistogram();
 
         stormAt = System.nanoTime();
-        String killed = redisCommand("CLIENT KILL TYPE pubsub");
+        String killed;
+        if (cause.equals("client")) {
+            clients.forEach(Client::dropAndReconnect);
+            killed = "untouched (every client dropped its connection itself)";
+        } else {
+            killed = redisCommand("CLIENT KILL TYPE pubsub");
+        }
         CompletableFuture.allOf(clients.stream().map(c -> c.resumed).toArray(CompletableFuture[]::new))
                 .get(120, TimeUnit.SECONDS);
         long allBack = System.nanoTime();
@@ -445,13 +511,15 @@ public final class ReconnectStorm {
         }
         int failedResumes =
                 notRecovered.values().stream().mapToInt(AtomicInteger::get).sum();
-        boolean passed = missing == 0 && duplicates == 0 && failedResumes == 0 && closes4002.get() >= users;
+        int stormed = cause.equals("client") ? dropped.get() : closes4002.get();
+        boolean passed = missing == 0 && duplicates == 0 && failedResumes == 0 && stormed >= users;
 
         String text = String.format(
                 Locale.ROOT,
                 "reconnect storm: %d users in groups of %d on %s, %.0f msgs/s throughout; Redis: %s%n"
-                        + "closes: 4002 %d, other %d; reconnections began %.0f ms after the kill and spread over %.0f"
-                        + " ms; every client resumed %.0f ms after the kill%n"
+                        + "closes: 4002 %d, dropped by the clients %d, 1013 %d, other %d; reconnection attempts spread over %.0f"
+                        + " ms; handshakes completed from %.0f ms after the storm's start over %.0f ms; every client"
+                        + " resumed %.0f ms after the storm's start%n"
                         + "replay time (first RESUME to RESUMED, per client): p50 %.1f ms, p99 %.1f ms, max %.1f ms;"
                         + " events replayed %d; resume_busy %d; recovered:false %s%n"
                         + "live delivery p99: before %.1f ms (n=%d), during the storm %.1f ms (n=%d), after %.1f ms"
@@ -464,7 +532,10 @@ public final class ReconnectStorm {
                 rate,
                 killed,
                 closes4002.get(),
+                dropped.get(),
+                closes1013.get(),
                 otherCloses.get(),
+                (lastAttempt.get() - firstAttempt.get()) / 1e6,
                 (firstReconnect.get() - stormAt) / 1e6,
                 (lastReconnect.get() - firstReconnect.get()) / 1e6,
                 (allBack - stormAt) / 1e6,
@@ -494,7 +565,12 @@ public final class ReconnectStorm {
                 g.writeStartObject();
                 g.writeNumberField("users", users);
                 g.writeNumberField("rate", rate);
+                g.writeStringField("cause", cause);
                 g.writeNumberField("closes_4002", closes4002.get());
+                g.writeNumberField("dropped_by_clients", dropped.get());
+                g.writeNumberField("closes_1013", closes1013.get());
+                g.writeNumberField("closes_other", otherCloses.get());
+                g.writeNumberField("attempt_spread_ms", (lastAttempt.get() - firstAttempt.get()) / 1e6);
                 g.writeNumberField("reconnect_spread_ms", (lastReconnect.get() - firstReconnect.get()) / 1e6);
                 g.writeNumberField("all_resumed_ms", (allBack - stormAt) / 1e6);
                 g.writeNumberField("replay_p50_ms", replay.getValueAtPercentile(50) / 1e3);
