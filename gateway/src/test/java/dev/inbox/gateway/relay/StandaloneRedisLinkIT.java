@@ -58,17 +58,7 @@ class StandaloneRedisLinkIT {
         int scripts = 500;
         try (RedisServer redis = RedisServer.start();
                 StandaloneRedisLink link = new StandaloneRedisLink(
-                        new GatewayConfig.Redis(
-                                RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
-                                Duration.ofSeconds(5),
-                                Duration.ofSeconds(1),
-                                2 * scripts,
-                                Duration.ZERO,
-                                Duration.ofSeconds(1),
-                                new GatewayConfig.Outbox(
-                                        false, 1, 1, Duration.ofHours(1), false, Duration.ofSeconds(10))),
-                        receiver,
-                        events)) {
+                        config(redis, Duration.ofSeconds(5), Duration.ofSeconds(1), 2 * scripts), receiver, events)) {
             link.preload(script);
             link.start();
             assertTrue(connected.await(10, TimeUnit.SECONDS), "connected");
@@ -137,15 +127,7 @@ class StandaloneRedisLinkIT {
         };
         try (RedisServer redis = RedisServer.start("--busy-reply-threshold", "50");
                 StandaloneRedisLink link = new StandaloneRedisLink(
-                        new GatewayConfig.Redis(
-                                RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
-                                Duration.ofSeconds(1),
-                                Duration.ofMillis(100),
-                                16,
-                                Duration.ZERO,
-                                Duration.ofSeconds(1),
-                                new GatewayConfig.Outbox(
-                                        false, 1, 1, Duration.ofHours(1), false, Duration.ofSeconds(10))),
+                        config(redis, Duration.ofSeconds(1), Duration.ofMillis(100), 16),
                         new RedisPubSubAdapter<>(),
                         events)) {
             link.start();
@@ -200,7 +182,8 @@ class StandaloneRedisLinkIT {
         RedisScript script = new RedisScript(PUBLISH_AND_ANSWER);
         RedisServer first = RedisServer.start();
         int port = first.port();
-        try (StandaloneRedisLink link = new StandaloneRedisLink(config(first), new RedisPubSubAdapter<>(), events)) {
+        try (StandaloneRedisLink link = new StandaloneRedisLink(
+                config(first, Duration.ofSeconds(5), Duration.ofSeconds(1), 16), new RedisPubSubAdapter<>(), events)) {
             link.preload(script);
             link.start();
             assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
@@ -230,12 +213,14 @@ class StandaloneRedisLinkIT {
         return answer;
     }
 
-    private static GatewayConfig.Redis config(RedisServer redis) throws Exception {
+    /** The link's settings against {@code redis}: command timeout, ping interval, command queue; no outbox. */
+    private static GatewayConfig.Redis config(RedisServer redis, Duration timeout, Duration pingInterval, int queue)
+            throws Exception {
         return new GatewayConfig.Redis(
                 RedisTarget.parse(redis.uri(), Duration.ofSeconds(5)),
-                Duration.ofSeconds(5),
-                Duration.ofSeconds(1),
-                16,
+                timeout,
+                pingInterval,
+                queue,
                 Duration.ZERO,
                 Duration.ofSeconds(1),
                 new GatewayConfig.Outbox(false, 1, 1, Duration.ofHours(1), false, Duration.ofSeconds(10)));
