@@ -15,6 +15,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.io.IOException;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -62,7 +63,7 @@ public final class Resumer {
             int maxEvents,
             int concurrency,
             int maxWaiting,
-            java.time.Duration maxWait,
+            Duration maxWait,
             GatewayMetrics metrics) {
         this.feed = feed;
         this.history = history;

@@ -88,7 +88,7 @@ class InboxFrameHandlerTest {
                 UNLIMITED,
                 UNLIMITED,
                 new HistoryRequests(membership, new HistoryReader(NoHistory.INSTANCE, 100, 1 << 20), encoder, METRICS),
-                new Resumer(null, (c, a, n) -> null, membership, 10, 10, 1, 0, java.time.Duration.ZERO, METRICS));
+                new Resumer(null, (c, a, n) -> null, membership, 10, 10, 1, 0, Duration.ZERO, METRICS));
         session = start(ch, ann);
     }
 
