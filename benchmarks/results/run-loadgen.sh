@@ -51,7 +51,7 @@ run() { # name loadgen-args...
   local name=$1${RUN_TAG:+-$RUN_TAG}; shift
   "${L[@]}" "$@" "${WM[@]}" --json "$out/$name.json" >"$out/$name.txt" 2>&1; echo "$name: exit $?"
 }
-GW_CP=gateway/target/inbox-gateway.jar
+GW_CP=${GW_JAR:-gateway/target/inbox-gateway.jar} # GW_JAR: another build's gateway jar, for an A/B
 PARTS=" ${PARTS:-single cross memory} "
 part() { [[ "$PARTS" == *" $1 "* ]]; }
 
@@ -218,6 +218,7 @@ STORM_CAUSE=${STORM_CAUSE:-redis}
 for i in 1 2 3; do
   name="storm-$STORM_USERS-$i"; [ "$STORM_CAUSE" = client ] && name="storm-client-$STORM_USERS-$i"
   done_already "$name" && continue
+  name=$name${RUN_TAG:+-$RUN_TAG}
   redis-server --port 28302 --save '' --appendonly no --daemonize no >"$out/redis-storm.log" 2>&1 & rd=$!
   until redis-cli -p 28302 ping >/dev/null 2>&1; do sleep 0.1; done
   gw=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:28302 --port 28300 --admin-port 28301 \
