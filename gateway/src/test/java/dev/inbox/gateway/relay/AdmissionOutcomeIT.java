@@ -170,6 +170,48 @@ class AdmissionOutcomeIT {
     }
 
     /**
+     * Redis crashes with messages written to it and not yet read (frozen, then killed): the sender hears
+     * {@code outcome_unknown} for each at once, while Redis is still down, and none is run later. With auto-reconnect,
+     * Lettuce re-sends the commands a lost connection left unanswered once it reconnects unless it rejects commands
+     * while disconnected, as the link asks; a re-sent admission would run on the restarted Redis after its sender had
+     * been told nothing, or twice. Only the oldest command fails with the connection's own exception, so two are sent.
+     */
+    @Test
+    void anAdmissionLostWithACrashedRedisIsAnsweredAtOnceAndNeverRunAgain() {
+        GatewayFixture a = node(redis.uri(), "60s"); // no ping in the test's time: only the crash ends the connection
+        a.members(CONVERSATION, ALICE, BOB);
+        WsClient alice = a.connect(ALICE);
+        awaitSubscribers(ALICE);
+
+        redis.freeze();
+        alice.send(text("into the crash", "m3"));
+        alice.send(text("into the crash too", "m4"));
+        GatewayFixture.await(
+                "both messages wait on redis",
+                () -> a.admin("GET", "/metrics", null, false).body().contains("inbox_relay_waiting 2.0"));
+        redis.kill();
+
+        for (String id : List.of("m3", "m4")) { // Redis is not restarted until both answers came
+            Map<String, Object> answer = alice.nextJson();
+            assertEquals("outcome_unknown", answer.get("code"), "answered while redis is down: " + answer);
+            assertEquals(id, answer.get("client_msg_id"));
+        }
+
+        redis.restart();
+        a.awaitReady();
+        assertEquals(4002, alice.awaitClose(), "open across the outage");
+        WsClient again = a.connect(ALICE);
+        WsClient bob = a.connect(BOB);
+        awaitSubscribers(ALICE);
+        again.send(text("after the crash", "m5"));
+        assertEquals("after the crash", bob.nextJson().get("message"), "the only message bob gets");
+        assertEquals("m5", again.nextJson().get("client_msg_id"));
+        assertEquals(0, outboxEntries("m3").size() + outboxEntries("m4").size(), "not run on the restarted redis");
+        assertEquals(1, outboxEntries("m5").size());
+        assertEquals(0, bob.pending());
+    }
+
+    /**
      * Waiting on Redis is bounded: with {@code --redis-queue} admissions unanswered, the next message is shed at once
      * ({@code overloaded}), and it really was refused: nobody gets it and it is not in the outbox. Those
      * waiting keep waiting for their replies, and end {@code outcome_unknown} when the connection is cut. Two
