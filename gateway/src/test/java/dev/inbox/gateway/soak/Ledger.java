@@ -606,7 +606,7 @@ final class Ledger {
             synchronized (m) {
                 if (m.answers == 0) {
                     Conn from = m.sender;
-                    if (from.told() && m.sentAt >= outage.killedAt()) {
+                    if (from.told() && m.sentAt >= outage.killedAt() - Outage.IN_FLIGHT_NANOS) {
                         v.add(Count.UNANSWERED_AT_TOLD_CLOSE, 1);
                     } else {
                         v.add(

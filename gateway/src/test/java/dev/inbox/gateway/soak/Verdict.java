@@ -49,8 +49,9 @@ final class Verdict {
                         + "the soak stays within the history window, so every resume must recover everything"),
         UNANSWERED_AT_TOLD_CLOSE(
                 false,
-                "sent after the kill on a connection then closed with 4002 before its answer "
-                        + "came: the client resends after reconnecting"),
+                "sent after the kill, or in flight at it, on a connection then closed with 4002 before its answer "
+                        + "came (withheld from a connection that may have missed a relayed event): the client "
+                        + "resumes, which replays it, or resends"),
         MISSED_UNTOLD(
                 true,
                 "owed deliveries missed during the receiving node's relay gap by a connection never "
