@@ -166,6 +166,13 @@ final class RedisAdmission implements Admission {
             appendAndPublishFailed.warn(RedisLink.describe(failure), null);
         }
     };
+    /** Shedding said once per interval with a count: the operator's cue to look at Redis or add capacity. */
+    private final ThrottledLog shedFull =
+            new ThrottledLog(log, "shedding messages (overloaded): the most admissions allowed are waiting on redis");
+
+    private final ThrottledLog shedSlow =
+            new ThrottledLog(log, "shedding messages (overloaded): redis answers this node too slowly, or not at all");
+
     private final long nodeId;
     private final boolean dev;
     private final GatewayMetrics metrics;
@@ -265,12 +272,16 @@ final class RedisAdmission implements Admission {
     private RoutingException overloaded(AdmissionPressure.Refusal refusal) {
         if (refusal == AdmissionPressure.Refusal.FULL) {
             metrics.limitHit(Limit.RELAY_WAITING);
+            shedFull.warn(pressure.maxWaiting() + " waiting", null);
             return new RoutingException(
                     ErrorCode.OVERLOADED,
                     "this node already has " + pressure.maxWaiting()
                             + " messages waiting on redis; not delivered, retry later");
         }
         metrics.limitHit(Limit.RELAY_LATENCY);
+        shedSlow.warn(
+                pressure.waiting() + " waiting, bound " + TimeUnit.NANOSECONDS.toMillis(pressure.boundNanos()) + " ms",
+                null);
         return new RoutingException(
                 ErrorCode.OVERLOADED,
                 "redis answers this node slower than " + TimeUnit.NANOSECONDS.toMillis(pressure.boundNanos())

@@ -129,8 +129,9 @@ final class Churn {
         c.allAnswered()
                 .orTimeout(ANSWER_BOUND.toMillis(), TimeUnit.MILLISECONDS)
                 .handle((x, unanswered) -> null) // an unanswered message is the ledger's to report
-                .thenCompose(x -> c.close())
-                .orTimeout(CLOSE_BOUND.toMillis(), TimeUnit.MILLISECONDS)
+                // The close's own bound, from when it is sent: not from now, which would cut the wait for answers
+                // short and drop a connection its node was about to close with 4002.
+                .thenCompose(x -> c.close().copy().orTimeout(CLOSE_BOUND.toMillis(), TimeUnit.MILLISECONDS))
                 .whenComplete((code, failure) -> {
                     if (failure != null) {
                         c.abort();

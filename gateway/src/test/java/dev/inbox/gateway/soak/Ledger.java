@@ -4,8 +4,10 @@ import dev.inbox.gateway.soak.Verdict.Count;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -478,8 +480,20 @@ final class Ledger {
         }
     }
 
-    /** Judges everything recorded. Call once every connection is closed. */
+    /** Judges everything recorded, without the outbox's word on what was admitted. */
     Verdict verdict(Outage outage) {
+        return verdict(outage, List.of());
+    }
+
+    /**
+     * Judges everything recorded. Call once every connection is closed. {@code outbox}: what the backend would read;
+     * a message in it was admitted, which tells a withheld acknowledgement from a lost message (below).
+     */
+    Verdict verdict(Outage outage, List<OutboxEntry> outbox) {
+        Set<Integer> admitted = new HashSet<>();
+        for (OutboxEntry e : outbox) {
+            admitted.add(e.seq());
+        }
         Verdict v = new Verdict();
         List<Conn> all;
         synchronized (this) {
@@ -606,7 +620,13 @@ final class Ledger {
             synchronized (m) {
                 if (m.answers == 0) {
                     Conn from = m.sender;
-                    if (from.told() && m.sentAt >= outage.killedAt() - Outage.IN_FLIGHT_NANOS) {
+                    // On a connection its node then closed with 4002, two ways to go unanswered. Admitted (in the
+                    // outbox): a node withholds every acknowledgement it learns once it saw the relay interrupted,
+                    // however long the message waited on Redis before that; the sender's resume replays it. Sent
+                    // once Redis was back: its answer may still have been on its way at the close (docs/protocol.md:
+                    // resend with the same client_msg_id). Anything else was answered with an ERROR, never withheld:
+                    // shed at once, refused while Redis was away, outcome_unknown at the crash.
+                    if (from.told() && (admitted.contains(m.seq) || m.sentAt >= outage.restartedAt())) {
                         v.add(Count.UNANSWERED_AT_TOLD_CLOSE, 1);
                     } else {
                         v.add(

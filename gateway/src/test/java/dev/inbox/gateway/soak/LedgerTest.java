@@ -64,6 +64,11 @@ class LedgerTest {
      * resubscribed (unless the test closed it otherwise first), as a node does; then everyone leaves.
      */
     private Verdict verdict(Outage outage) {
+        return verdict(outage, List.of());
+    }
+
+    /** {@link #verdict(Outage)} with what the outbox holds. */
+    private Verdict verdict(Outage outage, List<Ledger.OutboxEntry> outbox) {
         long end = 100 * S;
         ledger.quiesced(end);
         for (Ledger.Conn c : List.of(ann, bob, cid)) {
@@ -73,7 +78,7 @@ class LedgerTest {
             c.closed(end + 1, 1000, false);
         }
         resumers.forEach(c -> c.closed(end + 1, 1000, false));
-        return ledger.verdict(outage);
+        return ledger.verdict(outage, outbox);
     }
 
     /** An outage: killed at 10 s, gone at once, back at 12 s; node 0 resubscribed at 13 s, node 1 at 14 s. */
@@ -298,14 +303,30 @@ class LedgerTest {
     }
 
     @Test
-    void aMessageSentAsItsConnectionWasClosedWith4002MayGoUnanswered() {
-        send(cid, 17 * S - 1000); // Cid is closed with 4002 at 17 s
-        send(cid, 10 * S - S / 2); // in flight at the kill (10 s): its acknowledgement may have been withheld
-        send(cid, 10 * S - 2 * S); // long before the kill: it must have been answered
-        send(ann, 5 * S); // before the outage: it must have been answered
-        Verdict v = verdict(outage());
-        assertEquals(2, v.get(Count.UNANSWERED_AT_TOLD_CLOSE));
-        assertEquals(2, v.get(Count.UNANSWERED));
+    void onAConnectionThenClosedWith4002OnlyAnAdmittedMessageOrOneSentOnceRedisWasBackMayGoUnanswered() {
+        Ledger.Msg admittedLongBefore = send(cid, 5 * S); // its answer still on its way at the kill (10 s)
+        Ledger.Msg admittedOnAnn = send(ann, 3 * S); // the same on Ann's connection, also told
+        Ledger.Msg afterTheRestart = send(cid, 17 * S - 1000); // Cid is closed with 4002 at 17 s; Redis back at 12 s
+        Ledger.Msg atTheKill = send(cid, 10 * S - S / 2); // not admitted: its outcome_unknown is never withheld
+        Ledger.Msg duringTheOutage = send(ann, 11 * S); // refused at once: relay_unavailable
+        Verdict v = verdict(
+                outage(),
+                List.of(
+                        new Ledger.OutboxEntry(admittedLongBefore.seq(), CONV, 100),
+                        new Ledger.OutboxEntry(admittedOnAnn.seq(), CONV, 101)));
+        assertEquals(3, v.get(Count.UNANSWERED_AT_TOLD_CLOSE), afterTheRestart.toString());
+        java.util.function.UnaryOperator<String> which = e -> e.substring(0, e.indexOf(" unanswered"));
+        assertEquals(
+                List.of(which.apply(atTheKill.toString()), which.apply(duringTheOutage.toString())),
+                v.examples(Count.UNANSWERED).stream().map(which).sorted().toList());
+    }
+
+    @Test
+    void anAdmittedMessageUnansweredOnAConnectionNeverToldIsAFailure() {
+        Ledger.Msg m = send(cid, 5 * S);
+        Verdict v = verdict(Outage.NONE, List.of(new Ledger.OutboxEntry(m.seq(), CONV, 100)));
+        assertEquals(0, v.get(Count.UNANSWERED_AT_TOLD_CLOSE));
+        assertEquals(1, v.get(Count.UNANSWERED));
     }
 
     /** Cid told with 4002 comes back on node 1: steady again from {@code readyAt}, open to the end. */

@@ -27,14 +27,6 @@ record Outage(long killedAt, long deadAt, long restartedAt, long[] resubscribedA
     /** When a node received nothing from the other nodes before the crash: a cut this long before the kill. */
     static final long DEFAULT_CUT_NANOS = 250_000_000L;
 
-    /**
-     * How long before the kill a message may have been sent and still be unanswered when its node saw Redis go: its
-     * acknowledgement is then withheld from a connection that may have missed a relayed event (the replay after its
-     * 4002 close brings the message). The nodes' {@code --redis-max-latency} (500 ms), past which they shed, and as
-     * much again for a loaded machine.
-     */
-    static final long IN_FLIGHT_NANOS = 1_000_000_000L;
-
     /** The nodes' {@code --redis-gap-window}: their 4002 closes after the restart are spread over it. */
     static final long GAP_WINDOW_NANOS = 2_000_000_000L;
 

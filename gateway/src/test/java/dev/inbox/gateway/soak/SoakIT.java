@@ -293,7 +293,7 @@ class SoakIT {
         List<PrometheusText> countersAfter = scrapeAll();
         List<String> leaks = leakProbe(warmUpUsers, warmUpConversation, padding);
 
-        Verdict verdict = ledger.verdict(outage);
+        Verdict verdict = ledger.verdict(outage, outbox);
         ledger.outbox(outbox, outage, verdict);
         failures.addAll(verdict.failures());
         for (int i = 0; i < nodes.size(); i++) {

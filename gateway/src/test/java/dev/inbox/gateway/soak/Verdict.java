@@ -49,9 +49,10 @@ final class Verdict {
                         + "the soak stays within the history window, so every resume must recover everything"),
         UNANSWERED_AT_TOLD_CLOSE(
                 false,
-                "sent after the kill, or in flight at it, on a connection then closed with 4002 before its answer "
-                        + "came (withheld from a connection that may have missed a relayed event): the client "
-                        + "resumes, which replays it, or resends"),
+                "on a connection its node then closed with 4002: admitted (in the outbox), its acknowledgement "
+                        + "withheld since the connection may have missed a relayed event (the client resumes, which "
+                        + "replays it), or sent once Redis was back and still unanswered at the close (the client "
+                        + "resends it)"),
         MISSED_UNTOLD(
                 true,
                 "owed deliveries missed during the receiving node's relay gap by a connection never "
