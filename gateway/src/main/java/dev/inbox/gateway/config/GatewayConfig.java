@@ -71,7 +71,7 @@ public record GatewayConfig(
      * Resuming after a reconnect (docs/protocol.md, "Resume").
      *
      * @param feedMaxLength    most entries one user's feed holds
-     * @param feedMaxAge       a feed and its epoch expire this long after they were last touched
+     * @param feedMaxAge       a feed and its epoch expire this long after the user's last connection closed
      * @param maxEvents        most events one resume replays
      * @param concurrency      resumes running at once on this node
      * @param maxConversations most conversations one RESUME request lists

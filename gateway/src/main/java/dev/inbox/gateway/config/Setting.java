@@ -218,7 +218,7 @@ public enum Setting {
     FEED_MAX_AGE(
             "feed-max-age",
             "1h",
-            "A user's feed and its epoch expire this long after their last event or connection; a position older than that resumes with recovered:false."),
+            "A user's feed and its epoch expire this long after the user's last connection closed (renewed every quarter of it while one is open); a client away longer than that resumes with recovered:false (epoch_changed)."),
     RESUME_MAX_EVENTS(
             "resume-max-events",
             "1000",

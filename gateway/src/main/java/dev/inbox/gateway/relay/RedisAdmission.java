@@ -123,9 +123,13 @@ final class RedisAdmission implements Admission {
               local f = h - 3 -- the user's resume feed, in the order of their channel (docs/protocol.md)
               if ARGV[f] ~= '0' then
                 local u = '{' .. ARGV[6] .. members[i] .. '}:'
-                redis.call('XADD', u .. 'feed', 'MAXLEN', '~', ARGV[f], '*', 'c', ARGV[f + 2], 'm', digits)
-                redis.call('PEXPIRE', u .. 'feed', ARGV[f + 1])
-                redis.call('PEXPIRE', u .. 'epoch', ARGV[f + 1])
+                if not redis.call('XADD', u .. 'feed', 'NOMKSTREAM', 'MAXLEN', '~', ARGV[f], '*', 'c', ARGV[f + 2],
+                    'm', digits) then
+                  -- No feed: a new one, and no epoch, which named the history of the one gone (RedisUserFeed).
+                  redis.call('XADD', u .. 'feed', 'MAXLEN', '~', ARGV[f], '*', 'c', ARGV[f + 2], 'm', digits)
+                  redis.call('PEXPIRE', u .. 'feed', ARGV[f + 1])
+                  redis.call('DEL', u .. 'epoch')
+                end
               end
               redis.call('PUBLISH', ARGV[6] .. members[i], payload)
             end

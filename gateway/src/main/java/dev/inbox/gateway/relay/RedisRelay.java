@@ -48,6 +48,10 @@ public final class RedisRelay implements Relay {
     private final RedisMembership membership;
     /** The resume feed; null with {@code --feed-max-length 0} (docs/protocol.md, "Resume"). */
     private final RedisUserFeed feed;
+    /** Renews the feeds of the users connected here; null with {@code --feed-max-length 0}. */
+    private final FeedKeeper keeper;
+
+    private final UserGroups groups;
 
     private final ConversationHistory history;
     private final RedisReadPositions readPositions;
@@ -86,6 +90,7 @@ public final class RedisRelay implements Relay {
             GatewayConfig.Dedup dedup,
             GatewayMetrics metrics) {
         this.receiver = new RelayReceiver(nodeId, metrics);
+        this.groups = groups;
         this.gaps = new RelayGaps(groups, readiness, metrics, config.gapWindow());
         this.retry = config.pingInterval();
         // Connect, load the scripts, check: each bounded by the timeout.
@@ -118,7 +123,8 @@ public final class RedisRelay implements Relay {
         this.link = config.target().cluster()
                 ? new ClusterRedisLink(config, receiver, events)
                 : new StandaloneRedisLink(config, receiver, events);
-        this.channels = new UserChannels(groups, link, subscriber);
+        this.keeper = resume.feedMaxLength() > 0 ? new FeedKeeper(link, resume.feedMaxAge()) : null;
+        this.channels = new UserChannels(groups, link, subscriber, keeper == null ? users -> {} : keeper::renew);
         groups.presenceListener(channels);
         groups.joinListener(gaps);
         OutboxMeters outboxMeters = config.outbox().enabled() ? metrics.outbox() : null;
@@ -244,6 +250,9 @@ public final class RedisRelay implements Relay {
         link.start();
         if (janitor != null) {
             janitor.start();
+        }
+        if (keeper != null) {
+            keeper.start(subscriber, groups::presentUsers);
         }
         String mismatch = registration.awaitFirst(startCheck);
         if (mismatch != null) {

@@ -12,10 +12,15 @@ import java.util.concurrent.CompletionStage;
  * The {@link UserFeed} in Redis: per user a stream {@code {inbox:u:USER}:feed} of entries {@code c}
  * (conversation_id) and {@code m} (message_id), which the admission script appends to in the loop that publishes to
  * the user's channel (so feed order is channel order), and a key {@code {inbox:u:USER}:epoch} holding a random
- * token. Both share the user channel's hash tag, and both expire {@code --feed-max-age} after they were last
- * touched, with the same deadline; a Redis that lost its data lost the epoch too, so a client's position then
- * names an epoch that is gone. On a Redis Cluster the node appends each member's entry as it publishes to that member
- * ({@link #APPEND_AND_PUBLISH}), on the member's shard.
+ * token. Both share the user channel's hash tag. On a Redis Cluster the node appends each member's entry as it
+ * publishes to that member ({@link #APPEND_AND_PUBLISH}), on the member's shard.
+ *
+ * <p>An epoch promises that its feed has existed without a break since the epoch was made, so that counting entries
+ * added tells what was trimmed. Only a read makes an epoch, and only with the feed there (made empty if it was not);
+ * whoever finds the feed gone (an append or a read: it expired, was evicted, or Redis lost its data) deletes the
+ * epoch with it. Expiry: a read sets both to {@code --feed-max-age}, {@link FeedKeeper} renews them while the user
+ * is connected and once more as their last connection here closes, and an append that has to make the feed gives it
+ * the age; appends do not renew it, which keeps the per-member work of an admission to one {@code XADD}.
  */
 final class RedisUserFeed implements UserFeed {
     /**
@@ -23,11 +28,14 @@ final class RedisUserFeed implements UserFeed {
      * none), 4 most entries. Reply: {epoch, last id, entries added, length, id, c, m, id, c, m, ...}.
      */
     static final String READ = """
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              redis.call('DEL', KEYS[2])
+              redis.call('XADD', KEYS[1], 'MAXLEN', '0', '*', 'c', '0', 'm', '0') -- an empty feed that starts now
+            end
             redis.call('SET', KEYS[2], ARGV[1], 'NX')
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
             local out = {redis.call('GET', KEYS[2]), '0-0', '0', '0'}
-            if redis.call('EXISTS', KEYS[1]) == 0 then return out end
-            redis.call('PEXPIRE', KEYS[1], ARGV[2])
             local info = redis.call('XINFO', 'STREAM', KEYS[1])
             for i = 1, #info, 2 do
               if info[i] == 'last-generated-id' then out[2] = info[i + 1]
@@ -50,9 +58,11 @@ final class RedisUserFeed implements UserFeed {
      * epoch. ARGV: 1 the user's channel, 2 the envelope, 3 max length, 4 age in ms, 5 conversation_id, 6 message_id.
      */
     static final String APPEND_AND_PUBLISH = """
-            redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'c', ARGV[5], 'm', ARGV[6])
-            redis.call('PEXPIRE', KEYS[1], ARGV[4])
-            redis.call('PEXPIRE', KEYS[2], ARGV[4])
+            if not redis.call('XADD', KEYS[1], 'NOMKSTREAM', 'MAXLEN', '~', ARGV[3], '*', 'c', ARGV[5], 'm', ARGV[6]) then
+              redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'c', ARGV[5], 'm', ARGV[6])
+              redis.call('PEXPIRE', KEYS[1], ARGV[4])
+              redis.call('DEL', KEYS[2])
+            end
             return redis.call('SPUBLISH', ARGV[1], ARGV[2])
             """;
 

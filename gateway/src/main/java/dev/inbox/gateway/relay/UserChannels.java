@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Keeps this node subscribed to exactly the channels of the users connected to it: {@code SUBSCRIBE inbox:u:N}
@@ -25,13 +26,17 @@ final class UserChannels implements UserGroups.PresenceListener {
     private final UserGroups groups;
     private final RedisLink link;
     private final Executor executor;
+    /** Told, on the subscriptions thread, of the users whose last connection here closed (their feeds' expiry). */
+    private final Consumer<long[]> left;
+
     private final Set<Long> dirty = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
-    UserChannels(UserGroups groups, RedisLink link, Executor executor) {
+    UserChannels(UserGroups groups, RedisLink link, Executor executor, Consumer<long[]> left) {
         this.groups = groups;
         this.link = link;
         this.executor = executor;
+        this.left = left;
     }
 
     @Override
@@ -110,9 +115,15 @@ final class UserChannels implements UserGroups.PresenceListener {
         scheduled.set(false);
         List<byte[]> subscribe = new ArrayList<>();
         List<byte[]> unsubscribe = new ArrayList<>();
+        List<Long> gone = new ArrayList<>();
         for (Long user : dirty.toArray(new Long[0])) {
             dirty.remove(user);
-            (groups.isPresent(user) ? subscribe : unsubscribe).add(RedisKeys.userChannel(user));
+            if (groups.isPresent(user)) {
+                subscribe.add(RedisKeys.userChannel(user));
+            } else {
+                unsubscribe.add(RedisKeys.userChannel(user));
+                gone.add(user);
+            }
         }
         // A lost SUBSCRIBE (Redis down) is repaired by resubscribeAll() on the next connection.
         if (!subscribe.isEmpty()) {
@@ -120,6 +131,7 @@ final class UserChannels implements UserGroups.PresenceListener {
         }
         if (!unsubscribe.isEmpty()) {
             link.unsubscribe(unsubscribe.toArray(new byte[0][]));
+            left.accept(gone.stream().mapToLong(Long::longValue).toArray());
         }
     }
 }

@@ -270,6 +270,67 @@ class ResumeIT {
         assertEquals(List.of(), replayed);
     }
 
+    /**
+     * A feed that vanished while its epoch stayed (evicted, deleted by hand): the messages between the position and
+     * its loss are gone, so a resume must not count the feed the next message makes as the same history.
+     */
+    @Test
+    void aFeedLostWhileItsEpochStayedSaysEpochChangedNeverASilentGap() throws Exception {
+        redisNode();
+        members();
+        WsClient ann = resuming(ANN);
+        String position = firstPosition(ann);
+        ann.close();
+        WsClient bob = node.connect(BOB);
+        sendAll(bob, 1, "lost-", 3);
+        collect(bob, 3);
+        assertEquals(":1", redis.command("DEL {inbox:u:1}:feed"));
+        sendAll(bob, 1, "after-", 5);
+        collect(bob, 5);
+        long ttl = Long.parseLong(redis.command("PTTL {inbox:u:1}:feed").substring(1));
+        assertTrue(ttl > 0, "the feed an admission makes expires: " + ttl);
+
+        WsClient back = resuming(ANN);
+        back.send(resume(position, Map.of()));
+        List<Map<String, Object>> replayed = new ArrayList<>();
+        Map<String, Object> resumed = untilResumed(back, replayed);
+        assertEquals(false, resumed.get("recovered"), "resumed: " + resumed);
+        assertEquals("epoch_changed", resumed.get("reason"));
+        assertEquals(List.of(), replayed);
+    }
+
+    /**
+     * The feed's age counts from the user's last connection, not from their last event: a connection that stayed
+     * open, quiet, for longer than {@code --feed-max-age} still resumes everything it missed after it closed.
+     */
+    @Test
+    void aConnectionQuietForLongerThanTheFeedAgeStillResumesWhatItMissed() throws Exception {
+        redis = RedisServer.start();
+        node = GatewayFixture.start(
+                        "--redis", redis.uri(), "--feed-max-age", "2s", "--rate-limit", "1000", "--rate-burst", "1000")
+                .awaitReady();
+        members();
+        WsClient ann = resuming(ANN);
+        String position = firstPosition(ann);
+        long firstDeadline = System.nanoTime()
+                + Long.parseLong(redis.command("PTTL {inbox:u:1}:epoch").substring(1)) * 1_000_000;
+        GatewayFixture.await(
+                "the feed's first deadline has passed", () -> System.nanoTime() - firstDeadline > 300_000_000L);
+        assertEquals(":1", redis.command("EXISTS {inbox:u:1}:epoch"), "renewed while Ann is connected");
+        ann.close();
+        WsClient bob = node.connect(BOB);
+        sendAll(bob, 1, "away-", 3);
+        List<Long> sent = collect(bob, 3).get(1L);
+
+        WsClient back = resuming(ANN);
+        back.send(resume(position, Map.of()));
+        List<Map<String, Object>> replayed = new ArrayList<>();
+        Map<String, Object> resumed = untilResumed(back, replayed);
+        assertEquals(true, resumed.get("recovered"), "resumed: " + resumed);
+        assertEquals(
+                sent, replayed.stream().map(m -> (Long) m.get("message_id")).toList());
+    }
+
     @Test
     void aFeedTrimmedPastThePositionSaysBeyondWindow() {
         // Small stream nodes, so that MAXLEN ~ trims close to the bound.
