@@ -6,6 +6,7 @@
 # PARTS (default "single cross memory") picks which parts run; memory is the one a busy machine does not distort;
 # "backend" (run on its own: PARTS=backend) prices the outbox and the publish hook (OUTBOX_RATE, HOOK_RATE).
 # "history" (on its own: PARTS=history) prices the history and the resume feed against neither (HISTORY_RATE).
+# "rediscost" (on its own: PARTS=rediscost OLD_JAR=...) prices Redis's CPU per admitted message, this build against an older.
 # "storm" (on its own: PARTS=storm) closes STORM_USERS resuming clients of one node at once and times their replay.
 # "mixed" (on its own: PARTS=mixed) prices typing and read receipts (issue 15): the group scenario against the mixed
 # one (5 TYPING and 1 READ per message) at each of MIXED_RATES, interleaved, on ports 28400-28401 (MIXED_PORT).
@@ -199,6 +200,34 @@ for i in 1 2 3; do
     echo "$name: redis used_memory $(redis-cli -p 26391 info memory | awk -F: '/^used_memory:/{print $2}' | tr -d '\r')"
     stop "$gw" "$rd"
   done
+  done
+done
+exit 0
+fi
+
+if part rediscost; then
+# Redis's own CPU per admitted message, this build against an older one (OLD_JAR; COST_TAG names the pair): one node,
+# history and the resume feed on (the defaults), the group scenario at COST_RATE (2 500) msgs/s, below what Redis
+# carries, alternated, three rounds, a fresh node and Redis each run. Appends the ticks and per-message cost to each
+# run's .txt.
+COST_RATE=${COST_RATE:-2500}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+for i in 1 2 3; do
+  for build in new old; do
+    name="rediscost${COST_TAG:+-$COST_TAG}-$build-$COST_RATE-$i"
+    done_already "$name" && continue
+    jar=$GW_CP; [ $build = old ] && jar=${OLD_JAR:-$GW_CP}
+    redis-server --port 26392 --save '' --appendonly no --daemonize no >"$out/redis.log" 2>&1 & rd=$!
+    until redis-cli -p 26392 ping >/dev/null 2>&1; do sleep 0.1; done
+    gw=$(node "$jar" -Xmx1g -- --dev --redis redis://127.0.0.1:26392 --port 28080 --admin-port 28081 "${BENCH_FLAGS[@]}")
+    wait_ready 28081
+    before=$(cpu_ticks "$rd")
+    run "$name" --dev --nodes ws://127.0.0.1:28080 --admin http://127.0.0.1:28081 --scenario group \
+        --users 1000 --group-size 10 --rate "$COST_RATE" --warmup 10s --duration 20s --node-pid "$gw" --allow-refusals
+    ticks=$(( $(cpu_ticks "$rd") - before ))
+    acked=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['messages']['acknowledged'])" "$out/$name.json")
+    echo "redis CPU ticks $ticks at $(getconf CLK_TCK)/s over warm-up and run; acknowledged $acked" >>"$out/$name.txt"
+    stop "$gw" "$rd"
   done
 done
 exit 0
