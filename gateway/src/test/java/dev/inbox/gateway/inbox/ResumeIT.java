@@ -118,6 +118,16 @@ class ResumeIT {
         return (String) r.get("position");
     }
 
+    /** Resumes from {@code position} on {@code back}: nothing replayed, and told why. */
+    private static void assertNotRecovered(WsClient back, String position, String reason) {
+        back.send(resume(position, Map.of()));
+        List<Map<String, Object>> replayed = new ArrayList<>();
+        Map<String, Object> resumed = untilResumed(back, replayed);
+        assertEquals(false, resumed.get("recovered"), "resumed: " + resumed);
+        assertEquals(reason, resumed.get("reason"));
+        assertEquals(List.of(), replayed);
+    }
+
     /** Sends {@code n} messages from {@code sender} and reads their acks off its own connection: the ids. */
     private static void sendAll(WsClient sender, long conversationId, String prefix, int n) {
         for (int i = 0; i < n; i++) {
@@ -261,13 +271,7 @@ class ResumeIT {
                                 .statusCode()
                         == 200);
         members();
-        WsClient back = resuming(ANN);
-        back.send(resume(position, Map.of()));
-        List<Map<String, Object>> replayed = new ArrayList<>();
-        Map<String, Object> resumed = untilResumed(back, replayed);
-        assertEquals(false, resumed.get("recovered"));
-        assertEquals("epoch_changed", resumed.get("reason"));
-        assertEquals(List.of(), replayed);
+        assertNotRecovered(resuming(ANN), position, "epoch_changed");
     }
 
     /**
@@ -290,13 +294,7 @@ class ResumeIT {
         long ttl = Long.parseLong(redis.command("PTTL {inbox:u:1}:feed").substring(1));
         assertTrue(ttl > 0, "the feed an admission makes expires: " + ttl);
 
-        WsClient back = resuming(ANN);
-        back.send(resume(position, Map.of()));
-        List<Map<String, Object>> replayed = new ArrayList<>();
-        Map<String, Object> resumed = untilResumed(back, replayed);
-        assertEquals(false, resumed.get("recovered"), "resumed: " + resumed);
-        assertEquals("epoch_changed", resumed.get("reason"));
-        assertEquals(List.of(), replayed);
+        assertNotRecovered(resuming(ANN), position, "epoch_changed");
     }
 
     /**
@@ -345,13 +343,7 @@ class ResumeIT {
         WsClient bob = node.connect(BOB);
         sendAll(bob, 1, "m", 20);
         collect(bob, 20);
-        WsClient back = resuming(ANN);
-        back.send(resume(position, Map.of()));
-        List<Map<String, Object>> replayed = new ArrayList<>();
-        Map<String, Object> resumed = untilResumed(back, replayed);
-        assertEquals(false, resumed.get("recovered"));
-        assertEquals("beyond_window", resumed.get("reason"));
-        assertEquals(List.of(), replayed);
+        assertNotRecovered(resuming(ANN), position, "beyond_window");
     }
 
     @Test
