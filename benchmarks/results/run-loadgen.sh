@@ -46,6 +46,7 @@ wait_stub() { # pid port: until the stub backend answers; fails if it exits firs
   done
   echo "stub backend on port $2 never answered" >&2; return 1
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # pid: its user + system CPU ticks
 done_already() { [ "${SKIP_DONE:-}" = 1 ] && [ -s "$out/$1${RUN_TAG:+-$RUN_TAG}.json" ]; }
 WM=(); [ -n "${WARMUP_MAX:-}" ] && WM=(--warmup-max "$WARMUP_MAX")
 run() { # name loadgen-args...
@@ -111,7 +112,6 @@ if part overload; then
 BASE_RATE=${BASE_RATE:-5000}; OVER_RATE=${OVER_RATE:-15000}
 redis-server --port 26397 --save '' --appendonly no --daemonize no >"$out/redis-overload.log" 2>&1 & rd=$!
 sleep 0.5
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 node_latency() { # bucket lines of inbox_delivery_latency_seconds from both nodes: p50, p99, p99.9 per path
   python3 - "$1" <<'PY'
 import re, sys
@@ -211,7 +211,6 @@ if part rediscost; then
 # carries, alternated, three rounds, a fresh node and Redis each run. Appends the ticks and per-message cost to each
 # run's .txt.
 COST_RATE=${COST_RATE:-2500}
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for i in 1 2 3; do
   for build in new old; do
     name="rediscost${COST_TAG:+-$COST_TAG}-$build-$COST_RATE-$i"

@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -33,21 +34,35 @@ final class FeedKeeper {
     private final RedisScript renew = new RedisScript(RENEW);
     private final byte[] ageMillis;
     private final Duration period;
+    /** Whether a scheduled round is still running. */
+    private final AtomicBoolean round = new AtomicBoolean();
+
     private final ThrottledLog failed =
             new ThrottledLog(log, "renewing resume feeds failed: those users' clients may resume with recovered:false");
 
     FeedKeeper(RedisLink link, Duration maxAge) {
         this.link = link;
         this.ageMillis = RedisAdmission.ascii(maxAge.toMillis());
-        this.period =
-                maxAge.dividedBy(4).compareTo(Duration.ofMillis(10)) < 0 ? Duration.ofMillis(10) : maxAge.dividedBy(4);
+        Duration quarter = maxAge.dividedBy(4);
+        this.period = quarter.toMillis() < 10 ? Duration.ofMillis(10) : quarter;
         link.preload(renew);
     }
 
-    /** Renews the feeds of {@code present()}'s users every quarter of the age, on {@code scheduler}. */
+    /**
+     * Renews the feeds of {@code present()}'s users every quarter of the age, on {@code scheduler}. A round still
+     * waiting on Redis when the next is due skips it, so rounds never pile up behind a slow Redis.
+     */
     void start(ScheduledExecutorService scheduler, Supplier<long[]> present) {
         long every = period.toMillis();
-        scheduler.scheduleWithFixedDelay(() -> renew(present.get()), every, every, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(
+                () -> {
+                    if (round.compareAndSet(false, true)) {
+                        renew(present.get()).whenComplete((v, t) -> round.set(false));
+                    }
+                },
+                every,
+                every,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Renews these users' feeds, {@link #BATCH} at a time; completes when all were answered. Any thread. */
