@@ -44,6 +44,9 @@ public class CodecBenchmark extends AbstractMicrobenchmark {
     private final ObjectMapper mapper = JsonEvent.mapper();
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private ByteBuf clientFrame;
+    /** The mixed scenario's most frequent client frame: five of these go with every message. */
+    private ByteBuf typingFrame;
+
     private ServerEvent event;
 
     @Setup(Level.Trial)
@@ -53,6 +56,9 @@ public class CodecBenchmark extends AbstractMicrobenchmark {
                 + message + "\",\"client_msg_id\":\"3f2c9a1e-7b44-4c1d-9e0a-5d6b8f1c2a73\"}";
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         clientFrame = alloc.directBuffer(bytes.length).writeBytes(bytes);
+        byte[] typing = ("{\"type\":\"TYPING\",\"conversation_id\":" + FanoutBenchmark.CONVERSATION + "}")
+                .getBytes(StandardCharsets.UTF_8);
+        typingFrame = alloc.directBuffer(typing.length).writeBytes(typing);
         event = new ServerEvent(
                 "TEXT",
                 message,
@@ -67,6 +73,12 @@ public class CodecBenchmark extends AbstractMicrobenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         clientFrame.release();
+        typingFrame.release();
+    }
+
+    @Benchmark
+    public ClientMessage decodeTyping() throws ProtocolException {
+        return decoder.decode(typingFrame);
     }
 
     @Benchmark

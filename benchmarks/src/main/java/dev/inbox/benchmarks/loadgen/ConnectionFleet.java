@@ -8,6 +8,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -58,7 +60,7 @@ final class ConnectionFleet implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(
                 options.threads(),
                 new DefaultThreadFactory(THREAD_PREFIX.substring(0, THREAD_PREFIX.length() - 1)),
-                NioIoHandler.newFactory());
+                options.epoll() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         List<LoadWorker> ws = new ArrayList<>();
         for (EventExecutor e : group) {
             ws.add(new LoadWorker((EventLoop) e, options.messageChars(), options.scenario() == Scenario.MIXED));
@@ -75,7 +77,7 @@ final class ConnectionFleet implements AutoCloseable {
             remotes.add(new InetSocketAddress(node.getHost(), node.getPort()));
         }
         this.base = new Bootstrap()
-                .channel(NioSocketChannel.class)
+                .channel(options.epoll() ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
                         Math.min(Integer.MAX_VALUE, options.handshakeTimeout().toMillis()));

@@ -63,6 +63,11 @@ enum Flag {
     TICK("tick", "duration", "1ms", "the sending period: each tick sends every message whose intended time has come"),
     CONNECTIONS("connections", "N", "1000", "memory mode: idle connections to open"),
     THREADS("threads", "N", "1", "event-loop threads of the load generator"),
+    TRANSPORT(
+            "transport",
+            "epoll|nio",
+            "epoll",
+            "the load generator's sockets: epoll (Linux; nio where its native library cannot load) or nio"),
     CONNECT_CONCURRENCY("connect-concurrency", "N", "100", "handshakes in flight at once while connecting"),
     HANDSHAKE_TIMEOUT("handshake-timeout", "duration", "10s", "TCP connect plus upgrade, per connection"),
     SOURCE_ADDRESSES(

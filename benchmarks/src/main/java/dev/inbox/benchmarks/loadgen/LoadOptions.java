@@ -1,6 +1,7 @@
 package dev.inbox.benchmarks.loadgen;
 
 import dev.inbox.testkit.SettingParser;
+import io.netty.channel.epoll.Epoll;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -37,6 +38,7 @@ record LoadOptions(
         Duration tick,
         int connections,
         int threads,
+        boolean epoll,
         int connectConcurrency,
         Duration handshakeTimeout,
         List<InetAddress> sourceAddresses,
@@ -172,6 +174,10 @@ record LoadOptions(
         Duration tick = duration(raw, Flag.TICK, Duration.ofMillis(1));
         int connections = integer(raw, Flag.CONNECTIONS, 1, 10_000_000);
         int threads = integer(raw, Flag.THREADS, 1, 1024);
+        String transport = raw.getOrDefault(Flag.TRANSPORT, "epoll");
+        if (!transport.equals("epoll") && !transport.equals("nio")) {
+            throw bad(Flag.TRANSPORT, transport, "epoll or nio");
+        }
         int concurrency = integer(raw, Flag.CONNECT_CONCURRENCY, 1, 1_000_000);
         Duration handshakeTimeout = duration(raw, Flag.HANDSHAKE_TIMEOUT, Duration.ofMillis(100));
         List<InetAddress> sources = new ArrayList<>();
@@ -222,12 +228,22 @@ record LoadOptions(
                 tick,
                 connections,
                 threads,
+                transport.equals("epoll") && epollAvailable(),
                 concurrency,
                 handshakeTimeout,
                 List.copyOf(sources),
                 List.copyOf(pids),
                 json,
                 raw.containsKey(Flag.ALLOW_REFUSALS));
+    }
+
+    /** Epoll where its native library loads (the jar carries it for Linux); otherwise the run falls back to NIO. */
+    private static boolean epollAvailable() {
+        try {
+            return Epoll.isAvailable();
+        } catch (Throwable t) { // NoClassDefFoundError, UnsatisfiedLinkError: no native part for this machine
+            return false;
+        }
     }
 
     private static List<String> list(String value) {

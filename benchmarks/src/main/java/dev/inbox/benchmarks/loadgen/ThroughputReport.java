@@ -120,7 +120,7 @@ record ThroughputReport(
         LoadOptions o = options;
         out.printf(
                 Locale.ROOT,
-                "scenario %s: %d users, %s, %d connection(s) each, %d node(s), %d thread(s)%n",
+                "scenario %s: %d users, %s, %d connection(s) each, %d node(s), %d thread(s) on %s%n",
                 o.scenario().flagValue,
                 o.users(),
                 switch (o.scenario()) {
@@ -131,7 +131,8 @@ record ThroughputReport(
                 },
                 o.connectionsPerUser(),
                 o.nodes().size(),
-                o.threads());
+                o.threads(),
+                o.epoll() ? "epoll" : "nio");
         out.printf(
                 Locale.ROOT,
                 "offered    %.0f msgs/s over %d sending connections (%.2f msgs/s each); warm-up %.1fs%s,"
@@ -264,6 +265,7 @@ record ThroughputReport(
             g.writeNumberField("warmup_max_s", options.warmupMax().toMillis() / 1e3);
             g.writeNumberField("duration_s", options.duration().toMillis() / 1e3);
             g.writeNumberField("threads", options.threads());
+            g.writeStringField("transport", options.epoll() ? "epoll" : "nio");
             g.writeArrayFieldStart("nodes");
             for (var n : options.nodes()) {
                 g.writeString(n.toString());
