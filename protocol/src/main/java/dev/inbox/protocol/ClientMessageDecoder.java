@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -53,6 +54,16 @@ public final class ClientMessageDecoder {
     private static final int SEEN_BEFORE = 16;
     private static final int SEEN_LIMIT = 32;
     private static final int SEEN_MESSAGE_ID = 64;
+
+    /** Direct frames up to this size are parsed from a copy in {@link #SCRATCH}. */
+    static final int SCRATCH_BYTES = 2048;
+
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[SCRATCH_BYTES];
+        }
+    };
 
     private final JsonFactory json;
     private final int maxMessageChars;
@@ -111,6 +122,14 @@ public final class ClientMessageDecoder {
     private JsonParser open(ByteBuf frame) throws IOException {
         if (frame.hasArray()) {
             return json.createParser(frame.array(), frame.arrayOffset() + frame.readerIndex(), frame.readableBytes());
+        }
+        int length = frame.readableBytes();
+        if (length <= SCRATCH_BYTES) {
+            // Most frames are small (a TYPING is 40 bytes): one copy into this thread's array spares the stream, the
+            // duplicate and the parser's own input buffer. The parser is done with the array when decode returns.
+            byte[] scratch = SCRATCH.get();
+            frame.getBytes(frame.readerIndex(), scratch, 0, length);
+            return json.createParser(scratch, 0, length);
         }
         return json.createParser((java.io.InputStream) new ByteBufInputStream(frame.duplicate(), false));
     }

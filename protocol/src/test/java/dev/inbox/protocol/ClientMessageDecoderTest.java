@@ -874,7 +874,10 @@ class ClientMessageDecoderTest {
                 return buf;
             }
         },
-        /** Two components: no single backing array, so the decoder takes its stream path. */
+        /**
+         * Two components: no single backing array, so the decoder copies a small frame and streams a large one, as
+         * it does for {@link #POOLED_DIRECT} (frames past {@code SCRATCH_BYTES} run below too: the limits' tests).
+         */
         COMPOSITE {
             @Override
             ByteBuf frame(byte[] bytes) {
