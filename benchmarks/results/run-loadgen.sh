@@ -270,6 +270,8 @@ MP=${MIXED_PORT:-28400}; MA=$((MP + 1))
 MIXED_RATES=${MIXED_RATES:-"2500 5000 10000 15000 20000"}
 # MIXED_FLAGS: more node flags (e.g. "--read-interval 250ms"); MIXED_TAG: marks the runs' file names (mixed<tag>-...).
 read -r -a MF <<<"${MIXED_FLAGS:-}"; MT=${MIXED_TAG:-}
+# LOADGEN_FLAGS: more load generator flags (e.g. "--transport nio", to price the load generator's own transport).
+read -r -a LF <<<"${LOADGEN_FLAGS:-}"
 for i in 1 2 3; do
   for rate in $MIXED_RATES; do
     for sc in group mixed; do
@@ -280,7 +282,8 @@ for i in 1 2 3; do
       wait_ready "$MA"
       echo "$name: uptime $(uptime | sed 's/.*load average: //')"
       run "$name" --dev --nodes "ws://127.0.0.1:$MP" --admin "http://127.0.0.1:$MA" --scenario "$sc" \
-          --users 1000 --group-size 10 --rate "$rate" --warmup 5s --duration 15s --node-pid "$gw" --allow-refusals
+          --users 1000 --group-size 10 --rate "$rate" --warmup 5s --duration 15s --node-pid "$gw" --allow-refusals \
+          "${LF[@]}"
       stop "$gw"
     done
   done
