@@ -11,6 +11,7 @@
 # "mixed" (on its own: PARTS=mixed) prices typing and read receipts (issue 15): the group scenario against the mixed
 # one (5 TYPING and 1 READ per message) at each of MIXED_RATES, interleaved, on ports 28400-28401 (MIXED_PORT).
 # "overload" (on its own: PARTS=overload) offers two nodes about twice their capacity for 60 s (issue 17).
+# "crossratio" (on its own: PARTS=crossratio) one node and Redis against two nodes and Redis at CROSS_RATES (issue 17).
 # "ab" (on its own: PARTS=ab OLD_JAR=...) compares this build's one-node throughput with an older jar's.
 # SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
 # WARMUP_MAX (e.g. 60s): each throughput run keeps warming up past --warmup until the nodes' JIT compilers are quiet,
@@ -202,6 +203,52 @@ for i in 1 2 3; do
   done
   done
 done
+exit 0
+fi
+
+if part crossratio; then
+# Issue 17, what crossing the relay costs: the group scenario at each of CROSS_RATES on one node and Redis (every
+# delivery local), then on two nodes and Redis (users alternate nodes: half of each message's deliveries cross),
+# interleaved, three rounds, a fresh Redis and fresh nodes each run, the defaults (history and the resume feed on).
+# Ports 28801-28812, Redis 26398. The ratio is the two nodes' highest rate at p99 < 50 ms over the one node's.
+CROSS_RATES=${CROSS_RATES:-"3000 4000 5000 6000"}
+for i in 1 2 3; do
+  for rate in $CROSS_RATES; do
+    for n in one two; do
+      name="crossratio-$n-$rate-$i"
+      done_already "$name" && continue
+      redis-server --port 26398 --save '' --appendonly no --daemonize no >"$out/redis.log" 2>&1 & rd=$!
+      until redis-cli -p 26398 ping >/dev/null 2>&1; do sleep 0.1; done
+      a=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26398 --port 28801 --admin-port 28811 "${BENCH_FLAGS[@]}")
+      wait_ready 28811
+      nodes=ws://127.0.0.1:28801; admins=http://127.0.0.1:28811; pids=$a; b=
+      if [ $n = two ]; then
+        b=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26398 --port 28802 --admin-port 28812 "${BENCH_FLAGS[@]}")
+        wait_ready 28812
+        nodes=$nodes,ws://127.0.0.1:28802; admins=$admins,http://127.0.0.1:28812; pids=$a,$b
+      fi
+      echo "$name: uptime $(uptime | sed 's/.*load average: //')"
+      run "$name" --dev --nodes "$nodes" --admin "$admins" --node-pid "$pids" --scenario group \
+          --users 1000 --group-size 10 --rate "$rate" --warmup 10s --duration 20s --allow-refusals
+      stop $a $b "$rd"
+    done
+  done
+done
+python3 - "$out" $CROSS_RATES <<'PY'
+import json, os, sys
+out, rates = sys.argv[1], [int(r) for r in sys.argv[2:]]
+def held(n, rate, i):
+    p = f"{out}/crossratio-{n}-{rate}-{i}.json"
+    if not os.path.exists(p):
+        return False
+    d = json.load(open(p))
+    # Refusals while the JIT warms up (overloaded) are the warm-up's; the window must have none.
+    return d["latency_ms"]["p99"] < 50 and d["deliveries"]["lost"] == 0 and d["messages"]["refused_in_window"] == 0
+for i in (1, 2, 3):
+    best = {n: max([r for r in rates if held(n, r, i)], default=0) for n in ("one", "two")}
+    ratio = best["two"] / best["one"] if best["one"] else float("nan")
+    print(f"round {i}: one node {best['one']} msgs/s, two nodes {best['two']} msgs/s at p99 < 50 ms: ratio {ratio:.2f}")
+PY
 exit 0
 fi
 
