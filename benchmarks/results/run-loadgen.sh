@@ -49,6 +49,23 @@ wait_stub() { # pid port: until the stub backend answers; fails if it exits firs
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # pid: its user + system CPU ticks
 done_already() { [ "${SKIP_DONE:-}" = 1 ] && [ -s "$out/$1${RUN_TAG:+-$RUN_TAG}.json" ]; }
+ratio_at_p99() { # prefix baseline other rates...: per round, each side's highest rate at p99 < 50 ms, and their ratio
+  python3 - "$out" "$@" <<'PY'
+import json, os, sys
+out, prefix, base, other, rates = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], [int(r) for r in sys.argv[5:]]
+def held(side, rate, i):
+    p = f"{out}/{prefix}-{side}-{rate}-{i}.json"
+    if not os.path.exists(p):
+        return False
+    d = json.load(open(p))
+    # Refusals while the JIT warms up (overloaded) are the warm-up's; the window must have none.
+    return d["latency_ms"]["p99"] < 50 and d["deliveries"]["lost"] == 0 and d["messages"]["refused_in_window"] == 0
+for i in (1, 2, 3):
+    best = {s: max([r for r in rates if held(s, r, i)], default=0) for s in (base, other)}
+    ratio = best[other] / best[base] if best[base] else float("nan")
+    print(f"round {i}: {base} {best[base]} msgs/s, {other} {best[other]} msgs/s at p99 < 50 ms: ratio {ratio:.2f}")
+PY
+}
 WM=(); [ -n "${WARMUP_MAX:-}" ] && WM=(--warmup-max "$WARMUP_MAX")
 run() { # name loadgen-args...
   local name=$1${RUN_TAG:+-$RUN_TAG}; shift
@@ -234,21 +251,7 @@ for i in 1 2 3; do
     done
   done
 done
-python3 - "$out" $CROSS_RATES <<'PY'
-import json, os, sys
-out, rates = sys.argv[1], [int(r) for r in sys.argv[2:]]
-def held(n, rate, i):
-    p = f"{out}/crossratio-{n}-{rate}-{i}.json"
-    if not os.path.exists(p):
-        return False
-    d = json.load(open(p))
-    # Refusals while the JIT warms up (overloaded) are the warm-up's; the window must have none.
-    return d["latency_ms"]["p99"] < 50 and d["deliveries"]["lost"] == 0 and d["messages"]["refused_in_window"] == 0
-for i in (1, 2, 3):
-    best = {n: max([r for r in rates if held(n, r, i)], default=0) for n in ("one", "two")}
-    ratio = best["two"] / best["one"] if best["one"] else float("nan")
-    print(f"round {i}: one node {best['one']} msgs/s, two nodes {best['two']} msgs/s at p99 < 50 ms: ratio {ratio:.2f}")
-PY
+ratio_at_p99 crossratio one two $CROSS_RATES
 exit 0
 fi
 
@@ -335,20 +338,7 @@ for i in 1 2 3; do
     done
   done
 done
-python3 - "$out" "$MT" $MIXED_RATES <<'PY'
-import json, os, sys
-out, tag, rates = sys.argv[1], sys.argv[2], [int(r) for r in sys.argv[3:]]
-def held(sc, rate, i):
-    p = f"{out}/mixed{tag}-{sc}-{rate}-{i}.json"
-    if not os.path.exists(p):
-        return None
-    d = json.load(open(p))
-    return d["latency_ms"]["p99"] < 50 and d["deliveries"]["lost"] == 0 and d["messages"]["refused"] == 0
-for i in (1, 2, 3):
-    best = {sc: max([r for r in rates if held(sc, r, i)], default=0) for sc in ("group", "mixed")}
-    ratio = best["mixed"] / best["group"] if best["group"] else float("nan")
-    print(f"round {i}: group {best['group']} msgs/s, mixed {best['mixed']} msgs/s at p99 < 50 ms: ratio {ratio:.2f}")
-PY
+ratio_at_p99 "mixed$MT" group mixed $MIXED_RATES
 exit 0
 fi
 
