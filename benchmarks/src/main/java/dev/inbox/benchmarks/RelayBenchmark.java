@@ -140,10 +140,12 @@ public class RelayBenchmark extends AbstractMicrobenchmark {
     /** Node B subscribes in the background as its users join; the benchmark starts once Redis has all of them. */
     private void awaitSubscriptions() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String expected = "*" + recipients;
-        while (!redis.command("PUBSUB CHANNELS inbox:u:*").equals(expected)) {
+        String expected = ":" + recipients;
+        // Each user node B has is in its own set of nodes ({inbox:u:N}:nodes); node A's users are nowhere yet.
+        while (!redis.command("EVAL \"return #redis.call('KEYS', '{inbox:u:*}:nodes')\" 0")
+                .equals(expected)) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("node B subscribed to fewer than " + recipients + " user channels");
+                throw new IllegalStateException("node B registered fewer than " + recipients + " users");
             }
             Thread.sleep(10); // the subscriptions are another process's state: nothing to wait on but polling
         }

@@ -28,14 +28,14 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * Answers a connection's {@code RESUME}: replays what its user missed since the client's position, then the live
  * events held back meanwhile, each event exactly once (docs/protocol.md, "Resume", has the argument). The steps:
- * the connection holds its live events from the moment it joined; once the user's channel is confirmed subscribed
+ * the connection holds its live events from the moment it joined; once this node is confirmed reachable for the user
  * ({@link UserFeed#live}) the feed is read after the position; the events it names that the client has not seen are
  * read from their conversations' histories and written in feed order; then {@code RESUMED}; then the held events,
  * minus those the replay or the client already had.
  *
  * <p>At most {@code concurrency} resumes read Redis at once on a node, and a bounded number more wait for a slot
  * ({@link ResumeSlots}); past them a resume is refused with {@code resume_busy}, so a reconnect storm costs Redis a
- * bounded number of reads at a time and never waits on an event loop. The wait for the user's channel comes before
+ * bounded number of reads at a time and never waits on an event loop. The wait for that confirmation comes before
  * the slot: it reads nothing, and a storm's subscriptions are confirmed in batches.
  */
 public final class Resumer {

@@ -160,17 +160,17 @@ final class ClusterRedisLink implements RedisLink {
     }
 
     @Override
-    public CompletionStage<Void> subscribe(byte[][] channels) {
+    public CompletionStage<Void> subscribeUsers(long[] users) {
         StatefulRedisClusterPubSubConnection<byte[], byte[]> p = pubsub;
         if (p == null) {
             return CompletableFuture.failedFuture(new IllegalStateException("redis cluster not connected"));
         }
         // One channel per command: Lettuce routes a sharded command by its slot, and channels of different slots in
         // one SSUBSCRIBE would be refused (CROSSSLOT).
-        CompletableFuture<?>[] each = new CompletableFuture<?>[channels.length];
+        CompletableFuture<?>[] each = new CompletableFuture<?>[users.length];
         try {
-            for (int i = 0; i < channels.length; i++) {
-                each[i] = p.async().ssubscribe(channels[i]).toCompletableFuture();
+            for (int i = 0; i < users.length; i++) {
+                each[i] = p.async().ssubscribe(RedisKeys.userChannel(users[i])).toCompletableFuture();
             }
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -179,11 +179,11 @@ final class ClusterRedisLink implements RedisLink {
     }
 
     @Override
-    public void unsubscribe(byte[][] channels) {
+    public void unsubscribeUsers(long[] users) {
         StatefulRedisClusterPubSubConnection<byte[], byte[]> p = pubsub;
         if (p != null) {
-            for (byte[] channel : channels) {
-                p.async().sunsubscribe(channel);
+            for (long user : users) {
+                p.async().sunsubscribe(RedisKeys.userChannel(user));
             }
         }
     }

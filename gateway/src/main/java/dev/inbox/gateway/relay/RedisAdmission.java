@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * (dev mode: an unknown or open conversation is joined), the {@code message_id} becomes
  * {@code max(seq + 1, clock floor)} (the same scheme as a single node, so ids keep increasing across a switch), the
  * message is appended to its partition's outbox stream, and the encoded event, its id filled in, is published in an
- * envelope to the channel of every member. The script's atomicity and the hand-off as the reply is decoded are two
+ * envelope to every other node with members connected ({@link NodeRegistry}; on a cluster, to each member's channel). The script's atomicity and the hand-off as the reply is decoded are two
  * links of the order argument (docs/clustering.md, "Order"); the outbox entry being written by the same script is
  * why a message is in the outbox exactly when it was admitted (docs/clustering.md, "The outbox").
  *
@@ -73,7 +73,7 @@ final class RedisAdmission implements Admission {
      * refuses (an id not above the stream's last: someone rewrote the seq key) deletes the stream, which then reads as
      * trimmed up to the seq, for the same reason.
      */
-    static final String SCRIPT = """
+    private static final String ADMIT = """
             local time = redis.call('TIME')
             if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[7]) then
               return {'late'}
@@ -131,12 +131,15 @@ final class RedisAdmission implements Admission {
                   redis.call('DEL', u .. 'epoch')
                 end
               end
-              redis.call('PUBLISH', ARGV[6] .. members[i], payload)
             end
+            publish_to_nodes(members, payload)
             """ + REPLY;
 
+    /** The admission on a standalone Redis: it publishes the event to the members' nodes ({@link NodeRegistry}). */
+    static final String SCRIPT = NodeRegistry.PUBLISH_TO_NODES + ADMIT;
+
     /** The same admission without publishing, for a Redis Cluster: a script may only touch its own slot. */
-    static final String CLUSTER_SCRIPT = SCRIPT.substring(0, SCRIPT.indexOf("local at = tonumber(ARGV[5])")) + REPLY;
+    static final String CLUSTER_SCRIPT = ADMIT.substring(0, ADMIT.indexOf("local at = tonumber(ARGV[5])")) + REPLY;
 
     private static final byte[] DEV = {'1'};
     private static final byte[] LATE = {'l', 'a', 't', 'e'};

@@ -19,7 +19,10 @@ import java.nio.charset.StandardCharsets;
  *   inbox:{TAG}:outbox        the partition's outbox stream, which the backend reads
  *   inbox:outbox:partitions   N, set by the first node; a node with another N refuses to start
  *   inbox:outbox:streams      set of the N stream keys, for a backend to find them (SMEMBERS)
+ *   {inbox:u:USER}:nodes      set of the nodes USER is connected to (standalone Redis: {@link NodeRegistry})
+ *   inbox:n:NODE              pub/sub channel of one node (standalone Redis)
  *   inbox:u:USER              pub/sub channel of one user, subscribed by every node that user is connected to
+ *                             (Redis Cluster)
  *   {inbox:u:USER}:reads      set of the conversations in which USER has a read position (for UNREAD)
  * </pre>
  * TAG for partition k is the first {@code o<k>.<j>} (j = 0, 1, ...) whose cluster slot lies in

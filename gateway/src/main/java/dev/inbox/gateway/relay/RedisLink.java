@@ -13,7 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.BiConsumer;
 
 /**
- * What the relay needs of Redis: run a script, subscribe to user channels, publish. Two implementations: a
+ * What the relay needs of Redis: run a script, be reachable for its users, publish. Two implementations: a
  * standalone server ({@link StandaloneRedisLink}: one RESP3 connection, the admission script publishes) and a
  * Redis Cluster ({@link ClusterRedisLink}: sharded pub/sub, the node publishes each envelope to its channel's shard).
  * Replies and stages complete on Lettuce's threads; callers only hand work off.
@@ -77,13 +77,13 @@ interface RedisLink extends AutoCloseable {
     }
 
     /**
-     * Subscribes to user channels. The stage completes once Redis has them (it runs a SUBSCRIBE whole, so one
-     * confirmation means all), or fails, also when there is no connection; a failure is repaired by the
-     * resubscription after the next connect.
+     * Makes this node reachable for {@code users}: from the moment the stage completes, every event published to
+     * them reaches this node ({@link NodeRegistry} on a standalone Redis; each user's sharded channel on a cluster).
+     * Fails, also when there is no connection; a failure is repaired by the resubscription after the next connect.
      */
-    CompletionStage<Void> subscribe(byte[][] channels);
+    CompletionStage<Void> subscribeUsers(long[] users);
 
-    void unsubscribe(byte[][] channels);
+    void unsubscribeUsers(long[] users);
 
     /** True when the admission script publishes itself; false when the node must {@link #publish} each envelope. */
     boolean scriptPublishes();

@@ -23,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Relay} of a node that is one of many, through Redis. Its parts, wired: Redis-backed {@link Admission} and {@link Membership}, the user-channel
- * subscriptions that follow {@link UserGroups}, and the receiver that feeds relayed frames to the router.
- * {@code /readyz} turns not-ready while Redis is unreachable, and until the user channels are subscribed again after
+ * The {@link Relay} of a node that is one of many, through Redis. Its parts, wired: Redis-backed {@link Admission} and {@link Membership}, the node's reachability
+ * for its users that follows {@link UserGroups}, and the receiver that feeds relayed frames to the router.
+ * {@code /readyz} turns not-ready while Redis is unreachable, and until its users are registered again after
  * it comes back, so load balancers send new users elsewhere; the connections open meanwhile are then closed (4002,
  * {@link RelayGaps}).
  */
@@ -122,7 +122,7 @@ public final class RedisRelay implements Relay {
         };
         this.link = config.target().cluster()
                 ? new ClusterRedisLink(config, receiver, events)
-                : new StandaloneRedisLink(config, receiver, events);
+                : new StandaloneRedisLink(config, receiver, events, new NodeRegistry(nodeId));
         this.keeper = resume.feedMaxLength() > 0 ? new FeedKeeper(link, resume.feedMaxAge()) : null;
         this.channels = new UserChannels(groups, link, subscriber, keeper == null ? users -> {} : keeper::renew);
         groups.presenceListener(channels);
@@ -153,16 +153,20 @@ public final class RedisRelay implements Relay {
     }
 
     /**
-     * KEYS: none. ARGV: 1 the envelope, 2... the user channels. Publishes one event to every channel in one round trip
-     * on a standalone Redis: not the admission script, nothing stored.
+     * KEYS: none. ARGV: 1 the envelope, 2... the user ids. Publishes one event to the nodes of those users in one round
+     * trip on a standalone Redis ({@link NodeRegistry}): not the admission script, nothing stored.
      */
-    private static final String PUBLISH_EVENT =
-            "for i = 2, #ARGV do redis.call('PUBLISH', ARGV[i], ARGV[1]) end return #ARGV - 1";
+    private static final String PUBLISH_EVENT = NodeRegistry.PUBLISH_TO_NODES + """
+            local users = {}
+            for i = 2, #ARGV do users[#users + 1] = ARGV[i] end
+            publish_to_nodes(users, ARGV[1])
+            return #users
+            """;
 
     private final RedisScript publishEventScript = new RedisScript(PUBLISH_EVENT);
 
     /**
-     * Typing and READ events to the members' channels: one script call on a standalone Redis, one sharded publish per
+     * Typing and READ events to the members: one script call to their nodes on a standalone Redis, one sharded publish per
      * channel on a cluster. Typing is shed here while Redis is unreachable or the node's admissions crowd its queue.
      */
     @Override
@@ -180,7 +184,7 @@ public final class RedisRelay implements Relay {
             byte[][] args = new byte[userIds.length + 1][];
             args[0] = envelope;
             for (int i = 0; i < userIds.length; i++) {
-                args[i + 1] = RedisKeys.userChannel(userIds[i]);
+                args[i + 1] = RedisAdmission.ascii(userIds[i]);
             }
             link.run(publishEventScript, new byte[0][], args, (reply, failure) -> {
                 // A lost event is not worth a retry: typing expires by itself, and READS answers from the store.

@@ -7,7 +7,8 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * What travels on a user channel {@code inbox:u:<user id>} (the target user is the channel):
+ * What travels between nodes, on a node's channel (addressed, below) or on a cluster on a user channel
+ * {@code inbox:u:<user id>} (the target user is the channel):
  * <pre>
  *   byte 0       kind: 1 a message (the version this layout started as), 2 a TYPING event, 3 a READ event
  *   bytes 1-8    origin node id (big-endian long): a node ignores its own messages, already delivered locally
@@ -18,6 +19,10 @@ import java.nio.ByteOrder;
  * 25 bytes on top of the frame; the receiver writes the frame bytes to its sockets as they are. An event (kinds 2
  * and 3) is not a message: the receiver records no delivery latency for it, and drops a TYPING for a connection over
  * its outbound bound. A node that predates a kind drops its envelopes (and logs it).
+ *
+ * <p>On a node's channel ({@link NodeRegistry}) the envelope is <em>addressed</em>: the kind has {@link #ADDRESSED}
+ * added, and between the header and the frame come the recipients, decimal user ids separated by {@code ,} and
+ * ended by {@code ;} (written by the script, which handles text more easily than binary).
  */
 public final class RelayEnvelope {
     static final byte VERSION = 1;
@@ -26,7 +31,12 @@ public final class RelayEnvelope {
     /** Kind of an envelope carrying a {@code READ} event. */
     static final byte READ = 3;
 
+    /** Added to the kind of an envelope addressed to a node, which lists its recipients. */
+    static final byte ADDRESSED = 16;
+
     public static final int HEADER_BYTES = 25;
+    /** A user id's digits at most: 18, the positive longs the gateway gives out. */
+    private static final int MAX_ID_DIGITS = 18;
     /** Big-endian longs read and written in place: no {@code ByteBuffer} wrapper per field. */
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
@@ -48,14 +58,77 @@ public final class RelayEnvelope {
         return envelope;
     }
 
-    /** Whether {@code envelope} is one this version reads: the header and a frame. */
+    /**
+     * Whether {@code envelope} is one this version reads: the header and a frame, and for an addressed one a list of
+     * recipients.
+     */
     public static boolean isValid(byte[] envelope) {
-        return envelope.length > HEADER_BYTES && envelope[0] >= VERSION && envelope[0] <= READ;
+        if (envelope.length <= HEADER_BYTES) {
+            return false;
+        }
+        int kind = envelope[0] > READ ? envelope[0] - ADDRESSED : envelope[0];
+        return kind >= VERSION && kind <= READ && (envelope[0] <= READ || frameStart(envelope) < envelope.length);
     }
 
-    /** {@link #VERSION} for a message, {@link #TYPING} or {@link #READ} for an event. */
+    /** Whether {@code envelope} (valid) is addressed to a node and lists its recipients. */
+    static boolean addressed(byte[] envelope) {
+        return envelope[0] > READ;
+    }
+
+    /** {@link #VERSION} for a message, {@link #TYPING} or {@link #READ} for an event, addressed or not. */
     static byte kind(byte[] envelope) {
-        return envelope[0];
+        return envelope[0] > READ ? (byte) (envelope[0] - ADDRESSED) : envelope[0];
+    }
+
+    /**
+     * The recipients of an addressed envelope, or {@code null} when the list is not a list of user ids. One array per
+     * envelope: per node, not per recipient.
+     */
+    static long[] recipients(byte[] envelope) {
+        int end = frameStart(envelope) - 1;
+        if (end <= HEADER_BYTES) {
+            return null;
+        }
+        int count = 1;
+        for (int i = HEADER_BYTES; i < end; i++) {
+            if (envelope[i] == ',') {
+                count++;
+            }
+        }
+        long[] users = new long[count];
+        int n = 0;
+        long id = 0;
+        int digits = 0;
+        for (int i = HEADER_BYTES; i <= end; i++) {
+            byte b = envelope[i];
+            if (b == ',' || i == end) {
+                if (digits == 0 || id <= 0) {
+                    return null;
+                }
+                users[n++] = id;
+                id = 0;
+                digits = 0;
+            } else if (b >= '0' && b <= '9' && digits < MAX_ID_DIGITS) {
+                id = id * 10 + (b - '0');
+                digits++;
+            } else {
+                return null;
+            }
+        }
+        return users;
+    }
+
+    /** Where the frame starts: after the header, or after an addressed envelope's {@code ;} (the length if none). */
+    private static int frameStart(byte[] envelope) {
+        if (envelope[0] <= READ) {
+            return HEADER_BYTES;
+        }
+        for (int i = HEADER_BYTES; i < envelope.length; i++) {
+            if (envelope[i] == ';') {
+                return i + 1;
+            }
+        }
+        return envelope.length;
     }
 
     public static long origin(byte[] envelope) {
@@ -72,6 +145,7 @@ public final class RelayEnvelope {
 
     /** The frame inside {@code envelope}: a view of the array, not a copy. */
     public static ByteBuf frameOf(byte[] envelope) {
-        return Unpooled.wrappedBuffer(envelope, HEADER_BYTES, envelope.length - HEADER_BYTES);
+        int start = frameStart(envelope);
+        return Unpooled.wrappedBuffer(envelope, start, envelope.length - start);
     }
 }

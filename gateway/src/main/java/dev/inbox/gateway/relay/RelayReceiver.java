@@ -8,8 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Receives envelopes on the user channels this node subscribes to and hands each frame, bytes untouched, to the
- * router for that user's local connections. Envelopes from this node itself are dropped: its own recipients got
+ * Receives envelopes on this node's channel ({@link NodeRegistry}), or on a cluster on the user channels it
+ * subscribes to, and hands each frame, bytes untouched, to the router for its recipients' local connections. Envelopes from this node itself are dropped: its own recipients got
  * the message directly. Runs on Lettuce's I/O thread and only hands work off.
  */
 final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
@@ -38,9 +38,19 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
 
     @Override
     public void message(byte[] channel, byte[] envelope) {
-        long userId = RedisKeys.userOf(channel);
-        if (userId <= 0 || !RelayEnvelope.isValid(envelope)) {
-            malformed.warn("channel of " + channel.length + " bytes", null);
+        if (!RelayEnvelope.isValid(envelope)) {
+            malformed.warn("envelope of " + envelope.length + " bytes", null);
+            return;
+        }
+        long[] users;
+        if (RelayEnvelope.addressed(envelope)) {
+            users = RelayEnvelope.recipients(envelope);
+        } else {
+            long userId = RedisKeys.userOf(channel);
+            users = userId <= 0 ? null : new long[] {userId};
+        }
+        if (users == null) {
+            malformed.warn("no recipients in an envelope on a channel of " + channel.length + " bytes", null);
             return;
         }
         if (RelayEnvelope.origin(envelope) == nodeId) {
@@ -50,16 +60,16 @@ final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
         metrics.relayReceived();
         byte kind = RelayEnvelope.kind(envelope);
         if (r != null && kind != RelayEnvelope.VERSION) {
-            r.deliverRelayedEvent(
+            r.deliverEvent(
                     RelayEnvelope.conversationId(envelope),
-                    userId,
+                    users,
                     RelayEnvelope.frameOf(envelope),
                     kind == RelayEnvelope.TYPING);
         } else if (r != null) {
             // A view of Lettuce's array, not a copy; the transport copies it to the socket once per connection.
             r.deliverRelayed(
                     RelayEnvelope.conversationId(envelope),
-                    userId,
+                    users,
                     RelayEnvelope.frameOf(envelope),
                     RelayEnvelope.acceptedAtMillis(envelope));
         }

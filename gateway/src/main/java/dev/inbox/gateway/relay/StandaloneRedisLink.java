@@ -15,7 +15,6 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubListener;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.pubsub.api.async.RedisPubSubAsyncCommands;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -25,7 +24,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * the admission script, which waits for its reply as long as the connection lives (its outcome is the reply's:
  * {@link RedisScript#awaitingReply}); TCP keepalive is on; and a PING every {@code --redis-ping-interval} catches a
  * connection that died silently or stopped answering: after two missed pings the connection is closed (which fails
- * the admissions waiting on it with {@code outcome_unknown}), replaced, and every user channel subscribed again. Lettuce reconnects
+ * the admissions waiting on it with {@code outcome_unknown}), replaced, and every user registered again. Lettuce reconnects
  * (and resubscribes) by itself after a clean disconnect. A disconnect and a replacement are both reported as
  * {@link Events#interrupted}: what was published meanwhile is lost to this node.
  *
@@ -63,6 +61,9 @@ final class StandaloneRedisLink implements RedisLink {
     private final List<RedisScript> scripts = new CopyOnWriteArrayList<>();
 
     private final Events events;
+    /** Where this node is found: its channel, subscribed on every connection, and its users' entries. */
+    private final NodeRegistry registry;
+
     private final RedisWatchdog watchdog = new RedisWatchdog();
     /** The connection in use; replaced by the watchdog. */
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> connection;
@@ -77,8 +78,14 @@ final class StandaloneRedisLink implements RedisLink {
 
     static final String REPLACING = "redis unreachable: replacing a silent connection";
 
-    StandaloneRedisLink(GatewayConfig.Redis config, RedisPubSubListener<byte[], byte[]> listener, Events events) {
+    StandaloneRedisLink(
+            GatewayConfig.Redis config,
+            RedisPubSubListener<byte[], byte[]> listener,
+            Events events,
+            NodeRegistry registry) {
         this.config = config;
+        this.registry = registry;
+        scripts.addAll(registry.scripts());
         this.listener = listener;
         this.events = events;
         this.uri = config.target().node();
@@ -98,15 +105,23 @@ final class StandaloneRedisLink implements RedisLink {
             public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
                 if (handler == connection) {
                     log.info("redis connected: {}", address);
-                    // A restarted Redis has forgotten the scripts: load them before saying it is back.
-                    RedisLink.loadAll(scripts, connection.async()).whenComplete((v, failure) -> {
-                        if (failure != null) {
-                            log.warn(
-                                    "redis scripts not loaded ({}); admissions fail until they are", describe(failure));
-                        }
-                        events.reachability(null);
-                        events.connected();
-                    });
+                    // A restarted Redis has forgotten the scripts: load them before saying it is back. Lettuce
+                    // resubscribes the node's channel by itself; asking again makes sure it is in place before
+                    // anything registers a user on this connection.
+                    StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
+                    CompletableFuture.allOf(
+                                    RedisLink.loadAll(scripts, c.async()),
+                                    c.async().subscribe(registry.channel()).toCompletableFuture())
+                            .whenComplete((v, failure) -> {
+                                if (failure != null) {
+                                    log.warn(
+                                            "redis scripts not loaded or node channel not subscribed ({});"
+                                                    + " admissions fail until they are",
+                                            describe(failure));
+                                }
+                                events.reachability(null);
+                                events.connected();
+                            });
                 }
             }
 
@@ -145,21 +160,13 @@ final class StandaloneRedisLink implements RedisLink {
     }
 
     @Override
-    public CompletionStage<Void> subscribe(byte[][] channels) {
-        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
-        if (c == null || !c.isOpen()) {
-            return CompletableFuture.failedFuture(new IllegalStateException("redis not connected"));
-        }
-        try {
-            return c.async().subscribe(channels);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+    public CompletionStage<Void> subscribeUsers(long[] users) {
+        return registry.register(this, users);
     }
 
     @Override
-    public void unsubscribe(byte[][] channels) {
-        withCommands(redis -> redis.unsubscribe(channels));
+    public void unsubscribeUsers(long[] users) {
+        registry.unregister(this, users);
     }
 
     /** Connects (retrying in the background until Redis answers) and starts the watchdog. */
@@ -181,14 +188,6 @@ final class StandaloneRedisLink implements RedisLink {
         script.run(c, c.async(), keys, args, then);
     }
 
-    /** Applies {@code action} to the current connection's commands, if there is one. */
-    private void withCommands(Consumer<RedisPubSubAsyncCommands<byte[], byte[]>> action) {
-        StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
-        if (c != null && c.isOpen()) {
-            action.accept(c.async());
-        }
-    }
-
     private void connectNew() {
         if (closed) {
             return;
@@ -203,19 +202,22 @@ final class StandaloneRedisLink implements RedisLink {
                 watchdog.after(config.pingInterval(), this::connectNew);
                 return;
             }
-            RedisLink.loadAll(scripts, c.async()).whenComplete((loaded, notLoaded) -> {
-                if (notLoaded != null) {
-                    log.warn(
-                            "redis scripts not loaded ({}); retrying in {} ms",
-                            describe(notLoaded),
-                            config.pingInterval().toMillis());
-                    c.closeAsync();
-                    events.reachability(replacing ? REPLACING : "redis unreachable");
-                    watchdog.after(config.pingInterval(), this::connectNew);
-                } else {
-                    ready(c);
-                }
-            });
+            // The node's channel before the connection is used: a user registered on it is heard from then on.
+            RedisLink.loadAll(scripts, c.async())
+                    .thenCompose(v -> c.async().subscribe(registry.channel()))
+                    .whenComplete((loaded, notLoaded) -> {
+                        if (notLoaded != null) {
+                            log.warn(
+                                    "redis scripts not loaded or node channel not subscribed ({}); retrying in {} ms",
+                                    describe(notLoaded),
+                                    config.pingInterval().toMillis());
+                            c.closeAsync();
+                            events.reachability(replacing ? REPLACING : "redis unreachable");
+                            watchdog.after(config.pingInterval(), this::connectNew);
+                        } else {
+                            ready(c);
+                        }
+                    });
         });
     }
 

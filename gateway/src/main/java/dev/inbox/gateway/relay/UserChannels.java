@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * Keeps this node subscribed to exactly the channels of the users connected to it: {@code SUBSCRIBE inbox:u:N}
- * when user N's first connection opens here, {@code UNSUBSCRIBE} when the last closes. So a node receives relay
- * traffic only for its own users, and no channel carries every message to every node.
+ * Keeps this node reachable for exactly the users connected to it ({@link RedisLink#subscribeUsers}): from when user
+ * N's first connection opens here until the last closes. So a node receives relay traffic only for its own users,
+ * and no channel carries every message to every node.
  *
  * <p>Connects and disconnects happen on many event loops at once; applying them in arrival order could leave a
  * user unsubscribed while connected. Instead each change only marks the user, and one task at a time reconciles
@@ -60,11 +60,7 @@ final class UserChannels implements UserGroups.PresenceListener {
                     done.complete(null);
                     return;
                 }
-                byte[][] channels = new byte[users.length][];
-                for (int i = 0; i < users.length; i++) {
-                    channels[i] = RedisKeys.userChannel(users[i]);
-                }
-                link.subscribe(channels).whenComplete((v, failure) -> {
+                link.subscribeUsers(users).whenComplete((v, failure) -> {
                     if (failure != null) {
                         done.completeExceptionally(failure);
                     } else {
@@ -79,22 +75,21 @@ final class UserChannels implements UserGroups.PresenceListener {
     }
 
     /**
-     * Completes once Redis confirms {@code userId}'s channel is subscribed: a SUBSCRIBE of a channel already
-     * subscribed is harmless, and its confirmation is the moment from which every publication reaches this node.
+     * Completes once Redis confirms this node is reachable for {@code userId}: subscribing a user already subscribed
+     * is harmless, and its confirmation is the moment from which every publication reaches this node.
      * Fails if Redis could not be asked. The user must be present (joined) when this is called, so no reconcile
      * after it unsubscribes them.
      */
     CompletionStage<Void> subscribed(long userId) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {
-            executor.execute(() -> link.subscribe(new byte[][] {RedisKeys.userChannel(userId)})
-                    .whenComplete((v, failure) -> {
-                        if (failure != null) {
-                            done.completeExceptionally(failure);
-                        } else {
-                            done.complete(null);
-                        }
-                    }));
+            executor.execute(() -> link.subscribeUsers(new long[] {userId}).whenComplete((v, failure) -> {
+                if (failure != null) {
+                    done.completeExceptionally(failure);
+                } else {
+                    done.complete(null);
+                }
+            }));
         } catch (RejectedExecutionException e) {
             done.completeExceptionally(e);
         }
@@ -113,25 +108,20 @@ final class UserChannels implements UserGroups.PresenceListener {
 
     private void reconcile() {
         scheduled.set(false);
-        List<byte[]> subscribe = new ArrayList<>();
-        List<byte[]> unsubscribe = new ArrayList<>();
+        List<Long> arrived = new ArrayList<>();
         List<Long> gone = new ArrayList<>();
         for (Long user : dirty.toArray(new Long[0])) {
             dirty.remove(user);
-            if (groups.isPresent(user)) {
-                subscribe.add(RedisKeys.userChannel(user));
-            } else {
-                unsubscribe.add(RedisKeys.userChannel(user));
-                gone.add(user);
-            }
+            (groups.isPresent(user) ? arrived : gone).add(user);
         }
-        // A lost SUBSCRIBE (Redis down) is repaired by resubscribeAll() on the next connection.
-        if (!subscribe.isEmpty()) {
-            link.subscribe(subscribe.toArray(new byte[0][]));
+        // A lost subscription (Redis down) is repaired by resubscribeAll() on the next connection.
+        if (!arrived.isEmpty()) {
+            link.subscribeUsers(arrived.stream().mapToLong(Long::longValue).toArray());
         }
-        if (!unsubscribe.isEmpty()) {
-            link.unsubscribe(unsubscribe.toArray(new byte[0][]));
-            left.accept(gone.stream().mapToLong(Long::longValue).toArray());
+        if (!gone.isEmpty()) {
+            long[] users = gone.stream().mapToLong(Long::longValue).toArray();
+            link.unsubscribeUsers(users);
+            left.accept(users);
         }
     }
 }

@@ -2,9 +2,10 @@
  * Many nodes, one inbox: Redis carries membership, message ids and messages between nodes.
  *
  * <p>{@link dev.inbox.gateway.relay.RedisAdmission} lets a message in with one Lua script that checks the sender,
- * assigns the {@code message_id} and publishes the already-encoded event to the per-user channel of every member
- * ({@code inbox:u:<user id>}), so ids and publications share one order. {@link dev.inbox.gateway.relay.UserChannels}
- * keeps this node subscribed to exactly the channels of users connected to it, and
+ * assigns the {@code message_id} and publishes the already-encoded event once to each node with members connected
+ * ({@link dev.inbox.gateway.relay.NodeRegistry}; per member on a Redis Cluster), so ids and publications share one
+ * order. {@link dev.inbox.gateway.relay.UserChannels} keeps this node reachable for exactly the users connected to
+ * it, and
  * {@link dev.inbox.gateway.relay.RelayReceiver} writes what arrives on them to local connections without decoding
  * it. {@link dev.inbox.gateway.relay.RedisLink} owns the one Redis connection (RESP3, so commands and pub/sub share
  * it and their replies arrive in Redis's order), bounds its queue, and replaces it when pings stop coming back.

@@ -85,17 +85,18 @@ public final class ConversationRouter {
     }
 
     /**
-     * Delivers a frame relayed from another node to {@code userId}'s connections here. Any thread; takes ownership.
+     * Delivers a frame relayed from another node to the connections here of {@code userIds}. Any thread; takes
+     * ownership.
      *
      * @param acceptedAtMillis when the origin node accepted the message (its clock), for the latency meter
      */
-    public void deliverRelayed(long conversationId, long userId, ByteBuf frame, long acceptedAtMillis) {
+    public void deliverRelayed(long conversationId, long[] userIds, ByteBuf frame, long acceptedAtMillis) {
         long acceptedNanos = System.nanoTime()
                 - TimeUnit.MILLISECONDS.toNanos(Math.max(0, System.currentTimeMillis() - acceptedAtMillis));
         // Through the conversation's owner loop, like local messages, so both reach each connection in one order.
         taskQueues[loops.ownerIndexOf(conversationId)].execute(() -> {
             try {
-                fanout.deliverRelayed(frame, userId, acceptedNanos);
+                fanout.deliverRelayed(frame, userIds, acceptedNanos);
             } finally {
                 frame.release();
             }
@@ -127,17 +128,6 @@ public final class ConversationRouter {
      */
     public void executeInOrder(long conversationId, Runnable task) {
         taskQueues[loops.ownerIndexOf(conversationId)].execute(task);
-    }
-
-    /** {@link #deliverEvent} for one user's connections, relayed from another node. Any thread; takes ownership. */
-    public void deliverRelayedEvent(long conversationId, long userId, ByteBuf frame, boolean droppable) {
-        taskQueues[loops.ownerIndexOf(conversationId)].execute(() -> {
-            try {
-                fanout.deliverEvent(frame, new long[] {userId}, droppable);
-            } finally {
-                frame.release();
-            }
-        });
     }
 
     /**

@@ -74,10 +74,13 @@ final class Fanout {
         return recipients;
     }
 
-    /** Queues {@code frame}, relayed from another node, to every open connection of {@code userId}. */
-    int deliverRelayed(ByteBuf frame, long userId, long acceptedNanos) {
+    /** Queues {@code frame}, relayed from another node, to every open connection of {@code userIds}. */
+    int deliverRelayed(ByteBuf frame, long[] userIds, long acceptedNanos) {
         LoopWrite[] batches = open.get();
-        int recipients = sort(batches, userId);
+        int recipients = 0;
+        for (long userId : userIds) {
+            recipients += sort(batches, userId);
+        }
         dispatch(batches, frame, null, null, true, acceptedNanos);
         return recipients;
     }

@@ -2,13 +2,16 @@ package dev.inbox.gateway.inbox;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.inbox.gateway.relay.ReachableNodes;
 import dev.inbox.gateway.testing.GatewayFixture;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -109,18 +112,9 @@ class ResumeStormIT {
     }
 
     private boolean allSubscribed() {
-        StringBuilder cmd = new StringBuilder("PUBSUB NUMSUB");
-        for (long user = 1; user <= CLIENTS; user++) {
-            cmd.append(" inbox:u:").append(user);
-        }
-        try {
-            return redis.commandLines(cmd.toString(), 1 + 3 * CLIENTS).stream()
-                            .filter(":1"::equals)
-                            .count()
-                    == CLIENTS;
-        } catch (IOException e) {
-            return false;
-        }
+        int[] nodes = ReachableNodes.of(
+                redis, LongStream.rangeClosed(1, CLIENTS).boxed().toList());
+        return nodes != null && Arrays.stream(nodes).allMatch(n -> n == 1);
     }
 
     /** A sample of the node's scrape, by its name and labels as written there; 0 when absent. */

@@ -12,7 +12,6 @@ import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,14 +86,7 @@ class AdmissionOutcomeIT {
     }
 
     private void awaitSubscribers(long userId) {
-        GatewayFixture.await("user " + userId + "'s channel is subscribed", () -> {
-            try {
-                List<String> reply = redis.commandLines("PUBSUB NUMSUB inbox:u:" + userId, 4);
-                return reply.size() == 4 && reply.get(3).equals(":1");
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        GatewayFixture.await("user " + userId + " is reachable on one node", () -> ReachableNodes.is(redis, userId, 1));
     }
 
     /** The next {@code ERROR} frame {@code client} gets, past the messages of the others it receives as a member. */

@@ -75,4 +75,56 @@ class RelayEnvelopeTest {
             view.release();
         }
     }
+
+    /** What the script writes to a node's channel: the kind plus 16, the header, the recipients, {@code ;}, the frame. */
+    private static byte[] addressed(byte[] envelope, String recipients) {
+        byte[] list = (recipients + ";").getBytes(StandardCharsets.US_ASCII);
+        byte[] out = new byte[envelope.length + list.length];
+        System.arraycopy(envelope, 0, out, 0, RelayEnvelope.HEADER_BYTES);
+        out[0] += RelayEnvelope.ADDRESSED;
+        System.arraycopy(list, 0, out, RelayEnvelope.HEADER_BYTES, list.length);
+        System.arraycopy(
+                envelope,
+                RelayEnvelope.HEADER_BYTES,
+                out,
+                RelayEnvelope.HEADER_BYTES + list.length,
+                envelope.length - RelayEnvelope.HEADER_BYTES);
+        return out;
+    }
+
+    @Test
+    void anAddressedEnvelopeListsItsRecipientsAndKeepsItsKindAndFrame() {
+        byte[] read = addressed(
+                RelayEnvelope.encode(RelayEnvelope.READ, 7, 42, 3, Unpooled.wrappedBuffer(FRAME)),
+                "12,3,999999999999999999");
+        assertTrue(RelayEnvelope.isValid(read));
+        assertTrue(RelayEnvelope.addressed(read));
+        assertEquals(RelayEnvelope.READ, RelayEnvelope.kind(read));
+        assertEquals(7, RelayEnvelope.origin(read));
+        assertEquals(42, RelayEnvelope.conversationId(read));
+        assertArrayEquals(new long[] {12, 3, 999_999_999_999_999_999L}, RelayEnvelope.recipients(read));
+        ByteBuf view = RelayEnvelope.frameOf(read);
+        try {
+            assertArrayEquals(FRAME, ByteBufUtil.getBytes(view));
+        } finally {
+            view.release();
+        }
+        byte[] message = addressed(RelayEnvelope.encode(1, 2, 3, Unpooled.wrappedBuffer(FRAME)), "5");
+        assertEquals(RelayEnvelope.VERSION, RelayEnvelope.kind(message));
+        assertArrayEquals(new long[] {5}, RelayEnvelope.recipients(message));
+        assertFalse(RelayEnvelope.addressed(RelayEnvelope.encode(1, 2, 3, Unpooled.wrappedBuffer(FRAME))));
+    }
+
+    @Test
+    void anAddressedEnvelopeWithoutAListOrAFrameIsNotOne() {
+        byte[] plain = RelayEnvelope.encode(1, 2, 3, Unpooled.wrappedBuffer(FRAME));
+        byte[] noEnd = plain.clone();
+        noEnd[0] += RelayEnvelope.ADDRESSED;
+        assertFalse(RelayEnvelope.isValid(noEnd), "no ';' anywhere");
+        byte[] noFrame = Arrays.copyOf(addressed(plain, "5"), RelayEnvelope.HEADER_BYTES + 2);
+        assertFalse(RelayEnvelope.isValid(noFrame), "the list, then nothing");
+        for (String list : new String[] {"", ",5", "5,", "5,,6", "0", "x", "1234567890123456789"}) {
+            assertEquals(null, RelayEnvelope.recipients(addressed(plain, list)), "'" + list + "' is not a list");
+        }
+    }
 }

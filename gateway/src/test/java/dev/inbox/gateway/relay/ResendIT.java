@@ -79,14 +79,9 @@ class ResendIT {
 
     /** Waits until user {@code userId} is subscribed on {@code subscribers} nodes, so relayed messages reach them. */
     private void awaitSubscribers(long userId, int subscribers) {
-        GatewayFixture.await("user " + userId + " subscribed on " + subscribers + " node(s)", () -> {
-            try {
-                List<String> reply = redis.commandLines("PUBSUB NUMSUB inbox:u:" + userId, 4);
-                return reply.size() == 4 && reply.get(3).equals(":" + subscribers);
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        GatewayFixture.await(
+                "user " + userId + " subscribed on " + subscribers + " node(s)",
+                () -> ReachableNodes.is(redis, userId, subscribers));
     }
 
     /**

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * as it is decoded, so whatever Redis wrote after a reply is handed over after it.
  */
 class StandaloneRedisLinkIT {
-    private static final byte[] CHANNEL = "inbox:u:1".getBytes(StandardCharsets.US_ASCII);
+    private static final NodeRegistry NODE = new NodeRegistry(1);
     /** Publishes its argument, as the admission script publishes a message, and answers with it. */
     private static final String PUBLISH_AND_ANSWER = """
             redis.call('PUBLISH', KEYS[1], ARGV[1])
@@ -58,15 +58,18 @@ class StandaloneRedisLinkIT {
         int scripts = 500;
         try (RedisServer redis = RedisServer.start();
                 StandaloneRedisLink link = new StandaloneRedisLink(
-                        config(redis, Duration.ofSeconds(5), Duration.ofSeconds(1), 2 * scripts), receiver, events)) {
+                        config(redis, Duration.ofSeconds(5), Duration.ofSeconds(1), 2 * scripts),
+                        receiver,
+                        events,
+                        NODE)) {
             link.preload(script);
             link.start();
             assertTrue(connected.await(10, TimeUnit.SECONDS), "connected");
-            link.subscribe(new byte[][] {CHANNEL}).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            byte[] channel = NODE.channel(); // subscribed by the link before it reports connected
 
             // All in flight at once, as a busy conversation's messages are.
             for (int i = 0; i < scripts; i++) {
-                link.run(script, new byte[][] {CHANNEL}, new byte[][] {RedisAdmission.ascii(i)}, (reply, failure) -> {
+                link.run(script, new byte[][] {channel}, new byte[][] {RedisAdmission.ascii(i)}, (reply, failure) -> {
                     String by = Thread.currentThread().getName();
                     handedOver.add(
                             failure == null
@@ -129,7 +132,8 @@ class StandaloneRedisLinkIT {
                 StandaloneRedisLink link = new StandaloneRedisLink(
                         config(redis, Duration.ofSeconds(1), Duration.ofMillis(100), 16),
                         new RedisPubSubAdapter<>(),
-                        events)) {
+                        events,
+                        NODE)) {
             link.start();
             assertEquals("reachability redis not connected yet", seen.poll(10, TimeUnit.SECONDS));
             assertEquals("reachability null", seen.poll(10, TimeUnit.SECONDS));
@@ -183,7 +187,10 @@ class StandaloneRedisLinkIT {
         RedisServer first = RedisServer.start();
         int port = first.port();
         try (StandaloneRedisLink link = new StandaloneRedisLink(
-                config(first, Duration.ofSeconds(5), Duration.ofSeconds(1), 16), new RedisPubSubAdapter<>(), events)) {
+                config(first, Duration.ofSeconds(5), Duration.ofSeconds(1), 16),
+                new RedisPubSubAdapter<>(),
+                events,
+                NODE)) {
             link.preload(script);
             link.start();
             assertEquals("connected", seen.poll(10, TimeUnit.SECONDS));
@@ -205,7 +212,7 @@ class StandaloneRedisLinkIT {
         BlockingQueue<String> outcome = new LinkedBlockingQueue<>();
         link.run(
                 script,
-                new byte[][] {CHANNEL},
+                new byte[][] {NODE.channel()},
                 new byte[][] {arg.getBytes(StandardCharsets.US_ASCII)},
                 (reply, failure) -> outcome.add(failure == null ? ascii((byte[]) reply.get(0)) : failure.toString()));
         String answer = outcome.poll(10, TimeUnit.SECONDS);

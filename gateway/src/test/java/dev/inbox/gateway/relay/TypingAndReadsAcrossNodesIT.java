@@ -43,14 +43,9 @@ class TypingAndReadsAcrossNodesIT {
     }
 
     private void awaitSubscribers(long userId, int subscribers) {
-        GatewayFixture.await("user " + userId + "'s channel has " + subscribers + " subscriber(s)", () -> {
-            try {
-                List<String> reply = redis.commandLines("PUBSUB NUMSUB inbox:u:" + userId, 4);
-                return reply.size() == 4 && reply.get(3).equals(":" + subscribers);
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        GatewayFixture.await(
+                "user " + userId + " is reachable on " + subscribers + " node(s)",
+                () -> ReachableNodes.is(redis, userId, subscribers));
     }
 
     private static String typing(long c) {

@@ -108,7 +108,10 @@ class ConversationRouterTest {
             outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 7, new long[] {BOB}), null);
             router.get()
                     .deliverRelayed(
-                            CONVERSATION, BOB, relayed("m8", Ids.MIN_MESSAGE_ID + 8), System.currentTimeMillis());
+                            CONVERSATION,
+                            new long[] {BOB},
+                            relayed("m8", Ids.MIN_MESSAGE_ID + 8),
+                            System.currentTimeMillis());
         });
         router.set(router(redisLike));
 
@@ -134,13 +137,15 @@ class ConversationRouterTest {
         InboxSession[] sessions = groups.sessionsOf(BOB);
         ConversationRouter router = router((submitted, event, outcome) ->
                 outcome.accept(new Admitted(Ids.MIN_MESSAGE_ID + 3, new long[] {BOB}), null));
-        router.deliverRelayed(CONVERSATION, BOB, relayed("m1", Ids.MIN_MESSAGE_ID + 1), System.currentTimeMillis());
+        router.deliverRelayed(
+                CONVERSATION, new long[] {BOB}, relayed("m1", Ids.MIN_MESSAGE_ID + 1), System.currentTimeMillis());
         assertEquals("m1", before.poll(5, TimeUnit.SECONDS));
         assertEquals("m1", after.poll(5, TimeUnit.SECONDS));
 
         groups.relayInterrupted(1);
         loop.submit(() -> sessions[1].relayEpoch(1)).sync(); // joined once the new Redis connection was up
-        router.deliverRelayed(CONVERSATION, BOB, relayed("m2", Ids.MIN_MESSAGE_ID + 2), System.currentTimeMillis());
+        router.deliverRelayed(
+                CONVERSATION, new long[] {BOB}, relayed("m2", Ids.MIN_MESSAGE_ID + 2), System.currentTimeMillis());
         router.publish(ANN, "Ann", null, "TEXT", "m3", CONVERSATION)
                 .toCompletableFuture()
                 .get(5, TimeUnit.SECONDS);
@@ -149,7 +154,8 @@ class ConversationRouterTest {
 
         // Were it covered again, the next message is the first it gets: m2 and m3 never went to it.
         loop.submit(() -> sessions[0].relayEpoch(1)).sync();
-        router.deliverRelayed(CONVERSATION, BOB, relayed("m4", Ids.MIN_MESSAGE_ID + 4), System.currentTimeMillis());
+        router.deliverRelayed(
+                CONVERSATION, new long[] {BOB}, relayed("m4", Ids.MIN_MESSAGE_ID + 4), System.currentTimeMillis());
         assertEquals("m4", before.poll(5, TimeUnit.SECONDS));
         assertEquals("m4", after.poll(5, TimeUnit.SECONDS));
         bobBefore.close().sync();
