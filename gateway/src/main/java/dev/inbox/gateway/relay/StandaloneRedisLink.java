@@ -18,7 +18,6 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -105,23 +104,18 @@ final class StandaloneRedisLink implements RedisLink {
             public void onRedisConnected(RedisChannelHandler<?, ?> handler, SocketAddress address) {
                 if (handler == connection) {
                     log.info("redis connected: {}", address);
-                    // A restarted Redis has forgotten the scripts: load them before saying it is back. Lettuce
-                    // resubscribes the node's channel by itself; asking again makes sure it is in place before
-                    // anything registers a user on this connection.
+                    // A restarted Redis has forgotten the scripts: load them before saying it is back.
                     StatefulRedisPubSubConnection<byte[], byte[]> c = connection;
-                    CompletableFuture.allOf(
-                                    RedisLink.loadAll(scripts, c.async()),
-                                    c.async().subscribe(registry.channel()).toCompletableFuture())
-                            .whenComplete((v, failure) -> {
-                                if (failure != null) {
-                                    log.warn(
-                                            "redis scripts not loaded or node channel not subscribed ({});"
-                                                    + " admissions fail until they are",
-                                            describe(failure));
-                                }
-                                events.reachability(null);
-                                events.connected();
-                            });
+                    RedisLink.loadAll(scripts, c.async()).whenComplete((v, failure) -> {
+                        if (failure != null) {
+                            log.warn(
+                                    "redis scripts not loaded ({}); admissions fail until they are", describe(failure));
+                        }
+                        subscribeNodeChannel(c, () -> {
+                            events.reachability(null);
+                            events.connected();
+                        });
+                    });
                 }
             }
 
@@ -218,6 +212,27 @@ final class StandaloneRedisLink implements RedisLink {
                             ready(c);
                         }
                     });
+        });
+    }
+
+    /**
+     * Lettuce resubscribes the node's channel by itself after a reconnect; asking again, and waiting for it, makes sure
+     * it is in place before anything registers a user on this connection: a registration it could not hear would be
+     * removed by the first publication (NodeRegistry). Until then the node stays in its gap, not ready; a refusal is
+     * asked again after the ping interval while {@code c} is the connection and open (a new connect starts anew).
+     */
+    private void subscribeNodeChannel(StatefulRedisPubSubConnection<byte[], byte[]> c, Runnable then) {
+        c.async().subscribe(registry.channel()).whenComplete((v, failure) -> {
+            if (failure == null) {
+                then.run();
+            } else if (c == connection && c.isOpen() && !closed) {
+                log.warn(
+                        "redis node channel not subscribed ({}); retrying in {} ms",
+                        describe(failure),
+                        config.pingInterval().toMillis());
+                events.reachability("redis unreachable: node channel not subscribed");
+                watchdog.after(config.pingInterval(), () -> subscribeNodeChannel(c, then));
+            }
         });
     }
 
