@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.gateway.testing.RedisNodes;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
 import io.lettuce.core.RedisClient;
@@ -20,9 +21,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What Redis publishes on a standalone server, watched by a client of the test's own: one envelope per other node
@@ -30,27 +31,18 @@ import org.junit.jupiter.api.Test;
  * that is gone is removed by the first publication nobody hears.
  */
 class NodeAddressingIT {
+    @RegisterExtension
+    final RedisNodes cluster = new RedisNodes("--redis-timeout", "2s");
+
     private RedisServer redis;
-    private final List<GatewayFixture> nodes = new ArrayList<>();
 
     @BeforeEach
-    void startRedis() {
-        redis = RedisServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        for (GatewayFixture n : nodes) {
-            n.close();
-        }
-        redis.close();
+    void redis() {
+        redis = cluster.redis();
     }
 
     private GatewayFixture node() {
-        GatewayFixture n = GatewayFixture.start("--redis", redis.uri(), "--redis-timeout", "2s")
-                .awaitReady();
-        nodes.add(n);
-        return n;
+        return cluster.node();
     }
 
     private List<String> nodesOf(long user) throws IOException {

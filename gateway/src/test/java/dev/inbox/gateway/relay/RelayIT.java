@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.gateway.testing.RedisNodes;
 import dev.inbox.testkit.Json;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
@@ -18,26 +19,26 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Several gateway nodes in this JVM and one real redis-server of the test's own. */
 class RelayIT {
+    @RegisterExtension
+    final RedisNodes cluster = new RedisNodes(
+            "--redis-ping-interval",
+            "500ms",
+            "--redis-timeout",
+            "1s",
+            "--redis-gap-window",
+            RelayIT.GAP_WINDOW.toMillis() + "ms");
+
     private RedisServer redis;
-    private final List<GatewayFixture> nodes = new ArrayList<>();
 
     @BeforeEach
-    void startRedis() {
-        redis = RedisServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        for (GatewayFixture n : nodes) {
-            n.close();
-        }
-        redis.close();
+    void redis() {
+        redis = cluster.redis();
     }
 
     /** The 4002 closes after a relay interruption are spread over this (the tests' own, shorter than the default). */
@@ -46,19 +47,7 @@ class RelayIT {
     private static final Duration GAP_MARGIN = Duration.ofSeconds(2);
 
     private GatewayFixture node(String... flags) {
-        List<String> args = new ArrayList<>(List.of(
-                "--redis",
-                redis.uri(),
-                "--redis-ping-interval",
-                "500ms",
-                "--redis-timeout",
-                "1s",
-                "--redis-gap-window",
-                GAP_WINDOW.toMillis() + "ms"));
-        args.addAll(List.of(flags));
-        GatewayFixture n = GatewayFixture.start(args.toArray(new String[0])).awaitReady();
-        nodes.add(n);
-        return n;
+        return cluster.node(flags);
     }
 
     static String text(long conversationId, String message) {
@@ -523,8 +512,7 @@ class RelayIT {
         b.connect(2);
         awaitSubscribers(2, 1);
 
-        nodes.remove(b);
-        b.close();
+        cluster.stop(b);
         awaitSubscribers(2, 0);
         GatewayFixture c = node();
         WsClient bobAgain = c.connect(2);

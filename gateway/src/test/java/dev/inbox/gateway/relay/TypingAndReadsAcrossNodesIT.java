@@ -5,41 +5,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.inbox.gateway.receipts.ReadEventsSeen;
 import dev.inbox.gateway.testing.GatewayFixture;
+import dev.inbox.gateway.testing.RedisNodes;
 import dev.inbox.testkit.RedisServer;
 import dev.inbox.testkit.WsClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** TYPING and READ across two nodes in this JVM on one real redis-server of the test's own. */
 class TypingAndReadsAcrossNodesIT {
+    @RegisterExtension
+    final RedisNodes cluster = new RedisNodes("--redis-timeout", "2s");
+
     private RedisServer redis;
-    private final List<GatewayFixture> nodes = new ArrayList<>();
 
     @BeforeEach
-    void startRedis() {
-        redis = RedisServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        for (GatewayFixture n : nodes) {
-            n.close();
-        }
-        redis.close();
+    void redis() {
+        redis = cluster.redis();
     }
 
     private GatewayFixture node(String... flags) {
-        List<String> args = new ArrayList<>(List.of("--redis", redis.uri(), "--redis-timeout", "2s"));
-        args.addAll(List.of(flags));
-        GatewayFixture n = GatewayFixture.start(args.toArray(new String[0])).awaitReady();
-        nodes.add(n);
-        return n;
+        return cluster.node(flags);
     }
 
     private void awaitSubscribers(long userId, int subscribers) {
