@@ -35,8 +35,10 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
+# Each node gets its share of the cores: three nodes each with a loop per core would oversubscribe them.
+loops=$(( $(nproc) / 3 )); [ "$loops" -ge 1 ] || loops=1
 for i in 1 2 3; do
-  java -jar "$JAR" --dev --redis "redis://127.0.0.1:$REDIS_PORT" \
+  java -jar "$JAR" --dev --redis "redis://127.0.0.1:$REDIS_PORT" --worker-threads "$loops" \
     --port $((BASE_PORT + i)) --admin-port $((BASE_ADMIN_PORT + i)) --admin-bind 127.0.0.1 \
     > "$WORK/node$i.log" 2>&1 &
   pids+=($!)

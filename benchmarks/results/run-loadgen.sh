@@ -11,7 +11,8 @@
 # "mixed" (on its own: PARTS=mixed) prices typing and read receipts (issue 15): the group scenario against the mixed
 # one (5 TYPING and 1 READ per message) at each of MIXED_RATES, interleaved, on ports 28400-28401 (MIXED_PORT).
 # "overload" (on its own: PARTS=overload) offers two nodes about twice their capacity for 60 s (issue 17).
-# "crossratio" (on its own: PARTS=crossratio) one node and Redis against two nodes and Redis at CROSS_RATES (issue 17).
+# "crossratio" (on its own: PARTS=crossratio) one node and Redis against two nodes and Redis at CROSS_RATES (issue 17);
+# CROSS_SIDES adds variants, such as two nodes sized to their share of the box.
 # "ab" (on its own: PARTS=ab OLD_JAR=...) compares this build's one-node throughput with an older jar's.
 # SKIP_DONE=1 skips every run whose JSON is already there (to resume an interrupted session).
 # WARMUP_MAX (e.g. 60s): each throughput run keeps warming up past --warmup until the nodes' JIT compilers are quiet,
@@ -228,19 +229,26 @@ if part crossratio; then
 # delivery local), then on two nodes and Redis (users alternate nodes: half of each message's deliveries cross),
 # interleaved, three rounds, a fresh Redis and fresh nodes each run, the defaults (history and the resume feed on).
 # Ports 28801-28812, Redis 26398. The ratio is the two nodes' highest rate at p99 < 50 ms over the one node's.
+# CROSS_SIDES (default "one two") lists the sides run at each rate, in turn: a side whose name starts with "one" is
+# one node, any other two; CROSS_FLAGS_<side> holds gateway flags for its node(s), e.g.
+# CROSS_SIDES="one two two1" CROSS_FLAGS_two1="--worker-threads 1" adds two nodes with one event loop each (together
+# the one node's two loops: each node sized to its share of the box). Each side after the first gets its ratio to it.
 CROSS_RATES=${CROSS_RATES:-"3000 4000 5000 6000"}
+read -ra sides <<<"${CROSS_SIDES:-one two}"
 for i in 1 2 3; do
   for rate in $CROSS_RATES; do
-    for n in one two; do
-      name="crossratio-$n-$rate-$i"
+    for n in "${sides[@]}"; do
+      name="crossratio-$n-$rate-$i"; var=CROSS_FLAGS_$n; read -ra flags <<<"${!var:-}"
       done_already "$name" && continue
       redis-server --port 26398 --save '' --appendonly no --daemonize no >"$out/redis.log" 2>&1 & rd=$!
       until redis-cli -p 26398 ping >/dev/null 2>&1; do sleep 0.1; done
-      a=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26398 --port 28801 --admin-port 28811 "${BENCH_FLAGS[@]}")
+      a=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26398 --port 28801 --admin-port 28811 "${BENCH_FLAGS[@]}" \
+          "${flags[@]}")
       wait_ready 28811
       nodes=ws://127.0.0.1:28801; admins=http://127.0.0.1:28811; pids=$a; b=
-      if [ $n = two ]; then
-        b=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26398 --port 28802 --admin-port 28812 "${BENCH_FLAGS[@]}")
+      if [ "${n#one}" = "$n" ]; then
+        b=$(node $GW_CP -Xmx1g -- --dev --redis redis://127.0.0.1:26398 --port 28802 --admin-port 28812 \
+            "${BENCH_FLAGS[@]}" "${flags[@]}")
         wait_ready 28812
         nodes=$nodes,ws://127.0.0.1:28802; admins=$admins,http://127.0.0.1:28812; pids=$a,$b
       fi
@@ -251,7 +259,7 @@ for i in 1 2 3; do
     done
   done
 done
-ratio_at_p99 crossratio one two $CROSS_RATES
+for other in "${sides[@]:1}"; do ratio_at_p99 crossratio "${sides[0]}" "$other" $CROSS_RATES; done
 exit 0
 fi
 
