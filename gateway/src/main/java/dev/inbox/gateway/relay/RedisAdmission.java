@@ -25,13 +25,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Admission through Redis, in one script and one round trip: the sender must be in the conversation's member set
- * (dev mode: an unknown or open conversation is joined), the {@code message_id} becomes
- * {@code max(seq + 1, clock floor)} (the same scheme as a single node, so ids keep increasing across a switch), the
- * message is appended to its partition's outbox stream, and the encoded event, its id filled in, is published in an
- * envelope to every other node with members connected ({@link NodeRegistry}; on a cluster, to each member's channel). The script's atomicity and the hand-off as the reply is decoded are two
- * links of the order argument (docs/clustering.md, "Order"); the outbox entry being written by the same script is
- * why a message is in the outbox exactly when it was admitted (docs/clustering.md, "The outbox").
+ * Admission through Redis, in one script and one round trip: the sender must be in the conversation's member set (dev
+ * mode: an unknown or open conversation is joined), the {@code message_id} becomes {@code max(seq + 1, clock floor)}
+ * (the same scheme as a single node, so ids keep increasing across a switch), the message is appended to its
+ * partition's outbox stream, and the encoded event, its id filled in, is published in an envelope to every other node
+ * with members connected ({@link NodeRegistry}; on a cluster, to each member's channel). The script's atomicity and the
+ * hand-off as the reply is decoded are two links of the order argument (docs/clustering.md, "Order"); the outbox entry
+ * being written by the same script is why a message is in the outbox exactly when it was admitted (docs/clustering.md,
+ * "The outbox").
  *
  * <p>The sender's answer is the script's whenever the script may have run (issue 13: never "refused" for a message
  * in the outbox): an admission written to Redis waits for its reply, with no client-side timer

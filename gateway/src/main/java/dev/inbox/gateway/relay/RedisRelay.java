@@ -23,11 +23,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Relay} of a node that is one of many, through Redis. Its parts, wired: Redis-backed {@link Admission} and {@link Membership}, the node's reachability
- * for its users that follows {@link UserGroups}, and the receiver that feeds relayed frames to the router.
- * {@code /readyz} turns not-ready while Redis is unreachable, and until its users are registered again after
- * it comes back, so load balancers send new users elsewhere; the connections open meanwhile are then closed (4002,
- * {@link RelayGaps}).
+ * The {@link Relay} of a node that is one of many, through Redis. Its parts, wired: Redis-backed {@link Admission} and
+ * {@link Membership}, the node's reachability for its users that follows {@link UserGroups}, and the receiver that
+ * feeds relayed frames to the router. {@code /readyz} turns not-ready while Redis is unreachable, and until its users
+ * are registered again after it comes back, so load balancers send new users elsewhere; the connections open meanwhile
+ * are then closed (4002, {@link RelayGaps}).
  */
 public final class RedisRelay implements Relay {
     private static final Logger log = LoggerFactory.getLogger(RedisRelay.class);
@@ -166,8 +166,9 @@ public final class RedisRelay implements Relay {
     private final RedisScript publishEventScript = new RedisScript(PUBLISH_EVENT);
 
     /**
-     * Typing and READ events to the members: one script call to their nodes on a standalone Redis, one sharded publish per
-     * channel on a cluster. Typing is shed here while Redis is unreachable or the node's admissions crowd its queue.
+     * Typing and READ events to the members: one script call to their nodes on a standalone Redis, one sharded publish
+     * per channel on a cluster. Typing is shed here while Redis is unreachable or the node's admissions crowd its
+     * queue.
      */
     @Override
     public boolean publishEvent(long conversationId, long[] userIds, io.netty.buffer.ByteBuf frame, boolean droppable) {

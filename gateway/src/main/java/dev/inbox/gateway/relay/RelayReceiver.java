@@ -8,9 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Receives envelopes on this node's channel ({@link NodeRegistry}), or on a cluster on the user channels it
- * subscribes to, and hands each frame, bytes untouched, to the router for its recipients' local connections. Envelopes from this node itself are dropped: its own recipients got
- * the message directly. Runs on Lettuce's I/O thread and only hands work off.
+ * Receives envelopes on this node's channel ({@link NodeRegistry}), or on a cluster on the user channels it subscribes
+ * to, and hands each frame, bytes untouched, to the router for its recipients' local connections. Envelopes from this
+ * node itself are dropped: its own recipients got the message directly. Runs on Lettuce's I/O thread and only hands
+ * work off.
  */
 final class RelayReceiver extends RedisPubSubAdapter<byte[], byte[]> {
     private static final Logger log = LoggerFactory.getLogger(RelayReceiver.class);

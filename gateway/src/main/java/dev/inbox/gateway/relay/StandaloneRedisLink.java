@@ -36,13 +36,13 @@ import org.slf4j.LoggerFactory;
  * the command is sent ({@link RedisScript#run}). This is the heart of the order argument, and a replacement
  * is where it stops holding (docs/clustering.md, "Order"; {@code StandaloneRedisLinkIT}).
  *
- * <p>Lettuce's defaults are unsafe here, so: while disconnected, commands are rejected at once rather than queued
- * to replay later (the sender gets {@code relay_unavailable}; memory stays flat during an outage); the queue of
- * in-flight commands is bounded ({@code --redis-queue}); every command has a timeout ({@code --redis-timeout}) but
- * the admission script, which waits for its reply as long as the connection lives (its outcome is the reply's:
+ * <p>Lettuce's defaults are unsafe here, so: while disconnected, commands are rejected at once rather than queued to
+ * replay later (the sender gets {@code relay_unavailable}; memory stays flat during an outage); the queue of in-flight
+ * commands is bounded ({@code --redis-queue}); every command has a timeout ({@code --redis-timeout}) but the admission
+ * script, which waits for its reply as long as the connection lives (its outcome is the reply's:
  * {@link RedisScript#awaitingReply}); TCP keepalive is on; and a PING every {@code --redis-ping-interval} catches a
- * connection that died silently or stopped answering: after two missed pings the connection is closed (which fails
- * the admissions waiting on it with {@code outcome_unknown}), replaced, and every user registered again. Lettuce reconnects
+ * connection that died silently or stopped answering: after two missed pings the connection is closed (which fails the
+ * admissions waiting on it with {@code outcome_unknown}), replaced, and every user registered again. Lettuce reconnects
  * (and resubscribes) by itself after a clean disconnect. A disconnect and a replacement are both reported as
  * {@link Events#interrupted}: what was published meanwhile is lost to this node.
  *

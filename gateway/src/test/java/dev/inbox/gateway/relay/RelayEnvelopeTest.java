@@ -76,7 +76,7 @@ class RelayEnvelopeTest {
         }
     }
 
-    /** What the script writes to a node's channel: the kind plus 16, the header, the recipients, {@code ;}, the frame. */
+    /** What the script writes to a node's channel: the kind plus 16, the header, the recipients, ';', the frame. */
     private static byte[] addressed(byte[] envelope, String recipients) {
         byte[] list = (recipients + ";").getBytes(StandardCharsets.US_ASCII);
         byte[] out = new byte[envelope.length + list.length];
